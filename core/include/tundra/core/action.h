@@ -1,0 +1,80 @@
+// Actions are the typed mutations a device queues offline and pushes to the server.
+// Each carries the device's sequence number (exactly-once key together with the device
+// id taken from the token) and the HLC stamp of the moment the user acted.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "tundra/core/hlc.h"
+#include "tundra/core/model.h"
+#include "tundra/core/status.h"
+
+namespace tundra {
+
+struct ActionField {
+    std::string_view name;
+    ColType type;
+    bool required;
+    const EnumSpec* values = nullptr;
+    bool nullable = false;  // may be sent as null to clear the field
+};
+
+struct ActionSpec {
+    std::string_view type;  // wire name
+    Kind target;            // the entity kind it creates or changes
+    std::string_view id_field;
+    std::span<const ActionField> fields;  // includes the id field
+};
+
+// Known action types: enrol, cancel_enrolment, mark_attendance, upsert_course,
+// upsert_occasion, update_person, attest_time, submit_survey, log_deviation.
+std::span<const ActionSpec> all_actions();
+const ActionSpec* action_spec(std::string_view type);
+
+struct Action {
+    uint64_t seq = 0;  // per-device, strictly increasing from 1
+    Hlc hlc;           // when the user acted, on the device's clock
+    std::string type;
+    Row fields;  // only fields of the spec; unknown fields are refused
+
+    const std::string& target_id() const;
+};
+
+// Checks type, field presence, field types and enumerations. `path` prefixes messages.
+Status validate_action(const Action& action, std::string_view path);
+
+enum class OutcomeResult { applied, adjusted, rejected };
+std::string_view to_string(OutcomeResult r);
+bool parse_outcome_result(std::string_view s, OutcomeResult& out);
+
+struct Outcome {
+    uint64_t seq = 0;
+    OutcomeResult result = OutcomeResult::applied;
+    std::string reason;   // empty when applied as asked; a code from `reasons` otherwise
+    std::string message;  // for humans
+    std::string status;   // resulting status of the target (e.g. enrolment "waitlisted")
+};
+
+// Reason codes carried by outcomes and by enrolment rows. Stable wire values.
+namespace reasons {
+inline constexpr std::string_view kForbidden = "forbidden";
+inline constexpr std::string_view kNotFound = "not_found";
+inline constexpr std::string_view kInvalid = "invalid";
+inline constexpr std::string_view kWaitlisted = "waitlisted";
+inline constexpr std::string_view kPreempted = "preempted";
+inline constexpr std::string_view kPromoted = "promoted";
+inline constexpr std::string_view kEnrolmentClosed = "enrolment_closed";
+inline constexpr std::string_view kEnrolmentNotOpen = "enrolment_not_open";
+inline constexpr std::string_view kOccasionCancelled = "occasion_cancelled";
+inline constexpr std::string_view kNotPublished = "not_published";
+inline constexpr std::string_view kAlreadyEnrolled = "already_enrolled";
+inline constexpr std::string_view kAlreadyCancelled = "already_cancelled";
+inline constexpr std::string_view kSuperseded = "superseded";  // an older edit lost to a newer
+inline constexpr std::string_view kIdConflict = "id_conflict";
+inline constexpr std::string_view kDuplicate = "duplicate";  // seq already applied, outcome gone
+}  // namespace reasons
+
+}  // namespace tundra

@@ -1,0 +1,92 @@
+// The domain model of the brief as data: enumerations, values, and one descriptor per
+// synced entity kind. Descriptors drive the generic code paths (JSON codec, replica
+// upserts, server pulls), so adding a column is a one-line change here plus a migration.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "tundra/core/status.h"
+
+namespace tundra {
+
+// ---- enumerations (wire values are the strings) -------------------------------------
+struct EnumSpec {
+    std::string_view name;
+    std::span<const std::string_view> values;
+    bool contains(std::string_view v) const;
+    std::string list() const;  // "a|b|c" for error messages
+};
+
+extern const EnumSpec kRoles;               // participant|coordinator|admin
+extern const EnumSpec kGenders;             // woman|man|non_binary|undisclosed
+extern const EnumSpec kCourseFormats;       // digital_self_paced|live_online|...
+extern const EnumSpec kOccasionStatuses;    // planned|cancelled|completed
+extern const EnumSpec kEnrolmentStatuses;   // requested|confirmed|waitlisted|cancelled|rejected
+extern const EnumSpec kAttendanceStatuses;  // unmarked|present|absent|late|left_early|excused
+extern const EnumSpec kAttendanceSources;   // coordinator|self_check_in|import
+extern const EnumSpec kDeviationStatuses;   // open|handled
+extern const EnumSpec kEducationLevels;     // isced_0_2|isced_3_4|isced_5_8
+extern const EnumSpec kEmploymentStatuses;  // employed|self_employed|unemployed|inactive
+
+// ---- values and rows -------------------------------------------------------------------
+using StrList = std::vector<std::string>;
+// monostate is SQL NULL / JSON null.
+using Value = std::variant<std::monostate, int64_t, bool, std::string, StrList>;
+using Row = std::map<std::string, Value, std::less<>>;
+
+const std::string* get_str(const Row& row, std::string_view key);
+std::optional<int64_t> get_int(const Row& row, std::string_view key);
+
+enum class ColType { text, integer, boolean, str_list, iso_time };
+
+struct Column {
+    std::string_view name;
+    ColType type;
+    bool nullable = false;
+    const EnumSpec* values = nullptr;  // for enumerated text columns
+};
+
+enum class Kind {
+    organisation,
+    site,
+    person,
+    participation,
+    course,
+    occasion,
+    enrolment,
+    attendance,
+    time_attestation,
+    survey_response,
+    deviation,
+};
+
+struct EntitySpec {
+    Kind kind;
+    std::string_view name;   // wire name, e.g. "enrolment"
+    std::string_view table;  // table name on both sides, e.g. "enrolments"
+    std::span<const Column> columns;  // synced columns; the first is always "id"
+};
+
+std::span<const EntitySpec> all_entities();
+const EntitySpec& entity(Kind kind);
+const EntitySpec* entity_by_name(std::string_view name);
+
+// Validates one value against its column (type, nullability, enumeration, ISO time).
+// `path` names the field in error messages, e.g. "persons[3].gender".
+Status check_value(const Column& col, const Value& v, std::string_view path);
+
+// ---- time --------------------------------------------------------------------------------
+// Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z" or "+hh:mm"/"-hh:mm" (no offset
+// means UTC). Returns milliseconds since the epoch.
+Result<int64_t> parse_iso8601(std::string_view text);
+// Canonical form "YYYY-MM-DDTHH:MM:SSZ".
+std::string format_iso8601(int64_t epoch_ms);
+
+}  // namespace tundra

@@ -1,0 +1,92 @@
+// Protocol v1 messages and their JSON codec (RapidJSON). Every decoder treats its input as
+// untrusted: type and presence are checked before each access, strings must be valid
+// UTF-8, and a parse error reports its byte offset. See docs/protocol.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tundra/core/action.h"
+#include "tundra/core/model.h"
+#include "tundra/core/status.h"
+
+namespace tundra {
+
+inline constexpr int kProtocolVersion = 1;
+inline constexpr size_t kMaxActionsPerRequest = 1000;
+inline constexpr int kMaxPageRows = 20000;
+
+struct LoginRequest {
+    int protocol = kProtocolVersion;
+    std::string username;
+    std::string password;
+    std::string device_name;
+    std::string device_id;  // optional: resume an existing device identity of this user
+};
+
+struct UserInfo {
+    std::string username;
+    std::string role;
+    std::string person;  // participants only
+    StrList sites;       // coordinators only
+};
+
+struct LoginResponse {
+    int protocol = kProtocolVersion;
+    std::string token;
+    std::string device_id;
+    UserInfo user;
+    uint64_t server_hlc = 0;
+};
+
+struct SyncRequest {
+    int protocol = kProtocolVersion;
+    StrList capabilities;
+    std::string cursor;  // opaque; empty on first sync
+    std::vector<Action> actions;
+    int limit = 0;  // max rows in the response page; 0 = server default
+};
+
+struct Change {
+    Kind kind = Kind::organisation;
+    std::string id;
+    uint64_t version = 0;
+    bool deleted = false;
+    Row row;  // empty when deleted
+};
+
+struct SyncResponse {
+    int protocol = kProtocolVersion;
+    std::vector<Outcome> outcomes;
+    std::vector<Change> changes;
+    std::string cursor;
+    bool more = false;
+    uint64_t server_hlc = 0;
+    uint64_t remaining = 0;  // rows still to pull after this page (estimate from the server)
+};
+
+struct ErrorBody {
+    Errc code = Errc::internal;
+    std::string message;
+};
+
+std::string encode(const LoginRequest& m);
+std::string encode(const LoginResponse& m);
+std::string encode(const SyncRequest& m);
+std::string encode(const SyncResponse& m);
+std::string encode(const ErrorBody& m);
+std::string encode_action(const Action& a);   // one action as a JSON object
+std::string encode_row(const Row& row);        // a flat JSON object
+
+Result<LoginRequest> decode_login_request(std::string_view json);
+Result<LoginResponse> decode_login_response(std::string_view json);
+Result<SyncRequest> decode_sync_request(std::string_view json);
+Result<SyncResponse> decode_sync_response(std::string_view json);
+Result<ErrorBody> decode_error(std::string_view json);
+Result<Action> decode_action(std::string_view json);
+Result<Row> decode_row(std::string_view json);
+
+}  // namespace tundra

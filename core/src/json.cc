@@ -1,0 +1,149 @@
+#include "json.h"
+
+namespace tundra::json {
+
+std::string join(std::string_view path, std::string_view key) {
+    if (path.empty()) return std::string(key);
+    return std::string(path) + "." + std::string(key);
+}
+
+std::string index(std::string_view path, size_t i) {
+    return std::string(path) + "[" + std::to_string(i) + "]";
+}
+
+void put_value(Writer& w, const Value& v) {
+    std::visit(
+        [&](auto&& x) {
+            using X = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<X, std::monostate>) w.Null();
+            else if constexpr (std::is_same_v<X, int64_t>) w.Int64(x);
+            else if constexpr (std::is_same_v<X, bool>) w.Bool(x);
+            else if constexpr (std::is_same_v<X, std::string>) put(w, x);
+            else {
+                w.StartArray();
+                for (auto& s : x) put(w, s);
+                w.EndArray();
+            }
+        },
+        v);
+}
+
+void put_row(Writer& w, const Row& row) {
+    w.StartObject();
+    for (auto& [k, v] : row) {
+        put(w, k);
+        put_value(w, v);
+    }
+    w.EndObject();
+}
+
+Status parse(std::string_view text, rapidjson::Document& doc) {
+    doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(
+        text.data(), text.size());
+    if (doc.HasParseError())
+        return Status(Errc::malformed,
+                      std::string("invalid JSON at byte ") + std::to_string(doc.GetErrorOffset()) +
+                          ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+    // kParseStopWhenDoneFlag lets trailing garbage through; refuse anything but whitespace.
+    for (size_t i = doc.GetErrorOffset(); i < text.size(); ++i) {
+        char c = text[i];
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+            return Status(Errc::malformed, "invalid JSON at byte " + std::to_string(i) +
+                                               ": unexpected text after the document");
+    }
+    return Status::ok();
+}
+
+Status to_value(const rapidjson::Value& j, Value& out, std::string_view path) {
+    if (j.IsNull()) out = std::monostate{};
+    else if (j.IsBool()) out = j.GetBool();
+    else if (j.IsInt64()) out = j.GetInt64();
+    else if (j.IsString()) out = std::string(j.GetString(), j.GetStringLength());
+    else if (j.IsArray()) {
+        StrList list;
+        for (rapidjson::SizeType i = 0; i < j.Size(); ++i) {
+            if (!j[i].IsString())
+                return Status(Errc::malformed, index(path, i) + ": must be a string");
+            list.emplace_back(j[i].GetString(), j[i].GetStringLength());
+        }
+        out = std::move(list);
+    } else if (j.IsNumber()) {
+        return Status(Errc::malformed, std::string(path) + ": must be an integer");
+    } else {
+        return Status(Errc::malformed, std::string(path) + ": nested objects are not allowed");
+    }
+    return Status::ok();
+}
+
+namespace {
+const rapidjson::Value* member(const rapidjson::Value& obj, const char* key) {
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
+    return &it->value;
+}
+Status wrong(std::string_view path, const char* key, const char* what) {
+    return Status(Errc::malformed, join(path, key) + ": " + what);
+}
+}  // namespace
+
+Status req_string(const rapidjson::Value& obj, const char* key, std::string& out,
+                  std::string_view path) {
+    if (!member(obj, key)) return wrong(path, key, "is required");
+    return opt_string(obj, key, out, path);
+}
+
+Status opt_string(const rapidjson::Value& obj, const char* key, std::string& out,
+                  std::string_view path) {
+    auto* v = member(obj, key);
+    if (!v) return Status::ok();
+    if (!v->IsString()) return wrong(path, key, "must be a string");
+    out.assign(v->GetString(), v->GetStringLength());
+    return Status::ok();
+}
+
+Status req_uint(const rapidjson::Value& obj, const char* key, uint64_t& out,
+                std::string_view path) {
+    if (!member(obj, key)) return wrong(path, key, "is required");
+    return opt_uint(obj, key, out, path);
+}
+
+Status opt_uint(const rapidjson::Value& obj, const char* key, uint64_t& out,
+                std::string_view path) {
+    auto* v = member(obj, key);
+    if (!v) return Status::ok();
+    if (!v->IsUint64()) return wrong(path, key, "must be a non-negative integer");
+    out = v->GetUint64();
+    return Status::ok();
+}
+
+Status opt_int(const rapidjson::Value& obj, const char* key, int& out, std::string_view path) {
+    auto* v = member(obj, key);
+    if (!v) return Status::ok();
+    if (!v->IsInt()) return wrong(path, key, "must be an integer");
+    out = v->GetInt();
+    return Status::ok();
+}
+
+Status opt_bool(const rapidjson::Value& obj, const char* key, bool& out, std::string_view path) {
+    auto* v = member(obj, key);
+    if (!v) return Status::ok();
+    if (!v->IsBool()) return wrong(path, key, "must be true or false");
+    out = v->GetBool();
+    return Status::ok();
+}
+
+Status opt_str_list(const rapidjson::Value& obj, const char* key, StrList& out,
+                    std::string_view path) {
+    auto* v = member(obj, key);
+    if (!v) return Status::ok();
+    if (!v->IsArray()) return wrong(path, key, "must be an array of strings");
+    out.clear();
+    for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
+        if (!(*v)[i].IsString())
+            return Status(Errc::malformed, index(join(path, key), i) + ": must be a string");
+        out.emplace_back((*v)[i].GetString(), (*v)[i].GetStringLength());
+    }
+    return Status::ok();
+}
+
+}  // namespace tundra::json

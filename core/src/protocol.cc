@@ -1,0 +1,400 @@
+#include "tundra/core/protocol.h"
+
+#include "json.h"
+
+namespace tundra {
+using json::put;
+using json::Writer;
+
+namespace {
+template <class F>
+std::string write(F&& body) {
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    body(w);
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
+void put_action(Writer& w, const Action& a) {
+    w.StartObject();
+    put(w, "seq");
+    w.Uint64(a.seq);
+    put(w, "hlc");
+    w.Uint64(a.hlc.value);
+    put(w, "type");
+    put(w, a.type);
+    for (auto& [k, v] : a.fields) {
+        put(w, k);
+        json::put_value(w, v);
+    }
+    w.EndObject();
+}
+
+Status object_root(const rapidjson::Document& doc) {
+    if (!doc.IsObject()) return Status(Errc::malformed, "the document must be a JSON object");
+    return Status::ok();
+}
+
+Status check_protocol(const rapidjson::Value& obj, int& out) {
+    TUNDRA_TRY(json::opt_int(obj, "protocol", out, ""));
+    if (out != kProtocolVersion)
+        return Status(Errc::unsupported_version,
+                      "protocol version " + std::to_string(out) + " is not supported (this side speaks " +
+                          std::to_string(kProtocolVersion) + ")");
+    return Status::ok();
+}
+
+Status read_action(const rapidjson::Value& j, Action& a, const std::string& path) {
+    if (!j.IsObject()) return Status(Errc::malformed, path + ": must be an object");
+    TUNDRA_TRY(json::req_uint(j, "seq", a.seq, path));
+    TUNDRA_TRY(json::req_uint(j, "hlc", a.hlc.value, path));
+    TUNDRA_TRY(json::req_string(j, "type", a.type, path));
+    for (auto it = j.MemberBegin(); it != j.MemberEnd(); ++it) {
+        std::string_view k(it->name.GetString(), it->name.GetStringLength());
+        if (k == "seq" || k == "hlc" || k == "type") continue;
+        Value v;
+        TUNDRA_TRY(json::to_value(it->value, v, json::join(path, k)));
+        a.fields.emplace(std::string(k), std::move(v));
+    }
+    Status st = validate_action(a, path);
+    if (!st) return Status(Errc::malformed, st.message());
+    return Status::ok();
+}
+
+Status read_row(const rapidjson::Value& j, const EntitySpec* spec, Row& row,
+                const std::string& path) {
+    if (!j.IsObject()) return Status(Errc::malformed, path + ": must be an object");
+    for (auto it = j.MemberBegin(); it != j.MemberEnd(); ++it) {
+        std::string k(it->name.GetString(), it->name.GetStringLength());
+        Value v;
+        TUNDRA_TRY(json::to_value(it->value, v, json::join(path, k)));
+        row.emplace(std::move(k), std::move(v));
+    }
+    if (!spec) return Status::ok();
+    for (auto& col : spec->columns) {
+        auto it = row.find(col.name);
+        Status st = check_value(col, it == row.end() ? Value{} : it->second,
+                                json::join(path, col.name));
+        if (!st) return Status(Errc::malformed, st.message());
+    }
+    return Status::ok();
+}
+}  // namespace
+
+std::string encode_action(const Action& a) {
+    return write([&](Writer& w) { put_action(w, a); });
+}
+
+std::string encode_row(const Row& row) {
+    return write([&](Writer& w) { json::put_row(w, row); });
+}
+
+std::string encode(const LoginRequest& m) {
+    return write([&](Writer& w) {
+        w.StartObject();
+        put(w, "protocol");
+        w.Int(m.protocol);
+        put(w, "username");
+        put(w, m.username);
+        put(w, "password");
+        put(w, m.password);
+        if (!m.device_name.empty()) {
+            put(w, "device_name");
+            put(w, m.device_name);
+        }
+        if (!m.device_id.empty()) {
+            put(w, "device_id");
+            put(w, m.device_id);
+        }
+        w.EndObject();
+    });
+}
+
+std::string encode(const LoginResponse& m) {
+    return write([&](Writer& w) {
+        w.StartObject();
+        put(w, "protocol");
+        w.Int(m.protocol);
+        put(w, "token");
+        put(w, m.token);
+        put(w, "device_id");
+        put(w, m.device_id);
+        put(w, "server_hlc");
+        w.Uint64(m.server_hlc);
+        put(w, "user");
+        w.StartObject();
+        put(w, "username");
+        put(w, m.user.username);
+        put(w, "role");
+        put(w, m.user.role);
+        put(w, "person");
+        if (m.user.person.empty()) w.Null();
+        else put(w, m.user.person);
+        put(w, "sites");
+        json::put_value(w, m.user.sites);
+        w.EndObject();
+        w.EndObject();
+    });
+}
+
+std::string encode(const SyncRequest& m) {
+    return write([&](Writer& w) {
+        w.StartObject();
+        put(w, "protocol");
+        w.Int(m.protocol);
+        if (!m.capabilities.empty()) {
+            put(w, "capabilities");
+            json::put_value(w, m.capabilities);
+        }
+        put(w, "cursor");
+        put(w, m.cursor);
+        if (m.limit > 0) {
+            put(w, "limit");
+            w.Int(m.limit);
+        }
+        put(w, "actions");
+        w.StartArray();
+        for (auto& a : m.actions) put_action(w, a);
+        w.EndArray();
+        w.EndObject();
+    });
+}
+
+std::string encode(const SyncResponse& m) {
+    return write([&](Writer& w) {
+        w.StartObject();
+        put(w, "protocol");
+        w.Int(m.protocol);
+        put(w, "server_hlc");
+        w.Uint64(m.server_hlc);
+        put(w, "outcomes");
+        w.StartArray();
+        for (auto& o : m.outcomes) {
+            w.StartObject();
+            put(w, "seq");
+            w.Uint64(o.seq);
+            put(w, "result");
+            put(w, to_string(o.result));
+            if (!o.reason.empty()) {
+                put(w, "reason");
+                put(w, o.reason);
+            }
+            if (!o.message.empty()) {
+                put(w, "message");
+                put(w, o.message);
+            }
+            if (!o.status.empty()) {
+                put(w, "status");
+                put(w, o.status);
+            }
+            w.EndObject();
+        }
+        w.EndArray();
+        put(w, "changes");
+        w.StartArray();
+        for (auto& c : m.changes) {
+            w.StartObject();
+            put(w, "kind");
+            put(w, entity(c.kind).name);
+            put(w, "id");
+            put(w, c.id);
+            put(w, "v");
+            w.Uint64(c.version);
+            if (c.deleted) {
+                put(w, "deleted");
+                w.Bool(true);
+            } else {
+                put(w, "row");
+                json::put_row(w, c.row);
+            }
+            w.EndObject();
+        }
+        w.EndArray();
+        put(w, "cursor");
+        put(w, m.cursor);
+        put(w, "more");
+        w.Bool(m.more);
+        if (m.remaining) {
+            put(w, "remaining");
+            w.Uint64(m.remaining);
+        }
+        w.EndObject();
+    });
+}
+
+std::string encode(const ErrorBody& m) {
+    return write([&](Writer& w) {
+        w.StartObject();
+        put(w, "error");
+        w.StartObject();
+        put(w, "code");
+        put(w, errc_info(m.code).wire_name);
+        put(w, "message");
+        put(w, m.message);
+        put(w, "retryable");
+        w.Bool(errc_info(m.code).retryable);
+        w.EndObject();
+        w.EndObject();
+    });
+}
+
+Result<LoginRequest> decode_login_request(std::string_view text) {
+    rapidjson::Document doc;
+    TUNDRA_TRY(json::parse(text, doc));
+    TUNDRA_TRY(object_root(doc));
+    LoginRequest m;
+    TUNDRA_TRY(check_protocol(doc, m.protocol));
+    TUNDRA_TRY(json::req_string(doc, "username", m.username, ""));
+    TUNDRA_TRY(json::req_string(doc, "password", m.password, ""));
+    TUNDRA_TRY(json::opt_string(doc, "device_name", m.device_name, ""));
+    TUNDRA_TRY(json::opt_string(doc, "device_id", m.device_id, ""));
+    if (m.username.size() > 200 || m.password.size() > 1000 || m.device_name.size() > 200)
+        return Result<LoginRequest>(Errc::invalid_argument, "a login field is too long");
+    return m;
+}
+
+Result<LoginResponse> decode_login_response(std::string_view text) {
+    rapidjson::Document doc;
+    TUNDRA_TRY(json::parse(text, doc));
+    TUNDRA_TRY(object_root(doc));
+    LoginResponse m;
+    TUNDRA_TRY(check_protocol(doc, m.protocol));
+    TUNDRA_TRY(json::req_string(doc, "token", m.token, ""));
+    TUNDRA_TRY(json::req_string(doc, "device_id", m.device_id, ""));
+    TUNDRA_TRY(json::opt_uint(doc, "server_hlc", m.server_hlc, ""));
+    auto it = doc.FindMember("user");
+    if (it == doc.MemberEnd() || !it->value.IsObject())
+        return Result<LoginResponse>(Errc::malformed, "user: must be an object");
+    TUNDRA_TRY(json::req_string(it->value, "username", m.user.username, "user"));
+    TUNDRA_TRY(json::req_string(it->value, "role", m.user.role, "user"));
+    TUNDRA_TRY(json::opt_string(it->value, "person", m.user.person, "user"));
+    TUNDRA_TRY(json::opt_str_list(it->value, "sites", m.user.sites, "user"));
+    return m;
+}
+
+Result<SyncRequest> decode_sync_request(std::string_view text) {
+    rapidjson::Document doc;
+    TUNDRA_TRY(json::parse(text, doc));
+    TUNDRA_TRY(object_root(doc));
+    SyncRequest m;
+    TUNDRA_TRY(check_protocol(doc, m.protocol));
+    TUNDRA_TRY(json::opt_str_list(doc, "capabilities", m.capabilities, ""));
+    TUNDRA_TRY(json::opt_string(doc, "cursor", m.cursor, ""));
+    TUNDRA_TRY(json::opt_int(doc, "limit", m.limit, ""));
+    if (m.limit < 0 || m.limit > kMaxPageRows)
+        return Result<SyncRequest>(Errc::malformed,
+                                   "limit: must be 0.." + std::to_string(kMaxPageRows));
+    auto it = doc.FindMember("actions");
+    if (it != doc.MemberEnd() && !it->value.IsNull()) {
+        if (!it->value.IsArray())
+            return Result<SyncRequest>(Errc::malformed, "actions: must be an array");
+        if (it->value.Size() > kMaxActionsPerRequest)
+            return Result<SyncRequest>(Errc::too_large,
+                                       "actions: at most " +
+                                           std::to_string(kMaxActionsPerRequest) + " per request");
+        uint64_t prev = 0;
+        for (rapidjson::SizeType i = 0; i < it->value.Size(); ++i) {
+            Action a;
+            TUNDRA_TRY(read_action(it->value[i], a, json::index("actions", i)));
+            if (a.seq <= prev)
+                return Result<SyncRequest>(
+                    Errc::malformed, json::index("actions", i) + ".seq: must increase");
+            prev = a.seq;
+            m.actions.push_back(std::move(a));
+        }
+    }
+    return m;
+}
+
+Result<SyncResponse> decode_sync_response(std::string_view text) {
+    rapidjson::Document doc;
+    TUNDRA_TRY(json::parse(text, doc));
+    TUNDRA_TRY(object_root(doc));
+    SyncResponse m;
+    TUNDRA_TRY(check_protocol(doc, m.protocol));
+    TUNDRA_TRY(json::opt_uint(doc, "server_hlc", m.server_hlc, ""));
+    TUNDRA_TRY(json::req_string(doc, "cursor", m.cursor, ""));
+    TUNDRA_TRY(json::opt_bool(doc, "more", m.more, ""));
+    TUNDRA_TRY(json::opt_uint(doc, "remaining", m.remaining, ""));
+    auto oit = doc.FindMember("outcomes");
+    if (oit != doc.MemberEnd()) {
+        if (!oit->value.IsArray())
+            return Result<SyncResponse>(Errc::malformed, "outcomes: must be an array");
+        for (rapidjson::SizeType i = 0; i < oit->value.Size(); ++i) {
+            auto& j = oit->value[i];
+            std::string path = json::index("outcomes", i);
+            if (!j.IsObject()) return Result<SyncResponse>(Errc::malformed, path + ": must be an object");
+            Outcome o;
+            std::string result;
+            TUNDRA_TRY(json::req_uint(j, "seq", o.seq, path));
+            TUNDRA_TRY(json::req_string(j, "result", result, path));
+            if (!parse_outcome_result(result, o.result))
+                return Result<SyncResponse>(Errc::malformed, path + ".result: unknown value");
+            TUNDRA_TRY(json::opt_string(j, "reason", o.reason, path));
+            TUNDRA_TRY(json::opt_string(j, "message", o.message, path));
+            TUNDRA_TRY(json::opt_string(j, "status", o.status, path));
+            m.outcomes.push_back(std::move(o));
+        }
+    }
+    auto cit = doc.FindMember("changes");
+    if (cit != doc.MemberEnd()) {
+        if (!cit->value.IsArray())
+            return Result<SyncResponse>(Errc::malformed, "changes: must be an array");
+        m.changes.reserve(cit->value.Size());
+        for (rapidjson::SizeType i = 0; i < cit->value.Size(); ++i) {
+            auto& j = cit->value[i];
+            std::string path = json::index("changes", i);
+            if (!j.IsObject()) return Result<SyncResponse>(Errc::malformed, path + ": must be an object");
+            Change c;
+            std::string kind;
+            TUNDRA_TRY(json::req_string(j, "kind", kind, path));
+            auto* spec = entity_by_name(kind);
+            if (!spec) return Result<SyncResponse>(Errc::malformed, path + ".kind: unknown kind");
+            c.kind = spec->kind;
+            TUNDRA_TRY(json::req_string(j, "id", c.id, path));
+            TUNDRA_TRY(json::opt_uint(j, "v", c.version, path));
+            TUNDRA_TRY(json::opt_bool(j, "deleted", c.deleted, path));
+            if (!c.deleted) {
+                auto rit = j.FindMember("row");
+                if (rit == j.MemberEnd())
+                    return Result<SyncResponse>(Errc::malformed, path + ".row: is required");
+                TUNDRA_TRY(read_row(rit->value, spec, c.row, path + ".row"));
+            }
+            m.changes.push_back(std::move(c));
+        }
+    }
+    return m;
+}
+
+Result<ErrorBody> decode_error(std::string_view text) {
+    rapidjson::Document doc;
+    TUNDRA_TRY(json::parse(text, doc));
+    TUNDRA_TRY(object_root(doc));
+    auto it = doc.FindMember("error");
+    if (it == doc.MemberEnd() || !it->value.IsObject())
+        return Result<ErrorBody>(Errc::malformed, "error: must be an object");
+    ErrorBody e;
+    std::string code;
+    TUNDRA_TRY(json::req_string(it->value, "code", code, "error"));
+    TUNDRA_TRY(json::opt_string(it->value, "message", e.message, "error"));
+    e.code = errc_from_wire(code);
+    return e;
+}
+
+Result<Action> decode_action(std::string_view text) {
+    rapidjson::Document doc;
+    TUNDRA_TRY(json::parse(text, doc));
+    Action a;
+    TUNDRA_TRY(read_action(doc, a, "action"));
+    return a;
+}
+
+Result<Row> decode_row(std::string_view text) {
+    rapidjson::Document doc;
+    TUNDRA_TRY(json::parse(text, doc));
+    Row row;
+    TUNDRA_TRY(read_row(doc, nullptr, row, "row"));
+    return row;
+}
+
+}  // namespace tundra

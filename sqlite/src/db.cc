@@ -1,0 +1,216 @@
+#include "tundra/sqlite/db.h"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+#include "tundra/core/protocol.h"
+
+namespace tundra::sqlite {
+
+Status Db::error(int rc, std::string_view what) const {
+    int primary = rc & 0xff;
+    std::string msg = std::string(what) + ": " + sqlite3_errstr(rc);
+    if (db_ && primary != SQLITE_FULL && sqlite3_errcode(db_) == rc) msg += " (" + std::string(sqlite3_errmsg(db_)) + ")";
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status(Errc::busy, msg);
+    if (primary == SQLITE_FULL) return Status(Errc::storage, "disk full: " + msg);
+    if (primary == SQLITE_CONSTRAINT) return Status(Errc::conflict, msg);
+    return Status(Errc::storage, msg);
+}
+
+Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenOptions opts) {
+    sqlite3* raw = nullptr;
+    int flags = opts.read_only ? SQLITE_OPEN_READONLY
+                               : (SQLITE_OPEN_READWRITE | (opts.create ? SQLITE_OPEN_CREATE : 0));
+    flags |= SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = "cannot open database '" + path + "': " +
+                          (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+        sqlite3_close(raw);
+        return Result<std::unique_ptr<Db>>(Errc::storage, msg);
+    }
+    std::unique_ptr<Db> db(new Db(raw, path));
+    sqlite3_busy_timeout(raw, opts.busy_timeout_ms);
+    sqlite3_extended_result_codes(raw, 1);
+    // Reading the schema catches "file is not a database" at open time.
+    if (Status st = db->exec("SELECT count(*) FROM sqlite_schema"); !st)
+        return Status(Errc::storage, "'" + path + "' is not a readable database: " + st.message());
+    if (!opts.read_only && opts.wal) {
+        TUNDRA_TRY(db->exec("PRAGMA journal_mode=WAL"));
+        TUNDRA_TRY(db->exec("PRAGMA synchronous=NORMAL"));
+    }
+    TUNDRA_TRY(db->exec("PRAGMA foreign_keys=ON"));
+    return db;
+}
+
+Db::~Db() {
+    cache_.clear();
+    sqlite3_close_v2(db_);
+}
+
+Status Db::exec(std::string_view sql) {
+    char* err = nullptr;
+    std::string s(sql);
+    int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errstr(rc);
+        sqlite3_free(err);
+        Status st = error(rc, "exec");
+        return Status(st.code(), msg);
+    }
+    return Status::ok();
+}
+
+Result<Stmt*> Db::prepare(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second.get();
+    sqlite3_stmt* st = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+    if (rc != SQLITE_OK) return error(rc, "prepare '" + sql.substr(0, 60) + "'");
+    auto* p = new Stmt(*this, st);
+    cache_.emplace(sql, std::unique_ptr<Stmt>(p));
+    return p;
+}
+
+Query Db::query(const std::string& sql) {
+    auto r = prepare(sql);
+    if (!r) throw std::logic_error("bad SQL: " + r.status().message());
+    return Query(*r.value());
+}
+
+int64_t Db::changes() const { return sqlite3_changes64(db_); }
+
+int Db::user_version() {
+    auto q = query("PRAGMA user_version");
+    auto r = q->step();
+    return r && r.value() ? static_cast<int>(q->int64(0)) : 0;
+}
+
+Status Db::set_user_version(int v) { return exec("PRAGMA user_version=" + std::to_string(v)); }
+
+// ---- Stmt ---------------------------------------------------------------------------------
+Stmt::~Stmt() { sqlite3_finalize(st_); }
+
+Stmt& Stmt::bind(int idx, std::nullptr_t) {
+    sqlite3_bind_null(st_, idx);
+    return *this;
+}
+Stmt& Stmt::bind(int idx, int64_t v) {
+    sqlite3_bind_int64(st_, idx, v);
+    return *this;
+}
+Stmt& Stmt::bind(int idx, std::string_view v) {
+    sqlite3_bind_text64(st_, idx, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    return *this;
+}
+
+Stmt& Stmt::bind_value(int idx, const Value& v) {
+    std::visit(
+        [&](auto&& x) {
+            using X = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<X, std::monostate>) bind(idx, nullptr);
+            else if constexpr (std::is_same_v<X, int64_t>) bind(idx, x);
+            else if constexpr (std::is_same_v<X, bool>) bind(idx, x);
+            else if constexpr (std::is_same_v<X, std::string>) bind(idx, std::string_view(x));
+            else {
+                Row r{{"v", Value(x)}};
+                std::string j = encode_row(r);  // {"v":[...]} -> [...]
+                bind(idx, std::string_view(j).substr(5, j.size() - 6));
+            }
+        },
+        v);
+    return *this;
+}
+
+int Stmt::index(const char* name) const { return sqlite3_bind_parameter_index(st_, name); }
+
+Result<bool> Stmt::step() {
+    if (db_->fault_hook_ && !sqlite3_stmt_readonly(st_)) {
+        Status st = db_->fault_hook_();
+        if (!st) return st;
+    }
+    int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return db_->error(rc, "step");
+}
+
+Status Stmt::run() {
+    auto r = step();
+    if (!r) return r.status();
+    return Status::ok();
+}
+
+void Stmt::reset() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+}
+
+bool Stmt::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+int64_t Stmt::int64(int col) const { return sqlite3_column_int64(st_, col); }
+std::string Stmt::text(int col) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(st_, col))) : std::string();
+}
+std::optional<std::string> Stmt::opt_text(int col) const {
+    if (is_null(col)) return std::nullopt;
+    return text(col);
+}
+int Stmt::column_count() const { return sqlite3_column_count(st_); }
+
+Value Stmt::value(int col, ColType type) const {
+    if (is_null(col)) return std::monostate{};
+    switch (type) {
+        case ColType::integer: return int64(col);
+        case ColType::boolean: return int64(col) != 0;
+        case ColType::str_list: {
+            auto r = decode_row("{\"v\":" + text(col) + "}");
+            if (r) {
+                auto it = r->find("v");
+                if (it != r->end() && std::holds_alternative<StrList>(it->second)) return it->second;
+            }
+            return StrList{};
+        }
+        default: return text(col);
+    }
+}
+
+// ---- transactions -------------------------------------------------------------------------
+Status Transaction::begin() {
+    TUNDRA_TRY(db_.exec("BEGIN IMMEDIATE"));
+    open_ = true;
+    return Status::ok();
+}
+
+Status Transaction::commit() {
+    if (db_.fault_hook_) TUNDRA_TRY(db_.fault_hook_());
+    TUNDRA_TRY(db_.exec("COMMIT"));
+    open_ = false;
+    return Status::ok();
+}
+
+Transaction::~Transaction() {
+    if (open_) (void)db_.exec("ROLLBACK");
+}
+
+Savepoint::Savepoint(Db& db) : db_(db) {
+    begin_ = db_.exec("SAVEPOINT action");
+    open_ = begin_.is_ok();
+}
+
+Status Savepoint::release() {
+    TUNDRA_TRY(db_.exec("RELEASE action"));
+    open_ = false;
+    return Status::ok();
+}
+
+Savepoint::~Savepoint() {
+    if (open_) {
+        (void)db_.exec("ROLLBACK TO action");
+        (void)db_.exec("RELEASE action");
+    }
+}
+
+}  // namespace tundra::sqlite
