@@ -1,4 +1,4 @@
-#include "json.h"
+#include "tundra/core/json.h"
 
 namespace tundra::json {
 
@@ -38,19 +38,11 @@ void put_row(Writer& w, const Row& row) {
 }
 
 Status parse(std::string_view text, rapidjson::Document& doc) {
-    doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag>(
-        text.data(), text.size());
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     if (doc.HasParseError())
         return Status(Errc::malformed,
                       std::string("invalid JSON at byte ") + std::to_string(doc.GetErrorOffset()) +
                           ": " + rapidjson::GetParseError_En(doc.GetParseError()));
-    // kParseStopWhenDoneFlag lets trailing garbage through; refuse anything but whitespace.
-    for (size_t i = doc.GetErrorOffset(); i < text.size(); ++i) {
-        char c = text[i];
-        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
-            return Status(Errc::malformed, "invalid JSON at byte " + std::to_string(i) +
-                                               ": unexpected text after the document");
-    }
     return Status::ok();
 }
 

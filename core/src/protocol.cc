@@ -1,6 +1,6 @@
 #include "tundra/core/protocol.h"
 
-#include "json.h"
+#include "tundra/core/json.h"
 
 namespace tundra {
 using json::put;
@@ -28,6 +28,40 @@ void put_action(Writer& w, const Action& a) {
         json::put_value(w, v);
     }
     w.EndObject();
+}
+
+void put_outcome(Writer& w, const Outcome& o) {
+    w.StartObject();
+    put(w, "seq");
+    w.Uint64(o.seq);
+    put(w, "result");
+    put(w, to_string(o.result));
+    if (!o.reason.empty()) {
+        put(w, "reason");
+        put(w, o.reason);
+    }
+    if (!o.message.empty()) {
+        put(w, "message");
+        put(w, o.message);
+    }
+    if (!o.status.empty()) {
+        put(w, "status");
+        put(w, o.status);
+    }
+    w.EndObject();
+}
+
+Status read_outcome(const rapidjson::Value& j, Outcome& o, const std::string& path) {
+    if (!j.IsObject()) return Status(Errc::malformed, path + ": must be an object");
+    std::string result;
+    TUNDRA_TRY(json::req_uint(j, "seq", o.seq, path));
+    TUNDRA_TRY(json::req_string(j, "result", result, path));
+    if (!parse_outcome_result(result, o.result))
+        return Status(Errc::malformed, path + ".result: unknown value");
+    TUNDRA_TRY(json::opt_string(j, "reason", o.reason, path));
+    TUNDRA_TRY(json::opt_string(j, "message", o.message, path));
+    TUNDRA_TRY(json::opt_string(j, "status", o.status, path));
+    return Status::ok();
 }
 
 Status object_root(const rapidjson::Document& doc) {
@@ -83,6 +117,18 @@ Status read_row(const rapidjson::Value& j, const EntitySpec* spec, Row& row,
 
 std::string encode_action(const Action& a) {
     return write([&](Writer& w) { put_action(w, a); });
+}
+
+std::string encode_outcome(const Outcome& o) {
+    return write([&](Writer& w) { put_outcome(w, o); });
+}
+
+Result<Outcome> decode_outcome(std::string_view text) {
+    rapidjson::Document doc;
+    TUNDRA_TRY(json::parse(text, doc));
+    Outcome o;
+    TUNDRA_TRY(read_outcome(doc, o, "outcome"));
+    return o;
 }
 
 std::string encode_row(const Row& row) {
@@ -169,26 +215,7 @@ std::string encode(const SyncResponse& m) {
         w.Uint64(m.server_hlc);
         put(w, "outcomes");
         w.StartArray();
-        for (auto& o : m.outcomes) {
-            w.StartObject();
-            put(w, "seq");
-            w.Uint64(o.seq);
-            put(w, "result");
-            put(w, to_string(o.result));
-            if (!o.reason.empty()) {
-                put(w, "reason");
-                put(w, o.reason);
-            }
-            if (!o.message.empty()) {
-                put(w, "message");
-                put(w, o.message);
-            }
-            if (!o.status.empty()) {
-                put(w, "status");
-                put(w, o.status);
-            }
-            w.EndObject();
-        }
+        for (auto& o : m.outcomes) put_outcome(w, o);
         w.EndArray();
         put(w, "changes");
         w.StartArray();
@@ -321,18 +348,8 @@ Result<SyncResponse> decode_sync_response(std::string_view text) {
         if (!oit->value.IsArray())
             return Result<SyncResponse>(Errc::malformed, "outcomes: must be an array");
         for (rapidjson::SizeType i = 0; i < oit->value.Size(); ++i) {
-            auto& j = oit->value[i];
-            std::string path = json::index("outcomes", i);
-            if (!j.IsObject()) return Result<SyncResponse>(Errc::malformed, path + ": must be an object");
             Outcome o;
-            std::string result;
-            TUNDRA_TRY(json::req_uint(j, "seq", o.seq, path));
-            TUNDRA_TRY(json::req_string(j, "result", result, path));
-            if (!parse_outcome_result(result, o.result))
-                return Result<SyncResponse>(Errc::malformed, path + ".result: unknown value");
-            TUNDRA_TRY(json::opt_string(j, "reason", o.reason, path));
-            TUNDRA_TRY(json::opt_string(j, "message", o.message, path));
-            TUNDRA_TRY(json::opt_string(j, "status", o.status, path));
+            TUNDRA_TRY(read_outcome(oit->value[i], o, json::index("outcomes", i)));
             m.outcomes.push_back(std::move(o));
         }
     }

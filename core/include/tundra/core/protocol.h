@@ -80,6 +80,7 @@ std::string encode(const SyncResponse& m);
 std::string encode(const ErrorBody& m);
 std::string encode_action(const Action& a);   // one action as a JSON object
 std::string encode_row(const Row& row);        // a flat JSON object
+std::string encode_outcome(const Outcome& o);
 
 Result<LoginRequest> decode_login_request(std::string_view json);
 Result<LoginResponse> decode_login_response(std::string_view json);
@@ -88,5 +89,6 @@ Result<SyncResponse> decode_sync_response(std::string_view json);
 Result<ErrorBody> decode_error(std::string_view json);
 Result<Action> decode_action(std::string_view json);
 Result<Row> decode_row(std::string_view json);
+Result<Outcome> decode_outcome(std::string_view json);
 
 }  // namespace tundra

@@ -1,4 +1,4 @@
-// Internal RapidJSON helpers shared by the codec sources. Not part of the public API.
+// RapidJSON helpers for code that reads untrusted JSON (the protocol codec, the importer).
 #pragma once
 
 #include <rapidjson/document.h>

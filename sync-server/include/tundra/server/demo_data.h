@@ -1,0 +1,24 @@
+// Realistic demo data built from ../shared/data (municipalities, course themes): sites,
+// staff (about 80% women), courses, occasions relative to today, enrolments, and the demo
+// logins listed in the README.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tundra/core/status.h"
+
+namespace tundra::server {
+
+struct DemoOptions {
+    std::string data_dir;       // folder holding municipalities.csv and course-themes.csv
+    uint32_t seed = 2026;
+    int municipalities = 15;
+    int staff_per_site = 12;
+    int64_t now_ms = 0;         // 0 = the wall clock
+};
+
+// Returns an import document (see SqliteStore::import_json).
+Result<std::string> demo_document(const DemoOptions& opts);
+
+}  // namespace tundra::server

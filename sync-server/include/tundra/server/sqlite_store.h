@@ -1,0 +1,66 @@
+// The embedded SQLite store (WAL). One connection guarded by a mutex: SQLite serialises
+// writers anyway, and one connection keeps versions strictly increasing in commit order,
+// which the pull cursor relies on (docs/architecture.md, "Versions and cursors").
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "tundra/core/hlc.h"
+#include "tundra/server/store.h"
+#include "tundra/sqlite/db.h"
+
+namespace tundra::server {
+
+struct StoreOptions {
+    int kdf_iterations = 100000;         // for passwords set through this store
+    int default_page_rows = 2000;        // pull page size when the client sends no limit
+    int64_t token_lifetime_days = 180;   // sliding: every sync extends it
+    HlcClock::WallClock wall = wall_clock_ms;  // injectable for tests
+};
+
+struct ImportReport {
+    size_t organisations = 0, sites = 0, persons = 0, users = 0, courses = 0, occasions = 0,
+           enrolments = 0, attendance = 0;
+    size_t total() const {
+        return organisations + sites + persons + users + courses + occasions + enrolments +
+               attendance;
+    }
+};
+
+class SqliteStore final : public Store {
+public:
+    // Opens (and with create=true initialises) a store. Refuses a file whose schema is
+    // newer than this build.
+    static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                     StoreOptions opts = {}, bool create = true);
+    ~SqliteStore() override;
+
+    Result<LoginResponse> login(const LoginRequest& req) override;
+    Result<AuthContext> authenticate(std::string_view token) override;
+    Result<SyncResponse> sync(const AuthContext& who, const SyncRequest& req) override;
+    Status check_health() override;
+
+    // Loads one JSON document (see docs/import.md). All or nothing: a bad document is
+    // refused whole with the path of the first bad field. Re-importing updates rows.
+    Result<ImportReport> import_json(std::string_view document);
+
+    // Test and admin helpers.
+    Status revoke_device(const std::string& device_id);
+    Result<int64_t> count(const std::string& table);
+    sqlite::Db& db() { return *db_; }
+    uint64_t current_version();
+
+private:
+    struct Impl;
+    explicit SqliteStore(std::unique_ptr<sqlite::Db> db, StoreOptions opts);
+    std::unique_ptr<sqlite::Db> db_;
+    StoreOptions opts_;
+    std::mutex mu_;
+    HlcClock clock_;
+    std::unique_ptr<Impl> impl_;
+    friend struct Impl;
+};
+
+}  // namespace tundra::server

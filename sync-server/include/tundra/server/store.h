@@ -1,0 +1,42 @@
+// The Store is everything the request handler needs from persistence. The embedded default
+// is SqliteStore; a PostgreSQL backend implements the same interface.
+//
+// Contract: every method is thread-safe. sync() applies the request's actions and
+// computes the pull page in one transaction; it returns only after that transaction has
+// committed, so an outcome a device sees is durable (WAL, synchronous=NORMAL survives a
+// process crash; see docs/failure-model.md for power loss).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "tundra/core/hlc.h"
+#include "tundra/core/protocol.h"
+#include "tundra/core/status.h"
+
+namespace tundra::server {
+
+struct AuthContext {
+    std::string username;
+    std::string role;    // participant|coordinator|admin
+    std::string person;  // participants
+    StrList sites;       // coordinators
+    std::string device_id;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+    // Verifies the password and issues a per-device token (only its hash is stored).
+    // Errors: unauthorized (bad credentials, revoked device), invalid_argument, storage.
+    virtual Result<LoginResponse> login(const LoginRequest& req) = 0;
+    // Resolves a bearer token. Errors: unauthorized (unknown, expired, revoked), storage.
+    virtual Result<AuthContext> authenticate(std::string_view token) = 0;
+    // One sync round: actions in seq order (a seq already applied returns its original
+    // outcome), then up to `limit` changes after `cursor` visible to the user.
+    // Errors: malformed (bad cursor), storage/busy (nothing was committed; retry).
+    virtual Result<SyncResponse> sync(const AuthContext& who, const SyncRequest& req) = 0;
+    virtual Status check_health() = 0;
+};
+
+}  // namespace tundra::server

@@ -1,0 +1,570 @@
+// How each action takes effect on the server: scope checks, business rules, fair seats
+// and per-field last-writer-wins. Storage failures are errors; refusals are outcomes.
+#include <algorithm>
+
+#include "store_internal.h"
+#include "tundra/core/seats.h"
+
+namespace tundra::server {
+namespace {
+std::string str(const Row& r, std::string_view k) {
+    auto* s = get_str(r, k);
+    return s ? *s : std::string();
+}
+
+Outcome rejected(const Action& a, std::string_view reason, std::string msg) {
+    return make_outcome(a, OutcomeResult::rejected, reason, std::move(msg));
+}
+
+bool contains(const StrList& l, const std::string& v) {
+    return std::find(l.begin(), l.end(), v) != l.end();
+}
+
+int64_t iso_ms(const Row& r, std::string_view k) {
+    auto* s = get_str(r, k);
+    if (!s) return 0;
+    auto t = parse_iso8601(*s);
+    return t ? t.value() : 0;
+}
+}  // namespace
+
+Result<std::optional<PersonInfo>> SqliteStore::Impl::person(const std::string& id) {
+    auto q = db.query("SELECT organisation, coalesce(site, '') FROM persons WHERE id = ?");
+    q->bind(1, id);
+    auto r = q->step();
+    if (!r) return r.status();
+    if (!r.value()) return std::optional<PersonInfo>();
+    return std::optional<PersonInfo>(PersonInfo{id, q->text(0), q->text(1)});
+}
+
+Result<std::optional<OccasionInfo>> SqliteStore::Impl::occasion(const std::string& id) {
+    auto row = load_row(Kind::occasion, id);
+    if (!row) return row.status();
+    if (!row.value()) return std::optional<OccasionInfo>();
+    const Row& r = *row.value();
+    OccasionInfo o;
+    o.id = id;
+    o.course = str(r, "course");
+    o.status = str(r, "status");
+    o.capacity = get_int(r, "capacity").value_or(0);
+    o.opens_ms = iso_ms(r, "enrolment_opens");
+    o.closes_ms = iso_ms(r, "enrolment_closes");
+    o.ends_ms = iso_ms(r, "ends_at");
+    o.confirmed = get_int(r, "confirmed").value_or(0);
+    o.waitlisted = get_int(r, "waitlisted").value_or(0);
+    return std::optional<OccasionInfo>(o);
+}
+
+Result<bool> SqliteStore::Impl::course_visible(const AuthContext& who, const std::string& course) {
+    if (who.role == "admin") return true;
+    auto q = db.query(
+        "SELECT published = 1 AND (NOT EXISTS (SELECT 1 FROM course_organisations co WHERE "
+        "co.course = c.id) OR EXISTS (SELECT 1 FROM course_organisations co WHERE co.course = "
+        "c.id AND co.organisation IN (SELECT organisation FROM user_orgs WHERE username = ?))) "
+        "FROM courses c WHERE c.id = ?");
+    q->bind(1, who.username).bind(2, course);
+    auto r = q->step();
+    if (!r) return r.status();
+    return r.value() && q->int64(0) != 0;
+}
+
+bool SqliteStore::Impl::can_act_for(const AuthContext& who, const PersonInfo& p) const {
+    if (who.role == "admin") return true;
+    if (who.role == "coordinator") return !p.site.empty() && contains(who.sites, p.site);
+    return who.role == "participant" && p.id == who.person;
+}
+
+Result<Outcome> SqliteStore::Impl::apply(const AuthContext& who, const Action& a, Hlc acted) {
+    if (a.type == "enrol") return enrol(who, a, acted);
+    if (a.type == "cancel_enrolment") return cancel_enrolment(who, a);
+    if (a.type == "mark_attendance") return mark_attendance(who, a);
+    if (a.type == "upsert_course") return upsert_course(who, a);
+    if (a.type == "upsert_occasion") return upsert_occasion(who, a);
+    if (a.type == "update_person") return update_person(who, a);
+    if (a.type == "attest_time") return attest_time(who, a);
+    if (a.type == "submit_survey") return submit_survey(who, a);
+    if (a.type == "log_deviation") return log_deviation(who, a);
+    return rejected(a, reasons::kInvalid, "unknown action type '" + a.type + "'");
+}
+
+// ---- seats --------------------------------------------------------------------------------
+Status SqliteStore::Impl::reallocate(const std::string& occasion_id) {
+    auto occ = occasion(occasion_id);
+    if (!occ) return occ.status();
+    if (!occ.value()) return Status::ok();
+    const OccasionInfo& o = *occ.value();
+    std::vector<SeatEntry> entries;
+    {
+        auto q = db.query(
+            "SELECT id, acted_hlc, coalesce(device, ''), status, coalesce(reason, '') FROM "
+            "enrolments WHERE occasion = ? AND status IN ('requested', 'confirmed', 'waitlisted')");
+        q->bind(1, occasion_id);
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            entries.push_back({q->text(0), Hlc{static_cast<uint64_t>(q->int64(1))}, q->text(2),
+                               q->text(3), q->text(4)});
+        }
+    }
+    bool closed = now_ms >= o.closes_ms;
+    auto changes = allocate_seats(entries, o.capacity, closed);
+    auto u = db.query("UPDATE enrolments SET status = ?, reason = ?, version = ? WHERE id = ?");
+    for (auto& c : changes) {
+        u->bind(1, c.status);
+        if (c.reason.empty()) u->bind(2, nullptr);
+        else u->bind(2, c.reason);
+        TUNDRA_TRY(u->bind(3, next_version()).bind(4, c.id).run());
+        u->reset();
+    }
+    auto cnt = db.query(
+        "SELECT count(*) FILTER (WHERE status = 'confirmed'), count(*) FILTER (WHERE status = "
+        "'waitlisted') FROM enrolments WHERE occasion = ?");
+    cnt->bind(1, occasion_id);
+    auto r = cnt->step();
+    if (!r) return r.status();
+    int64_t confirmed = cnt->int64(0), waitlisted = cnt->int64(1);
+    if (confirmed != o.confirmed || waitlisted != o.waitlisted) {
+        auto uo = db.query(
+            "UPDATE occasions SET confirmed = ?, waitlisted = ?, version = ? WHERE id = ?");
+        TUNDRA_TRY(uo->bind(1, confirmed)
+                       .bind(2, waitlisted)
+                       .bind(3, next_version())
+                       .bind(4, occasion_id)
+                       .run());
+    }
+    return Status::ok();
+}
+
+// ---- enrolments ---------------------------------------------------------------------------
+Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a, Hlc acted) {
+    const std::string id = str(a.fields, "enrolment");
+    const std::string occ_id = str(a.fields, "occasion");
+    const std::string person_id = str(a.fields, "person");
+    auto occ = occasion(occ_id);
+    if (!occ) return occ.status();
+    if (!occ.value()) return rejected(a, reasons::kNotFound, "occasion '" + occ_id + "' does not exist");
+    auto p = person(person_id);
+    if (!p) return p.status();
+    if (!p.value()) return rejected(a, reasons::kNotFound, "person '" + person_id + "' does not exist");
+    if (!can_act_for(who, *p.value()))
+        return rejected(a, reasons::kForbidden,
+                        "you may not enrol '" + person_id + "': outside your scope");
+    auto visible = course_visible(who, occ.value()->course);
+    if (!visible) return visible.status();
+    if (!visible.value())
+        return rejected(a, reasons::kNotPublished,
+                        "the course of occasion '" + occ_id + "' is not open to you");
+    const OccasionInfo& o = *occ.value();
+    if (o.status == "cancelled")
+        return rejected(a, reasons::kOccasionCancelled, "occasion '" + occ_id + "' is cancelled");
+    if (o.status == "completed")
+        return rejected(a, reasons::kEnrolmentClosed, "occasion '" + occ_id + "' has taken place");
+    int64_t acted_ms = static_cast<int64_t>(acted.physical_ms());
+    if (acted_ms >= o.closes_ms)
+        return rejected(a, reasons::kEnrolmentClosed,
+                        "enrolment for occasion '" + occ_id + "' closed at " +
+                            format_iso8601(o.closes_ms));
+    if (o.opens_ms && acted_ms < o.opens_ms)
+        return rejected(a, reasons::kEnrolmentNotOpen,
+                        "enrolment for occasion '" + occ_id + "' opens at " +
+                            format_iso8601(o.opens_ms));
+    {
+        auto q = db.query("SELECT 1 FROM enrolments WHERE id = ?");
+        q->bind(1, id);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (r.value()) return rejected(a, reasons::kIdConflict, "enrolment id '" + id + "' is taken");
+    }
+    {
+        auto q = db.query(
+            "SELECT status FROM enrolments WHERE occasion = ? AND person = ? AND status IN "
+            "('requested', 'confirmed', 'waitlisted')");
+        q->bind(1, occ_id).bind(2, person_id);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (r.value())
+            return rejected(a, reasons::kAlreadyEnrolled,
+                            "'" + person_id + "' is already enrolled (" + q->text(0) + ")");
+    }
+    auto ins = db.query(
+        "INSERT INTO enrolments (id, occasion, person, status, reason, acted_hlc, acted_by, "
+        "updated_hlc, device, version) VALUES (?, ?, ?, 'requested', NULL, ?, ?, ?, ?, ?)");
+    TUNDRA_TRY(ins->bind(1, id)
+                   .bind(2, occ_id)
+                   .bind(3, person_id)
+                   .bind(4, acted.value)
+                   .bind(5, who.username)
+                   .bind(6, a.hlc.value)
+                   .bind(7, who.device_id)
+                   .bind(8, next_version())
+                   .run());
+    TUNDRA_TRY(reallocate(occ_id));
+    auto row = load_row(Kind::enrolment, id);
+    if (!row) return row.status();
+    std::string status = str(*row.value(), "status");
+    if (status == "confirmed")
+        return make_outcome(a, OutcomeResult::applied, "", "seat confirmed", status);
+    int64_t position = 0;
+    {
+        auto q = db.query(
+            "SELECT count(*) FROM enrolments WHERE occasion = ? AND status = 'waitlisted' AND "
+            "(acted_hlc < ? OR (acted_hlc = ? AND coalesce(device, '') <= ?))");
+        q->bind(1, occ_id).bind(2, acted.value).bind(3, acted.value).bind(4, who.device_id);
+        auto r = q->step();
+        if (!r) return r.status();
+        position = q->int64(0);
+    }
+    return make_outcome(a, OutcomeResult::adjusted, reasons::kWaitlisted,
+                        "the occasion is full: waitlisted as number " + std::to_string(position),
+                        status);
+}
+
+Result<Outcome> SqliteStore::Impl::cancel_enrolment(const AuthContext& who, const Action& a) {
+    const std::string id = str(a.fields, "enrolment");
+    auto row = load_row(Kind::enrolment, id);
+    if (!row) return row.status();
+    if (!row.value()) return rejected(a, reasons::kNotFound, "enrolment '" + id + "' does not exist");
+    const Row& e = *row.value();
+    auto p = person(str(e, "person"));
+    if (!p) return p.status();
+    if (!p.value() || !can_act_for(who, *p.value()))
+        return rejected(a, reasons::kForbidden, "you may not cancel enrolment '" + id + "'");
+    std::string status = str(e, "status");
+    if (status == "cancelled" || status == "rejected")
+        return rejected(a, reasons::kAlreadyCancelled, "enrolment '" + id + "' is already " + status);
+    auto u = db.query(
+        "UPDATE enrolments SET status = 'cancelled', reason = NULL, updated_hlc = ?, "
+        "version = ? WHERE id = ?");
+    TUNDRA_TRY(u->bind(1, a.hlc.value).bind(2, next_version()).bind(3, id).run());
+    TUNDRA_TRY(reallocate(str(e, "occasion")));
+    return make_outcome(a, OutcomeResult::applied, "", "enrolment cancelled", "cancelled");
+}
+
+// ---- attendance ---------------------------------------------------------------------------
+Result<Outcome> SqliteStore::Impl::mark_attendance(const AuthContext& who, const Action& a) {
+    const std::string id = str(a.fields, "mark");
+    const std::string occ_id = str(a.fields, "occasion");
+    const std::string person_id = str(a.fields, "person");
+    auto occ = occasion(occ_id);
+    if (!occ) return occ.status();
+    if (!occ.value()) return rejected(a, reasons::kNotFound, "occasion '" + occ_id + "' does not exist");
+    auto p = person(person_id);
+    if (!p) return p.status();
+    if (!p.value()) return rejected(a, reasons::kNotFound, "person '" + person_id + "' does not exist");
+    if (!can_act_for(who, *p.value()))
+        return rejected(a, reasons::kForbidden,
+                        "you may not record attendance for '" + person_id + "'");
+    auto minutes = get_int(a.fields, "minutes");
+    if (minutes && (*minutes < 0 || *minutes > 24 * 60))
+        return rejected(a, reasons::kInvalid, "minutes must be between 0 and 1440");
+    {
+        auto q = db.query("SELECT 1 FROM attendance WHERE id = ?");
+        q->bind(1, id);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (r.value()) return rejected(a, reasons::kIdConflict, "mark id '" + id + "' is taken");
+    }
+    Row row{{"id", id},
+            {"occasion", occ_id},
+            {"person", person_id},
+            {"status", str(a.fields, "status")},
+            {"minutes", minutes ? Value(*minutes) : Value()},
+            {"recorded_by", who.username},
+            {"source", std::string(who.role == "participant" ? "self_check_in" : "coordinator")},
+            {"hlc", static_cast<int64_t>(a.hlc.value)},
+            {"device", who.device_id}};
+    TUNDRA_TRY(write_row(Kind::attendance, row));
+    // The current mark is the newest by (hlc, device); an older one is kept as history.
+    auto q = db.query(
+        "SELECT recorded_by, status FROM attendance WHERE occasion = ? AND person = ? AND "
+        "(hlc > ? OR (hlc = ? AND coalesce(device, '') > ?)) ORDER BY hlc DESC LIMIT 1");
+    q->bind(1, occ_id).bind(2, person_id).bind(3, a.hlc.value).bind(4, a.hlc.value).bind(5, who.device_id);
+    auto r = q->step();
+    if (!r) return r.status();
+    if (r.value())
+        return make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
+                            "kept in history; a newer mark by " + q->text(0) + " (" + q->text(1) +
+                                ") is current",
+                            q->text(1));
+    return make_outcome(a, OutcomeResult::applied, "", "attendance recorded", str(a.fields, "status"));
+}
+
+// ---- last-writer-wins edits ---------------------------------------------------------------
+Result<LwwResult> SqliteStore::Impl::lww_apply(Kind kind, const std::string& id, const Row& fields,
+                                               Hlc hlc, const std::string& device,
+                                               const Row& defaults) {
+    LwwResult res;
+    auto existing = load_row(kind, id);
+    if (!existing) return existing.status();
+    auto& spec = entity(kind);
+    Row row;
+    if (existing.value()) {
+        row = *existing.value();
+        res.before = row;
+    } else {
+        res.created = true;
+        row = defaults;
+        row["id"] = id;
+    }
+    auto get = db.query("SELECT hlc, device FROM field_stamps WHERE kind = ? AND id = ? AND field = ?");
+    auto put = db.query(
+        "INSERT INTO field_stamps (kind, id, field, hlc, device) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(kind, id, field) DO UPDATE SET hlc = excluded.hlc, device = excluded.device");
+    for (auto& [field, value] : fields) {
+        bool known = false;
+        for (auto& c : spec.columns) known |= c.name == field;
+        if (!known || field == "id") continue;
+        if (!res.created) {
+            get->bind(1, spec.name).bind(2, id).bind(3, field);
+            auto r = get->step();
+            if (!r) return r.status();
+            bool newer = r.value() && (static_cast<uint64_t>(get->int64(0)) > hlc.value ||
+                                       (static_cast<uint64_t>(get->int64(0)) == hlc.value &&
+                                        get->text(1) > device));
+            get->reset();
+            if (newer) {
+                ++res.superseded;
+                continue;
+            }
+        }
+        row[field] = value;
+        TUNDRA_TRY(put->bind(1, spec.name)
+                       .bind(2, id)
+                       .bind(3, field)
+                       .bind(4, hlc.value)
+                       .bind(5, device)
+                       .run());
+        put->reset();
+    }
+    for (auto& c : spec.columns) {
+        auto it = row.find(c.name);
+        Status st = check_value(c, it == row.end() ? Value{} : it->second, c.name);
+        if (!st) return Status(Errc::invalid_argument, st.message());
+    }
+    res.after = row;
+    if (res.created || row != res.before) TUNDRA_TRY(write_row(kind, row));
+    return res;
+}
+
+namespace {
+// Converts an action's fields to column names (the id field becomes "id").
+Row columns_of(const Action& a) {
+    Row r = a.fields;
+    auto* spec = action_spec(a.type);
+    r.erase(std::string(spec->id_field));
+    return r;
+}
+
+Outcome lww_outcome(const Action& a, const LwwResult& res, std::string_view what) {
+    if (res.superseded)
+        return make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
+                            std::to_string(res.superseded) +
+                                " field(s) kept a newer edit made elsewhere");
+    return make_outcome(a, OutcomeResult::applied, "",
+                        std::string(what) + (res.created ? " created" : " updated"));
+}
+}  // namespace
+
+// An LWW edit that fails validation (e.g. a new row missing a required field) is refused
+// with reason `invalid`; other errors are storage errors.
+#define TUNDRA_LWW(res, call)                                                            \
+    auto res = (call);                                                                   \
+    if (!res) {                                                                          \
+        if (res.status().code() == Errc::invalid_argument)                               \
+            return rejected(a, reasons::kInvalid, res.status().message());               \
+        return res.status();                                                             \
+    }
+
+Result<Outcome> SqliteStore::Impl::upsert_course(const AuthContext& who, const Action& a) {
+    if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins edit courses");
+    const std::string id = str(a.fields, "course");
+    if (auto it = a.fields.find("organisations"); it != a.fields.end()) {
+        for (auto& org : std::get<StrList>(it->second)) {
+            auto q = db.query("SELECT 1 FROM organisations WHERE id = ?");
+            q->bind(1, org);
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) return rejected(a, reasons::kNotFound, "organisation '" + org + "' does not exist");
+        }
+    }
+    Row defaults{{"organisations", StrList{}}, {"published", false}};
+    TUNDRA_LWW(res, lww_apply(Kind::course, id, columns_of(a), a.hlc, who.device_id, defaults));
+    if (res->before.empty() || res->before["organisations"] != res->after["organisations"]) {
+        auto del = db.query("DELETE FROM course_organisations WHERE course = ?");
+        TUNDRA_TRY(del->bind(1, id).run());
+        auto ins = db.query("INSERT OR IGNORE INTO course_organisations VALUES (?, ?)");
+        for (auto& org : std::get<StrList>(res->after["organisations"])) {
+            TUNDRA_TRY(ins->bind(1, id).bind(2, org).run());
+            ins->reset();
+        }
+    }
+    // Visibility changed: send the course's occasions again so new viewers receive them.
+    if (!res->created && (res->before["published"] != res->after["published"] ||
+                          res->before["organisations"] != res->after["organisations"]))
+        TUNDRA_TRY(touch(Kind::occasion, "course = ?", id));
+    return lww_outcome(a, res.value(), "course");
+}
+
+Result<Outcome> SqliteStore::Impl::upsert_occasion(const AuthContext& who, const Action& a) {
+    if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins edit occasions");
+    const std::string id = str(a.fields, "occasion");
+    if (auto* course = get_str(a.fields, "course")) {
+        auto c = load_row(Kind::course, *course);
+        if (!c) return c.status();
+        if (!c.value()) return rejected(a, reasons::kNotFound, "course '" + *course + "' does not exist");
+    }
+    if (auto cap = get_int(a.fields, "capacity"); cap && (*cap < 0 || *cap > 100000))
+        return rejected(a, reasons::kInvalid, "capacity must be between 0 and 100000");
+    if (auto* site = get_str(a.fields, "site")) {
+        auto q = db.query("SELECT 1 FROM sites WHERE id = ?");
+        q->bind(1, *site);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) return rejected(a, reasons::kNotFound, "site '" + *site + "' does not exist");
+    }
+    Row defaults{{"status", std::string("planned")}, {"confirmed", int64_t{0}}, {"waitlisted", int64_t{0}}};
+    Row fields = columns_of(a);
+    // Normalise times to the canonical UTC form so that every replica shows the same text.
+    for (auto k : {"starts_at", "ends_at", "enrolment_opens", "enrolment_closes"})
+        if (auto* s = get_str(fields, k)) fields[k] = format_iso8601(parse_iso8601(*s).value());
+    TUNDRA_LWW(res, lww_apply(Kind::occasion, id, fields, a.hlc, who.device_id, defaults));
+    if (iso_ms(res->after, "ends_at") < iso_ms(res->after, "starts_at"))
+        return rejected(a, reasons::kInvalid, "ends_at is before starts_at");
+    if (str(res->after, "status") == "cancelled" && str(res->before, "status") != "cancelled") {
+        auto u = db.query(
+            "UPDATE enrolments SET status = 'cancelled', reason = 'occasion_cancelled', "
+            "version = ? WHERE id = ?");
+        std::vector<std::string> ids;
+        auto q = db.query(
+            "SELECT id FROM enrolments WHERE occasion = ? AND status IN ('requested', "
+            "'confirmed', 'waitlisted')");
+        q->bind(1, id);
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            ids.push_back(q->text(0));
+        }
+        for (auto& e : ids) {
+            TUNDRA_TRY(u->bind(1, next_version()).bind(2, e).run());
+            u->reset();
+        }
+    }
+    TUNDRA_TRY(reallocate(id));
+    return lww_outcome(a, res.value(), "occasion");
+}
+
+Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const Action& a) {
+    const std::string id = str(a.fields, "person");
+    auto p = person(id);
+    if (!p) return p.status();
+    if (!p.value()) return rejected(a, reasons::kNotFound, "person '" + id + "' does not exist");
+    if (!can_act_for(who, *p.value()))
+        return rejected(a, reasons::kForbidden, "you may not edit person '" + id + "'");
+    if (who.role == "participant" && (a.fields.count("site") || a.fields.count("name")))
+        return rejected(a, reasons::kForbidden, "participants cannot change their site or name");
+    if (auto* site = get_str(a.fields, "site")) {
+        if (who.role == "coordinator" && !contains(who.sites, *site))
+            return rejected(a, reasons::kForbidden, "site '" + *site + "' is not one of yours");
+        auto q = db.query("SELECT organisation FROM sites WHERE id = ?");
+        q->bind(1, *site);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) return rejected(a, reasons::kNotFound, "site '" + *site + "' does not exist");
+    }
+    TUNDRA_LWW(res, lww_apply(Kind::person, id, columns_of(a), a.hlc, who.device_id, {}));
+    if (res->before["site"] != res->after["site"]) {
+        // The person's rows now belong to another coordinator's scope: send them again.
+        for (Kind k : {Kind::enrolment, Kind::attendance, Kind::participation, Kind::time_attestation})
+            TUNDRA_TRY(touch(k, "person = ?", id));
+    }
+    return lww_outcome(a, res.value(), "person");
+}
+
+// ---- participant records ------------------------------------------------------------------
+Result<Outcome> SqliteStore::Impl::attest_time(const AuthContext& who, const Action& a) {
+    const std::string person_id = str(a.fields, "person");
+    // ESF: participants certify their own time, on their own device.
+    if (who.role != "participant" || person_id != who.person)
+        return rejected(a, reasons::kForbidden, "only the participant can attest their own time");
+    const std::string month = str(a.fields, "month");
+    if (month.size() != 7 || !parse_iso8601(month + "-01"))
+        return rejected(a, reasons::kInvalid, "month must be YYYY-MM");
+    int64_t minutes = get_int(a.fields, "minutes").value_or(-1);
+    if (minutes < 0 || minutes > 31 * 24 * 60)
+        return rejected(a, reasons::kInvalid, "minutes must be between 0 and 44640");
+    auto q = db.query("SELECT id, hlc FROM time_attestations WHERE person = ? AND month = ?");
+    q->bind(1, person_id).bind(2, month);
+    auto r = q->step();
+    if (!r) return r.status();
+    std::string id = str(a.fields, "attestation");
+    if (r.value()) {
+        if (static_cast<uint64_t>(q->int64(1)) > a.hlc.value)
+            return make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
+                                "a newer attestation for " + month + " is kept");
+        id = q->text(0);  // one attestation per person and month: update it in place
+    }
+    Row row{{"id", id}, {"person", person_id}, {"month", month}, {"minutes", minutes},
+            {"hlc", static_cast<int64_t>(a.hlc.value)}};
+    TUNDRA_TRY(write_row(Kind::time_attestation, row));
+    return make_outcome(a, OutcomeResult::applied, "", "time attested for " + month);
+}
+
+Result<Outcome> SqliteStore::Impl::submit_survey(const AuthContext& who, const Action& a) {
+    const std::string person_id = str(a.fields, "person");
+    const std::string occ_id = str(a.fields, "occasion");
+    if (who.role != "participant" || person_id != who.person)
+        return rejected(a, reasons::kForbidden, "only the participant answers their own survey");
+    auto occ = occasion(occ_id);
+    if (!occ) return occ.status();
+    if (!occ.value()) return rejected(a, reasons::kNotFound, "occasion '" + occ_id + "' does not exist");
+    if (static_cast<int64_t>(a.hlc.physical_ms()) < occ.value()->ends_ms)
+        return rejected(a, reasons::kInvalid, "the survey opens when the occasion has ended");
+    for (auto k : {"rating_content", "rating_usefulness", "rating_overall"}) {
+        auto v = get_int(a.fields, k).value_or(0);
+        if (v < 1 || v > 5) return rejected(a, reasons::kInvalid, std::string(k) + " must be 1-5");
+    }
+    auto q = db.query("SELECT id, hlc FROM survey_responses WHERE occasion = ? AND person = ?");
+    q->bind(1, occ_id).bind(2, person_id);
+    auto r = q->step();
+    if (!r) return r.status();
+    std::string id = str(a.fields, "response");
+    if (r.value()) {
+        if (static_cast<uint64_t>(q->int64(1)) > a.hlc.value)
+            return make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
+                                "a newer answer to this survey is kept");
+        id = q->text(0);
+    }
+    Row row = columns_of(a);
+    row["id"] = id;
+    row["hlc"] = static_cast<int64_t>(a.hlc.value);
+    if (!row.count("comment")) row["comment"] = Value{};
+    TUNDRA_TRY(write_row(Kind::survey_response, row));
+    return make_outcome(a, OutcomeResult::applied, "", "survey answer saved");
+}
+
+Result<Outcome> SqliteStore::Impl::log_deviation(const AuthContext& who, const Action& a) {
+    if (who.role == "participant")
+        return rejected(a, reasons::kForbidden, "only coordinators and admins log deviations");
+    const std::string id = str(a.fields, "deviation");
+    auto existing = load_row(Kind::deviation, id);
+    if (!existing) return existing.status();
+    std::string org = existing.value() ? str(*existing.value(), "organisation")
+                                       : str(a.fields, "organisation");
+    if (auto* o = get_str(a.fields, "organisation")) org = *o;
+    if (who.role == "coordinator") {
+        auto q = db.query("SELECT 1 FROM user_orgs WHERE username = ? AND organisation = ?");
+        q->bind(1, who.username).bind(2, org);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value())
+            return rejected(a, reasons::kForbidden, "organisation '" + org + "' is not one of yours");
+    }
+    Row fields = columns_of(a);
+    Row defaults{{"status", std::string("open")}, {"hlc", static_cast<int64_t>(a.hlc.value)}};
+    TUNDRA_LWW(res, lww_apply(Kind::deviation, id, fields, a.hlc, who.device_id, defaults));
+    return lww_outcome(a, res.value(), "deviation");
+}
+
+}  // namespace tundra::server

@@ -1,0 +1,100 @@
+#include "tundra/server/handler.h"
+
+#include "tundra/core/gzip.h"
+#include "tundra/core/protocol.h"
+
+namespace tundra::server {
+namespace {
+HttpResponse json_response(int status, std::string body) {
+    HttpResponse r;
+    r.status = status;
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = std::move(body);
+    return r;
+}
+
+HttpResponse error_response(const Status& st) {
+    int http = errc_info(st.code()).http_status;
+    if (http == 0) http = 500;
+    HttpResponse r = json_response(http, encode(ErrorBody{st.code(), st.message()}));
+    if (st.code() == Errc::unauthorized) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    if (st.retryable()) r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
+std::string header(const HttpRequest& req, const std::string& name) {
+    auto it = req.headers.find(name);
+    return it == req.headers.end() ? std::string() : it->second;
+}
+
+HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& opts) {
+    std::string path = req.target.substr(0, req.target.find('?'));
+    if (path == "/healthz") {
+        if (req.method != "GET" && req.method != "HEAD")
+            return error_response(Status(Errc::invalid_argument, "use GET"));
+        Status st = store.check_health();
+        if (!st) return error_response(st);
+        return json_response(200, R"({"status":"ok","protocol":1})");
+    }
+    if (path != "/v1/login" && path != "/v1/sync")
+        return error_response(Status(Errc::not_found, "no such endpoint: " + path));
+    if (req.method != "POST") {
+        HttpResponse r = error_response(Status(Errc::invalid_argument, "use POST"));
+        r.status = 405;
+        r.headers.emplace_back("Allow", "POST");
+        return r;
+    }
+    std::string body_storage;
+    const std::string* body = &req.body;
+    std::string enc = header(req, "content-encoding");
+    if (enc == "gzip") {
+        auto d = gzip_decompress(req.body, opts.max_body_bytes);
+        if (!d) return error_response(d.status());
+        body_storage = std::move(d.value());
+        body = &body_storage;
+    } else if (!enc.empty() && enc != "identity") {
+        HttpResponse r = error_response(Status(Errc::invalid_argument, "unsupported Content-Encoding " + enc));
+        r.status = 415;
+        return r;
+    }
+    if (body->size() > opts.max_body_bytes)
+        return error_response(Status(Errc::too_large, "request body is over the limit"));
+
+    if (path == "/v1/login") {
+        auto req_m = decode_login_request(*body);
+        if (!req_m) return error_response(req_m.status());
+        auto resp = store.login(req_m.value());
+        if (!resp) return error_response(resp.status());
+        return json_response(200, encode(resp.value()));
+    }
+    std::string auth = header(req, "authorization");
+    if (auth.rfind("Bearer ", 0) != 0)
+        return error_response(Status(Errc::unauthorized, "missing bearer token; log in first"));
+    auto who = store.authenticate(std::string_view(auth).substr(7));
+    if (!who) return error_response(who.status());
+    auto req_m = decode_sync_request(*body);
+    if (!req_m) return error_response(req_m.status());
+    auto resp = store.sync(who.value(), req_m.value());
+    if (!resp) return error_response(resp.status());
+    return json_response(200, encode(resp.value()));
+}
+}  // namespace
+
+HttpResponse handle_request(const HttpRequest& req, Store& store, const HandlerOptions& opts) {
+    HttpResponse r;
+    try {
+        r = route(req, store, opts);
+    } catch (const std::exception& e) {
+        r = error_response(Status(Errc::internal, std::string("unexpected error: ") + e.what()));
+    } catch (...) {
+        r = error_response(Status(Errc::internal, "unexpected error"));
+    }
+    if (r.body.size() >= opts.gzip_min_bytes &&
+        header(req, "accept-encoding").find("gzip") != std::string::npos) {
+        r.body = gzip_compress(r.body, 6);
+        r.headers.emplace_back("Content-Encoding", "gzip");
+    }
+    return r;
+}
+
+}  // namespace tundra::server

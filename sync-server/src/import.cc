@@ -1,0 +1,432 @@
+// `tundra-server import`: one JSON document, validated whole before anything is written,
+// then loaded in one transaction. Re-importing a document updates rows in place.
+#include <algorithm>
+#include <thread>
+#include <unordered_set>
+
+#include "store_internal.h"
+#include "tundra/core/crypto.h"
+#include "tundra/core/json.h"
+
+namespace tundra::server {
+namespace {
+struct Field {
+    const char* name;
+    ColType type;
+    bool required;
+    const EnumSpec* values = nullptr;
+};
+using T = ColType;
+const Field kOrgF[] = {{"code", T::text, true}, {"name", T::text, true}, {"county", T::text, true}};
+const Field kSiteF[] = {{"id", T::text, true}, {"organisation", T::text, true}, {"name", T::text, true}};
+const Field kPersonF[] = {{"id", T::text, true},
+                          {"organisation", T::text, true},
+                          {"site", T::text, false},
+                          {"name", T::text, true},
+                          {"gender", T::text, true, &kGenders},
+                          {"birth_year", T::integer, false},
+                          {"profession", T::text, false},
+                          {"education_level", T::text, false, &kEducationLevels},
+                          {"employment_status", T::text, false, &kEmploymentStatuses},
+                          {"personal_id", T::text, false}};
+const Field kUserF[] = {{"username", T::text, true},   {"password", T::text, false},
+                        {"password_hash", T::text, false}, {"role", T::text, true, &kRoles},
+                        {"person", T::text, false},    {"sites", T::str_list, false}};
+const Field kCourseF[] = {{"id", T::text, true},
+                          {"title", T::text, true},
+                          {"description", T::text, false},
+                          {"theme", T::text, false},
+                          {"format", T::text, true, &kCourseFormats},
+                          {"provider", T::text, false},
+                          {"duration_minutes", T::integer, false},
+                          {"organisations", T::str_list, true},
+                          {"published", T::boolean, true}};
+const Field kOccasionF[] = {{"id", T::text, true},
+                            {"course", T::text, true},
+                            {"starts_at", T::iso_time, true},
+                            {"ends_at", T::iso_time, true},
+                            {"site", T::text, false},
+                            {"online_link", T::text, false},
+                            {"capacity", T::integer, true},
+                            {"enrolment_opens", T::iso_time, false},
+                            {"enrolment_closes", T::iso_time, true},
+                            {"status", T::text, false, &kOccasionStatuses}};
+const Field kEnrolmentF[] = {{"id", T::text, true},
+                             {"occasion", T::text, true},
+                             {"person", T::text, true},
+                             {"status", T::text, true, &kEnrolmentStatuses}};
+const Field kAttendanceF[] = {{"id", T::text, false},
+                              {"occasion", T::text, true},
+                              {"person", T::text, true},
+                              {"status", T::text, true, &kAttendanceStatuses},
+                              {"minutes", T::integer, false}};
+
+struct Section {
+    const char* name;
+    std::span<const Field> fields;
+};
+const Section kSections[] = {{"organisations", kOrgF}, {"sites", kSiteF},
+                             {"persons", kPersonF},     {"users", kUserF},
+                             {"courses", kCourseF},     {"occasions", kOccasionF},
+                             {"enrolments", kEnrolmentF}, {"attendance", kAttendanceF}};
+
+Status bad(const std::string& path, const std::string& what) {
+    return Status(Errc::invalid_argument, path + ": " + what);
+}
+
+using Rows = std::vector<Row>;
+
+Status read_section(const rapidjson::Value& arr, const Section& sec, Rows& out) {
+    if (!arr.IsArray()) return bad(sec.name, "must be an array");
+    out.reserve(arr.Size());
+    for (rapidjson::SizeType i = 0; i < arr.Size(); ++i) {
+        std::string path = json::index(sec.name, i);
+        auto& obj = arr[i];
+        if (!obj.IsObject()) return bad(path, "must be an object");
+        Row row;
+        for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
+            std::string key(it->name.GetString(), it->name.GetStringLength());
+            const Field* f = nullptr;
+            for (auto& ff : sec.fields)
+                if (key == ff.name) f = &ff;
+            if (!f) return bad(path + "." + key, "is not a known field");
+            Value v;
+            Status st = json::to_value(it->value, v, path + "." + key);
+            if (!st) return Status(Errc::invalid_argument, st.message());
+            Column col{f->name, f->type, !f->required, f->values};
+            TUNDRA_TRY(check_value(col, v, path + "." + key));
+            if (f->type == T::iso_time && std::holds_alternative<std::string>(v))
+                v = format_iso8601(parse_iso8601(std::get<std::string>(v)).value());
+            row.emplace(std::move(key), std::move(v));
+        }
+        for (auto& f : sec.fields)
+            if (f.required && !row.count(f.name)) return bad(path + "." + f.name, "is required");
+        out.push_back(std::move(row));
+    }
+    return Status::ok();
+}
+
+std::string s(const Row& r, const char* k) {
+    auto* v = get_str(r, k);
+    return v ? *v : std::string();
+}
+
+Value opt(const Row& r, const char* k) {
+    auto it = r.find(k);
+    return it == r.end() ? Value{} : it->second;
+}
+
+// INSERT ... ON CONFLICT DO UPDATE, touching the row (and its version) only when a value
+// differs, so a re-import of an unchanged document sends nothing to devices.
+std::string upsert_sql(const std::string& table, const std::vector<std::string>& cols,
+                       const std::string& key = "id") {
+    std::string names, params, sets, diff;
+    for (auto& c : cols) {
+        names += c + ", ";
+        params += "?, ";
+        if (c == key) continue;
+        sets += c + " = excluded." + c + ", ";
+        if (!diff.empty()) diff += " OR ";
+        diff += c + " IS NOT excluded." + c;
+    }
+    return "INSERT INTO " + table + " (" + names + "version) VALUES (" + params +
+           "?) ON CONFLICT(" + key + ") DO UPDATE SET " + sets +
+           "version = excluded.version WHERE " + diff;
+}
+}  // namespace
+
+Result<ImportReport> SqliteStore::import_json(std::string_view document) {
+    rapidjson::Document doc;
+    if (Status st = json::parse(document, doc); !st) return st;
+    if (!doc.IsObject()) return Result<ImportReport>(Errc::invalid_argument, "the document must be a JSON object");
+    std::map<std::string, Rows> data;
+    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+        std::string name(it->name.GetString(), it->name.GetStringLength());
+        const Section* sec = nullptr;
+        for (auto& ss : kSections)
+            if (name == ss.name) sec = &ss;
+        if (!sec) return Result<ImportReport>(Errc::invalid_argument, name + ": unknown section");
+        if (Status st = read_section(it->value, *sec, data[name]); !st) return st;
+    }
+
+    std::lock_guard lock(mu_);
+    // ---- referential checks: an id must be in the document or already in the store ------
+    std::unordered_map<std::string, std::unordered_set<std::string>> ids;
+    auto collect = [&](const char* sec, const char* key) {
+        for (auto& r : data[sec]) ids[sec].insert(s(r, key));
+    };
+    collect("organisations", "code");
+    collect("sites", "id");
+    collect("persons", "id");
+    collect("courses", "id");
+    collect("occasions", "id");
+    auto exists = [&](const char* sec, const char* table, const std::string& id) -> Result<bool> {
+        if (ids[sec].count(id)) return true;
+        auto q = db_->query(std::string("SELECT 1 FROM ") + table + " WHERE id = ?");
+        q->bind(1, id);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (r.value()) ids[sec].insert(id);
+        return r.value();
+    };
+    auto ref = [&](const char* sec, size_t i, const char* field, const std::string& id,
+                   const char* target, const char* table) -> Status {
+        auto e = exists(target, table, id);
+        if (!e) return e.status();
+        if (!e.value())
+            return bad(json::index(sec, i) + "." + field,
+                       "refers to unknown " + std::string(target).substr(0, strlen(target) - 1) +
+                           " '" + id + "'");
+        return Status::ok();
+    };
+    auto dupes = [&](const char* sec, const char* key) -> Status {
+        std::unordered_set<std::string> seen;
+        auto& rows = data[sec];
+        for (size_t i = 0; i < rows.size(); ++i)
+            if (!seen.insert(s(rows[i], key)).second)
+                return bad(json::index(sec, i) + "." + key, "duplicate '" + s(rows[i], key) + "'");
+        return Status::ok();
+    };
+    for (auto [sec, key] : {std::pair{"organisations", "code"}, {"sites", "id"}, {"persons", "id"},
+                            {"users", "username"}, {"courses", "id"}, {"occasions", "id"},
+                            {"enrolments", "id"}})
+        if (Status st = dupes(sec, key); !st) return st;
+    {
+        auto& rows = data["sites"];
+        for (size_t i = 0; i < rows.size(); ++i)
+            TUNDRA_TRY(ref("sites", i, "organisation", s(rows[i], "organisation"), "organisations", "organisations"));
+    }
+    {
+        auto& rows = data["persons"];
+        for (size_t i = 0; i < rows.size(); ++i) {
+            TUNDRA_TRY(ref("persons", i, "organisation", s(rows[i], "organisation"), "organisations", "organisations"));
+            if (get_str(rows[i], "site"))
+                TUNDRA_TRY(ref("persons", i, "site", s(rows[i], "site"), "sites", "sites"));
+        }
+    }
+    {
+        auto& rows = data["users"];
+        for (size_t i = 0; i < rows.size(); ++i) {
+            auto& r = rows[i];
+            std::string path = json::index("users", i);
+            std::string role = s(r, "role");
+            if (!get_str(r, "password") && !get_str(r, "password_hash"))
+                return bad(path + ".password", "is required");
+            if (auto* pw = get_str(r, "password"); pw && pw->size() < 8)
+                return bad(path + ".password", "must have at least 8 characters");
+            if (role == "participant") {
+                if (!get_str(r, "person")) return bad(path + ".person", "is required for a participant");
+                TUNDRA_TRY(ref("users", i, "person", s(r, "person"), "persons", "persons"));
+            } else if (get_str(r, "person")) {
+                TUNDRA_TRY(ref("users", i, "person", s(r, "person"), "persons", "persons"));
+            }
+            if (role == "coordinator") {
+                auto it = r.find("sites");
+                if (it == r.end() || std::get<StrList>(it->second).empty())
+                    return bad(path + ".sites", "a coordinator needs at least one site");
+                for (auto& site : std::get<StrList>(it->second))
+                    TUNDRA_TRY(ref("users", i, "sites", site, "sites", "sites"));
+            }
+        }
+    }
+    {
+        auto& rows = data["courses"];
+        for (size_t i = 0; i < rows.size(); ++i)
+            for (auto& org : std::get<StrList>(rows[i].at("organisations")))
+                TUNDRA_TRY(ref("courses", i, "organisations", org, "organisations", "organisations"));
+    }
+    {
+        auto& rows = data["occasions"];
+        for (size_t i = 0; i < rows.size(); ++i) {
+            auto& r = rows[i];
+            TUNDRA_TRY(ref("occasions", i, "course", s(r, "course"), "courses", "courses"));
+            if (get_str(r, "site")) TUNDRA_TRY(ref("occasions", i, "site", s(r, "site"), "sites", "sites"));
+            if (parse_iso8601(s(r, "ends_at")).value() < parse_iso8601(s(r, "starts_at")).value())
+                return bad(json::index("occasions", i) + ".ends_at", "is before starts_at");
+            if (*get_int(r, "capacity") < 0)
+                return bad(json::index("occasions", i) + ".capacity", "must not be negative");
+        }
+    }
+    for (const char* sec : {"enrolments", "attendance"}) {
+        auto& rows = data[sec];
+        for (size_t i = 0; i < rows.size(); ++i) {
+            TUNDRA_TRY(ref(sec, i, "occasion", s(rows[i], "occasion"), "occasions", "occasions"));
+            TUNDRA_TRY(ref(sec, i, "person", s(rows[i], "person"), "persons", "persons"));
+        }
+    }
+
+    // ---- hash passwords (the slow part) on all cores -----------------------------------
+    auto& users = data["users"];
+    std::vector<std::string> hashes(users.size());
+    {
+        unsigned n = std::max(1u, std::thread::hardware_concurrency());
+        std::vector<std::thread> pool;
+        for (unsigned t = 0; t < n; ++t)
+            pool.emplace_back([&, t] {
+                for (size_t i = t; i < users.size(); i += n)
+                    hashes[i] = get_str(users[i], "password")
+                                    ? hash_password(*get_str(users[i], "password"), opts_.kdf_iterations)
+                                    : s(users[i], "password_hash");
+            });
+        for (auto& th : pool) th.join();
+    }
+
+    // ---- write ---------------------------------------------------------------------------
+    auto& I = *impl_;
+    sqlite::Transaction txn(*db_);
+    TUNDRA_TRY(txn.begin());
+    uint64_t v_before = I.version;
+    struct Restore {
+        Impl& i;
+        uint64_t v;
+        bool armed = true;
+        ~Restore() {
+            if (armed) i.version = v;
+        }
+    } restore{I, v_before};
+    ImportReport rep;
+    auto run = [&](sqlite::Query& q) -> Status {
+        Status st = q->run();
+        q->reset();
+        return st;
+    };
+    {
+        auto q = db_->query(upsert_sql("organisations", {"id", "name", "county"}));
+        for (auto& r : data["organisations"]) {
+            q->bind(1, s(r, "code")).bind(2, s(r, "name")).bind(3, s(r, "county")).bind(4, I.next_version());
+            TUNDRA_TRY(run(q));
+            ++rep.organisations;
+        }
+    }
+    {
+        auto q = db_->query(upsert_sql("sites", {"id", "organisation", "name"}));
+        for (auto& r : data["sites"]) {
+            q->bind(1, s(r, "id")).bind(2, s(r, "organisation")).bind(3, s(r, "name")).bind(4, I.next_version());
+            TUNDRA_TRY(run(q));
+            ++rep.sites;
+        }
+    }
+    {
+        auto q = db_->query(upsert_sql(
+            "persons", {"id", "organisation", "site", "name", "gender", "birth_year", "profession",
+                        "education_level", "employment_status", "personal_id"}));
+        for (auto& r : data["persons"]) {
+            int i = 1;
+            q->bind(i++, s(r, "id")).bind(i++, s(r, "organisation"));
+            for (auto k : {"site", "name", "gender", "birth_year", "profession", "education_level",
+                           "employment_status", "personal_id"})
+                q->bind_value(i++, opt(r, k));
+            q->bind(i, I.next_version());
+            TUNDRA_TRY(run(q));
+            ++rep.persons;
+        }
+    }
+    {
+        auto q = db_->query(
+            "INSERT INTO users (username, password_hash, role, person, created_at) VALUES (?, ?, "
+            "?, ?, ?) ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, "
+            "role = excluded.role, person = excluded.person");
+        auto del = db_->query("DELETE FROM user_sites WHERE username = ?");
+        auto ins = db_->query("INSERT INTO user_sites (username, site) VALUES (?, ?)");
+        std::string now = format_iso8601(static_cast<int64_t>(opts_.wall()));
+        for (size_t i = 0; i < users.size(); ++i) {
+            auto& r = users[i];
+            q->bind(1, s(r, "username")).bind(2, hashes[i]).bind(3, s(r, "role"));
+            q->bind_value(4, opt(r, "person")).bind(5, now);
+            TUNDRA_TRY(run(q));
+            del->bind(1, s(r, "username"));
+            TUNDRA_TRY(run(del));
+            if (auto it = r.find("sites"); it != r.end()) {
+                for (auto& site : std::get<StrList>(it->second)) {
+                    ins->bind(1, s(r, "username")).bind(2, site);
+                    TUNDRA_TRY(run(ins));
+                }
+            }
+            ++rep.users;
+        }
+    }
+    {
+        auto q = db_->query(upsert_sql("courses", {"id", "title", "description", "theme", "format",
+                                                   "provider", "duration_minutes", "organisations",
+                                                   "published"}));
+        auto del = db_->query("DELETE FROM course_organisations WHERE course = ?");
+        auto ins = db_->query("INSERT OR IGNORE INTO course_organisations VALUES (?, ?)");
+        for (auto& r : data["courses"]) {
+            int i = 1;
+            q->bind(i++, s(r, "id"));
+            for (auto k : {"title", "description", "theme", "format", "provider", "duration_minutes",
+                           "organisations", "published"})
+                q->bind_value(i++, opt(r, k));
+            q->bind(i, I.next_version());
+            TUNDRA_TRY(run(q));
+            del->bind(1, s(r, "id"));
+            TUNDRA_TRY(run(del));
+            for (auto& org : std::get<StrList>(r.at("organisations"))) {
+                ins->bind(1, s(r, "id")).bind(2, org);
+                TUNDRA_TRY(run(ins));
+            }
+            ++rep.courses;
+        }
+    }
+    {
+        auto q = db_->query(upsert_sql("occasions", {"id", "course", "starts_at", "ends_at", "site",
+                                                     "online_link", "capacity", "enrolment_opens",
+                                                     "enrolment_closes", "status"}));
+        for (auto& r : data["occasions"]) {
+            int i = 1;
+            q->bind(i++, s(r, "id"));
+            for (auto k : {"course", "starts_at", "ends_at", "site", "online_link", "capacity",
+                           "enrolment_opens", "enrolment_closes"})
+                q->bind_value(i++, opt(r, k));
+            q->bind(i++, get_str(r, "status") ? s(r, "status") : std::string("planned"));
+            q->bind(i, I.next_version());
+            TUNDRA_TRY(run(q));
+            ++rep.occasions;
+        }
+    }
+    uint64_t stamp = clock_.now().value;
+    std::unordered_set<std::string> touched_occasions;
+    {
+        auto q = db_->query(upsert_sql("enrolments", {"id", "occasion", "person", "status",
+                                                      "acted_hlc", "acted_by", "updated_hlc"}));
+        for (auto& r : data["enrolments"]) {
+            q->bind(1, s(r, "id")).bind(2, s(r, "occasion")).bind(3, s(r, "person"));
+            q->bind(4, s(r, "status")).bind(5, stamp).bind(6, "import").bind(7, stamp);
+            q->bind(8, I.next_version());
+            TUNDRA_TRY(run(q));
+            touched_occasions.insert(s(r, "occasion"));
+            ++rep.enrolments;
+        }
+    }
+    {
+        auto q = db_->query(upsert_sql("attendance", {"id", "occasion", "person", "status", "minutes",
+                                                      "recorded_by", "source", "hlc"}));
+        for (auto& r : data["attendance"]) {
+            std::string id = get_str(r, "id") ? s(r, "id")
+                                              : "import:" + s(r, "occasion") + ":" + s(r, "person");
+            q->bind(1, id).bind(2, s(r, "occasion")).bind(3, s(r, "person")).bind(4, s(r, "status"));
+            q->bind_value(5, opt(r, "minutes")).bind(6, "import").bind(7, "import").bind(8, stamp);
+            q->bind(9, I.next_version());
+            TUNDRA_TRY(run(q));
+            ++rep.attendance;
+        }
+    }
+    // Imported statuses are facts; only the occasions' seat counts follow from them.
+    {
+        auto q = db_->query(
+            "UPDATE occasions SET confirmed = (SELECT count(*) FROM enrolments e WHERE e.occasion "
+            "= occasions.id AND e.status = 'confirmed'), waitlisted = (SELECT count(*) FROM "
+            "enrolments e WHERE e.occasion = occasions.id AND e.status = 'waitlisted'), version = "
+            "? WHERE id = ?");
+        for (auto& o : touched_occasions) {
+            q->bind(1, I.next_version()).bind(2, o);
+            TUNDRA_TRY(run(q));
+        }
+    }
+    TUNDRA_TRY(I.save_meta());
+    TUNDRA_TRY(txn.commit());
+    restore.armed = false;
+    return rep;
+}
+
+}  // namespace tundra::server

@@ -1,0 +1,134 @@
+// Server schema and its migrations (PRAGMA user_version). See docs/schema.md.
+#include "schema.h"
+
+namespace tundra::server {
+namespace {
+// Version 1. Every synced table has `version`: a store-wide counter bumped whenever the row
+// changes; pulls read rows with version > cursor. Server-only columns are marked.
+constexpr const char* kSchemaV1 = R"SQL(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('version', '0'), ('hlc', '0');
+
+CREATE TABLE organisations (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, county TEXT NOT NULL,
+  version INTEGER NOT NULL);
+CREATE TABLE sites (
+  id TEXT PRIMARY KEY, organisation TEXT NOT NULL REFERENCES organisations(id),
+  name TEXT NOT NULL, version INTEGER NOT NULL);
+CREATE TABLE persons (
+  id TEXT PRIMARY KEY, organisation TEXT NOT NULL REFERENCES organisations(id),
+  site TEXT REFERENCES sites(id), name TEXT NOT NULL, gender TEXT NOT NULL,
+  birth_year INTEGER, profession TEXT, education_level TEXT, employment_status TEXT,
+  erased INTEGER NOT NULL DEFAULT 0,
+  personal_id TEXT,            -- server only: never synced, admins only
+  version INTEGER NOT NULL);
+CREATE INDEX persons_site ON persons(site);
+CREATE TABLE participations (
+  id TEXT PRIMARY KEY, person TEXT NOT NULL REFERENCES persons(id),
+  start_month TEXT NOT NULL, end_month TEXT, version INTEGER NOT NULL);
+CREATE TABLE courses (
+  id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT, theme TEXT,
+  format TEXT NOT NULL, provider TEXT, duration_minutes INTEGER,
+  organisations TEXT NOT NULL DEFAULT '[]',  -- JSON array, mirrored in course_organisations
+  published INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL);
+CREATE TABLE course_organisations (
+  course TEXT NOT NULL REFERENCES courses(id), organisation TEXT NOT NULL,
+  PRIMARY KEY (course, organisation)) WITHOUT ROWID;
+CREATE TABLE occasions (
+  id TEXT PRIMARY KEY, course TEXT NOT NULL REFERENCES courses(id),
+  starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, site TEXT, online_link TEXT,
+  capacity INTEGER NOT NULL, enrolment_opens TEXT, enrolment_closes TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'planned',
+  confirmed INTEGER NOT NULL DEFAULT 0, waitlisted INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL);
+CREATE INDEX occasions_course ON occasions(course);
+CREATE TABLE enrolments (
+  id TEXT PRIMARY KEY, occasion TEXT NOT NULL REFERENCES occasions(id),
+  person TEXT NOT NULL REFERENCES persons(id), status TEXT NOT NULL, reason TEXT,
+  acted_hlc INTEGER NOT NULL,  -- fair-order stamp (device HLC clamped to its last sync)
+  acted_by TEXT, updated_hlc INTEGER NOT NULL,
+  device TEXT,                 -- server only: tie-break for equal stamps
+  version INTEGER NOT NULL);
+CREATE INDEX enrolments_occasion ON enrolments(occasion, status);
+CREATE INDEX enrolments_person ON enrolments(person);
+CREATE TABLE attendance (
+  id TEXT PRIMARY KEY, occasion TEXT NOT NULL REFERENCES occasions(id),
+  person TEXT NOT NULL REFERENCES persons(id), status TEXT NOT NULL, minutes INTEGER,
+  recorded_by TEXT, source TEXT NOT NULL, hlc INTEGER NOT NULL, device TEXT,
+  version INTEGER NOT NULL);
+CREATE INDEX attendance_occasion_person ON attendance(occasion, person, hlc);
+CREATE INDEX attendance_person ON attendance(person);
+CREATE TABLE time_attestations (
+  id TEXT PRIMARY KEY, person TEXT NOT NULL REFERENCES persons(id), month TEXT NOT NULL,
+  minutes INTEGER NOT NULL, hlc INTEGER NOT NULL, version INTEGER NOT NULL,
+  UNIQUE (person, month));
+CREATE TABLE survey_responses (
+  id TEXT PRIMARY KEY, occasion TEXT NOT NULL REFERENCES occasions(id),
+  person TEXT NOT NULL REFERENCES persons(id), rating_content INTEGER NOT NULL,
+  rating_usefulness INTEGER NOT NULL, rating_overall INTEGER NOT NULL, comment TEXT,
+  hlc INTEGER NOT NULL, version INTEGER NOT NULL, UNIQUE (occasion, person));
+CREATE TABLE deviations (
+  id TEXT PRIMARY KEY, organisation TEXT NOT NULL REFERENCES organisations(id),
+  occasion TEXT, category TEXT NOT NULL, description TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'open', action_taken TEXT, hlc INTEGER NOT NULL,
+  version INTEGER NOT NULL);
+
+-- Per-field last-writer-wins stamps for editable rows (courses, occasions, persons,
+-- deviations): the (hlc, device) of the edit that set the field's current value.
+CREATE TABLE field_stamps (
+  kind TEXT NOT NULL, id TEXT NOT NULL, field TEXT NOT NULL, hlc INTEGER NOT NULL,
+  device TEXT NOT NULL, PRIMARY KEY (kind, id, field)) WITHOUT ROWID;
+
+CREATE TABLE users (
+  username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL,
+  person TEXT REFERENCES persons(id), created_at TEXT NOT NULL);
+CREATE TABLE user_sites (
+  username TEXT NOT NULL REFERENCES users(username), site TEXT NOT NULL REFERENCES sites(id),
+  PRIMARY KEY (username, site)) WITHOUT ROWID;
+-- The organisations a user belongs to: a participant's person's, a coordinator's sites'.
+CREATE VIEW user_orgs AS
+  SELECT u.username AS username, p.organisation AS organisation
+    FROM users u JOIN persons p ON p.id = u.person
+  UNION
+  SELECT us.username, s.organisation FROM user_sites us JOIN sites s ON s.id = us.site;
+
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username),
+  name TEXT, token_hash TEXT NOT NULL UNIQUE, token_expires_ms INTEGER NOT NULL,
+  created_at TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
+  last_seq INTEGER NOT NULL DEFAULT 0,       -- highest action seq applied
+  last_sync_hlc INTEGER NOT NULL DEFAULT 0,  -- server HLC at the last completed round
+  last_seen_ms INTEGER);
+-- Idempotency memory: the outcome of every applied action, returned again on a retry.
+CREATE TABLE applied_actions (
+  device TEXT NOT NULL, seq INTEGER NOT NULL, outcome TEXT NOT NULL, applied_ms INTEGER NOT NULL,
+  PRIMARY KEY (device, seq)) WITHOUT ROWID;
+)SQL";
+
+constexpr const char* kVersionIndexes[] = {"organisations", "sites",       "persons",
+                                           "participations", "courses",    "occasions",
+                                           "enrolments",    "attendance",  "time_attestations",
+                                           "survey_responses", "deviations"};
+}  // namespace
+
+Status migrate(sqlite::Db& db) {
+    int v = db.user_version();
+    if (v > kSchemaVersion)
+        return Status(Errc::unsupported_version,
+                      "store schema version " + std::to_string(v) +
+                          " is newer than this build supports (" +
+                          std::to_string(kSchemaVersion) + ")");
+    if (v < 1) {
+        sqlite::Transaction txn(db);
+        TUNDRA_TRY(txn.begin());
+        TUNDRA_TRY(db.exec(kSchemaV1));
+        for (auto* t : kVersionIndexes)
+            TUNDRA_TRY(db.exec(std::string("CREATE INDEX ") + t + "_version ON " + t +
+                               "(version)"));
+        TUNDRA_TRY(db.set_user_version(1));
+        TUNDRA_TRY(txn.commit());
+    }
+    return Status::ok();
+}
+
+}  // namespace tundra::server

@@ -1,0 +1,8 @@
+#pragma once
+#include "tundra/sqlite/db.h"
+
+namespace tundra::server {
+inline constexpr int kSchemaVersion = 1;
+// Brings a store to kSchemaVersion, one transaction per step; refuses a newer file.
+Status migrate(sqlite::Db& db);
+}  // namespace tundra::server

@@ -1,0 +1,476 @@
+#include "tundra/server/sqlite_store.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "schema.h"
+#include "store_internal.h"
+#include "tundra/core/crypto.h"
+
+namespace tundra::server {
+namespace {
+std::string column_list(const EntitySpec& spec, std::string_view alias = {}) {
+    std::string out;
+    for (auto& c : spec.columns) {
+        if (!out.empty()) out += ", ";
+        if (!alias.empty()) out += std::string(alias) + ".";
+        out += c.name;
+    }
+    return out;
+}
+
+Row read_row(sqlite::Stmt& st, const EntitySpec& spec, int first_col = 0) {
+    Row row;
+    int i = first_col;
+    for (auto& c : spec.columns) row.emplace(std::string(c.name), st.value(i++, c.type));
+    return row;
+}
+
+// Visibility of each kind for a role, as an SQL condition over alias `t` with the named
+// parameters :user and :person. Built from constants only; values are bound.
+constexpr const char* kCourseVisible =
+    "(%.published = 1 AND (NOT EXISTS (SELECT 1 FROM course_organisations co WHERE co.course = "
+    "%.id) OR EXISTS (SELECT 1 FROM course_organisations co WHERE co.course = %.id AND "
+    "co.organisation IN (SELECT organisation FROM user_orgs WHERE username = :user))))";
+
+std::string course_visible_sql(const std::string& alias) {
+    std::string s = kCourseVisible;
+    for (size_t p; (p = s.find('%')) != std::string::npos;) s.replace(p, 1, alias);
+    return s;
+}
+
+std::string scope_sql(Kind kind, const std::string& role) {
+    if (role == "admin") return "1";
+    bool coord = role == "coordinator";
+    const std::string by_person =
+        coord ? "t.person IN (SELECT id FROM persons WHERE site IN "
+                "(SELECT site FROM user_sites WHERE username = :user))"
+              : "t.person = :person";
+    switch (kind) {
+        case Kind::organisation:
+        case Kind::site: return "1";
+        case Kind::person:
+            return coord ? "t.site IN (SELECT site FROM user_sites WHERE username = :user)"
+                         : "t.id = :person";
+        case Kind::participation:
+        case Kind::enrolment:
+        case Kind::attendance:
+        case Kind::time_attestation: return by_person;
+        case Kind::survey_response: return coord ? "0" : by_person;  // answers stay private
+        case Kind::course: return course_visible_sql("t");
+        case Kind::occasion:
+            return "t.course IN (SELECT c.id FROM courses c WHERE " + course_visible_sql("c") + ")";
+        case Kind::deviation:
+            return coord ? "t.organisation IN (SELECT organisation FROM user_orgs WHERE username = "
+                           ":user)"
+                         : "0";
+    }
+    return "0";
+}
+
+Result<uint64_t> parse_cursor(const std::string& cursor) {
+    if (cursor.empty()) return uint64_t{0};
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), v);
+    if (ec != std::errc() || p != cursor.data() + cursor.size())
+        return Result<uint64_t>(Errc::malformed, "cursor: not a cursor this server issued");
+    return v;
+}
+}  // namespace
+
+Outcome make_outcome(const Action& a, OutcomeResult r, std::string_view reason,
+                     std::string message, std::string status) {
+    Outcome o;
+    o.seq = a.seq;
+    o.result = r;
+    o.reason = std::string(reason);
+    o.message = std::move(message);
+    o.status = std::move(status);
+    return o;
+}
+
+// ---- open ---------------------------------------------------------------------------------
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::Db> db, StoreOptions opts)
+    : db_(std::move(db)), opts_(std::move(opts)), clock_(opts_.wall) {
+    impl_ = std::make_unique<Impl>(*this);
+}
+
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, StoreOptions opts,
+                                                       bool create) {
+    sqlite::OpenOptions o;
+    o.create = create;
+    auto db = sqlite::Db::open(path, o);
+    if (!db) return db.status();
+    if (!create && db.value()->user_version() == 0)
+        return Status(Errc::storage, "'" + path + "' is not a Tundra store (run `init` first)");
+    TUNDRA_TRY(migrate(*db.value()));
+    std::unique_ptr<SqliteStore> s(new SqliteStore(std::move(db.value()), std::move(opts)));
+    TUNDRA_TRY(s->impl_->load_meta());
+    s->clock_ = HlcClock(s->opts_.wall, s->clock_.last());
+    return s;
+}
+
+Status SqliteStore::Impl::load_meta() {
+    auto q = db.query("SELECT key, value FROM meta WHERE key IN ('version', 'hlc')");
+    for (;;) {
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) break;
+        uint64_t v = std::stoull(q->text(1));
+        if (q->text(0) == "version") version = v;
+        else if (v > self.clock_.last().value) self.clock_ = HlcClock(self.opts_.wall, Hlc{v});
+    }
+    return Status::ok();
+}
+
+Status SqliteStore::Impl::save_meta() {
+    auto q = db.query("UPDATE meta SET value = ? WHERE key = ?");
+    TUNDRA_TRY(q->bind(1, std::to_string(version)).bind(2, "version").run());
+    q->reset();
+    return q->bind(1, std::to_string(self.clock_.last().value)).bind(2, "hlc").run();
+}
+
+uint64_t SqliteStore::current_version() {
+    std::lock_guard lock(mu_);
+    return impl_->version;
+}
+
+Status SqliteStore::check_health() {
+    std::lock_guard lock(mu_);
+    auto q = db_->query("SELECT 1");
+    auto r = q->step();
+    return r ? Status::ok() : r.status();
+}
+
+Result<int64_t> SqliteStore::count(const std::string& table) {
+    std::lock_guard lock(mu_);
+    for (auto& e : all_entities()) {
+        if (e.table != table && table != "devices" && table != "applied_actions" &&
+            table != "users")
+            continue;
+        auto q = db_->query("SELECT count(*) FROM " + table);
+        auto r = q->step();
+        if (!r) return r.status();
+        return q->int64(0);
+    }
+    return Result<int64_t>(Errc::invalid_argument, "unknown table " + table);
+}
+
+// ---- generic rows -------------------------------------------------------------------------
+Result<std::optional<Row>> SqliteStore::Impl::load_row(Kind kind, const std::string& id) {
+    auto& spec = entity(kind);
+    auto q = db.query("SELECT " + column_list(spec) + " FROM " + std::string(spec.table) +
+                      " WHERE id = ?");
+    q->bind(1, id);
+    auto r = q->step();
+    if (!r) return r.status();
+    if (!r.value()) return std::optional<Row>();
+    return std::optional<Row>(read_row(*q, spec));
+}
+
+Status SqliteStore::Impl::write_row(Kind kind, const Row& row) {
+    auto& spec = entity(kind);
+    std::string cols = column_list(spec), params, updates;
+    for (auto& c : spec.columns) {
+        params += "?, ";
+        if (c.name != "id") updates += std::string(c.name) + " = excluded." + std::string(c.name) + ", ";
+    }
+    auto q = db.query("INSERT INTO " + std::string(spec.table) + " (" + cols +
+                      ", version) VALUES (" + params + "?) ON CONFLICT(id) DO UPDATE SET " +
+                      updates + "version = excluded.version");
+    int i = 1;
+    for (auto& c : spec.columns) {
+        auto it = row.find(c.name);
+        q->bind_value(i++, it == row.end() ? Value{} : it->second);
+    }
+    q->bind(i, next_version());
+    return q->run();
+}
+
+// Gives matching rows a fresh version so that pulls send them again (e.g. the occasions of
+// a course whose visibility changed).
+Status SqliteStore::Impl::touch(Kind kind, const std::string& where_sql, const std::string& arg) {
+    auto& spec = entity(kind);
+    std::vector<std::string> ids;
+    {
+        auto q = db.query("SELECT id FROM " + std::string(spec.table) + " WHERE " + where_sql);
+        q->bind(1, arg);
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            ids.push_back(q->text(0));
+        }
+    }
+    auto u = db.query("UPDATE " + std::string(spec.table) + " SET version = ? WHERE id = ?");
+    for (auto& id : ids) {
+        TUNDRA_TRY(u->bind(1, next_version()).bind(2, id).run());
+        u->reset();
+    }
+    return Status::ok();
+}
+
+// ---- login / auth -------------------------------------------------------------------------
+Result<LoginResponse> SqliteStore::login(const LoginRequest& req) {
+    std::string hash, role, person;
+    {
+        std::lock_guard lock(mu_);
+        auto q = db_->query("SELECT password_hash, role, person FROM users WHERE username = ?");
+        q->bind(1, req.username);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (r.value()) {
+            hash = q->text(0);
+            role = q->text(1);
+            person = q->opt_text(2).value_or("");
+        }
+    }
+    // The slow KDF runs outside the lock so that logins do not stall sync rounds.
+    bool ok = !hash.empty() && verify_password(req.password, hash);
+    if (!ok) return Result<LoginResponse>(Errc::unauthorized, "wrong username or password");
+
+    std::lock_guard lock(mu_);
+    sqlite::Transaction txn(*db_);
+    TUNDRA_TRY(txn.begin());
+    LoginResponse resp;
+    std::string token = random_hex(32);
+    int64_t now = static_cast<int64_t>(opts_.wall());
+    int64_t expires = now + opts_.token_lifetime_days * 86400'000;
+    bool reused = false;
+    if (!req.device_id.empty()) {
+        auto q = db_->query("SELECT username, revoked FROM devices WHERE id = ?");
+        q->bind(1, req.device_id);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (r.value() && q->text(0) == req.username) {
+            if (q->int64(1))
+                return Result<LoginResponse>(Errc::unauthorized,
+                                             "this device has been revoked; ask an admin");
+            reused = true;
+        }
+    }
+    if (reused) {
+        resp.device_id = req.device_id;
+        auto u = db_->query(
+            "UPDATE devices SET token_hash = ?, token_expires_ms = ?, name = coalesce(?, name) "
+            "WHERE id = ?");
+        u->bind(1, sha256_hex(token)).bind(2, expires);
+        if (req.device_name.empty()) u->bind(3, nullptr);
+        else u->bind(3, req.device_name);
+        TUNDRA_TRY(u->bind(4, resp.device_id).run());
+    } else {
+        resp.device_id = "dev-" + random_hex(8);
+        auto u = db_->query(
+            "INSERT INTO devices (id, username, name, token_hash, token_expires_ms, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)");
+        TUNDRA_TRY(u->bind(1, resp.device_id)
+                       .bind(2, req.username)
+                       .bind(3, req.device_name)
+                       .bind(4, sha256_hex(token))
+                       .bind(5, expires)
+                       .bind(6, format_iso8601(now))
+                       .run());
+    }
+    resp.token = token;
+    resp.user.username = req.username;
+    resp.user.role = role;
+    resp.user.person = person;
+    {
+        auto q = db_->query("SELECT site FROM user_sites WHERE username = ? ORDER BY site");
+        q->bind(1, req.username);
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            resp.user.sites.push_back(q->text(0));
+        }
+    }
+    resp.server_hlc = clock_.now().value;
+    TUNDRA_TRY(txn.commit());
+    return resp;
+}
+
+Result<AuthContext> SqliteStore::authenticate(std::string_view token) {
+    if (token.empty() || token.size() > 200)
+        return Result<AuthContext>(Errc::unauthorized, "missing or malformed bearer token");
+    std::lock_guard lock(mu_);
+    auto q = db_->query(
+        "SELECT d.id, d.username, d.revoked, d.token_expires_ms, u.role, u.person "
+        "FROM devices d JOIN users u ON u.username = d.username WHERE d.token_hash = ?");
+    q->bind(1, sha256_hex(token));
+    auto r = q->step();
+    if (!r) return r.status();
+    if (!r.value()) return Result<AuthContext>(Errc::unauthorized, "unknown token; log in again");
+    if (q->int64(2))
+        return Result<AuthContext>(Errc::unauthorized, "this device has been revoked; ask an admin");
+    if (q->int64(3) < static_cast<int64_t>(opts_.wall()))
+        return Result<AuthContext>(Errc::unauthorized, "the token has expired; log in again");
+    AuthContext who;
+    who.device_id = q->text(0);
+    who.username = q->text(1);
+    who.role = q->text(4);
+    who.person = q->opt_text(5).value_or("");
+    auto s = db_->query("SELECT site FROM user_sites WHERE username = ? ORDER BY site");
+    s->bind(1, who.username);
+    for (;;) {
+        auto rr = s->step();
+        if (!rr) return rr.status();
+        if (!rr.value()) break;
+        who.sites.push_back(s->text(0));
+    }
+    return who;
+}
+
+Status SqliteStore::revoke_device(const std::string& device_id) {
+    std::lock_guard lock(mu_);
+    auto q = db_->query("UPDATE devices SET revoked = 1 WHERE id = ?");
+    TUNDRA_TRY(q->bind(1, device_id).run());
+    if (db_->changes() == 0) return Status(Errc::not_found, "no device " + device_id);
+    return Status::ok();
+}
+
+// ---- sync ---------------------------------------------------------------------------------
+Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest& req) {
+    auto cursor = parse_cursor(req.cursor);
+    if (!cursor) return cursor.status();
+    int limit = req.limit > 0 ? req.limit : opts_.default_page_rows;
+
+    std::lock_guard lock(mu_);
+    auto& I = *impl_;
+    sqlite::Transaction txn(*db_);
+    if (Status st = txn.begin(); !st) return st;
+    // A failed round must not leave half-advanced counters behind.
+    struct Restore {
+        Impl& i;
+        HlcClock& clock;
+        uint64_t v;
+        Hlc h;
+        bool armed = true;
+        ~Restore() {
+            if (armed) i.version = v, clock = HlcClock(i.self.opts_.wall, h);
+        }
+    } restore{I, clock_, I.version, clock_.last()};
+    I.now_ms = static_cast<int64_t>(opts_.wall());
+
+    uint64_t last_seq = 0;
+    Hlc last_sync;
+    {
+        auto q = db_->query("SELECT last_seq, last_sync_hlc FROM devices WHERE id = ?");
+        q->bind(1, who.device_id);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) return Result<SyncResponse>(Errc::unauthorized, "unknown device");
+        last_seq = static_cast<uint64_t>(q->int64(0));
+        last_sync = Hlc{static_cast<uint64_t>(q->int64(1))};
+    }
+
+    SyncResponse resp;
+    for (auto& a : req.actions) {
+        if (a.seq <= last_seq) {
+            // A retry: answer with the outcome recorded the first time.
+            auto q = db_->query("SELECT outcome FROM applied_actions WHERE device = ? AND seq = ?");
+            q->bind(1, who.device_id).bind(2, a.seq);
+            auto r = q->step();
+            if (!r) return r.status();
+            Outcome o;
+            if (r.value() && decode_outcome(q->text(0))) {
+                o = decode_outcome(q->text(0)).value();
+            } else {
+                o = make_outcome(a, OutcomeResult::applied, reasons::kDuplicate,
+                                 "already applied earlier; its outcome is no longer kept");
+            }
+            resp.outcomes.push_back(std::move(o));
+            continue;
+        }
+        // Fair order: a stamp earlier than the device's last successful sync is clamped.
+        Hlc acted = std::max(a.hlc, last_sync);
+        if (a.hlc.physical_ms() <= opts_.wall() + 5 * 60'000) clock_.observe(a.hlc);
+        Outcome o;
+        {
+            sqlite::Savepoint sp(*db_);
+            if (!sp.status()) return sp.status();
+            uint64_t v_before = I.version;
+            auto r = I.apply(who, a, acted);
+            if (!r) return r.status();  // storage failure: the whole round rolls back
+            o = std::move(r.value());
+            if (o.result == OutcomeResult::rejected) {
+                I.version = v_before;  // the savepoint's destructor undoes any partial write
+            } else if (Status st = sp.release(); !st) {
+                return st;
+            }
+        }
+        auto ins = db_->query(
+            "INSERT INTO applied_actions (device, seq, outcome, applied_ms) VALUES (?, ?, ?, ?)");
+        if (Status st = ins->bind(1, who.device_id)
+                            .bind(2, a.seq)
+                            .bind(3, encode_outcome(o))
+                            .bind(4, I.now_ms)
+                            .run();
+            !st)
+            return st;
+        last_seq = a.seq;
+        resp.outcomes.push_back(std::move(o));
+    }
+
+    if (Status st = I.pull(who, cursor.value(), limit, resp); !st) return st;
+    resp.server_hlc = clock_.now().value;
+    {
+        auto q = db_->query(
+            "UPDATE devices SET last_seq = ?, last_sync_hlc = ?, last_seen_ms = ?, "
+            "token_expires_ms = max(token_expires_ms, ?) WHERE id = ?");
+        if (Status st = q->bind(1, last_seq)
+                            .bind(2, resp.server_hlc)
+                            .bind(3, I.now_ms)
+                            .bind(4, I.now_ms + opts_.token_lifetime_days * 86400'000)
+                            .bind(5, who.device_id)
+                            .run();
+            !st)
+            return st;
+    }
+    if (Status st = I.save_meta(); !st) return st;
+    if (Status st = txn.commit(); !st) return st;
+    restore.armed = false;
+    return resp;
+}
+
+Status SqliteStore::Impl::pull(const AuthContext& who, uint64_t cursor, int limit,
+                               SyncResponse& out) {
+    std::vector<Change> changes;
+    for (auto& spec : all_entities()) {
+        std::string sql = "SELECT " + column_list(spec, "t") + ", t.version FROM " +
+                          std::string(spec.table) + " t WHERE t.version > :cursor AND (" +
+                          scope_sql(spec.kind, who.role) + ") ORDER BY t.version LIMIT :limit";
+        auto q = db.query(sql);
+        q->bind(":cursor", cursor).bind(":limit", limit + 1);
+        q->bind(":user", who.username).bind(":person", who.person);
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            Change c;
+            c.kind = spec.kind;
+            c.row = read_row(*q, spec);
+            c.id = *get_str(c.row, "id");
+            c.version = static_cast<uint64_t>(q->int64(static_cast<int>(spec.columns.size())));
+            changes.push_back(std::move(c));
+        }
+    }
+    std::sort(changes.begin(), changes.end(),
+              [](const Change& a, const Change& b) { return a.version < b.version; });
+    // Taking the `limit` smallest versions over all kinds is exact: any row with a version
+    // at or below the new cursor is among them (each kind's query is itself a prefix).
+    if (changes.size() > static_cast<size_t>(limit)) {
+        out.more = true;
+        changes.resize(static_cast<size_t>(limit));
+        out.cursor = std::to_string(changes.back().version);
+    } else {
+        out.more = false;
+        out.cursor = std::to_string(std::max(version, cursor));
+    }
+    out.changes = std::move(changes);
+    return Status::ok();
+}
+
+}  // namespace tundra::server

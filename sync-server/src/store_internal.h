@@ -1,0 +1,82 @@
+// Internals shared by the SqliteStore sources (sqlite_store.cc, actions.cc, import.cc).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "tundra/core/action.h"
+#include "tundra/core/model.h"
+#include "tundra/server/sqlite_store.h"
+#include "tundra/sqlite/db.h"
+
+namespace tundra::server {
+
+struct PersonInfo {
+    std::string id, organisation, site;
+};
+
+struct OccasionInfo {
+    std::string id, course, status;
+    int64_t capacity = 0;
+    int64_t opens_ms = 0;  // 0 = open from publication
+    int64_t closes_ms = 0;
+    int64_t ends_ms = 0;
+    int64_t confirmed = 0, waitlisted = 0;
+};
+
+struct LwwResult {
+    bool created = false;
+    int superseded = 0;  // fields not applied because a newer edit set them
+    Row before;          // the row before the edit (empty when created)
+    Row after;
+};
+
+// State of one write transaction. Versions are handed out from `version` and written
+// back to meta at commit.
+struct SqliteStore::Impl {
+    SqliteStore& self;
+    sqlite::Db& db;
+    uint64_t version = 0;
+    int64_t now_ms = 0;
+
+    explicit Impl(SqliteStore& s) : self(s), db(*s.db_) {}
+
+    uint64_t next_version() { return ++version; }
+    Status load_meta();
+    Status save_meta();
+
+    // Generic row access driven by the entity descriptors.
+    Result<std::optional<Row>> load_row(Kind kind, const std::string& id);
+    Status write_row(Kind kind, const Row& row);  // upsert, with a fresh version
+    Status touch(Kind kind, const std::string& where_sql, const std::string& arg);
+
+    Result<std::optional<PersonInfo>> person(const std::string& id);
+    Result<std::optional<OccasionInfo>> occasion(const std::string& id);
+    Result<bool> course_visible(const AuthContext& who, const std::string& course);
+    bool can_act_for(const AuthContext& who, const PersonInfo& p) const;
+
+    // Per-field last-writer-wins over an editable row.
+    Result<LwwResult> lww_apply(Kind kind, const std::string& id, const Row& fields, Hlc hlc,
+                                const std::string& device, const Row& defaults);
+
+    Status reallocate(const std::string& occasion_id);
+
+    // One action; storage failures come back as errors, business refusals as outcomes.
+    Result<Outcome> apply(const AuthContext& who, const Action& a, Hlc acted);
+    Result<Outcome> enrol(const AuthContext& who, const Action& a, Hlc acted);
+    Result<Outcome> cancel_enrolment(const AuthContext& who, const Action& a);
+    Result<Outcome> mark_attendance(const AuthContext& who, const Action& a);
+    Result<Outcome> upsert_course(const AuthContext& who, const Action& a);
+    Result<Outcome> upsert_occasion(const AuthContext& who, const Action& a);
+    Result<Outcome> update_person(const AuthContext& who, const Action& a);
+    Result<Outcome> attest_time(const AuthContext& who, const Action& a);
+    Result<Outcome> submit_survey(const AuthContext& who, const Action& a);
+    Result<Outcome> log_deviation(const AuthContext& who, const Action& a);
+
+    Status pull(const AuthContext& who, uint64_t cursor, int limit, SyncResponse& out);
+};
+
+Outcome make_outcome(const Action& a, OutcomeResult r, std::string_view reason,
+                     std::string message, std::string status = {});
+
+}  // namespace tundra::server
