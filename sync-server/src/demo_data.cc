@@ -137,6 +137,7 @@ Result<std::string> demo_document(const DemoOptions& opts) {
             std::string first = (g < 80 || (g >= 97 && g % 2)) ? pick(kWomen) : pick(kMen);
             if (s.id == "arjeplog-hemtjanst" && k == 0) first = "Anna", gender = "woman";
             if (s.id == "pajala-hemtjanst" && k == 0) first = "Erik", gender = "man";
+            if (s.id == "arjeplog-boende" && k == 0) first = "Maria", gender = "woman";
             persons.push_back({id, s.org, s.id});
             w.StartObject();
             o.str("id", id);

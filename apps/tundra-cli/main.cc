@@ -1,0 +1,231 @@
+// tundra: the command-line client over a local replica.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "output.h"
+#include "tundra/client/client.h"
+
+using namespace tundra;
+using namespace tundra::client;
+
+namespace {
+int fail(const Status& st) {
+    std::cerr << "error: " << st.to_string() << "\n";
+    return 1;
+}
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : s) {
+        if (c == ',') {
+            if (!cur.empty()) out.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) out.push_back(cur);
+    return out;
+}
+}  // namespace
+
+int main(int argc, char** argv) try {
+    CLI::App app{"Tundra: offline-first course enrolment and attendance"};
+    app.require_subcommand(1);
+    app.fallthrough();
+    std::string replica = "tundra-replica.db";
+    bool as_json = false;
+    app.add_option("--replica", replica, "local replica file (SQLite)");
+    app.add_flag("--json", as_json, "print one JSON document");
+
+    std::string server, username;
+    bool password_stdin = false;
+    auto* login = app.add_subcommand("login", "log in and bind this replica to a device");
+    login->add_option("--server", server, "http://HOST:PORT")->required();
+    login->add_option("--username", username)->required();
+    login->add_flag("--password-stdin", password_stdin, "read the password from standard input")->required();
+
+    double timeout_s = 60;
+    int page_rows = 0;
+    auto* sync = app.add_subcommand("sync", "push queued actions and pull changes");
+    sync->add_option("--timeout", timeout_s, "seconds to keep retrying a failing link");
+    sync->add_option("--page-rows", page_rows, "rows per pull page")->check(CLI::Range(1, 20000));
+
+    auto* status = app.add_subcommand("status", "queued actions, last sync, rejected actions");
+    auto* courses = app.add_subcommand("courses", "the catalogue with occasions and seats");
+
+    std::string occasion, person, enrolment, att_status;
+    auto* enrol = app.add_subcommand("enrol", "enrol (yourself, or --person) on an occasion");
+    enrol->add_option("occasion", occasion)->required();
+    enrol->add_option("--person", person, "person id (coordinators, admins)");
+
+    auto* cancel = app.add_subcommand("cancel", "cancel an enrolment");
+    cancel->add_option("enrolment", enrolment)->required();
+
+    auto* enrolments = app.add_subcommand("enrolments", "enrolments in this replica");
+
+    auto* att = app.add_subcommand("attendance", "record or list attendance");
+    att->require_subcommand(1);
+    std::optional<int64_t> minutes;
+    auto* mark = att->add_subcommand("mark", "mark a person at an occasion");
+    mark->add_option("occasion", occasion)->required();
+    mark->add_option("person", person)->required();
+    mark->add_option("status", att_status, "unmarked|present|absent|late|left_early|excused")->required();
+    mark->add_option("--minutes", minutes, "minutes attended")->check(CLI::Range(0, 1440));
+    auto* att_list = att->add_subcommand("list", "current mark per person");
+    att_list->add_option("occasion", occasion)->required();
+
+    uint64_t dismiss_seq = 0;
+    auto* dismiss = app.add_subcommand("dismiss", "hide a rejected action after reading it");
+    dismiss->add_option("seq", dismiss_seq, "number shown by `status`")->required();
+
+    auto* course = app.add_subcommand("course", "admins: publish the catalogue");
+    course->require_subcommand(1);
+    CourseInput ci;
+    std::string orgs;
+    std::string published;
+    auto* course_add = course->add_subcommand("add", "add or edit a course");
+    course_add->add_option("--id", ci.id, "course id (new id if omitted)");
+    course_add->add_option("--title", ci.title);
+    course_add->add_option("--description", ci.description);
+    course_add->add_option("--theme", ci.theme);
+    course_add->add_option("--format", ci.format, "digital_self_paced|live_online|on_site|blended|workshop|network_meeting");
+    course_add->add_option("--provider", ci.provider);
+    course_add->add_option("--duration-minutes", ci.duration_minutes);
+    course_add->add_option("--organisations", orgs, "comma-separated organisation codes");
+    course_add->add_option("--published", published, "yes|no")->check(CLI::IsMember({"yes", "no"}));
+
+    auto* occ = app.add_subcommand("occasion", "admins: schedule occasions");
+    occ->require_subcommand(1);
+    OccasionInput oi;
+    auto* occ_add = occ->add_subcommand("add", "add or edit an occasion");
+    occ_add->add_option("--id", oi.id, "occasion id (new id if omitted)");
+    occ_add->add_option("--course", oi.course);
+    occ_add->add_option("--starts-at", oi.starts_at, "ISO 8601");
+    occ_add->add_option("--ends-at", oi.ends_at, "ISO 8601");
+    occ_add->add_option("--site", oi.site);
+    occ_add->add_option("--online-link", oi.online_link);
+    occ_add->add_option("--capacity", oi.capacity);
+    occ_add->add_option("--enrolment-opens", oi.enrolment_opens, "ISO 8601");
+    occ_add->add_option("--enrolment-closes", oi.enrolment_closes, "ISO 8601");
+    occ_add->add_option("--status", oi.status, "planned|cancelled|completed")
+        ->check(CLI::IsMember({"planned", "cancelled", "completed"}));
+
+    CLI11_PARSE(app, argc, argv);
+
+    auto c = Client::open(replica);
+    if (!c) return fail(c.status());
+    Client& cl = *c.value();
+    auto print = [&](const std::string& json, const std::string& text) {
+        std::cout << (as_json ? json + "\n" : text);
+    };
+
+    if (*login) {
+        std::string password;
+        std::getline(std::cin, password);
+        if (!password.empty() && password.back() == '\r') password.pop_back();
+        if (password.empty()) return fail(Status(Errc::invalid_argument, "no password on standard input"));
+        Status st = cl.login(server, username, password);
+        if (!st) return fail(st);
+        auto s = cl.status();
+        if (!s) return fail(s.status());
+        std::cout << "logged in as " << username << " (" << s->role << "), device " << s->device_id << "\n";
+        return 0;
+    }
+    if (*sync) {
+        SyncOptions so;
+        so.deadline = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+        so.page_rows = page_rows;
+        bool tty = isatty(STDERR_FILENO);
+        so.progress = [&](const SyncProgress& p) {
+            if (!p.note.empty()) {
+                std::cerr << p.note << "\n";
+            } else if (tty) {
+                std::cerr << "\rround " << p.round << ": pushed " << p.pushed << ", pulled " << p.pulled
+                          << (p.more ? ", more to come..." : "          ") << std::flush;
+                if (!p.more) std::cerr << "\n";
+            } else {
+                std::cerr << "round " << p.round << ": pushed " << p.pushed << ", pulled " << p.pulled
+                          << (p.more ? " (more)" : "") << "\n";
+            }
+        };
+        auto r = cl.sync(so);
+        if (!r) return fail(r.status());
+        print(cli::sync_json(r.value()), cli::sync_text(r.value()));
+        return 0;
+    }
+    if (*status) {
+        auto s = cl.status();
+        if (!s) return fail(s.status());
+        print(cli::status_json(s.value()), cli::status_text(s.value()));
+        return 0;
+    }
+    if (*courses) {
+        auto v = cl.courses();
+        if (!v) return fail(v.status());
+        print(cli::courses_json(v.value()), cli::courses_text(v.value()));
+        return 0;
+    }
+    if (*enrol) {
+        auto id = cl.enrol(occasion, person);
+        if (!id) return fail(id.status());
+        print("{\"enrolment\":\"" + id.value() + "\",\"pending\":true}",
+              "enrolment " + id.value() + " recorded (pending until `tundra sync`)\n");
+        return 0;
+    }
+    if (*cancel) {
+        auto id = cl.cancel(enrolment);
+        if (!id) return fail(id.status());
+        print("{\"enrolment\":\"" + id.value() + "\",\"pending\":true}",
+              "cancellation of " + id.value() + " recorded (pending until `tundra sync`)\n");
+        return 0;
+    }
+    if (*enrolments) {
+        auto v = cl.enrolments();
+        if (!v) return fail(v.status());
+        print(cli::enrolments_json(v.value()), cli::enrolments_text(v.value()));
+        return 0;
+    }
+    if (*mark) {
+        auto id = cl.mark_attendance(occasion, person, att_status, minutes);
+        if (!id) return fail(id.status());
+        print("{\"mark\":\"" + id.value() + "\",\"pending\":true}",
+              "marked " + person + " " + att_status + " at " + occasion + " (pending until `tundra sync`)\n");
+        return 0;
+    }
+    if (*att_list) {
+        auto v = cl.attendance(occasion);
+        if (!v) return fail(v.status());
+        print(cli::attendance_json(v.value()), cli::attendance_text(v.value()));
+        return 0;
+    }
+    if (*dismiss) {
+        Status st = cl.dismiss(dismiss_seq);
+        if (!st) return fail(st);
+        std::cout << "dismissed #" << dismiss_seq << "\n";
+        return 0;
+    }
+    if (*course_add) {
+        if (!orgs.empty()) ci.organisations = split(orgs);
+        if (!published.empty()) ci.published = published == "yes";
+        auto id = cl.upsert_course(ci);
+        if (!id) return fail(id.status());
+        print("{\"course\":\"" + id.value() + "\",\"pending\":true}",
+              "course " + id.value() + " recorded (pending until `tundra sync`)\n");
+        return 0;
+    }
+    if (*occ_add) {
+        auto id = cl.upsert_occasion(oi);
+        if (!id) return fail(id.status());
+        print("{\"occasion\":\"" + id.value() + "\",\"pending\":true}",
+              "occasion " + id.value() + " recorded (pending until `tundra sync`)\n");
+        return 0;
+    }
+    return 0;
+} catch (const std::exception& e) {
+    std::cerr << "error: internal: " << e.what() << "\n";
+    return 1;
+}

@@ -1,0 +1,168 @@
+// tundra::Client — the public SDK facade over a local replica (SQLite) and the sync engine.
+//
+// Contract:
+// - Every user action (enrol, cancel, mark attendance, edits) is recorded in the replica
+//   at once, in one transaction with its outbox entry, and is visible immediately (marked
+//   pending). Nothing waits for the network.
+// - sync() pushes queued actions and pulls changes in rounds; each response page is applied
+//   in one transaction together with its cursor, so a crash or a drop costs at most the
+//   round in flight. Retries are idempotent (device id + sequence number).
+// - Errors are values (Status/Result); nothing throws across this API.
+// - A Client is not thread-safe: use one per thread, or serialise calls.
+// No curl, SQLite or Beast types appear in this header.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tundra/client/transport.h"
+#include "tundra/core/status.h"
+
+namespace tundra::client {
+
+struct OccasionView {
+    std::string id, course, starts_at, ends_at, site, online_link, status, enrolment_closes;
+    int64_t capacity = 0;
+    int64_t confirmed = 0;
+    int64_t waitlisted = 0;
+    int64_t seats_left = 0;
+};
+
+struct CourseView {
+    std::string id, title, theme, format, provider;
+    bool published = false;
+    std::vector<OccasionView> occasions;
+};
+
+struct EnrolmentView {
+    std::string id, occasion, person, person_name, status;
+    bool pending = false;         // queued, not yet acknowledged by the server
+    std::string reason;           // empty or a reason code (waitlisted, preempted, ...)
+    std::string message;          // the server's words for a rejection
+};
+
+struct AttendanceView {
+    std::string id, occasion, person, person_name, status, recorded_by;
+    std::optional<int64_t> minutes;
+    bool pending = false;
+    int history = 0;  // number of marks kept for this person at this occasion
+};
+
+struct RejectedAction {
+    uint64_t seq = 0;
+    std::string type, target, reason, message;
+};
+
+struct StatusView {
+    std::string server, username, role, person, device_id;
+    std::vector<std::string> sites;
+    int64_t pending = 0;
+    std::string last_sync;  // ISO 8601, empty if never
+    std::vector<RejectedAction> rejected;
+};
+
+struct OutcomeView {
+    uint64_t seq = 0;
+    std::string type, target, result, reason, message, status;
+};
+
+struct SyncProgress {
+    int round = 0;
+    int64_t pushed = 0, pulled = 0;
+    uint64_t bytes_sent = 0, bytes_received = 0;
+    bool more = false;
+    std::string note;  // e.g. "retrying in 1.2 s: network: ..."
+};
+
+struct SyncOptions {
+    std::chrono::milliseconds deadline{60000};  // give up retrying after this long
+    int page_rows = 0;                           // 0 = the server's default
+    size_t max_actions_per_round = 500;
+    std::function<void(const SyncProgress&)> progress;
+};
+
+struct SyncReport {
+    int rounds = 0;
+    int requests = 0;  // including retries
+    int64_t pushed = 0;
+    int64_t pulled = 0;
+    uint64_t bytes_sent = 0, bytes_received = 0;
+    std::vector<OutcomeView> outcomes;
+};
+
+struct CourseInput {
+    std::string id;
+    std::optional<std::string> title, description, theme, format, provider;
+    std::optional<int64_t> duration_minutes;
+    std::optional<std::vector<std::string>> organisations;
+    std::optional<bool> published;
+};
+
+struct OccasionInput {
+    std::string id;
+    std::optional<std::string> course, starts_at, ends_at, site, online_link, enrolment_opens,
+        enrolment_closes, status;
+    std::optional<int64_t> capacity;
+};
+
+struct ClientOptions {
+    // Builds the transport for a server URL; default: libcurl.
+    std::function<std::unique_ptr<Transport>(const std::string& url)> transport_factory;
+    // Wall clock in ms since the epoch (for tests with skewed clocks); default: system.
+    std::function<uint64_t()> wall_clock;
+    std::string device_name = "tundra-cli";
+};
+
+class Client {
+public:
+    // Opens or creates a replica. Errors: storage (unreadable/corrupt file),
+    // unsupported_version (replica from a newer build).
+    static Result<std::unique_ptr<Client>> open(const std::string& replica_path,
+                                                ClientOptions opts = {});
+    ~Client();
+
+    // Logs in and binds the replica to this user and a device identity. Refuses to switch
+    // users while actions are queued. Errors: unauthorized, network, invalid_argument.
+    Status login(const std::string& server_url, const std::string& username,
+                 const std::string& password);
+
+    // Pushes queued actions and pulls until up to date. Retries transient failures with
+    // backoff until opts.deadline; stops at once on errors retrying cannot cure.
+    Result<SyncReport> sync(const SyncOptions& opts = {});
+
+    Result<StatusView> status();
+    Result<std::vector<CourseView>> courses();
+    Result<std::vector<EnrolmentView>> enrolments();
+    // Current mark per person (newest by HLC) at an occasion.
+    Result<std::vector<AttendanceView>> attendance(const std::string& occasion);
+
+    // Actions: each returns the id of the row it creates or changes. Errors: not_found
+    // (unknown id in the replica), invalid_argument, forbidden (role), unauthorized (not
+    // logged in), storage.
+    Result<std::string> enrol(const std::string& occasion, const std::string& person = {});
+    Result<std::string> cancel(const std::string& enrolment);
+    Result<std::string> mark_attendance(const std::string& occasion, const std::string& person,
+                                        const std::string& status,
+                                        std::optional<int64_t> minutes = {});
+    Result<std::string> upsert_course(const CourseInput& in);
+    Result<std::string> upsert_occasion(const OccasionInput& in);
+    // Removes a rejected action (and its rejected row) from view.
+    Status dismiss(uint64_t seq);
+
+    // Diagnostics: the synced rows of every table (local-only rows excluded), one JSON
+    // object per row, sorted — what convergence tests compare with the server.
+    Result<std::map<std::string, std::vector<std::string>>> snapshot();
+
+private:
+    struct Impl;
+    explicit Client(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tundra::client

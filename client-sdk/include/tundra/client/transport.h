@@ -1,0 +1,46 @@
+// The HTTP seam of the SDK. The default is libcurl (make_curl_transport); tests plug in an
+// in-process transport or a fault-injecting wrapper. No curl types appear here.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tundra/core/status.h"
+
+namespace tundra::client {
+
+struct HttpReply {
+    int status = 0;
+    std::map<std::string, std::string> headers;  // lowercase names
+    std::string body;                            // decoded (gzip already undone)
+    uint64_t bytes_sent = 0;                     // on the wire, headers included
+    uint64_t bytes_received = 0;
+};
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+    // POSTs `body` (JSON) to base_url + path. A transport error (no connection, timeout,
+    // dropped link) is a `network`/`timeout` Status; any HTTP answer is a reply.
+    // Blocking; not thread-safe.
+    virtual Result<HttpReply> post(const std::string& path, const std::string& body,
+                                   const std::vector<std::pair<std::string, std::string>>& headers) = 0;
+};
+
+struct CurlOptions {
+    long connect_timeout_ms = 10000;
+    // A slow link that is moving is not a failure: give up only when fewer than
+    // low_speed_bytes per second arrive for low_speed_seconds.
+    long low_speed_bytes = 16;
+    long low_speed_seconds = 30;
+    size_t gzip_request_min_bytes = 1024;
+    size_t max_response_bytes = 256 * 1024 * 1024;
+};
+
+std::unique_ptr<Transport> make_curl_transport(const std::string& base_url, CurlOptions opts = {});
+
+}  // namespace tundra::client
