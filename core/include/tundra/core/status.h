@@ -72,7 +72,8 @@ public:
     explicit operator bool() const { return is_ok(); }
     T& value() & { return std::get<0>(v_); }
     const T& value() const& { return std::get<0>(v_); }
-    T&& value() && { return std::get<0>(std::move(v_)); }
+    // By value, so that `for (auto& x : f().value())` does not dangle.
+    T value() && { return std::get<0>(std::move(v_)); }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() { return value(); }

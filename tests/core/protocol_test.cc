@@ -1,0 +1,86 @@
+#include "tundra/core/protocol.h"
+
+#include <gtest/gtest.h>
+
+using namespace tundra;
+
+TEST(Protocol, SyncRequestRoundTrips) {
+    SyncRequest r;
+    r.cursor = "42";
+    r.limit = 100;
+    Action a;
+    a.seq = 7;
+    a.hlc = Hlc::from_parts(1000, 2);
+    a.type = "enrol";
+    a.fields = {{"enrolment", std::string("e1")}, {"occasion", std::string("o1")},
+                {"person", std::string("p1")}};
+    r.actions.push_back(a);
+    auto d = decode_sync_request(encode(r));
+    ASSERT_TRUE(d) << d.status().to_string();
+    EXPECT_EQ(d->cursor, "42");
+    EXPECT_EQ(d->limit, 100);
+    ASSERT_EQ(d->actions.size(), 1u);
+    EXPECT_EQ(d->actions[0].seq, 7u);
+    EXPECT_EQ(d->actions[0].hlc, a.hlc);
+    EXPECT_EQ(d->actions[0].target_id(), "e1");
+}
+
+TEST(Protocol, SyncResponseRoundTrips) {
+    SyncResponse r;
+    r.cursor = "9";
+    r.more = true;
+    r.server_hlc = 123;
+    r.outcomes.push_back({3, OutcomeResult::adjusted, "waitlisted", "full", "waitlisted"});
+    Change c;
+    c.kind = Kind::site;
+    c.id = "s1";
+    c.version = 9;
+    c.row = {{"id", std::string("s1")}, {"organisation", std::string("arjeplog")},
+             {"name", std::string("Hemtjänst Arjeplog")}};
+    r.changes.push_back(c);
+    auto d = decode_sync_response(encode(r));
+    ASSERT_TRUE(d) << d.status().to_string();
+    EXPECT_TRUE(d->more);
+    EXPECT_EQ(d->outcomes[0].reason, "waitlisted");
+    EXPECT_EQ(d->changes[0].row, c.row);
+}
+
+TEST(Protocol, UntrustedInputGetsClearErrors) {
+    struct Case {
+        const char* json;
+        Errc code;
+        const char* mentions;
+    } cases[] = {
+        {"", Errc::malformed, "byte 0"},
+        {"[1,2]", Errc::malformed, "object"},
+        {"{\"protocol\":2}", Errc::unsupported_version, "version 2"},
+        {"{\"protocol\":\"1\"}", Errc::malformed, "protocol"},
+        {"{\"protocol\":1,\"actions\":{}}", Errc::malformed, "actions"},
+        {"{\"protocol\":1,\"actions\":[{\"seq\":1,\"hlc\":1,\"type\":\"fly\"}]}", Errc::malformed, "unknown action"},
+        {"{\"protocol\":1,\"actions\":[{\"seq\":1,\"hlc\":1,\"type\":\"enrol\",\"enrolment\":\"e\",\"occasion\":5,\"person\":\"p\"}]}",
+         Errc::malformed, "actions[0].occasion"},
+        {"{\"protocol\":1,\"actions\":[{\"seq\":1,\"hlc\":1,\"type\":\"enrol\",\"enrolment\":\"e\",\"occasion\":\"o\"}]}",
+         Errc::malformed, "actions[0].person"},
+        {"{\"protocol\":1,\"actions\":[{\"seq\":2,\"hlc\":1,\"type\":\"cancel_enrolment\",\"enrolment\":\"e\"},"
+         "{\"seq\":2,\"hlc\":1,\"type\":\"cancel_enrolment\",\"enrolment\":\"e\"}]}",
+         Errc::malformed, "increase"},
+        {"{\"protocol\":1,\"limit\":-1}", Errc::malformed, "limit"},
+        {"{\"protocol\":1,\"cursor\":\"\xff\"}", Errc::malformed, "encoding"},
+        {"{\"protocol\":1} trailing", Errc::malformed, "byte"},
+    };
+    for (auto& c : cases) {
+        auto d = decode_sync_request(c.json);
+        ASSERT_FALSE(d) << c.json;
+        EXPECT_EQ(d.status().code(), c.code) << c.json << " -> " << d.status().to_string();
+        EXPECT_NE(d.status().message().find(c.mentions), std::string::npos)
+            << c.json << " -> " << d.status().to_string();
+    }
+}
+
+TEST(Protocol, ErrorBodyCarriesWireNameAndRetryability) {
+    auto e = decode_error(encode(ErrorBody{Errc::overloaded, "busy"}));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code, Errc::overloaded);
+    EXPECT_TRUE(errc_info(Errc::overloaded).retryable);
+    EXPECT_FALSE(errc_info(Errc::unauthorized).retryable);
+}

@@ -1,0 +1,265 @@
+// End-to-end rules of the brief through the real client and server code, in-process.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "loopback.h"
+
+using namespace tundra;
+using namespace tundra::testing;
+
+namespace {
+client::EnrolmentView find(client::Client& c, const std::string& id) {
+    for (auto& e : c.enrolments().value())
+        if (e.id == id) return e;
+    return {};
+}
+void sync_ok(client::Client& c) {
+    auto r = c.sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+}
+constexpr uint64_t kMinute = 60000;
+}  // namespace
+
+TEST(Sync, OfflineEnrolmentIsVisibleAtOnceThenConfirmed) {
+    World w;
+    auto anna = w.client("anna.db", "part1");
+    sync_ok(*anna);
+    auto id = anna->enrol("o1");
+    ASSERT_TRUE(id) << id.status().to_string();
+    auto e = find(*anna, id.value());
+    EXPECT_EQ(e.status, "requested");
+    EXPECT_TRUE(e.pending);
+    EXPECT_EQ(anna->status()->pending, 1);
+    sync_ok(*anna);
+    e = find(*anna, id.value());
+    EXPECT_EQ(e.status, "confirmed");
+    EXPECT_FALSE(e.pending);
+    EXPECT_EQ(anna->status()->pending, 0);
+}
+
+TEST(Sync, ScopesLimitWhatEachDeviceReceives) {
+    World w;
+    auto p1 = w.client("p1.db", "part1");
+    auto p3 = w.client("p3.db", "part3");
+    auto c1 = w.client("c1.db", "coord1");
+    auto admin = w.client("a.db", "admin");
+    for (auto* c : {p1.get(), p3.get(), c1.get(), admin.get()}) sync_ok(*c);
+    auto ids = [](client::Client& c, const char* table) {
+        std::vector<std::string> out;
+        auto snap = c.snapshot().value();
+        for (auto& row : snap[table]) out.push_back(row.substr(row.find("\"id\":\"") + 6, 2));
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    EXPECT_EQ(ids(*p1, "courses"), (std::vector<std::string>{"c1"}));        // c2 is Pajala's, c3 a draft
+    EXPECT_EQ(ids(*p3, "courses"), (std::vector<std::string>{"c1", "c2"}));
+    EXPECT_EQ(ids(*admin, "courses"), (std::vector<std::string>{"c1", "c2", "c3"}));
+    EXPECT_EQ(ids(*p1, "persons"), (std::vector<std::string>{"p1"}));
+    EXPECT_EQ(ids(*c1, "persons").size(), 6u);  // s1 and s2
+    EXPECT_EQ(ids(*admin, "persons").size(), 9u);
+    // A coordinator cannot enrol someone outside their sites: not even in their replica.
+    auto r = c1->enrol("o1", "p7");
+    EXPECT_EQ(r.status().code(), Errc::not_found);
+}
+
+TEST(Sync, DroppedResponseIsRetriedAndAppliedExactlyOnce) {
+    World w;
+    auto anna = w.client("anna.db", "part1");
+    sync_ok(*anna);
+    auto id = anna->enrol("o1");
+    ASSERT_TRUE(id);
+    // The server commits, the answer is lost: the retry must get the original outcome.
+    int n = 0;
+    w.faults = [&n] { return n++ == 0 ? Fault::drop_response : Fault::none; };
+    auto flaky = w.open_client("anna.db");
+    auto r = flaky->sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+    EXPECT_EQ(r->requests, 2);
+    ASSERT_EQ(r->outcomes.size(), 1u);
+    EXPECT_EQ(r->outcomes[0].result, "applied");
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments WHERE person = 'p1'"), 1);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM applied_actions"), 1);
+}
+
+TEST(Sync, DuplicatedRequestDoesNotDoubleApply) {
+    World w;
+    auto c = w.client("c.db", "coord1");
+    sync_ok(*c);
+    ASSERT_TRUE(c->enrol("o1", "p1"));
+    ASSERT_TRUE(c->mark_attendance("o1", "p1", "present", 120));
+    w.faults = [] { return Fault::duplicate; };
+    auto dup = w.open_client("c.db");
+    auto r = dup->sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments WHERE person = 'p1'"), 1);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM attendance"), 1);
+    for (auto& o : r->outcomes) EXPECT_EQ(o.result, "applied") << o.message;
+}
+
+TEST(Sync, EarlierOfflineActorPreemptsLaterSeatBeforeClose) {
+    World w;
+    auto p1 = w.client("p1.db", "part1");
+    auto p2 = w.client("p2.db", "part2");
+    sync_ok(*p1);
+    sync_ok(*p2);
+    w.now += kMinute;
+    auto early = p1->enrol("o2");  // o2 has one seat; part1 acts first, offline
+    w.now += kMinute;
+    auto late = p2->enrol("o2");
+    sync_ok(*p2);
+    EXPECT_EQ(find(*p2, late.value()).status, "confirmed");
+    w.now += kMinute;
+    auto r = p1->sync();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(find(*p1, early.value()).status, "confirmed");
+    sync_ok(*p2);
+    auto displaced = find(*p2, late.value());
+    EXPECT_EQ(displaced.status, "waitlisted");
+    EXPECT_EQ(displaced.reason, "preempted");
+}
+
+TEST(Sync, BackdatedClockIsClampedToTheLastSync) {
+    World w;
+    auto p1 = w.client("p1.db", "part1");
+    sync_ok(*p1);
+    w.now += kMinute;
+    auto honest = p1->enrol("o2");  // at T+1 min
+    w.now += kMinute;
+    {
+        auto p2 = w.client("p2.db", "part2");
+        sync_ok(*p2);  // last successful sync at T+2 min
+    }
+    // part2's tablet clock is now a week behind: its stamp would beat everyone.
+    auto p2 = w.open_client("p2.db", -7 * 24 * 60 * kMinute);
+    w.now += kMinute;
+    auto cheat = p2->enrol("o2");
+    sync_ok(*p2);
+    sync_ok(*p1);
+    EXPECT_EQ(find(*p1, honest.value()).status, "confirmed");
+    sync_ok(*p2);
+    EXPECT_EQ(find(*p2, cheat.value()).status, "waitlisted");
+}
+
+TEST(Sync, LateEnrolmentIsRejectedVisiblyAndDismissable) {
+    World w;
+    auto p1 = w.client("p1.db", "part1");
+    sync_ok(*p1);
+    w.now += 2 * 60 * kMinute;  // o4's enrolment closed an hour ago
+    auto id = p1->enrol("o4");
+    ASSERT_TRUE(id);
+    auto later = p1->enrol("o1");  // a later action must not be blocked
+    auto r = p1->sync();
+    ASSERT_TRUE(r);
+    auto e = find(*p1, id.value());
+    EXPECT_EQ(e.status, "rejected");
+    EXPECT_EQ(e.reason, "enrolment_closed");
+    EXPECT_FALSE(e.pending);
+    EXPECT_NE(e.message.find("closed"), std::string::npos);
+    EXPECT_EQ(find(*p1, later.value()).status, "confirmed");
+    auto st = p1->status().value();
+    ASSERT_EQ(st.rejected.size(), 1u);
+    EXPECT_EQ(st.rejected[0].reason, "enrolment_closed");
+    ASSERT_TRUE(p1->dismiss(st.rejected[0].seq));
+    EXPECT_TRUE(p1->status()->rejected.empty());
+    EXPECT_EQ(find(*p1, id.value()).id, "");
+}
+
+TEST(Sync, CancellationPromotesTheEarliestWaitlisted) {
+    World w;
+    auto c = w.client("c.db", "coord1");
+    sync_ok(*c);
+    auto a = c->enrol("o2", "p1");
+    w.now += kMinute;
+    auto b = c->enrol("o2", "p4");
+    w.now += kMinute;
+    auto d = c->enrol("o2", "p5");
+    sync_ok(*c);
+    EXPECT_EQ(find(*c, a.value()).status, "confirmed");
+    EXPECT_EQ(find(*c, b.value()).status, "waitlisted");
+    ASSERT_TRUE(c->cancel(a.value()));
+    EXPECT_EQ(find(*c, a.value()).status, "cancelled");
+    EXPECT_TRUE(find(*c, a.value()).pending);
+    sync_ok(*c);
+    EXPECT_EQ(find(*c, b.value()).status, "confirmed");
+    EXPECT_EQ(find(*c, b.value()).reason, "promoted");
+    EXPECT_EQ(find(*c, d.value()).status, "waitlisted");
+}
+
+TEST(Sync, OlderOfflineEditNeverOverwritesANewerOne) {
+    World w;
+    auto monday = w.client("a1.db", "admin");
+    auto wednesday = w.client("a2.db", "admin");
+    sync_ok(*monday);
+    sync_ok(*wednesday);
+    client::CourseInput old_edit{"c1"};
+    old_edit.title = "Monday's title";
+    old_edit.provider = "Region Norrbotten";
+    ASSERT_TRUE(monday->upsert_course(old_edit));
+    w.now += 2 * 24 * 60 * kMinute;
+    client::CourseInput new_edit{"c1"};
+    new_edit.title = "Wednesday's title";
+    ASSERT_TRUE(wednesday->upsert_course(new_edit));
+    sync_ok(*wednesday);
+    w.now += 2 * 24 * 60 * kMinute;  // Monday's edit arrives on Friday
+    auto r = monday->sync();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->outcomes[0].result, "adjusted");
+    EXPECT_EQ(r->outcomes[0].reason, "superseded");
+    sync_ok(*wednesday);
+    for (auto* c : {monday.get(), wednesday.get()}) {
+        auto courses = c->courses().value();
+        auto it = std::find_if(courses.begin(), courses.end(), [](auto& x) { return x.id == "c1"; });
+        EXPECT_EQ(it->title, "Wednesday's title");
+        EXPECT_EQ(it->provider, "Region Norrbotten");  // a field only Monday touched still applies
+    }
+}
+
+TEST(Sync, ConcurrentAttendanceMarksConvergeAndKeepHistory) {
+    World w;
+    auto coord = w.client("c.db", "coord1");
+    auto admin = w.client("a.db", "admin");
+    sync_ok(*coord);
+    sync_ok(*admin);
+    ASSERT_TRUE(coord->mark_attendance("o1", "p1", "absent"));
+    w.now += kMinute;
+    ASSERT_TRUE(admin->mark_attendance("o1", "p1", "present", 110));
+    sync_ok(*admin);
+    auto r = coord->sync();  // the older mark arrives last
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->outcomes[0].result, "adjusted");
+    sync_ok(*admin);
+    for (auto* c : {coord.get(), admin.get()}) {
+        auto marks = c->attendance("o1").value();
+        ASSERT_EQ(marks.size(), 1u);
+        EXPECT_EQ(marks[0].status, "present");
+        EXPECT_EQ(marks[0].history, 2);
+    }
+}
+
+TEST(Sync, LargePullComesInPagesThatEachCommitWithTheirCursor) {
+    World w;
+    auto admin = w.client("a.db", "admin");
+    client::SyncOptions so;
+    so.page_rows = 4;
+    auto r = admin->sync(so);
+    ASSERT_TRUE(r);
+    EXPECT_GT(r->rounds, 4);
+    auto fresh = w.client("b.db", "admin");
+    sync_ok(*fresh);
+    EXPECT_EQ(admin->snapshot().value(), fresh->snapshot().value());
+}
+
+TEST(Sync, BadCredentialsAndRevokedDevicesStopAtOnce) {
+    World w;
+    auto c = w.open_client("x.db");
+    Status st = c->login("http://loopback", "part1", "wrong-password");
+    EXPECT_EQ(st.code(), Errc::unauthorized);
+    auto p1 = w.client("p1.db", "part1");
+    sync_ok(*p1);
+    ASSERT_TRUE(w.store->revoke_device(p1->status()->device_id));
+    auto r = p1->sync();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.status().code(), Errc::unauthorized);
+    EXPECT_EQ(r.status().message().find("gave up"), std::string::npos);  // no pointless retries
+}
