@@ -107,8 +107,10 @@ struct Client::Impl {
     }
 
     std::string new_id(const char* prefix) {
-        // Unique without coordination: device id + random suffix.
-        return std::string(prefix) + "-" + meta("device_id").substr(4, 6) + "-" + random_hex(6);
+        // Unique without coordination: the device id and the action's sequence number.
+        std::string last = meta("last_seq");
+        uint64_t next = (last.empty() ? 0 : std::stoull(last)) + 1;
+        return std::string(prefix) + "-" + meta("device_id").substr(4) + "-" + std::to_string(next);
     }
 
     Result<HttpReply> post_with_retry(const std::string& path, const std::string& body,
@@ -153,7 +155,8 @@ struct Client::Impl {
                 opts.progress(progress);
                 progress.note.clear();
             }
-            std::this_thread::sleep_for(delay);
+            if (this->opts.sleep) this->opts.sleep(delay);
+            else std::this_thread::sleep_for(delay);
         }
     }
 

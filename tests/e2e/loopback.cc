@@ -102,6 +102,7 @@ std::unique_ptr<client::Client> World::open_client(const std::string& replica_na
     o.transport_factory = [this, f](const std::string&) {
         return std::make_unique<LoopbackTransport>(*store, f);
     };
+    o.sleep = [this](std::chrono::milliseconds d) { now += static_cast<uint64_t>(d.count()); };
     o.wall_clock = [this, skew] { return static_cast<uint64_t>(static_cast<int64_t>(now.load()) + skew); };
     auto c = client::Client::open(dir.file(replica_name), o);
     if (!c) throw std::runtime_error(c.status().to_string());

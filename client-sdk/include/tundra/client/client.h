@@ -117,6 +117,8 @@ struct ClientOptions {
     // Wall clock in ms since the epoch (for tests with skewed clocks); default: system.
     std::function<uint64_t()> wall_clock;
     std::string device_name = "tundra-cli";
+    // How the retry loop waits (tests pass a fake so that backoff costs no real time).
+    std::function<void(std::chrono::milliseconds)> sleep;
 };
 
 class Client {
