@@ -1,0 +1,136 @@
+// The request handler as a pure function: every bad input gets a clear error and loses nothing.
+#include "fixture.h"
+#include "tundra/core/gzip.h"
+#include "tundra/core/protocol.h"
+
+using namespace tundra;
+using namespace tundra::server;
+using namespace tundra::server::test;
+
+using Handler = StoreFixture;
+
+TEST_F(Handler, HealthzAndUnknownRoutes) {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = "/healthz";
+    EXPECT_EQ(handle_request(r, *store).status, 200);
+    r.target = "/nope";
+    EXPECT_EQ(handle_request(r, *store).status, 404);
+    r.target = "/v1/sync";
+    EXPECT_EQ(handle_request(r, *store).status, 405);
+}
+
+TEST_F(Handler, LoginRefusesWrongPasswordAndUnknownUserAlike) {
+    auto a = post("/v1/login", R"({"protocol":1,"username":"anna","password":"nope"})");
+    auto b = post("/v1/login", R"({"protocol":1,"username":"nobody","password":"nope"})");
+    EXPECT_EQ(a.status, 401);
+    EXPECT_EQ(a.body, b.body);
+    EXPECT_EQ(post("/v1/login", R"({"protocol":1,"username":7})").status, 400);
+}
+
+TEST_F(Handler, SyncNeedsAValidUnexpiredToken) {
+    EXPECT_EQ(post("/v1/sync", R"({"protocol":1})").status, 401);
+    EXPECT_EQ(post("/v1/sync", R"({"protocol":1})", "not-a-token").status, 401);
+    std::string t = login("anna");
+    EXPECT_EQ(post("/v1/sync", R"({"protocol":1})", t).status, 200);
+    now += 181ULL * 24 * 3600 * 1000;  // past the sliding lifetime without a sync
+    auto r = post("/v1/sync", R"({"protocol":1})", t);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_NE(r.body.find("expired"), std::string::npos);
+}
+
+TEST_F(Handler, MalformedBodiesAreRefusedWithTheirPosition) {
+    std::string t = login("anna");
+    auto r = post("/v1/sync", R"({"protocol":1,"actions":[)", t);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("byte"), std::string::npos);
+    r = post("/v1/sync", "{\"protocol\":1,\"cursor\":\"\xc3\x28\"}", t);
+    EXPECT_EQ(r.status, 400);
+    r = post("/v1/sync", R"({"protocol":2})", t);
+    EXPECT_EQ(r.status, 426);
+    r = post("/v1/sync", R"({"protocol":1,"cursor":"abc"})", t);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("cursor"), std::string::npos);
+    EXPECT_EQ(scalar("SELECT count(*) FROM applied_actions"), 0);
+}
+
+TEST_F(Handler, HugeAndBombBodiesAreRefused) {
+    std::string t = login("anna");
+    HandlerOptions small;
+    small.max_body_bytes = 1000;
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/v1/sync";
+    r.headers["authorization"] = "Bearer " + t;
+    r.body = std::string(5000, ' ');
+    EXPECT_EQ(handle_request(r, *store, small).status, 413);
+    r.headers["content-encoding"] = "gzip";
+    r.body = gzip_compress(std::string(100000, ' '));  // 100 kB of nothing in a few hundred bytes
+    EXPECT_EQ(handle_request(r, *store, small).status, 413);
+    r.body = "not gzip";
+    EXPECT_EQ(handle_request(r, *store).status, 400);
+}
+
+TEST_F(Handler, GzipBothWays) {
+    std::string t = login("anna");
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/v1/sync";
+    r.headers["authorization"] = "Bearer " + t;
+    r.headers["content-encoding"] = "gzip";
+    r.headers["accept-encoding"] = "gzip, deflate";
+    r.body = gzip_compress(R"({"protocol":1,"cursor":""})");
+    auto resp = handle_request(r, *store);
+    ASSERT_EQ(resp.status, 200);
+    bool gz = false;
+    for (auto& [k, v] : resp.headers) gz |= k == "Content-Encoding" && v == "gzip";
+    ASSERT_TRUE(gz);
+    auto body = gzip_decompress(resp.body, 1 << 20);
+    ASSERT_TRUE(body);
+    EXPECT_TRUE(decode_sync_response(body.value()));
+}
+
+TEST_F(Handler, OutOfScopeActionIsRejectedAsForbiddenAndChangesNothing) {
+    std::string t = login("anna");
+    auto r = post("/v1/sync", enrol_json(1, "e1", "p2"), t);  // Anna enrols Erik
+    ASSERT_EQ(r.status, 200);
+    auto d = decode_sync_response(r.body);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->outcomes[0].result, OutcomeResult::rejected);
+    EXPECT_EQ(d->outcomes[0].reason, "forbidden");
+    EXPECT_EQ(scalar("SELECT count(*) FROM enrolments"), 0);
+    for (auto& c : d->changes) EXPECT_NE(c.id, "p2") << "another person's row was sent";
+}
+
+TEST_F(Handler, RetriedActionGetsTheOriginalOutcomeNotAnError) {
+    std::string t = login("anna");
+    auto first = post("/v1/sync", enrol_json(1, "e1", "p1"), t);
+    auto again = post("/v1/sync", enrol_json(1, "e1", "p1"), t);
+    ASSERT_EQ(again.status, 200);
+    auto a = decode_sync_response(first.body), b = decode_sync_response(again.body);
+    EXPECT_EQ(encode_outcome(a->outcomes[0]), encode_outcome(b->outcomes[0]));
+    EXPECT_EQ(scalar("SELECT count(*) FROM enrolments"), 1);
+}
+
+TEST_F(Handler, FullDiskFailsTheRoundCleanlyAndARetrySucceedsOnce) {
+    std::string t = login("anna");
+    // Fail the Nth write for N = 0, 1, 2, ... until the round goes through.
+    for (int n = 0;; ++n) {
+        int writes = 0;
+        store->db().set_fault_hook([&writes, n]() -> Status {
+            if (writes++ == n) return Status(Errc::storage, "disk full: injected");
+            return Status::ok();
+        });
+        auto r = post("/v1/sync", enrol_json(1, "e1", "p1"), t);
+        store->db().set_fault_hook({});
+        if (r.status == 200) break;
+        ASSERT_EQ(r.status, 503) << r.body;
+        EXPECT_NE(r.body.find("\"retryable\":true"), std::string::npos);
+        EXPECT_EQ(scalar("SELECT count(*) FROM enrolments"), 0) << "partial write after failing write " << n;
+        EXPECT_EQ(scalar("SELECT count(*) FROM applied_actions"), 0);
+        ASSERT_LT(n, 200);
+    }
+    EXPECT_EQ(scalar("SELECT count(*) FROM enrolments"), 1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM applied_actions"), 1);
+    EXPECT_EQ(scalar("SELECT confirmed FROM occasions WHERE id = 'o1'"), 1);
+}

@@ -1,0 +1,54 @@
+#include <set>
+
+#include "fixture.h"
+#include "tundra/core/protocol.h"
+
+using namespace tundra;
+using namespace tundra::server;
+using namespace tundra::server::test;
+
+using SqliteStoreTest = StoreFixture;
+
+TEST_F(SqliteStoreTest, PagesAreExactAndTheLastCursorCoversEverything) {
+    auto who = store->authenticate(login("admin"));
+    ASSERT_TRUE(who);
+    std::set<std::string> seen;
+    SyncRequest req;
+    req.limit = 2;
+    int pages = 0;
+    for (;;) {
+        auto r = store->sync(who.value(), req);
+        ASSERT_TRUE(r) << r.status().to_string();
+        for (auto& c : r->changes) EXPECT_TRUE(seen.insert(std::string(entity(c.kind).name) + "/" + c.id).second);
+        req.cursor = r->cursor;
+        ++pages;
+        if (!r->more) break;
+    }
+    EXPECT_EQ(seen.size(), 6u);  // 1 organisation, 1 site, 2 persons, 1 course, 1 occasion
+    EXPECT_EQ(pages, 3);
+    auto again = store->sync(who.value(), req);
+    EXPECT_TRUE(again->changes.empty());
+    EXPECT_EQ(again->cursor, req.cursor);
+}
+
+TEST_F(SqliteStoreTest, ReopeningKeepsVersionsAndClockMonotonic) {
+    uint64_t v = store->current_version();
+    auto path = (dir / "s.db").string();
+    store.reset();
+    now -= 3600'000;  // the server's clock went back an hour over the restart
+    StoreOptions o;
+    o.wall = [this] { return now; };
+    auto s = SqliteStore::open(path, o, false);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s.value()->current_version(), v);
+}
+
+TEST_F(SqliteStoreTest, OpeningSomethingElseFailsClearly) {
+    auto p = (dir / "garbage.db").string();
+    FILE* f = fopen(p.c_str(), "w");
+    fputs("this is not a database, just text that is long enough to matter...............", f);
+    fclose(f);
+    auto s = SqliteStore::open(p, {}, false);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.status().code(), Errc::storage);
+}
