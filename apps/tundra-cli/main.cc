@@ -142,14 +142,12 @@ int main(int argc, char** argv) try {
         bool tty = isatty(STDERR_FILENO);
         so.progress = [&](const SyncProgress& p) {
             if (!p.note.empty()) {
-                std::cerr << p.note << "\n";
+                // Retries are news on a terminal; in scripts only the final outcome counts.
+                if (tty) std::cerr << "\r" << p.note << "\n";
             } else if (tty) {
                 std::cerr << "\rround " << p.round << ": pushed " << p.pushed << ", pulled " << p.pulled
                           << (p.more ? ", more to come..." : "          ") << std::flush;
                 if (!p.more) std::cerr << "\n";
-            } else {
-                std::cerr << "round " << p.round << ": pushed " << p.pushed << ", pulled " << p.pulled
-                          << (p.more ? " (more)" : "") << "\n";
             }
         };
         auto r = cl.sync(so);

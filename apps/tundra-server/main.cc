@@ -107,7 +107,7 @@ int main(int argc, char** argv) try {
         if (!bound) return fail(bound.status());
         std::cout << "listening on http://" << listen.substr(0, colon) << ":" << bound.value()
                   << std::endl;
-        server.run(true);
+        server.run();
         std::cerr << "stopped\n";
         return 0;
     }

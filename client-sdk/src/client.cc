@@ -130,7 +130,8 @@ struct Client::Impl {
                 report.bytes_received += reply->bytes_received;
                 if (reply->status == 200) return reply;
                 last = error_from_reply(reply.value());
-                bool retry = reply->status == 429 || reply->status == 503 || reply->status >= 500;
+                bool retry = reply->status == 429 || reply->status == 503 ||
+                             (reply->status >= 500 && last.retryable());
                 if (!retry) return last;
                 if (auto it = reply->headers.find("retry-after"); it != reply->headers.end()) {
                     try {

@@ -310,7 +310,7 @@ Status Replica::apply_overlay(const OutboxEntry& e, const std::string& username,
                   {"status", str(f, "status")},
                   {"minutes", f.count("minutes") ? f.at("minutes") : Value{}},
                   {"recorded_by", username},
-                  {"source", std::string("coordinator")},
+                  {"source", std::string(str(f, "person") == meta("person") ? "self_check_in" : "coordinator")},
                   {"hlc", static_cast<int64_t>(a.hlc.value)},
                   {"device", device_id}};
     } else {

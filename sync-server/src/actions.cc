@@ -499,6 +499,12 @@ Result<Outcome> SqliteStore::Impl::attest_time(const AuthContext& who, const Act
     auto r = q->step();
     if (!r) return r.status();
     std::string id = str(a.fields, "attestation");
+    {
+        auto other = load_row(Kind::time_attestation, id);
+        if (!other) return other.status();
+        if (other.value() && (str(*other.value(), "person") != person_id || str(*other.value(), "month") != month))
+            return rejected(a, reasons::kIdConflict, "attestation id '" + id + "' is taken");
+    }
     if (r.value()) {
         if (static_cast<uint64_t>(q->int64(1)) > a.hlc.value)
             return make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
@@ -530,6 +536,12 @@ Result<Outcome> SqliteStore::Impl::submit_survey(const AuthContext& who, const A
     auto r = q->step();
     if (!r) return r.status();
     std::string id = str(a.fields, "response");
+    {
+        auto other = load_row(Kind::survey_response, id);
+        if (!other) return other.status();
+        if (other.value() && (str(*other.value(), "person") != person_id || str(*other.value(), "occasion") != occ_id))
+            return rejected(a, reasons::kIdConflict, "response id '" + id + "' is taken");
+    }
     if (r.value()) {
         if (static_cast<uint64_t>(q->int64(1)) > a.hlc.value)
             return make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
@@ -553,6 +565,14 @@ Result<Outcome> SqliteStore::Impl::log_deviation(const AuthContext& who, const A
     std::string org = existing.value() ? str(*existing.value(), "organisation")
                                        : str(a.fields, "organisation");
     if (auto* o = get_str(a.fields, "organisation")) org = *o;
+    if (org.empty()) return rejected(a, reasons::kInvalid, "a deviation needs an organisation");
+    {
+        auto q = db.query("SELECT 1 FROM organisations WHERE id = ?");
+        q->bind(1, org);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) return rejected(a, reasons::kNotFound, "organisation '" + org + "' does not exist");
+    }
     if (who.role == "coordinator") {
         auto q = db.query("SELECT 1 FROM user_orgs WHERE username = ? AND organisation = ?");
         q->bind(1, who.username).bind(2, org);

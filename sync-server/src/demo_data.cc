@@ -207,12 +207,26 @@ Result<std::string> demo_document(const DemoOptions& opts) {
 
     json::put(w, "occasions");
     w.StartArray();
+    // One session that took place yesterday at Anna's unit, so that attendance can be marked.
+    {
+        int64_t starts = today - day + 13 * 3600'000;
+        occs.push_back({"o-threats-0", 12});
+        w.StartObject();
+        o.str("id", "o-threats-0");
+        o.str("course", "c-threats");
+        o.str("starts_at", format_iso8601(starts));
+        o.str("ends_at", format_iso8601(starts + 3 * 3600'000));
+        o.str("site", "arjeplog-hemtjanst");
+        o.num("capacity", 12);
+        o.str("enrolment_closes", format_iso8601(starts - 3 * day));
+        w.EndObject();
+    }
     for (size_t i = 0; i < th.size(); ++i) {
         for (int k = 0; k < 3; ++k) {
             std::string id = "o-" + th[i][0] + "-" + std::to_string(k + 1);
             int64_t starts = today + (7 + 14 * k + static_cast<int64_t>(i)) * day + 9 * 3600'000;
             // The first occasion of the first course is small, to show fair seats.
-            int64_t capacity = (i == 0 && k == 0) ? 2 : 12 + 4 * k;
+            int64_t capacity = (i == 0 && k == 0) ? 1 : 12 + 4 * k;
             occs.push_back({id, capacity});
             const Site& site = sites[(i * 3 + k) % sites.size()];
             w.StartObject();
@@ -235,11 +249,21 @@ Result<std::string> demo_document(const DemoOptions& opts) {
     json::put(w, "enrolments");
     w.StartArray();
     int n = 0;
-    for (size_t oi = 0; oi < occs.size(); ++oi) {
-        int64_t want = oi == 0 ? 1 : occs[oi].capacity / 2;
+    for (int k = 1; k <= 6; ++k) {  // Anna's unit went to yesterday's session
+        w.StartObject();
+        o.str("id", "e-import-" + std::to_string(++n));
+        o.str("occasion", "o-threats-0");
+        o.str("person", "p-arjeplog-hemtjanst-" + std::to_string(k));
+        o.str("status", "confirmed");
+        w.EndObject();
+    }
+    for (size_t oi = 1; oi < occs.size(); ++oi) {
+        int64_t want = oi == 1 ? 0 : occs[oi].capacity / 2;
         for (int64_t k = 0; k < want; ++k) {
             const Person& p = persons[(oi * 7 + static_cast<size_t>(k) * 13 + 5) % persons.size()];
-            if (p.id == "p-arjeplog-hemtjanst-1" || p.id == "p-pajala-hemtjanst-1") continue;
+            if (p.id == "p-arjeplog-hemtjanst-1" || p.id == "p-pajala-hemtjanst-1" ||
+                p.id == "p-arjeplog-boende-1")
+                continue;  // the demo users start with a clean slate
             w.StartObject();
             o.str("id", "e-import-" + std::to_string(++n));
             o.str("occasion", occs[oi].id);

@@ -9,6 +9,8 @@
 #include <boost/beast/version.hpp>
 
 #include <algorithm>
+
+#include "tundra/core/protocol.h"
 #include <list>
 #include <mutex>
 #include <thread>
@@ -80,10 +82,10 @@ private:
         if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
             ec == beast::error::timeout)
             return do_close();
-        if (ec == http::error::body_limit) return write_error(413, "too_large", "request body is over the limit");
+        if (ec == http::error::body_limit) return write_error(413, Errc::too_large, "request body is over the limit");
         if (ec) {
             if (ec.category() == http::make_error_code(http::error::bad_method).category())
-                return write_error(400, "malformed", "malformed HTTP request: " + ec.message());
+                return write_error(400, Errc::malformed, "malformed HTTP request: " + ec.message());
             return do_close();
         }
         auto req = parser_->release();
@@ -109,12 +111,11 @@ private:
         send(res);
     }
 
-    void write_error(int status, const char* code, const std::string& msg) {
+    void write_error(int status, Errc code, const std::string& msg) {
         auto res = std::make_shared<http::response<http::string_body>>(
             static_cast<http::status>(status), 11);
         res->set(http::field::content_type, "application/json");
-        res->body() = std::string(R"({"error":{"code":")") + code + R"(","message":")" + msg +
-                      R"(","retryable":false}})";
+        res->body() = encode(ErrorBody{code, msg});
         res->keep_alive(false);
         res->prepare_payload();
         send(res);
@@ -181,6 +182,14 @@ Result<uint16_t> HttpServer::listen(const std::string& address, uint16_t port) {
     if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
     if (ec) return Result<uint16_t>(Errc::network, "cannot listen on " + address + ":" +
                                                        std::to_string(port) + ": " + ec.message());
+    // Catch SIGINT/SIGTERM from now on, so a signal sent as soon as the port is announced
+    // already means a graceful stop.
+    if (impl_->opts.handle_signals && !impl_->signals) {
+        impl_->signals.emplace(impl_->ioc, SIGINT, SIGTERM);
+        impl_->signals->async_wait([this](beast::error_code e, int) {
+            if (!e) stop();
+        });
+    }
     return a.local_endpoint().port();
 }
 
@@ -201,13 +210,7 @@ void HttpServer::stop() {
     });
 }
 
-void HttpServer::run(bool handle_signals) {
-    if (handle_signals) {
-        impl_->signals.emplace(impl_->ioc, SIGINT, SIGTERM);
-        impl_->signals->async_wait([this](beast::error_code ec, int) {
-            if (!ec) stop();
-        });
-    }
+void HttpServer::run() {
     impl_->do_accept();
     std::vector<std::thread> extra;
     for (int i = 1; i < impl_->opts.threads; ++i) extra.emplace_back([this] { impl_->ioc.run(); });

@@ -119,12 +119,15 @@ Value opt(const Row& r, const char* k) {
 // INSERT ... ON CONFLICT DO UPDATE, touching the row (and its version) only when a value
 // differs, so a re-import of an unchanged document sends nothing to devices.
 std::string upsert_sql(const std::string& table, const std::vector<std::string>& cols,
+                       const std::vector<std::string>& insert_only = {},
                        const std::string& key = "id") {
     std::string names, params, sets, diff;
     for (auto& c : cols) {
         names += c + ", ";
         params += "?, ";
         if (c == key) continue;
+        // Stamps of the first import are kept: a re-import must not reorder seats.
+        if (std::find(insert_only.begin(), insert_only.end(), c) != insert_only.end()) continue;
         sets += c + " = excluded." + c + ", ";
         if (!diff.empty()) diff += " OR ";
         diff += c + " IS NOT excluded." + c;
@@ -150,6 +153,7 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     }
 
     std::lock_guard lock(mu_);
+    if (Status st = impl_->load_meta(); !st) return st;
     // ---- referential checks: an id must be in the document or already in the store ------
     std::unordered_map<std::string, std::unordered_set<std::string>> ids;
     auto collect = [&](const char* sec, const char* key) {
@@ -220,13 +224,12 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             } else if (get_str(r, "person")) {
                 TUNDRA_TRY(ref("users", i, "person", s(r, "person"), "persons", "persons"));
             }
-            if (role == "coordinator") {
-                auto it = r.find("sites");
-                if (it == r.end() || std::get<StrList>(it->second).empty())
-                    return bad(path + ".sites", "a coordinator needs at least one site");
+            auto it = r.find("sites");
+            if (role == "coordinator" && (it == r.end() || std::get<StrList>(it->second).empty()))
+                return bad(path + ".sites", "a coordinator needs at least one site");
+            if (it != r.end())
                 for (auto& site : std::get<StrList>(it->second))
                     TUNDRA_TRY(ref("users", i, "sites", site, "sites", "sites"));
-            }
         }
     }
     {
@@ -243,8 +246,8 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             if (get_str(r, "site")) TUNDRA_TRY(ref("occasions", i, "site", s(r, "site"), "sites", "sites"));
             if (parse_iso8601(s(r, "ends_at")).value() < parse_iso8601(s(r, "starts_at")).value())
                 return bad(json::index("occasions", i) + ".ends_at", "is before starts_at");
-            if (*get_int(r, "capacity") < 0)
-                return bad(json::index("occasions", i) + ".capacity", "must not be negative");
+            if (*get_int(r, "capacity") < 0 || *get_int(r, "capacity") > 100000)
+                return bad(json::index("occasions", i) + ".capacity", "must be between 0 and 100000");
         }
     }
     for (const char* sec : {"enrolments", "attendance"}) {
@@ -252,6 +255,9 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
         for (size_t i = 0; i < rows.size(); ++i) {
             TUNDRA_TRY(ref(sec, i, "occasion", s(rows[i], "occasion"), "occasions", "occasions"));
             TUNDRA_TRY(ref(sec, i, "person", s(rows[i], "person"), "persons", "persons"));
+            auto m = get_int(rows[i], "minutes");
+            if (m && (*m < 0 || *m > 1440))
+                return bad(json::index(sec, i) + ".minutes", "must be between 0 and 1440");
         }
     }
 
@@ -388,7 +394,8 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     std::unordered_set<std::string> touched_occasions;
     {
         auto q = db_->query(upsert_sql("enrolments", {"id", "occasion", "person", "status",
-                                                      "acted_hlc", "acted_by", "updated_hlc"}));
+                                                      "acted_hlc", "acted_by", "updated_hlc"},
+                                       {"acted_hlc", "acted_by", "updated_hlc"}));
         for (auto& r : data["enrolments"]) {
             q->bind(1, s(r, "id")).bind(2, s(r, "occasion")).bind(3, s(r, "person"));
             q->bind(4, s(r, "status")).bind(5, stamp).bind(6, "import").bind(7, stamp);
@@ -400,7 +407,8 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     }
     {
         auto q = db_->query(upsert_sql("attendance", {"id", "occasion", "person", "status", "minutes",
-                                                      "recorded_by", "source", "hlc"}));
+                                                      "recorded_by", "source", "hlc"},
+                                       {"recorded_by", "source", "hlc"}));
         for (auto& r : data["attendance"]) {
             std::string id = get_str(r, "id") ? s(r, "id")
                                               : "import:" + s(r, "occasion") + ":" + s(r, "person");
@@ -417,7 +425,9 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             "UPDATE occasions SET confirmed = (SELECT count(*) FROM enrolments e WHERE e.occasion "
             "= occasions.id AND e.status = 'confirmed'), waitlisted = (SELECT count(*) FROM "
             "enrolments e WHERE e.occasion = occasions.id AND e.status = 'waitlisted'), version = "
-            "? WHERE id = ?");
+            "? WHERE id = ? AND (confirmed, waitlisted) IS NOT ((SELECT count(*) FROM enrolments e "
+            "WHERE e.occasion = occasions.id AND e.status = 'confirmed'), (SELECT count(*) FROM "
+            "enrolments e WHERE e.occasion = occasions.id AND e.status = 'waitlisted'))");
         for (auto& o : touched_occasions) {
             q->bind(1, I.next_version()).bind(2, o);
             TUNDRA_TRY(run(q));

@@ -352,6 +352,8 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
             if (armed) i.version = v, clock = HlcClock(i.self.opts_.wall, h);
         }
     } restore{I, clock_, I.version, clock_.last()};
+    // Another process (import, demo-data) may have written since: counters come from the file.
+    if (Status st = I.load_meta(); !st) return st;
     I.now_ms = static_cast<int64_t>(opts_.wall());
 
     uint64_t last_seq = 0;
@@ -393,8 +395,16 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
             if (!sp.status()) return sp.status();
             uint64_t v_before = I.version;
             auto r = I.apply(who, a, acted);
-            if (!r) return r.status();  // storage failure: the whole round rolls back
-            o = std::move(r.value());
+            if (r) {
+                o = std::move(r.value());
+            } else if (r.status().code() == Errc::conflict ||
+                       r.status().code() == Errc::invalid_argument) {
+                // A row the database refuses is this action's problem, not the round's: a
+                // refusal here must never block the device's queue.
+                o = make_outcome(a, OutcomeResult::rejected, reasons::kInvalid, r.status().message());
+            } else {
+                return r.status();  // storage failure: the whole round rolls back
+            }
             if (o.result == OutcomeResult::rejected) {
                 I.version = v_before;  // the savepoint's destructor undoes any partial write
             } else if (Status st = sp.release(); !st) {
@@ -420,8 +430,12 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
         auto q = db_->query(
             "UPDATE devices SET last_seq = ?, last_sync_hlc = ?, last_seen_ms = ?, "
             "token_expires_ms = max(token_expires_ms, ?) WHERE id = ?");
+        // The clamp bound moves to this round only when the batch was not full: a full batch
+        // means the device still holds actions recorded before this round, and those must
+        // keep their place (docs/architecture.md, "Fair seats").
+        bool drained = req.actions.size() < kMaxActionsPerRequest;
         if (Status st = q->bind(1, last_seq)
-                            .bind(2, resp.server_hlc)
+                            .bind(2, drained ? resp.server_hlc : last_sync.value)
                             .bind(3, I.now_ms)
                             .bind(4, I.now_ms + opts_.token_lifetime_days * 86400'000)
                             .bind(5, who.device_id)

@@ -1,0 +1,236 @@
+// The real binaries: a tundra-server process on 127.0.0.1:0 and the tundra CLI, as a user
+// runs them.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "loopback.h"
+#include "tundra/core/json.h"
+
+using namespace tundra;
+using namespace tundra::testing;
+
+namespace {
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+struct CmdResult {
+    int code = -1;
+    std::string out, err;
+};
+
+class ServerProcess {
+public:
+    ServerProcess(const std::string& db, const std::string& log) {
+        int fds[2];
+        if (pipe(fds) != 0) throw std::runtime_error("pipe");
+        pid_ = fork();
+        if (pid_ == 0) {
+            dup2(fds[1], 1);
+            int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(err, 2);
+            close(fds[0]);
+            execl(TUNDRA_SERVER_BIN, TUNDRA_SERVER_BIN, "serve", "--db", db.c_str(), "--listen",
+                  "127.0.0.1:0", static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        close(fds[1]);
+        FILE* f = fdopen(fds[0], "r");
+        char line[256] = {};
+        if (!fgets(line, sizeof line, f)) throw std::runtime_error("server printed nothing");
+        fclose(f);
+        first_line = line;
+        std::string prefix = "listening on ";
+        if (first_line.rfind(prefix, 0) != 0) throw std::runtime_error("unexpected: " + first_line);
+        url = first_line.substr(prefix.size());
+        while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
+    }
+    // SIGTERM; returns the exit status.
+    int stop() {
+        if (pid_ <= 0) return -1;
+        kill(pid_, SIGTERM);
+        int st = 0;
+        waitpid(pid_, &st, 0);
+        pid_ = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    ~ServerProcess() {
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    std::string url, first_line;
+
+private:
+    pid_t pid_ = -1;
+};
+
+struct Cli : ::testing::Test {
+    TempDir dir;
+    std::unique_ptr<ServerProcess> server;
+
+    CmdResult run(const std::string& bin, const std::string& args, const std::string& input = "") {
+        std::string in = dir.file("stdin"), out = dir.file("stdout"), err = dir.file("stderr");
+        std::ofstream(in) << input;
+        std::string cmd = "cd '" + dir.path.string() + "' && '" + bin + "' " + args + " < '" + in + "' > '" +
+                          out + "' 2> '" + err + "'";
+        int st = std::system(cmd.c_str());
+        return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
+    }
+    CmdResult tundra(const std::string& replica, const std::string& args, const std::string& input = "") {
+        return run(TUNDRA_CLI_BIN, "--replica " + replica + " " + args, input);
+    }
+    void start_demo() {
+        ASSERT_EQ(run(TUNDRA_SERVER_BIN, "init --db s.db").code, 0);
+        auto r = run(TUNDRA_SERVER_BIN, std::string("demo-data --db s.db --data '") + TUNDRA_DATA_DIR + "'");
+        ASSERT_EQ(r.code, 0) << r.err;
+        server = std::make_unique<ServerProcess>(dir.file("s.db"), dir.file("server.log"));
+    }
+    void login(const std::string& replica, const std::string& user) {
+        std::string password = user == "admin" ? "tundra-admin" : "tundra-demo";
+        auto r = tundra(replica, "login --server " + server->url + " --username " + user + " --password-stdin",
+                        password + "\n");
+        ASSERT_EQ(r.code, 0) << r.err;
+    }
+    rapidjson::Document json(const std::string& text) {
+        rapidjson::Document d;
+        d.Parse(text.c_str());
+        EXPECT_FALSE(d.HasParseError()) << text;
+        return d;
+    }
+};
+}  // namespace
+
+TEST_F(Cli, ServerPrintsExactlyOneLineAndStopsGracefullyOnSigterm) {
+    start_demo();
+    EXPECT_EQ(server->first_line.rfind("listening on http://127.0.0.1:", 0), 0u);
+    EXPECT_EQ(server->stop(), 0);
+}
+
+TEST_F(Cli, OfflineEnrolmentAndAttendanceReconcileThroughTheServer) {
+    start_demo();
+    login("anna.db", "anna");
+    login("coord.db", "coord.arjeplog");
+    ASSERT_EQ(tundra("anna.db", "sync").code, 0);
+    ASSERT_EQ(tundra("coord.db", "sync").code, 0);
+
+    // Offline: Anna enrols, the coordinator marks Anna present.
+    auto courses = json(tundra("anna.db", "courses --json").out);
+    ASSERT_TRUE(courses.IsArray());
+    ASSERT_GT(courses.Size(), 0u);
+    EXPECT_TRUE(courses[0].HasMember("occasions"));
+    auto e = tundra("anna.db", "enrol o-sam-1");
+    ASSERT_EQ(e.code, 0) << e.err;
+    auto on = [&](const char* occasion) {
+        auto all = json(tundra("anna.db", "enrolments --json").out);
+        rapidjson::Document one;
+        for (auto& x : all.GetArray())
+            if (std::string(x["occasion"].GetString()) == occasion) one.CopyFrom(x, one.GetAllocator());
+        return one;
+    };
+    auto mine = on("o-sam-1");
+    ASSERT_TRUE(mine.IsObject());
+    EXPECT_STREQ(mine["status"].GetString(), "requested");
+    EXPECT_TRUE(mine["pending"].GetBool());
+    auto m = tundra("coord.db", "attendance mark o-sam-1 p-arjeplog-hemtjanst-1 present --minutes 170");
+    ASSERT_EQ(m.code, 0) << m.err;
+    auto st = json(tundra("coord.db", "status --json").out);
+    EXPECT_EQ(st["pending"].GetInt(), 1);
+
+    // A link appears: both sync.
+    auto s1 = json(tundra("anna.db", "sync --json").out);
+    EXPECT_EQ(s1["pushed"].GetInt(), 1);
+    ASSERT_EQ(s1["outcomes"].Size(), 1u);
+    EXPECT_STREQ(s1["outcomes"][0]["result"].GetString(), "applied");
+    auto s2 = json(tundra("coord.db", "sync --json").out);
+    EXPECT_EQ(s2["pushed"].GetInt(), 1);
+    mine = on("o-sam-1");
+    EXPECT_STREQ(mine["status"].GetString(), "confirmed");
+    EXPECT_FALSE(mine["pending"].GetBool());
+    EXPECT_TRUE(mine["reason"].IsNull());
+    auto marks = json(tundra("coord.db", "attendance list o-sam-1 --json").out);
+    ASSERT_EQ(marks.Size(), 1u);
+    EXPECT_STREQ(marks[0]["status"].GetString(), "present");
+    EXPECT_EQ(marks[0]["minutes"].GetInt(), 170);
+    EXPECT_FALSE(marks[0]["pending"].GetBool());
+    // The coordinator sees Anna's enrolment; the seat count moved for everyone.
+    auto theirs = json(tundra("coord.db", "enrolments --json").out);
+    bool found = false;
+    for (auto& x : theirs.GetArray()) found |= std::string(x["person"].GetString()) == "p-arjeplog-hemtjanst-1";
+    EXPECT_TRUE(found);
+    auto st2 = json(tundra("anna.db", "status --json").out);
+    EXPECT_EQ(st2["pending"].GetInt(), 0);
+    EXPECT_TRUE(st2["last_sync"].IsString());
+    EXPECT_EQ(st2["rejected"].Size(), 0u);
+}
+
+TEST_F(Cli, EveryCommandFailsWithOneClearLine) {
+    start_demo();
+    auto bad = tundra("x.db", "login --server " + server->url + " --username anna --password-stdin", "wrong\n");
+    EXPECT_EQ(bad.code, 1);
+    EXPECT_EQ(bad.err, "error: unauthorized: wrong username or password\n");
+    EXPECT_NE(tundra("x.db", "sync").code, 0);  // not logged in
+    login("anna.db", "anna");
+    ASSERT_EQ(tundra("anna.db", "sync").code, 0);
+    auto unknown = tundra("anna.db", "enrol o-does-not-exist");
+    EXPECT_EQ(unknown.code, 1);
+    EXPECT_NE(unknown.err.find("o-does-not-exist"), std::string::npos);
+    EXPECT_EQ(std::count(unknown.err.begin(), unknown.err.end(), '\n'), 1);
+    std::ofstream(dir.file("junk.db")) << "these are not the bytes of a SQLite database, just text.....";
+    auto junk = tundra("junk.db", "status");
+    EXPECT_EQ(junk.code, 1);
+    EXPECT_EQ(junk.err.rfind("error: storage:", 0), 0u) << junk.err;
+    EXPECT_EQ(tundra("anna.db", "attendance mark o-sam-1 p-arjeplog-hemtjanst-1 asleep").code, 1);
+}
+
+TEST_F(Cli, SyncGivesUpOnADeadServerWithinItsTimeout) {
+    start_demo();
+    login("anna.db", "anna");
+    ASSERT_EQ(tundra("anna.db", "sync").code, 0);
+    ASSERT_EQ(tundra("anna.db", "enrol o-sam-1").code, 0);
+    server->stop();
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = tundra("anna.db", "sync --timeout 2");
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(r.code, 1);
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find("gave up"), std::string::npos) << r.err;
+    EXPECT_LT(took, std::chrono::seconds(15));
+    EXPECT_EQ(json(tundra("anna.db", "status --json").out)["pending"].GetInt(), 1);  // nothing lost
+}
+
+TEST_F(Cli, AdminPublishesACourseParticipantsSeeIt) {
+    start_demo();
+    login("admin.db", "admin");
+    login("anna.db", "anna");
+    ASSERT_EQ(tundra("admin.db", "sync").code, 0);
+    auto c = tundra("admin.db", "course add --id c-new --title 'Förflyttningsteknik' --format on_site "
+                                "--organisations arjeplog,pajala --published yes");
+    ASSERT_EQ(c.code, 0) << c.err;
+    auto o = tundra("admin.db", "occasion add --id o-new --course c-new --starts-at 2027-01-20T09:00:00+01:00 "
+                                "--ends-at 2027-01-20T12:00:00+01:00 --site arjeplog-boende --capacity 8 "
+                                "--enrolment-closes 2027-01-15T23:59:00+01:00");
+    ASSERT_EQ(o.code, 0) << o.err;
+    ASSERT_EQ(tundra("admin.db", "sync").code, 0);
+    ASSERT_EQ(tundra("anna.db", "sync").code, 0);
+    auto courses = json(tundra("anna.db", "courses --json").out);
+    bool seen = false;
+    for (auto& x : courses.GetArray())
+        if (std::string(x["id"].GetString()) == "c-new") {
+            seen = true;
+            EXPECT_STREQ(x["occasions"][0]["starts_at"].GetString(), "2027-01-20T08:00:00Z");
+            EXPECT_EQ(x["occasions"][0]["seats_left"].GetInt(), 8);
+        }
+    EXPECT_TRUE(seen);
+    EXPECT_EQ(tundra("anna.db", "course add --title X --format on_site").code, 1);  // not an admin
+}

@@ -83,7 +83,7 @@ struct SyncProgress {
 struct SyncOptions {
     std::chrono::milliseconds deadline{60000};  // give up retrying after this long
     int page_rows = 0;                           // 0 = the server's default
-    size_t max_actions_per_round = 500;
+    size_t max_actions_per_round = 1000;  // the protocol's limit per request
     std::function<void(const SyncProgress&)> progress;
 };
 

@@ -20,6 +20,7 @@ struct ServerOptions {
     size_t max_body_bytes = 16 * 1024 * 1024;  // on the wire (possibly gzip)
     HandlerOptions handler;
     std::function<void(const std::string&)> log;  // access/error log lines; may be empty
+    bool handle_signals = true;  // SIGINT/SIGTERM stop the server gracefully (from listen() on)
 };
 
 class HttpServer {
@@ -30,7 +31,7 @@ public:
     Result<uint16_t> listen(const std::string& address, uint16_t port);
     // Serves until stop() or SIGINT/SIGTERM (when handle_signals); then stops accepting,
     // lets requests in flight finish, closes idle connections and returns.
-    void run(bool handle_signals = true);
+    void run();
     // Thread-safe.
     void stop();
 

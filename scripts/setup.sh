@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what Tundra needs from Debian 12 packages (only what is missing) and builds it.
+# Sourced by demo.sh and test.sh; safe to run again.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+packages=(g++ cmake ninja-build ccache pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev
+          libboost-dev rapidjson-dev libgtest-dev libcli11-dev libssl-dev zlib1g-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq "${missing[@]}" > /dev/null
+fi
+build="${TUNDRA_BUILD_DIR:-$root/build}"
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+fi
+cmake --build "$build" -j "$(nproc)"
