@@ -217,8 +217,9 @@ struct Client::Impl {
             progress.bytes_received = report.bytes_received;
             progress.more = resp->more;
             if (opts.progress) opts.progress(progress);
-            bool drained = req.actions.size() < opts.max_actions_per_round;
-            if (!resp->more && drained) break;
+            auto left = replica->count_queued();
+            if (!left) return left.status();
+            if (!resp->more && left.value() == 0) break;
         }
         return report;
     }

@@ -111,7 +111,7 @@ public:
         curl_easy_getinfo(h_, CURLINFO_REQUEST_SIZE, &req_size);
         curl_easy_getinfo(h_, CURLINFO_HEADER_SIZE, &hdr_size);
         curl_easy_getinfo(h_, CURLINFO_SIZE_DOWNLOAD_T, &down);
-        r.bytes_sent = static_cast<uint64_t>(req_size) + payload.size();
+        r.bytes_sent = static_cast<uint64_t>(req_size);  // headers and body as sent
         r.bytes_received = static_cast<uint64_t>(hdr_size) + static_cast<uint64_t>(down);
         r.headers = std::move(sink.headers);
         r.body = std::move(sink.body);

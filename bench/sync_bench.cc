@@ -1,0 +1,139 @@
+// tundra-bench: runs sync phases against a real server (Beast on 127.0.0.1, SQLite store)
+// through a byte-counting proxy, and prints wall time, requests and bytes each way.
+//
+//   tundra-bench [--records N]     (default 100000)
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "counting_proxy.h"
+#include "tundra/client/client.h"
+#include "tundra/server/http_server.h"
+#include "tundra/server/sqlite_store.h"
+
+using namespace tundra;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+std::string document(int enrolments, int occasions_n) {
+    // One organisation with sites of 200 staff; occasions big enough to hold everyone.
+    std::string d = R"({"organisations":[{"code":"arjeplog","name":"Arjeplog","county":"Norrbotten"}],"sites":[)";
+    int persons = std::max(200, enrolments / 10);
+    int sites = (persons + 199) / 200;
+    for (int s = 0; s < sites; ++s)
+        d += std::string(s ? "," : "") + R"({"id":"s)" + std::to_string(s) + R"(","organisation":"arjeplog","name":"Hemtjänst )" + std::to_string(s) + R"("})";
+    d += R"(],"persons":[)";
+    for (int p = 0; p < persons; ++p)
+        d += std::string(p ? "," : "") + R"({"id":"p)" + std::to_string(p) + R"(","organisation":"arjeplog","site":"s)" +
+             std::to_string(p / 200) + R"(","name":"Person )" + std::to_string(p) + R"(","gender":")" +
+             (p % 5 ? "woman" : "man") + R"(","birth_year":1980,"profession":"undersköterska"})";
+    d += R"(],"users":[{"username":"admin","password":"password1","role":"admin"},
+        {"username":"coord","password":"password1","role":"coordinator","sites":["s0"]}],
+        "courses":[{"id":"c1","title":"Stress och hälsa","theme":"stress","format":"on_site","organisations":["arjeplog"],"published":true}],"occasions":[)";
+    for (int o = 0; o < occasions_n; ++o)
+        d += std::string(o ? "," : "") + R"({"id":"o)" + std::to_string(o) +
+             R"(","course":"c1","starts_at":"2027-03-01T08:00:00Z","ends_at":"2027-03-01T11:00:00Z","capacity":100000,"enrolment_closes":"2027-02-20T00:00:00Z"})";
+    d += R"(],"enrolments":[)";
+    for (int e = 0; e < enrolments; ++e)
+        d += std::string(e ? "," : "") + R"({"id":"e)" + std::to_string(e) + R"(","occasion":"o)" +
+             std::to_string(e % occasions_n) + R"(","person":"p)" + std::to_string(e % persons) +
+             R"(","status":"confirmed"})";
+    return d + "]}";
+}
+
+struct Phase {
+    const char* name;
+    double seconds;
+    uint64_t requests, up, down;
+    int64_t rows;
+};
+
+void print(const Phase& p) {
+    std::printf("%-44s %8.3f s %6llu req %12llu B up %12llu B down %8lld rows\n", p.name, p.seconds,
+                static_cast<unsigned long long>(p.requests), static_cast<unsigned long long>(p.up),
+                static_cast<unsigned long long>(p.down), static_cast<long long>(p.rows));
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    int records = 100000;
+    for (int i = 1; i + 1 < argc; ++i)
+        if (!std::strcmp(argv[i], "--records")) records = std::atoi(argv[i + 1]);
+    auto dir = std::filesystem::temp_directory_path() / ("tundra-bench-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+
+    server::StoreOptions so;
+    so.kdf_iterations = 1000;
+    auto store = server::SqliteStore::open((dir / "server.db").string(), so);
+    if (!store) return std::fprintf(stderr, "%s\n", store.status().to_string().c_str()), 1;
+    auto t0 = Clock::now();
+    auto doc = document(records, std::max(1, records / 60));
+    auto rep = store.value()->import_json(doc);
+    if (!rep) return std::fprintf(stderr, "%s\n", rep.status().to_string().c_str()), 1;
+    std::printf("import: %zu records (%.1f MB of JSON) in %.2f s\n", rep->total(), doc.size() / 1e6,
+                std::chrono::duration<double>(Clock::now() - t0).count());
+
+    server::ServerOptions opts;
+    opts.handle_signals = false;
+    server::HttpServer http(*store.value(), opts);
+    auto port = http.listen("127.0.0.1", 0);
+    if (!port) return 1;
+    std::thread serving([&] { http.run(); });
+    bench::CountingProxy proxy(port.value());
+    std::string url = "http://127.0.0.1:" + std::to_string(proxy.port());
+
+    auto phase = [&](const char* name, client::Client& c, client::SyncOptions o = {}) {
+        proxy.reset();
+        auto t = Clock::now();
+        auto r = c.sync(o);
+        double s = std::chrono::duration<double>(Clock::now() - t).count();
+        if (!r) {
+            std::fprintf(stderr, "%s: %s\n", name, r.status().to_string().c_str());
+            std::exit(1);
+        }
+        Phase p{name, s, static_cast<uint64_t>(r->requests), proxy.up.load(), proxy.down.load(), r->pulled};
+        print(p);
+        std::printf("%-44s curl counted %llu B up, %llu B down\n", "",
+                    static_cast<unsigned long long>(r->bytes_sent),
+                    static_cast<unsigned long long>(r->bytes_received));
+        return p;
+    };
+
+    auto admin = client::Client::open((dir / "admin.db").string()).value();
+    if (Status st = admin->login(url, "admin", "password1"); !st) return 1;
+    client::SyncOptions big;
+    big.page_rows = 20000;
+    phase("first sync (admin, everything)", *admin, big);
+    phase("sync with nothing new", *admin);
+    phase("sync with nothing new (again)", *admin);
+
+    auto server_changes = [&](int n, int offset) {
+        std::string d = R"({"enrolments":[)";
+        for (int i = 0; i < n; ++i)
+            d += std::string(i ? "," : "") + R"({"id":"new)" + std::to_string(offset + i) +
+                 R"(","occasion":"o0","person":"p)" + std::to_string(i % 200) + R"(","status":"waitlisted"})";
+        auto r = store.value()->import_json(d + "]}");
+        if (!r) std::exit(1);
+    };
+    server_changes(100, 0);
+    phase("100 server-side changes, then sync", *admin);
+    server_changes(1000, 1000);
+    phase("pull of 1,000 new enrolments", *admin);
+
+    auto coord = client::Client::open((dir / "coord.db").string()).value();
+    if (Status st = coord->login(url, "coord", "password1"); !st) return 1;
+    phase("coordinator first sync (200 staff)", *coord);
+    for (int i = 0; i < 1000; ++i)
+        if (!coord->mark_attendance("o" + std::to_string(i % 10), "p" + std::to_string(i % 200), "present", 120))
+            return 1;
+    phase("1,000 offline actions, then sync", *coord);
+    phase("admin pulls those 1,000 changes", *admin);
+
+    http.stop();
+    serving.join();
+    std::filesystem::remove_all(dir);
+    return 0;
+}
