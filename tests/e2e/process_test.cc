@@ -112,15 +112,15 @@ struct Cli : ::testing::Test {
 }  // namespace
 
 TEST_F(Cli, ServerPrintsExactlyOneLineAndStopsGracefullyOnSigterm) {
-    start_demo();
+    ASSERT_NO_FATAL_FAILURE(start_demo());
     EXPECT_EQ(server->first_line.rfind("listening on http://127.0.0.1:", 0), 0u);
     EXPECT_EQ(server->stop(), 0);
 }
 
 TEST_F(Cli, OfflineEnrolmentAndAttendanceReconcileThroughTheServer) {
-    start_demo();
-    login("anna.db", "anna");
-    login("coord.db", "coord.arjeplog");
+    ASSERT_NO_FATAL_FAILURE(start_demo());
+    ASSERT_NO_FATAL_FAILURE(login("anna.db", "anna"));
+    ASSERT_NO_FATAL_FAILURE(login("coord.db", "coord.arjeplog"));
     ASSERT_EQ(tundra("anna.db", "sync").code, 0);
     ASSERT_EQ(tundra("coord.db", "sync").code, 0);
 
@@ -175,12 +175,12 @@ TEST_F(Cli, OfflineEnrolmentAndAttendanceReconcileThroughTheServer) {
 }
 
 TEST_F(Cli, EveryCommandFailsWithOneClearLine) {
-    start_demo();
+    ASSERT_NO_FATAL_FAILURE(start_demo());
     auto bad = tundra("x.db", "login --server " + server->url + " --username anna --password-stdin", "wrong\n");
     EXPECT_EQ(bad.code, 1);
     EXPECT_EQ(bad.err, "error: unauthorized: wrong username or password\n");
     EXPECT_NE(tundra("x.db", "sync").code, 0);  // not logged in
-    login("anna.db", "anna");
+    ASSERT_NO_FATAL_FAILURE(login("anna.db", "anna"));
     ASSERT_EQ(tundra("anna.db", "sync").code, 0);
     auto unknown = tundra("anna.db", "enrol o-does-not-exist");
     EXPECT_EQ(unknown.code, 1);
@@ -194,8 +194,8 @@ TEST_F(Cli, EveryCommandFailsWithOneClearLine) {
 }
 
 TEST_F(Cli, SyncGivesUpOnADeadServerWithinItsTimeout) {
-    start_demo();
-    login("anna.db", "anna");
+    ASSERT_NO_FATAL_FAILURE(start_demo());
+    ASSERT_NO_FATAL_FAILURE(login("anna.db", "anna"));
     ASSERT_EQ(tundra("anna.db", "sync").code, 0);
     ASSERT_EQ(tundra("anna.db", "enrol o-sam-1").code, 0);
     server->stop();
@@ -210,9 +210,9 @@ TEST_F(Cli, SyncGivesUpOnADeadServerWithinItsTimeout) {
 }
 
 TEST_F(Cli, AdminPublishesACourseParticipantsSeeIt) {
-    start_demo();
-    login("admin.db", "admin");
-    login("anna.db", "anna");
+    ASSERT_NO_FATAL_FAILURE(start_demo());
+    ASSERT_NO_FATAL_FAILURE(login("admin.db", "admin"));
+    ASSERT_NO_FATAL_FAILURE(login("anna.db", "anna"));
     ASSERT_EQ(tundra("admin.db", "sync").code, 0);
     auto c = tundra("admin.db", "course add --id c-new --title 'Förflyttningsteknik' --format on_site "
                                 "--organisations arjeplog,pajala --published yes");
