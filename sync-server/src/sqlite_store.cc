@@ -386,15 +386,26 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
             resp.outcomes.push_back(std::move(o));
             continue;
         }
+        // A stamp from a clock far ahead is limited to server time + max_clock_ahead, so a
+        // tablet set to next year cannot win every edit (docs/failure-model.md).
+        const Action* act = &a;
+        Action limited;
+        Hlc bound = Hlc::from_parts(static_cast<uint64_t>(I.now_ms) + opts_.max_clock_ahead_ms, 0);
+        bool ahead = a.hlc > bound;
+        if (ahead) {
+            limited = a;
+            limited.hlc = bound;
+            act = &limited;
+        }
+        clock_.observe(act->hlc);
         // Fair order: a stamp earlier than the device's last successful sync is clamped.
-        Hlc acted = std::max(a.hlc, last_sync);
-        if (a.hlc.physical_ms() <= opts_.wall() + 5 * 60'000) clock_.observe(a.hlc);
+        Hlc acted = std::max(act->hlc, last_sync);
         Outcome o;
         {
             sqlite::Savepoint sp(*db_);
             if (!sp.status()) return sp.status();
             uint64_t v_before = I.version;
-            auto r = I.apply(who, a, acted);
+            auto r = I.apply(who, *act, acted);
             if (r) {
                 o = std::move(r.value());
             } else if (r.status().code() == Errc::conflict ||
@@ -410,6 +421,17 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
             } else if (Status st = sp.release(); !st) {
                 return st;
             }
+        }
+        if (ahead && o.result != OutcomeResult::rejected) {
+            if (o.result == OutcomeResult::applied) {
+                o.result = OutcomeResult::adjusted;
+                o.reason = std::string(reasons::kClockAhead);
+            }
+            o.message = "your device clock is " +
+                        std::to_string((a.hlc.physical_ms() - static_cast<uint64_t>(I.now_ms)) / 60000) +
+                        " min ahead of the server; the action counts as made at " +
+                        format_iso8601(static_cast<int64_t>(bound.physical_ms())) +
+                        (o.message.empty() ? "" : "; " + o.message);
         }
         auto ins = db_->query(
             "INSERT INTO applied_actions (device, seq, outcome, applied_ms) VALUES (?, ?, ?, ?)");

@@ -263,3 +263,58 @@ TEST(Sync, BadCredentialsAndRevokedDevicesStopAtOnce) {
     EXPECT_EQ(r.status().code(), Errc::unauthorized);
     EXPECT_EQ(r.status().message().find("gave up"), std::string::npos);  // no pointless retries
 }
+
+TEST(Sync, AClockFarAheadIsBoundedWithAClearReason) {
+    World w;
+    auto honest = w.client("h.db", "admin");
+    sync_ok(*honest);
+    // A tablet whose clock is set a year ahead edits the course title offline...
+    auto ahead = w.client("f.db", "admin", 365LL * 24 * 60 * kMinute);
+    sync_ok(*ahead);
+    client::CourseInput future{"c1"};
+    future.title = "From the future";
+    ASSERT_TRUE(ahead->upsert_course(future));
+    auto r = ahead->sync();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->outcomes[0].result, "adjusted");
+    EXPECT_EQ(r->outcomes[0].reason, "clock_ahead");
+    EXPECT_NE(r->outcomes[0].message.find("ahead"), std::string::npos);
+    // ...and an honest edit made an hour later still wins.
+    w.now += 60 * kMinute;
+    client::CourseInput later{"c1"};
+    later.title = "An hour later";
+    ASSERT_TRUE(honest->upsert_course(later));
+    auto r2 = honest->sync();
+    ASSERT_TRUE(r2);
+    EXPECT_EQ(r2->outcomes[0].result, "applied");
+    sync_ok(*ahead);
+    for (auto* c : {honest.get(), ahead.get()}) {
+        auto courses = c->courses().value();
+        EXPECT_EQ(std::find_if(courses.begin(), courses.end(), [](auto& x) { return x.id == "c1"; })->title,
+                  "An hour later");
+    }
+}
+
+TEST(Sync, SkewedClocksStillOrderEditsCausally) {
+    World w;
+    // Two admins' tablets: one two days behind, one two days ahead of real time.
+    auto behind = w.client("b.db", "admin", -2 * 24 * 60 * kMinute);
+    auto fast = w.client("f.db", "admin", 2 * 24 * 60 * kMinute);
+    sync_ok(*fast);
+    client::CourseInput first{"c1"};
+    first.title = "First edit (fast clock)";
+    ASSERT_TRUE(fast->upsert_course(first));
+    sync_ok(*fast);
+    w.now += kMinute;
+    sync_ok(*behind);  // sees the first edit, and with it the fast device's stamp
+    client::CourseInput second{"c1"};
+    second.title = "Second edit (slow clock), made after seeing the first";
+    ASSERT_TRUE(behind->upsert_course(second));
+    sync_ok(*behind);
+    sync_ok(*fast);
+    for (auto* c : {behind.get(), fast.get()}) {
+        auto courses = c->courses().value();
+        EXPECT_EQ(std::find_if(courses.begin(), courses.end(), [](auto& x) { return x.id == "c1"; })->title,
+                  "Second edit (slow clock), made after seeing the first");
+    }
+}

@@ -75,6 +75,7 @@ inline constexpr std::string_view kAlreadyCancelled = "already_cancelled";
 inline constexpr std::string_view kSuperseded = "superseded";  // an older edit lost to a newer
 inline constexpr std::string_view kIdConflict = "id_conflict";
 inline constexpr std::string_view kDuplicate = "duplicate";  // seq already applied, outcome gone
+inline constexpr std::string_view kClockAhead = "clock_ahead";  // stamp limited to server time
 }  // namespace reasons
 
 }  // namespace tundra

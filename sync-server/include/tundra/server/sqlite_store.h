@@ -17,6 +17,7 @@ struct StoreOptions {
     int kdf_iterations = 100000;         // for passwords set through this store
     int default_page_rows = 2000;        // pull page size when the client sends no limit
     int64_t token_lifetime_days = 180;   // sliding: every sync extends it
+    uint64_t max_clock_ahead_ms = 10 * 60'000;  // stamps further ahead are limited (clock_ahead)
     HlcClock::WallClock wall = wall_clock_ms;  // injectable for tests
 };
 
