@@ -232,6 +232,7 @@ Result<std::unique_ptr<Client>> Client::open(const std::string& path, ClientOpti
     return guard([&]() -> Result<std::unique_ptr<Client>> {
         auto r = Replica::open(path);
         if (!r) return r.status();
+        if (opts.storage_fault) r.value()->db().set_fault_hook(opts.storage_fault);
         return std::unique_ptr<Client>(
             new Client(std::make_unique<Impl>(std::move(opts), std::move(r.value()))));
     });

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "loopback.h"
+#include "process.h"
 #include "tundra/core/json.h"
 
 using namespace tundra;
@@ -26,53 +27,6 @@ std::string slurp(const std::string& path) {
 struct CmdResult {
     int code = -1;
     std::string out, err;
-};
-
-class ServerProcess {
-public:
-    ServerProcess(const std::string& db, const std::string& log) {
-        int fds[2];
-        if (pipe(fds) != 0) throw std::runtime_error("pipe");
-        pid_ = fork();
-        if (pid_ == 0) {
-            dup2(fds[1], 1);
-            int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            dup2(err, 2);
-            close(fds[0]);
-            execl(TUNDRA_SERVER_BIN, TUNDRA_SERVER_BIN, "serve", "--db", db.c_str(), "--listen",
-                  "127.0.0.1:0", static_cast<char*>(nullptr));
-            _exit(127);
-        }
-        close(fds[1]);
-        FILE* f = fdopen(fds[0], "r");
-        char line[256] = {};
-        if (!fgets(line, sizeof line, f)) throw std::runtime_error("server printed nothing");
-        fclose(f);
-        first_line = line;
-        std::string prefix = "listening on ";
-        if (first_line.rfind(prefix, 0) != 0) throw std::runtime_error("unexpected: " + first_line);
-        url = first_line.substr(prefix.size());
-        while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
-    }
-    // SIGTERM; returns the exit status.
-    int stop() {
-        if (pid_ <= 0) return -1;
-        kill(pid_, SIGTERM);
-        int st = 0;
-        waitpid(pid_, &st, 0);
-        pid_ = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    }
-    ~ServerProcess() {
-        if (pid_ > 0) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
-    std::string url, first_line;
-
-private:
-    pid_t pid_ = -1;
 };
 
 struct Cli : ::testing::Test {

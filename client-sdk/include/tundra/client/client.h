@@ -119,6 +119,9 @@ struct ClientOptions {
     std::string device_name = "tundra-cli";
     // How the retry loop waits (tests pass a fake so that backoff costs no real time).
     std::function<void(std::chrono::milliseconds)> sleep;
+    // Fault injection for tests: consulted before every write to the replica; a non-OK
+    // status fails that write as a full disk would.
+    std::function<Status()> storage_fault;
 };
 
 class Client {
