@@ -206,7 +206,10 @@ struct Client::Impl {
             if (!reply) return reply.status();
             auto resp = decode_sync_response(reply->body);
             if (!resp) return Status(Errc::malformed, "bad response from server: " + resp.status().message());
+            size_t before = report.outcomes.size();
             TUNDRA_TRY(apply_response(resp.value(), req.actions, report));
+            progress.round_outcomes.assign(report.outcomes.begin() + static_cast<std::ptrdiff_t>(before),
+                                           report.outcomes.end());
             ++report.rounds;
             report.pushed += static_cast<int64_t>(req.actions.size());
             report.pulled += static_cast<int64_t>(resp->changes.size());
@@ -217,6 +220,7 @@ struct Client::Impl {
             progress.bytes_received = report.bytes_received;
             progress.more = resp->more;
             if (opts.progress) opts.progress(progress);
+            progress.round_outcomes.clear();
             auto left = replica->count_queued();
             if (!left) return left.status();
             if (!resp->more && left.value() == 0) break;

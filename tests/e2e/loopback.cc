@@ -102,6 +102,7 @@ std::unique_ptr<client::Client> World::open_client(const std::string& replica_na
     o.transport_factory = [this, f](const std::string&) {
         return std::make_unique<LoopbackTransport>(*store, f);
     };
+    o.storage_fault = replica_faults;
     o.sleep = [this](std::chrono::milliseconds d) { now += static_cast<uint64_t>(d.count()); };
     o.wall_clock = [this, skew] { return static_cast<uint64_t>(static_cast<int64_t>(now.load()) + skew); };
     auto c = client::Client::open(dir.file(replica_name), o);
@@ -112,9 +113,12 @@ std::unique_ptr<client::Client> World::open_client(const std::string& replica_na
 std::unique_ptr<client::Client> World::client(const std::string& replica_name,
                                               const std::string& username, int64_t skew) {
     auto saved = faults;
+    auto saved_replica = replica_faults;
     faults = {};
+    replica_faults = {};
     auto c2 = open_client(replica_name, skew);  // login without faults
     faults = saved;
+    replica_faults = saved_replica;
     Status st = c2->login("http://loopback", username, "password1");
     if (!st) throw std::runtime_error("login " + username + ": " + st.to_string());
     c2.reset();

@@ -57,6 +57,7 @@ struct World {
     std::atomic<uint64_t> now{kStartMs};
     std::unique_ptr<server::SqliteStore> store;
     std::function<Fault()> faults;  // applies to every client transport made after it is set
+    std::function<Status()> replica_faults;  // likewise, for writes to client replicas
 
     World();
     std::unique_ptr<client::Client> client(const std::string& replica_name,

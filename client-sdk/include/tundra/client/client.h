@@ -67,6 +67,7 @@ struct StatusView {
     std::vector<RejectedAction> rejected;
 };
 
+
 struct OutcomeView {
     uint64_t seq = 0;
     std::string type, target, result, reason, message, status;
@@ -78,6 +79,8 @@ struct SyncProgress {
     uint64_t bytes_sent = 0, bytes_received = 0;
     bool more = false;
     std::string note;  // e.g. "retrying in 1.2 s: network: ..."
+    // Outcomes of the round just committed (also when a later round of the same sync fails).
+    std::vector<OutcomeView> round_outcomes;
 };
 
 struct SyncOptions {
