@@ -114,6 +114,10 @@ int main(int argc, char** argv) try {
     occ_add->add_option("--status", oi.status, "planned|cancelled|completed")
         ->check(CLI::IsMember({"planned", "cancelled", "completed"}));
 
+    std::string delete_id;
+    auto* occ_del = occ->add_subcommand("delete", "remove an occasion nobody enrolled in");
+    occ_del->add_option("occasion", delete_id)->required();
+
     CLI11_PARSE(app, argc, argv);
 
     auto c = Client::open(replica);
@@ -213,6 +217,13 @@ int main(int argc, char** argv) try {
         if (!id) return fail(id.status());
         print("{\"course\":\"" + id.value() + "\",\"pending\":true}",
               "course " + id.value() + " recorded (pending until `tundra sync`)\n");
+        return 0;
+    }
+    if (*occ_del) {
+        auto id = cl.delete_occasion(delete_id);
+        if (!id) return fail(id.status());
+        print("{\"occasion\":\"" + id.value() + "\",\"pending\":true}",
+              "deletion of " + id.value() + " recorded (pending until `tundra sync`)\n");
         return 0;
     }
     if (*occ_add) {

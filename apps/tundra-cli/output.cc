@@ -144,6 +144,8 @@ std::string sync_json(const client::SyncReport& r) {
     return doc([&](Writer& w) {
         w.StartObject();
         kv(w, "pushed", r.pushed);
+        kv(w, "reset", r.reset);
+        kv(w, "removed", r.removed);
         kv(w, "pulled", r.pulled);
         kv(w, "rounds", static_cast<int64_t>(r.rounds));
         kv(w, "requests", static_cast<int64_t>(r.requests));
@@ -228,6 +230,10 @@ std::string sync_text(const client::SyncReport& r) {
     std::ostringstream os;
     os << "synced: pushed " << r.pushed << " action(s), pulled " << r.pulled << " change(s) in "
        << r.rounds << " round(s); " << r.bytes_sent << " B up, " << r.bytes_received << " B down\n";
+    if (r.reset)
+        os << "  the server could not continue from this replica's last sync (away too long, or your "
+              "access changed): the replica was rebuilt, queued actions kept, "
+           << r.removed << " row(s) you should no longer hold removed\n";
     for (auto& o : r.outcomes) {
         os << "  #" << o.seq << " " << o.type << " " << o.target << ": " << o.result;
         if (!o.status.empty()) os << " → " << o.status;

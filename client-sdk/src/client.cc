@@ -166,9 +166,25 @@ struct Client::Impl {
         sqlite::Transaction txn(db());
         TUNDRA_TRY(txn.begin());
         TUNDRA_TRY(replica->restore_shadows());
+        if (resp.reset) {
+            TUNDRA_TRY(replica->set_meta("resetting", "1"));
+            TUNDRA_TRY(db().exec("DELETE FROM reset_seen"));
+            report.reset = true;
+        }
+        bool resetting = meta("resetting") == "1";
         for (auto& c : resp.changes) {
-            if (c.deleted) TUNDRA_TRY(replica->delete_row(c.kind, c.id));
-            else TUNDRA_TRY(replica->put_row(c.kind, c.row, false, false));
+            if (c.deleted) {
+                TUNDRA_TRY(replica->delete_row(c.kind, c.id));
+            } else {
+                TUNDRA_TRY(replica->put_row(c.kind, c.row, false, false));
+                if (resetting) TUNDRA_TRY(replica->mark_seen(c.kind, c.id));
+            }
+        }
+        if (resetting && !resp.more) {
+            auto removed = replica->sweep_unseen();
+            if (!removed) return removed.status();
+            report.removed += removed.value();
+            TUNDRA_TRY(replica->set_meta("resetting", ""));
         }
         for (auto& o : resp.outcomes) {
             auto it = std::find_if(sent.begin(), sent.end(), [&](const Action& a) { return a.seq == o.seq; });
@@ -522,6 +538,16 @@ Result<std::string> Client::upsert_occasion(const OccasionInput& in) {
             f["capacity"] = *in.capacity;
         }
         return I.record("upsert_occasion", std::move(f));
+    });
+}
+
+Result<std::string> Client::delete_occasion(const std::string& occasion) {
+    return guard([&]() -> Result<std::string> {
+        auto& I = *impl_;
+        TUNDRA_TRY(I.require_login());
+        if (I.meta("role") != "admin") return Status(Errc::forbidden, "only admins delete occasions");
+        TUNDRA_TRY(I.need(Kind::occasion, occasion));
+        return I.record("delete_occasion", Row{{"occasion", occasion}});
     });
 }
 

@@ -96,6 +96,15 @@ Status Replica::migrate() {
         TUNDRA_TRY(db_->set_user_version(1));
         TUNDRA_TRY(txn.commit());
     }
+    if (v < 2) {
+        // Version 2: what a full pull after a reset has sent so far.
+        sqlite::Transaction txn(*db_);
+        TUNDRA_TRY(txn.begin());
+        TUNDRA_TRY(db_->exec("CREATE TABLE reset_seen (tbl TEXT NOT NULL, id TEXT NOT NULL, "
+                             "PRIMARY KEY (tbl, id)) WITHOUT ROWID"));
+        TUNDRA_TRY(db_->set_user_version(2));
+        TUNDRA_TRY(txn.commit());
+    }
     return Status::ok();
 }
 
@@ -144,8 +153,25 @@ Status Replica::delete_row(Kind kind, const std::string& id) {
 
 Status Replica::wipe_data() {
     for (auto& e : all_entities()) TUNDRA_TRY(db_->exec("DELETE FROM " + std::string(e.table)));
-    TUNDRA_TRY(db_->exec("DELETE FROM outbox; DELETE FROM shadow; DELETE FROM meta"));
+    TUNDRA_TRY(db_->exec("DELETE FROM outbox; DELETE FROM shadow; DELETE FROM meta; DELETE FROM reset_seen"));
     return Status::ok();
+}
+
+Status Replica::mark_seen(Kind kind, const std::string& id) {
+    auto q = db_->query("INSERT OR IGNORE INTO reset_seen (tbl, id) VALUES (?, ?)");
+    return q->bind(1, entity(kind).table).bind(2, id).run();
+}
+
+Result<int64_t> Replica::sweep_unseen() {
+    int64_t removed = 0;
+    for (auto& e : all_entities()) {
+        auto q = db_->query("DELETE FROM " + std::string(e.table) +
+                            " WHERE local_only = 0 AND id NOT IN (SELECT id FROM reset_seen WHERE tbl = ?)");
+        TUNDRA_TRY(q->bind(1, e.table).run());
+        removed += db_->changes();
+    }
+    TUNDRA_TRY(db_->exec("DELETE FROM reset_seen"));
+    return removed;
 }
 
 Status Replica::add_to_outbox(const Action& a) {
@@ -287,6 +313,11 @@ Status Replica::apply_overlay(const OutboxEntry& e, const std::string& username,
         }
         TUNDRA_TRY(shadow(spec->target, id));
         return put_row(spec->target, row, queued, local_only);
+    }
+    if (a.type == "delete_occasion") {
+        if (!has_server_row || e.state == OutboxState::rejected) return Status::ok();
+        TUNDRA_TRY(shadow(spec->target, id));
+        return delete_row(spec->target, id);
     }
     if (a.type == "cancel_enrolment") {
         if (!has_server_row || e.state == OutboxState::rejected) return Status::ok();

@@ -15,7 +15,7 @@
 
 namespace tundra::client {
 
-inline constexpr int kReplicaSchemaVersion = 1;
+inline constexpr int kReplicaSchemaVersion = 2;
 
 enum class OutboxState { queued, acked, rejected, done, dismissed };
 std::string_view to_string(OutboxState s);
@@ -40,6 +40,9 @@ public:
     Status put_row(Kind kind, const Row& row, bool pending, bool local_only);
     Status delete_row(Kind kind, const std::string& id);
     Status wipe_data();
+    // A full pull after a reset: remember what it sent, then remove every other synced row.
+    Status mark_seen(Kind kind, const std::string& id);
+    Result<int64_t> sweep_unseen();
 
     // Outbox
     Status add_to_outbox(const Action& a);

@@ -30,6 +30,7 @@ const ActionField kOccasion[] = {{"occasion", T::text, true},
                                  {"enrolment_opens", T::iso_time, false, nullptr, true},
                                  {"enrolment_closes", T::iso_time, false},
                                  {"status", T::text, false, &kOccasionStatuses}};
+const ActionField kDeleteOccasion[] = {{"occasion", T::text, true}};
 const ActionField kPerson[] = {{"person", T::text, true},
                                {"name", T::text, false},
                                {"site", T::text, false},
@@ -61,6 +62,7 @@ const ActionSpec kActions[] = {
     {"mark_attendance", Kind::attendance, "mark", kMark},
     {"upsert_course", Kind::course, "course", kCourse},
     {"upsert_occasion", Kind::occasion, "occasion", kOccasion},
+    {"delete_occasion", Kind::occasion, "occasion", kDeleteOccasion},
     {"update_person", Kind::person, "person", kPerson},
     {"attest_time", Kind::time_attestation, "attestation", kAttest},
     {"submit_survey", Kind::survey_response, "response", kSurvey},

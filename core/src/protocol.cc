@@ -241,6 +241,10 @@ std::string encode(const SyncResponse& m) {
         put(w, m.cursor);
         put(w, "more");
         w.Bool(m.more);
+        if (m.reset) {
+            put(w, "reset");
+            w.Bool(true);
+        }
         if (m.remaining) {
             put(w, "remaining");
             w.Uint64(m.remaining);
@@ -342,6 +346,7 @@ Result<SyncResponse> decode_sync_response(std::string_view text) {
     TUNDRA_TRY(json::opt_uint(doc, "server_hlc", m.server_hlc, ""));
     TUNDRA_TRY(json::req_string(doc, "cursor", m.cursor, ""));
     TUNDRA_TRY(json::opt_bool(doc, "more", m.more, ""));
+    TUNDRA_TRY(json::opt_bool(doc, "reset", m.reset, ""));
     TUNDRA_TRY(json::opt_uint(doc, "remaining", m.remaining, ""));
     auto oit = doc.FindMember("outcomes");
     if (oit != doc.MemberEnd()) {

@@ -80,6 +80,7 @@ Result<Outcome> SqliteStore::Impl::apply(const AuthContext& who, const Action& a
     if (a.type == "mark_attendance") return mark_attendance(who, a);
     if (a.type == "upsert_course") return upsert_course(who, a);
     if (a.type == "upsert_occasion") return upsert_occasion(who, a);
+    if (a.type == "delete_occasion") return delete_occasion(who, a);
     if (a.type == "update_person") return update_person(who, a);
     if (a.type == "attest_time") return attest_time(who, a);
     if (a.type == "submit_survey") return submit_survey(who, a);
@@ -399,10 +400,15 @@ Result<Outcome> SqliteStore::Impl::upsert_course(const AuthContext& who, const A
             ins->reset();
         }
     }
-    // Visibility changed: send the course's occasions again so new viewers receive them.
+    // Visibility changed: the course and its occasions leave every device, then come back
+    // to those who may still see them (and reach new viewers).
     if (!res->created && (res->before["published"] != res->after["published"] ||
-                          res->before["organisations"] != res->after["organisations"]))
+                          res->before["organisations"] != res->after["organisations"])) {
+        TUNDRA_TRY(tombstone(Kind::course, "id = ?", id));
+        TUNDRA_TRY(tombstone(Kind::occasion, "course = ?", id));
+        TUNDRA_TRY(touch(Kind::course, "id = ?", id));
         TUNDRA_TRY(touch(Kind::occasion, "course = ?", id));
+    }
     return lww_outcome(a, res.value(), "course");
 }
 
@@ -455,6 +461,29 @@ Result<Outcome> SqliteStore::Impl::upsert_occasion(const AuthContext& who, const
     return lww_outcome(a, res.value(), "occasion");
 }
 
+Result<Outcome> SqliteStore::Impl::delete_occasion(const AuthContext& who, const Action& a) {
+    if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins delete occasions");
+    const std::string id = str(a.fields, "occasion");
+    auto occ = occasion(id);
+    if (!occ) return occ.status();
+    if (!occ.value()) return rejected(a, reasons::kNotFound, "occasion '" + id + "' does not exist");
+    auto q = db.query(
+        "SELECT (SELECT count(*) FROM enrolments WHERE occasion = ?1) + (SELECT count(*) FROM "
+        "attendance WHERE occasion = ?1) + (SELECT count(*) FROM survey_responses WHERE occasion = ?1)");
+    q->bind(1, id);
+    auto r = q->step();
+    if (!r) return r.status();
+    if (q->int64(0) > 0)
+        return rejected(a, reasons::kInUse,
+                        "occasion '" + id + "' has enrolments or attendance; cancel it instead");
+    TUNDRA_TRY(tombstone(Kind::occasion, "id = ?", id));
+    auto del = db.query("DELETE FROM occasions WHERE id = ?");
+    TUNDRA_TRY(del->bind(1, id).run());
+    auto fs = db.query("DELETE FROM field_stamps WHERE kind = 'occasion' AND id = ?");
+    TUNDRA_TRY(fs->bind(1, id).run());
+    return make_outcome(a, OutcomeResult::applied, "", "occasion deleted");
+}
+
 Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const Action& a) {
     const std::string id = str(a.fields, "person");
     auto p = person(id);
@@ -474,9 +503,16 @@ Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const A
         if (!r.value()) return rejected(a, reasons::kNotFound, "site '" + *site + "' does not exist");
     }
     TUNDRA_LWW(res, lww_apply(Kind::person, id, columns_of(a), a.hlc, who.device_id, {}));
-    if (res->before["site"] != res->after["site"]) {
-        // The person's rows now belong to another coordinator's scope: send them again.
-        for (Kind k : {Kind::enrolment, Kind::attendance, Kind::participation, Kind::time_attestation})
+    if (!res->created && res->before["site"] != res->after["site"]) {
+        // The person's rows leave the old site's devices and reach the new site's: delete
+        // them everywhere, then send them again to whoever may still see them.
+        TUNDRA_TRY(tombstone(Kind::person, "id = ?", id));
+        for (Kind k : {Kind::enrolment, Kind::attendance, Kind::participation, Kind::time_attestation,
+                       Kind::survey_response})
+            TUNDRA_TRY(tombstone(k, "person = ?", id));
+        TUNDRA_TRY(touch(Kind::person, "id = ?", id));
+        for (Kind k : {Kind::enrolment, Kind::attendance, Kind::participation, Kind::time_attestation,
+                       Kind::survey_response})
             TUNDRA_TRY(touch(k, "person = ?", id));
     }
     return lww_outcome(a, res.value(), "person");

@@ -105,6 +105,19 @@ CREATE TABLE applied_actions (
   PRIMARY KEY (device, seq)) WITHOUT ROWID;
 )SQL";
 
+// Version 2: deletions travel as tombstones; a device's scope is remembered so that a change
+// of scope (sites, person, role) rebuilds its replica.
+constexpr const char* kSchemaV2 = R"SQL(
+CREATE TABLE tombstones (
+  version INTEGER PRIMARY KEY,  -- from the same counter as row versions
+  kind TEXT NOT NULL, id TEXT NOT NULL, deleted_ms INTEGER NOT NULL);
+CREATE INDEX tombstones_deleted ON tombstones(deleted_ms);
+INSERT INTO meta VALUES ('tombstone_floor', '0'), ('last_purge_ms', '0');
+ALTER TABLE devices ADD COLUMN scope_hash TEXT NOT NULL DEFAULT '';
+-- While a device's cursor is below this, it is in a full pull that a reset started.
+ALTER TABLE devices ADD COLUMN full_pull_until INTEGER NOT NULL DEFAULT 0;
+)SQL";
+
 constexpr const char* kVersionIndexes[] = {"organisations", "sites",       "persons",
                                            "participations", "courses",    "occasions",
                                            "enrolments",    "attendance",  "time_attestations",
@@ -126,6 +139,13 @@ Status migrate(sqlite::Db& db) {
             TUNDRA_TRY(db.exec(std::string("CREATE INDEX ") + t + "_version ON " + t +
                                "(version)"));
         TUNDRA_TRY(db.set_user_version(1));
+        TUNDRA_TRY(txn.commit());
+    }
+    if (v < 2) {
+        sqlite::Transaction txn(db);
+        TUNDRA_TRY(txn.begin());
+        TUNDRA_TRY(db.exec(kSchemaV2));
+        TUNDRA_TRY(db.set_user_version(2));
         TUNDRA_TRY(txn.commit());
     }
     return Status::ok();

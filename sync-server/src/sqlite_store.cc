@@ -68,6 +68,13 @@ std::string scope_sql(Kind kind, const std::string& role) {
     return "0";
 }
 
+// What a device may see depends on these; when they change, its replica is rebuilt.
+std::string scope_hash(const AuthContext& who) {
+    std::string key = who.role + "|" + who.person + "|";
+    for (auto& s : who.sites) key += s + ",";
+    return sha256_hex(key).substr(0, 16);
+}
+
 Result<uint64_t> parse_cursor(const std::string& cursor) {
     if (cursor.empty()) return uint64_t{0};
     uint64_t v = 0;
@@ -210,6 +217,52 @@ Status SqliteStore::Impl::touch(Kind kind, const std::string& where_sql, const s
         u->reset();
     }
     return Status::ok();
+}
+
+Status SqliteStore::Impl::tombstone(Kind kind, const std::string& where_sql, const std::string& arg) {
+    auto& spec = entity(kind);
+    std::vector<std::string> ids;
+    {
+        auto q = db.query("SELECT id FROM " + std::string(spec.table) + " WHERE " + where_sql);
+        q->bind(1, arg);
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            ids.push_back(q->text(0));
+        }
+    }
+    auto ins = db.query("INSERT INTO tombstones (version, kind, id, deleted_ms) VALUES (?, ?, ?, ?)");
+    for (auto& id : ids) {
+        TUNDRA_TRY(ins->bind(1, next_version()).bind(2, spec.name).bind(3, id).bind(4, now_ms).run());
+        ins->reset();
+    }
+    return Status::ok();
+}
+
+// Forgets deletions older than the retention; devices behind the new floor get a reset.
+Status SqliteStore::Impl::purge_tombstones() {
+    int64_t last = 0;
+    {
+        auto q = db.query("SELECT value FROM meta WHERE key = 'last_purge_ms'");
+        auto r = q->step();
+        if (!r) return r.status();
+        if (r.value()) last = std::stoll(q->text(0));
+    }
+    if (now_ms - last < 3600'000) return Status::ok();  // at most hourly
+    int64_t cutoff = now_ms - self.opts_.tombstone_retention_days * 86400'000;
+    {
+        auto q = db.query(
+            "UPDATE meta SET value = (SELECT CAST(max(CAST(value AS INTEGER), (SELECT coalesce(max(version), "
+            "0) FROM tombstones WHERE deleted_ms < ?)) AS TEXT)) WHERE key = 'tombstone_floor'");
+        TUNDRA_TRY(q->bind(1, cutoff).run());
+    }
+    {
+        auto q = db.query("DELETE FROM tombstones WHERE deleted_ms < ?");
+        TUNDRA_TRY(q->bind(1, cutoff).run());
+    }
+    auto q = db.query("UPDATE meta SET value = ? WHERE key = 'last_purge_ms'");
+    return q->bind(1, std::to_string(now_ms)).run();
 }
 
 // ---- login / auth -------------------------------------------------------------------------
@@ -358,17 +411,41 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
 
     uint64_t last_seq = 0;
     Hlc last_sync;
+    std::string old_scope;
+    uint64_t full_pull_until = 0;
     {
-        auto q = db_->query("SELECT last_seq, last_sync_hlc FROM devices WHERE id = ?");
+        auto q = db_->query(
+            "SELECT last_seq, last_sync_hlc, scope_hash, full_pull_until FROM devices WHERE id = ?");
         q->bind(1, who.device_id);
         auto r = q->step();
         if (!r) return r.status();
         if (!r.value()) return Result<SyncResponse>(Errc::unauthorized, "unknown device");
         last_seq = static_cast<uint64_t>(q->int64(0));
         last_sync = Hlc{static_cast<uint64_t>(q->int64(1))};
+        old_scope = q->text(2);
+        full_pull_until = static_cast<uint64_t>(q->int64(3));
+    }
+    if (Status st = I.purge_tombstones(); !st) return st;
+    SyncResponse resp;
+    uint64_t from = cursor.value();
+    const std::string new_scope = scope_hash(who);
+    if (from > 0) {
+        uint64_t floor = 0;
+        auto q = db_->query("SELECT value FROM meta WHERE key = 'tombstone_floor'");
+        auto r = q->step();
+        if (!r) return r.status();
+        if (r.value()) floor = std::stoull(q->text(0));
+        // Too far behind to be told what was deleted, or entitled to other rows than it
+        // holds: start over from zero and let the device sweep what is not sent again. A
+        // device already in such a full pull (cursor below full_pull_until) just goes on.
+        bool in_full_pull = from < full_pull_until;
+        if ((from < floor && !in_full_pull) || old_scope != new_scope) {
+            from = 0;
+            resp.reset = true;
+            full_pull_until = I.version;
+        }
     }
 
-    SyncResponse resp;
     for (auto& a : req.actions) {
         if (a.seq <= last_seq) {
             // A retry: answer with the outcome recorded the first time.
@@ -446,12 +523,13 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
         resp.outcomes.push_back(std::move(o));
     }
 
-    if (Status st = I.pull(who, cursor.value(), limit, resp); !st) return st;
+    if (Status st = I.pull(who, from, limit, resp); !st) return st;
     resp.server_hlc = clock_.now().value;
     {
         auto q = db_->query(
             "UPDATE devices SET last_seq = ?, last_sync_hlc = ?, last_seen_ms = ?, "
-            "token_expires_ms = max(token_expires_ms, ?) WHERE id = ?");
+            "token_expires_ms = max(token_expires_ms, ?), scope_hash = ?, full_pull_until = ? "
+            "WHERE id = ?");
         // The clamp bound moves to this round only when the batch was not full: a full batch
         // means the device still holds actions recorded before this round, and those must
         // keep their place (docs/architecture.md, "Fair seats").
@@ -460,7 +538,9 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
                             .bind(2, drained ? resp.server_hlc : last_sync.value)
                             .bind(3, I.now_ms)
                             .bind(4, I.now_ms + opts_.token_lifetime_days * 86400'000)
-                            .bind(5, who.device_id)
+                            .bind(5, new_scope)
+                            .bind(6, full_pull_until)
+                            .bind(7, who.device_id)
                             .run();
             !st)
             return st;
@@ -490,6 +570,25 @@ Status SqliteStore::Impl::pull(const AuthContext& who, uint64_t cursor, int limi
             c.row = read_row(*q, spec);
             c.id = *get_str(c.row, "id");
             c.version = static_cast<uint64_t>(q->int64(static_cast<int>(spec.columns.size())));
+            changes.push_back(std::move(c));
+        }
+    }
+    {
+        // Deletions go to every device: ids only, and a device without the row ignores them.
+        auto q = db.query(
+            "SELECT version, kind, id FROM tombstones WHERE version > ? ORDER BY version LIMIT ?");
+        q->bind(1, cursor).bind(2, limit + 1);
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            auto* spec = entity_by_name(q->text(1));
+            if (!spec) continue;
+            Change c;
+            c.kind = spec->kind;
+            c.id = q->text(2);
+            c.version = static_cast<uint64_t>(q->int64(0));
+            c.deleted = true;
             changes.push_back(std::move(c));
         }
     }

@@ -49,6 +49,10 @@ struct SqliteStore::Impl {
     Result<std::optional<Row>> load_row(Kind kind, const std::string& id);
     Status write_row(Kind kind, const Row& row);  // upsert, with a fresh version
     Status touch(Kind kind, const std::string& where_sql, const std::string& arg);
+    // Records the deletion of a row (sent to every device; those still entitled to the row
+    // get it again from a later touch). Does not delete the row itself.
+    Status tombstone(Kind kind, const std::string& where_sql, const std::string& arg);
+    Status purge_tombstones();
 
     Result<std::optional<PersonInfo>> person(const std::string& id);
     Result<std::optional<OccasionInfo>> occasion(const std::string& id);
@@ -68,6 +72,7 @@ struct SqliteStore::Impl {
     Result<Outcome> mark_attendance(const AuthContext& who, const Action& a);
     Result<Outcome> upsert_course(const AuthContext& who, const Action& a);
     Result<Outcome> upsert_occasion(const AuthContext& who, const Action& a);
+    Result<Outcome> delete_occasion(const AuthContext& who, const Action& a);
     Result<Outcome> update_person(const AuthContext& who, const Action& a);
     Result<Outcome> attest_time(const AuthContext& who, const Action& a);
     Result<Outcome> submit_survey(const AuthContext& who, const Action& a);

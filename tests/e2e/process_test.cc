@@ -12,6 +12,11 @@
 #include "loopback.h"
 #include "process.h"
 #include "tundra/core/json.h"
+#include "tundra/sqlite/db.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 using namespace tundra;
 using namespace tundra::testing;
@@ -153,6 +158,21 @@ TEST_F(Cli, SyncGivesUpOnADeadServerWithinItsTimeout) {
     ASSERT_EQ(tundra("anna.db", "sync").code, 0);
     ASSERT_EQ(tundra("anna.db", "enrol o-sam-1").code, 0);
     server->stop();
+    // The stopped server's port may be reused by another test at once: point the replica at
+    // a port this test holds bound but not listening, so connecting is refused for sure.
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    {
+        auto db = sqlite::Db::open(dir.file("anna.db"));
+        ASSERT_TRUE(db);
+        auto q = db.value()->query("UPDATE meta SET value = ? WHERE key = 'server'");
+        ASSERT_TRUE(q->bind(1, "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port))).run());
+    }
     auto t0 = std::chrono::steady_clock::now();
     auto r = tundra("anna.db", "sync --timeout 2");
     auto took = std::chrono::steady_clock::now() - t0;
@@ -161,6 +181,7 @@ TEST_F(Cli, SyncGivesUpOnADeadServerWithinItsTimeout) {
     EXPECT_NE(r.err.find("gave up"), std::string::npos) << r.err;
     EXPECT_LT(took, std::chrono::seconds(15));
     EXPECT_EQ(json(tundra("anna.db", "status --json").out)["pending"].GetInt(), 1);  // nothing lost
+    close(fd);
 }
 
 TEST_F(Cli, AdminPublishesACourseParticipantsSeeIt) {

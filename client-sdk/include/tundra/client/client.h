@@ -91,6 +91,11 @@ struct SyncOptions {
 };
 
 struct SyncReport {
+    // The server could not continue from this replica's cursor (it was away longer than
+    // deletions are remembered, or the user's scope changed): the replica was rebuilt by a
+    // full pull, queued actions kept, and `removed` rows it should no longer hold deleted.
+    bool reset = false;
+    int64_t removed = 0;
     int rounds = 0;
     int requests = 0;  // including retries
     int64_t pushed = 0;
@@ -160,6 +165,9 @@ public:
                                         std::optional<int64_t> minutes = {});
     Result<std::string> upsert_course(const CourseInput& in);
     Result<std::string> upsert_occasion(const OccasionInput& in);
+    // Admins: removes an occasion nobody enrolled in (the server refuses with `in_use`
+    // otherwise: cancel it instead).
+    Result<std::string> delete_occasion(const std::string& occasion);
     // Removes a rejected action (and its rejected row) from view.
     Status dismiss(uint64_t seq);
 

@@ -30,7 +30,7 @@ struct ActionSpec {
 };
 
 // Known action types: enrol, cancel_enrolment, mark_attendance, upsert_course,
-// upsert_occasion, update_person, attest_time, submit_survey, log_deviation.
+// upsert_occasion, delete_occasion, update_person, attest_time, submit_survey, log_deviation.
 std::span<const ActionSpec> all_actions();
 const ActionSpec* action_spec(std::string_view type);
 
@@ -75,6 +75,7 @@ inline constexpr std::string_view kAlreadyCancelled = "already_cancelled";
 inline constexpr std::string_view kSuperseded = "superseded";  // an older edit lost to a newer
 inline constexpr std::string_view kIdConflict = "id_conflict";
 inline constexpr std::string_view kDuplicate = "duplicate";  // seq already applied, outcome gone
+inline constexpr std::string_view kInUse = "in_use";  // delete refused: rows depend on it
 inline constexpr std::string_view kClockAhead = "clock_ahead";  // stamp limited to server time
 }  // namespace reasons
 

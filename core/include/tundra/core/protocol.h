@@ -66,6 +66,10 @@ struct SyncResponse {
     bool more = false;
     uint64_t server_hlc = 0;
     uint64_t remaining = 0;  // rows still to pull after this page (estimate from the server)
+    // The server could not continue from the device's cursor (deletions that old are
+    // forgotten, or the user's scope changed): this page starts a full pull, and the device
+    // removes every synced row the full pull does not send again.
+    bool reset = false;
 };
 
 struct ErrorBody {

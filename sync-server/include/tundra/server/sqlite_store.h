@@ -18,6 +18,9 @@ struct StoreOptions {
     int default_page_rows = 2000;        // pull page size when the client sends no limit
     int64_t token_lifetime_days = 180;   // sliding: every sync extends it
     uint64_t max_clock_ahead_ms = 10 * 60'000;  // stamps further ahead are limited (clock_ahead)
+    // Deletions are remembered this long; a device whose cursor is older gets a full pull
+    // that removes what it should no longer hold (docs/failure-model.md).
+    int64_t tombstone_retention_days = 90;
     HlcClock::WallClock wall = wall_clock_ms;  // injectable for tests
 };
 
