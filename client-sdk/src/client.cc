@@ -541,6 +541,23 @@ Result<std::string> Client::upsert_occasion(const OccasionInput& in) {
     });
 }
 
+Result<std::string> Client::update_person(const PersonInput& in) {
+    return guard([&]() -> Result<std::string> {
+        auto& I = *impl_;
+        TUNDRA_TRY(I.require_login());
+        TUNDRA_TRY(I.need(Kind::person, in.id));
+        Row f{{"person", in.id}};
+        if (in.name) f["name"] = *in.name;
+        if (in.site) f["site"] = *in.site;
+        if (in.profession) f["profession"] = *in.profession;
+        if (in.education_level) f["education_level"] = *in.education_level;
+        if (in.employment_status) f["employment_status"] = *in.employment_status;
+        auto a = Action{1, Hlc{1}, "update_person", f};
+        TUNDRA_TRY(validate_action(a, "person"));
+        return I.record("update_person", std::move(f));
+    });
+}
+
 Result<std::string> Client::delete_occasion(const std::string& occasion) {
     return guard([&]() -> Result<std::string> {
         auto& I = *impl_;

@@ -104,9 +104,21 @@ void run_seed(uint32_t seed, int steps) {
                                                 statuses[pick(5)], pick(180)).is_ok();
         } else if (op == 6) {
             if (d.user == "admin") {
-                client::OccasionInput in{pick(2) ? "o1" : "o2"};
-                in.capacity = 1 + pick(3);
-                recorded = d.c->upsert_occasion(in).is_ok();
+                int what = pick(4);
+                if (what <= 1) {
+                    client::OccasionInput in{pick(2) ? "o1" : "o2"};
+                    in.capacity = 1 + pick(3);
+                    recorded = d.c->upsert_occasion(in).is_ok();
+                } else if (what == 2) {
+                    // Staff move between sites: their rows change hands between coordinators.
+                    const char* movers[] = {"p3", "p6", "p9"};
+                    const char* sites[] = {"s1", "s2", "s3"};
+                    client::PersonInput in{movers[pick(3)]};
+                    in.site = sites[pick(3)];
+                    recorded = d.c->update_person(in).is_ok();
+                } else {
+                    recorded = d.c->delete_occasion(pick(2) ? "o4" : "o3").is_ok();  // usually in_use
+                }
             }
         } else if (op == 7) {
             d.c = w.open_client(d.replica);  // the app is killed and restarted

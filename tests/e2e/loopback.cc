@@ -85,10 +85,11 @@ std::string small_world_document(uint64_t now_ms) {
 })";
 }
 
-World::World() {
+World::World(std::function<void(server::StoreOptions&)> tweak) {
     server::StoreOptions so;
     so.kdf_iterations = 1000;  // tests log in often; production uses the default
     so.wall = [this] { return now.load(); };
+    if (tweak) tweak(so);
     auto s = server::SqliteStore::open(dir.file("server.db"), so);
     if (!s) throw std::runtime_error(s.status().to_string());
     store = std::move(s.value());

@@ -59,7 +59,7 @@ struct World {
     std::function<Fault()> faults;  // applies to every client transport made after it is set
     std::function<Status()> replica_faults;  // likewise, for writes to client replicas
 
-    World();
+    explicit World(std::function<void(server::StoreOptions&)> tweak = {});
     std::unique_ptr<client::Client> client(const std::string& replica_name,
                                            const std::string& username,
                                            int64_t clock_skew_ms = 0);

@@ -119,6 +119,11 @@ struct OccasionInput {
     std::optional<int64_t> capacity;
 };
 
+struct PersonInput {
+    std::string id;
+    std::optional<std::string> name, site, profession, education_level, employment_status;
+};
+
 struct ClientOptions {
     // Builds the transport for a server URL; default: libcurl.
     std::function<std::unique_ptr<Transport>(const std::string& url)> transport_factory;
@@ -165,6 +170,9 @@ public:
                                         std::optional<int64_t> minutes = {});
     Result<std::string> upsert_course(const CourseInput& in);
     Result<std::string> upsert_occasion(const OccasionInput& in);
+    // Coordinators (their sites' staff), admins; participants may edit their own profession,
+    // education level and employment status.
+    Result<std::string> update_person(const PersonInput& in);
     // Admins: removes an occasion nobody enrolled in (the server refuses with `in_use`
     // otherwise: cancel it instead).
     Result<std::string> delete_occasion(const std::string& occasion);

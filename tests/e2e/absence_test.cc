@@ -1,0 +1,167 @@
+// Deletions, scope changes and long absences: deleted rows leave every replica and never
+// come back; a device too far behind is rebuilt without losing its queued actions.
+#include <gtest/gtest.h>
+
+#include "loopback.h"
+
+using namespace tundra;
+using namespace tundra::testing;
+
+namespace {
+constexpr uint64_t kMinute = 60000, kDay = 24 * 60 * kMinute;
+
+bool has(client::Client& c, const char* table, const std::string& id) {
+    auto snap = c.snapshot().value();
+    for (auto& row : snap[table])
+        if (row.find("\"id\":\"" + id + "\"") != std::string::npos) return true;
+    return false;
+}
+void sync_ok(client::Client& c) {
+    auto r = c.sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+}
+}  // namespace
+
+TEST(Absence, DeletedOccasionLeavesEveryReplicaAndNeverComesBack) {
+    World w;
+    auto admin = w.client("a.db", "admin");
+    auto pajala = w.client("p3.db", "part3");
+    sync_ok(*admin);
+    sync_ok(*pajala);
+    ASSERT_TRUE(has(*pajala, "occasions", "o3"));
+    // Offline, the participant enrols in o3 while the admin deletes it.
+    auto e = pajala->enrol("o3");
+    ASSERT_TRUE(e);
+    ASSERT_TRUE(admin->delete_occasion("o3"));
+    EXPECT_FALSE(has(*admin, "occasions", "o3"));  // gone locally at once
+    sync_ok(*admin);
+    auto r = pajala->sync();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->outcomes[0].result, "rejected");
+    EXPECT_EQ(r->outcomes[0].reason, "not_found");
+    EXPECT_FALSE(has(*pajala, "occasions", "o3"));
+    sync_ok(*pajala);
+    EXPECT_FALSE(has(*pajala, "occasions", "o3"));
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM occasions WHERE id = 'o3'"), 0);
+}
+
+TEST(Absence, OccasionWithEnrolmentsCannotBeDeleted) {
+    World w;
+    auto admin = w.client("a.db", "admin");
+    sync_ok(*admin);
+    ASSERT_TRUE(admin->enrol("o1", "p1"));
+    ASSERT_TRUE(admin->delete_occasion("o1"));
+    auto r = admin->sync();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->outcomes[1].result, "rejected");
+    EXPECT_EQ(r->outcomes[1].reason, "in_use");
+    EXPECT_TRUE(has(*admin, "occasions", "o1"));  // the overlay is taken off: the row is back
+}
+
+TEST(Absence, APersonWhoMovesLeavesTheOldSitesDevices) {
+    World w;
+    auto admin = w.client("a.db", "admin");
+    auto arjeplog = w.client("c1.db", "coord1");
+    auto pajala = w.client("c2.db", "coord2");
+    for (auto* c : {admin.get(), arjeplog.get(), pajala.get()}) sync_ok(*c);
+    ASSERT_TRUE(arjeplog->enrol("o1", "p4"));
+    ASSERT_TRUE(arjeplog->mark_attendance("o1", "p4", "present", 90));
+    sync_ok(*arjeplog);
+    client::PersonInput move{"p4"};
+    move.site = "s3";  // from Arjeplog's nursing home to Pajala's home care
+    ASSERT_TRUE(admin->update_person(move));
+    sync_ok(*admin);
+    sync_ok(*arjeplog);
+    sync_ok(*pajala);
+    EXPECT_FALSE(has(*arjeplog, "persons", "p4"));
+    EXPECT_EQ(arjeplog->attendance("o1").value().size(), 0u);
+    EXPECT_TRUE(has(*pajala, "persons", "p4"));
+    EXPECT_EQ(pajala->attendance("o1").value().size(), 1u);
+    EXPECT_EQ(pajala->enrolments().value().size(), 1u);
+    auto fresh = w.client("f.db", "coord1");
+    sync_ok(*fresh);
+    EXPECT_EQ(arjeplog->snapshot().value(), fresh->snapshot().value());
+}
+
+TEST(Absence, ACoordinatorWhoseSitesChangeIsRebuiltNotLeftWithStaleRows) {
+    World w;
+    auto c = w.client("c1.db", "coord1");
+    sync_ok(*c);
+    ASSERT_TRUE(has(*c, "persons", "p4"));
+    ASSERT_TRUE(c->mark_attendance("o1", "p1", "late", 30));  // queued, offline
+    // The admin moves coord1 from s2 to s3 (by re-import).
+    ASSERT_TRUE(w.store->import_json(
+        R"({"users":[{"username":"coord1","password":"password1","role":"coordinator","sites":["s1","s3"]}]})"));
+    auto r = c->sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+    EXPECT_TRUE(r->reset);
+    EXPECT_GT(r->removed, 0);
+    EXPECT_EQ(r->outcomes.size(), 1u);  // the queued mark went up
+    EXPECT_FALSE(has(*c, "persons", "p4"));  // s2's staff are gone
+    EXPECT_TRUE(has(*c, "persons", "p7"));   // s3's staff arrived
+    auto fresh = w.client("f.db", "coord1");
+    sync_ok(*fresh);
+    EXPECT_EQ(c->snapshot().value(), fresh->snapshot().value());
+}
+
+// The brief's "offline-days", stretched: sixty days away with 500 queued actions, while
+// the server deleted rows and forgot those deletions (retention 30 days).
+TEST(Absence, SixtyDaysAwayWith500QueuedActionsSyncsCleanly) {
+    World w([](server::StoreOptions& o) { o.tombstone_retention_days = 30; });
+    auto away = w.client("away.db", "coord1");
+    auto admin = w.client("a.db", "admin");
+    sync_ok(*away);
+    sync_ok(*admin);
+    ASSERT_TRUE(has(*away, "occasions", "o3") == false);  // Pajala's course is not Arjeplog's
+    // Admin schedules an extra occasion the coordinator will see, then deletes it later.
+    client::OccasionInput extra{"o-extra"};
+    extra.course = "c1";
+    extra.starts_at = format_iso8601(static_cast<int64_t>(w.now.load() + 70 * kDay));
+    extra.ends_at = format_iso8601(static_cast<int64_t>(w.now.load() + 70 * kDay + 120 * kMinute));
+    extra.enrolment_closes = format_iso8601(static_cast<int64_t>(w.now.load() + 65 * kDay));
+    extra.capacity = 100;
+    ASSERT_TRUE(admin->upsert_occasion(extra));
+    sync_ok(*admin);
+    sync_ok(*away);
+    ASSERT_TRUE(has(*away, "occasions", "o-extra"));
+
+    // Sixty days offline: 500 actions, one every ~2.9 hours.
+    int queued = 0;
+    const char* st[] = {"present", "absent", "late", "excused"};
+    const char* people[] = {"p1", "p2", "p3", "p4", "p5", "p6"};
+    for (int i = 0; i < 500; ++i) {
+        w.now += 60 * kDay / 500;
+        bool ok = i % 50 == 0 ? away->enrol(i % 100 == 0 ? "o1" : "o-extra", people[(i / 50) % 6]).is_ok()
+                              : away->mark_attendance("o1", people[i % 6], st[i % 4], i % 180).is_ok();
+        queued += ok;
+        if (i == 100) {  // day 12: the extra occasion is deleted on the server
+            ASSERT_TRUE(admin->delete_occasion("o-extra"));
+            sync_ok(*admin);
+        }
+    }
+    ASSERT_EQ(queued, 500);
+    EXPECT_EQ(away->status()->pending, 500);
+    sync_ok(*admin);  // the server purges tombstones older than 30 days on a sync
+
+    auto r = away->sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+    EXPECT_TRUE(r->reset) << "the device is behind the forgotten deletions: it must be told";
+    EXPECT_EQ(r->outcomes.size(), 500u);
+    EXPECT_EQ(away->status()->pending, 0);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM applied_actions WHERE device = (SELECT id FROM devices "
+                       "WHERE username = 'coord1')"),
+              500);
+    EXPECT_FALSE(has(*away, "occasions", "o-extra"));  // deleted, and not resurrected
+    int rejected_extra = 0, closed = 0;
+    for (auto& o : r->outcomes) {
+        rejected_extra += o.reason == "not_found";
+        closed += o.reason == "enrolment_closed";
+    }
+    EXPECT_GT(rejected_extra, 0);  // enrolments into the deleted occasion: refused, with a reason
+    EXPECT_GT(closed, 0);          // o1's enrolment closed on day 10
+    auto fresh = w.client("f.db", "coord1");
+    sync_ok(*fresh);
+    EXPECT_EQ(away->snapshot().value(), fresh->snapshot().value());
+    // Rejections stay visible until dismissed.
+    EXPECT_EQ(away->status()->rejected.size(), static_cast<size_t>(rejected_extra + closed));
+}
