@@ -261,6 +261,12 @@ Status SqliteStore::Impl::purge_tombstones() {
         auto q = db.query("DELETE FROM tombstones WHERE deleted_ms < ?");
         TUNDRA_TRY(q->bind(1, cutoff).run());
     }
+    {
+        // The idempotency memory; devices.last_seq stays, so an old retry is still known
+        // to be a retry (answered `duplicate`), never applied again.
+        auto q = db.query("DELETE FROM applied_actions WHERE applied_ms < ?");
+        TUNDRA_TRY(q->bind(1, now_ms - self.opts_.outcome_retention_days * 86400'000).run());
+    }
     auto q = db.query("UPDATE meta SET value = ? WHERE key = 'last_purge_ms'");
     return q->bind(1, std::to_string(now_ms)).run();
 }

@@ -72,6 +72,7 @@ std::string small_world_document(uint64_t now_ms) {
  "users":[{"username":"admin","password":"password1","role":"admin"},
           {"username":"coord1","password":"password1","role":"coordinator","sites":["s1","s2"]},
           {"username":"coord2","password":"password1","role":"coordinator","sites":["s3"]},
+          {"username":"coord3","password":"password1","role":"coordinator","sites":["s1"]},
           {"username":"part1","password":"password1","role":"participant","person":"p1"},
           {"username":"part2","password":"password1","role":"participant","person":"p2"},
           {"username":"part3","password":"password1","role":"participant","person":"p7"}],

@@ -48,8 +48,8 @@ struct TempDir {
 inline constexpr uint64_t kStartMs = 1795420800000ULL;
 
 // Two municipalities, three sites, nine staff, three courses (one draft, one open to
-// Pajala only), four occasions; users admin, coord1 (s1, s2), coord2 (s3), part1 (p1),
-// part2 (p2), part3 (p7). Every password is "password1".
+// Pajala only), four occasions; users admin, coord1 (s1, s2), coord2 (s3), coord3 (s1),
+// part1 (p1), part2 (p2), part3 (p7). Every password is "password1".
 std::string small_world_document(uint64_t now_ms);
 
 struct World {

@@ -218,7 +218,7 @@ TEST(Sync, OlderOfflineEditNeverOverwritesANewerOne) {
 TEST(Sync, ConcurrentAttendanceMarksConvergeAndKeepHistory) {
     World w;
     auto coord = w.client("c.db", "coord1");
-    auto admin = w.client("a.db", "admin");
+    auto admin = w.client("a.db", "coord3");  // a second coordinator of the same site
     sync_ok(*coord);
     sync_ok(*admin);
     ASSERT_TRUE(coord->mark_attendance("o1", "p1", "absent"));
@@ -317,4 +317,32 @@ TEST(Sync, SkewedClocksStillOrderEditsCausally) {
         EXPECT_EQ(std::find_if(courses.begin(), courses.end(), [](auto& x) { return x.id == "c1"; })->title,
                   "Second edit (slow clock), made after seeing the first");
     }
+}
+
+TEST(Sync, RetryAfterTheOutcomeIsForgottenIsStillAppliedOnlyOnce) {
+    World w;
+    auto c = w.client("c.db", "coord1");
+    sync_ok(*c);
+    ASSERT_TRUE(c->mark_attendance("o1", "p1", "present", 60));
+    w.faults = [] { return Fault::drop_response; };  // applied; the answer never arrives
+    auto lost = w.open_client("c.db");
+    client::SyncOptions once;
+    once.deadline = std::chrono::milliseconds(0);
+    EXPECT_FALSE(lost->sync(once));
+    w.faults = {};
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM attendance"), 1);
+    // 200 days later (past outcome retention and the token's lifetime) the tablet returns.
+    w.now += 200ULL * 24 * 60 * kMinute;
+    auto other = w.client("o.db", "admin");
+    sync_ok(*other);  // a sync runs the server's hourly clean-up
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM applied_actions"), 0);
+    auto back = w.open_client("c.db");
+    EXPECT_EQ(back->sync().status().code(), Errc::unauthorized);
+    ASSERT_TRUE(back->login("http://loopback", "coord1", "password1"));  // same device again
+    auto r = back->sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+    ASSERT_EQ(r->outcomes.size(), 1u);
+    EXPECT_EQ(r->outcomes[0].result, "applied");
+    EXPECT_EQ(r->outcomes[0].reason, "duplicate");
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM attendance"), 1);
 }
