@@ -147,12 +147,29 @@ int main(int argc, char** argv) try {
         so.progress = [&](const SyncProgress& p) {
             if (!p.note.empty()) {
                 // Retries are news on a terminal; in scripts only the final outcome counts.
-                if (tty) std::cerr << "\r" << p.note << "\n";
-            } else if (tty) {
-                std::cerr << "\rround " << p.round << ": pushed " << p.pushed << ", pulled " << p.pulled
-                          << (p.more ? ", more to come..." : "          ") << std::flush;
-                if (!p.more) std::cerr << "\n";
+                if (tty) std::cerr << "\r\033[K" << p.note << "\n";
+                return;
             }
+            char line[200];
+            if (p.rows_expected > 0) {
+                double frac = std::min(1.0, static_cast<double>(p.pulled) / static_cast<double>(p.rows_expected));
+                std::snprintf(line, sizeof line, "%lld/%lld rows, %.0f/%.0f kB, %.0f s left",
+                              static_cast<long long>(p.pulled), static_cast<long long>(p.rows_expected),
+                              p.bytes_received / 1000.0, p.bytes_expected / 1000.0, p.more ? p.eta_seconds : 0.0);
+                if (tty) {
+                    int filled = static_cast<int>(frac * 30);
+                    std::cerr << "\r\033[K[" << std::string(filled, '#') << std::string(30 - filled, ' ') << "] "
+                              << static_cast<int>(frac * 100) << "% " << line << std::flush;
+                    if (!p.more) std::cerr << "\n";
+                    return;
+                }
+            } else {
+                std::snprintf(line, sizeof line, "pushed %lld, pulled %lld rows, %.0f kB",
+                              static_cast<long long>(p.pushed), static_cast<long long>(p.pulled),
+                              p.bytes_received / 1000.0);
+            }
+            // Not a terminal: plain lines, only when a sync takes more than one round.
+            if (!tty && (p.more || p.round > 1)) std::cerr << "sync: round " << p.round << ": " << line << "\n";
         };
         auto r = cl.sync(so);
         if (!r) return fail(r.status());

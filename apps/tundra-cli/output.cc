@@ -120,6 +120,8 @@ std::string status_json(const client::StatusView& v) {
         w.StartObject();
         kv(w, "pending", v.pending);
         kv_or_null(w, "last_sync", v.last_sync);
+        kv_or_null(w, "last_pull", v.last_sync);
+        kv_or_null(w, "last_push", v.last_push);
         kv_or_null(w, "user", v.username);
         kv_or_null(w, "role", v.role);
         kv_or_null(w, "server", v.server);
@@ -218,7 +220,8 @@ std::string status_text(const client::StatusView& v) {
     std::ostringstream os;
     if (v.username.empty()) return "not logged in\n";
     os << "user " << v.username << " (" << v.role << ") on " << v.server << ", device " << v.device_id << "\n";
-    os << "last sync: " << (v.last_sync.empty() ? "never" : v.last_sync) << "\n";
+    os << "last complete pull: " << (v.last_sync.empty() ? "never" : v.last_sync) << "\n";
+    os << "last actions acknowledged: " << (v.last_push.empty() ? "never" : v.last_push) << "\n";
     os << "queued actions: " << v.pending << "\n";
     for (auto& r : v.rejected)
         os << "rejected #" << r.seq << " " << r.type << " " << r.target << ": " << r.reason << " — "

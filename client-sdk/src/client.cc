@@ -116,13 +116,15 @@ struct Client::Impl {
     Result<HttpReply> post_with_retry(const std::string& path, const std::string& body,
                                       std::chrono::steady_clock::time_point deadline,
                                       SyncReport& report, const SyncOptions& opts,
-                                      SyncProgress& progress) {
+                                      SyncProgress& progress, double* seconds = nullptr) {
         std::mt19937_64 rng(std::random_device{}());
         std::vector<std::pair<std::string, std::string>> headers{
             {"Authorization", "Bearer " + meta("token")}};
         Status last;
         for (int attempt = 0;; ++attempt) {
+            auto started = std::chrono::steady_clock::now();
             auto reply = transport_for(meta("server")).post(path, body, headers);
+            if (seconds) *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             ++report.requests;
             std::chrono::milliseconds retry_after{0};
             if (reply) {
@@ -201,6 +203,8 @@ struct Client::Impl {
         TUNDRA_TRY(replica->set_meta("hlc", std::to_string(clock.last().value)));
         if (!resp.more)
             TUNDRA_TRY(replica->set_meta("last_sync", format_iso8601(static_cast<int64_t>(clock.wall_ms()))));
+        if (!resp.outcomes.empty())
+            TUNDRA_TRY(replica->set_meta("last_push", format_iso8601(static_cast<int64_t>(clock.wall_ms()))));
         TUNDRA_TRY(replica->apply_all_overlays(meta("username"), meta("device_id")));
         return txn.commit();
     }
@@ -209,17 +213,33 @@ struct Client::Impl {
         TUNDRA_TRY(require_login());
         SyncReport report;
         SyncProgress progress;
-        auto deadline = std::chrono::steady_clock::now() + opts.deadline;
+        auto started = std::chrono::steady_clock::now();
+        auto deadline = started + opts.deadline;
+        // The byte budget of the next page: remembered across syncs (the link is usually the
+        // same), first guess 64 KiB, then sized from each page's measured throughput.
+        uint64_t budget = 64 * 1024;
+        if (std::string b = meta("page_budget"); !b.empty()) budget = std::stoull(b);
         for (;;) {
             auto queued = replica->outbox("'queued'", opts.max_actions_per_round);
             if (!queued) return queued.status();
             SyncRequest req;
             req.cursor = meta("cursor");
             req.limit = opts.page_rows;
+            if (opts.page_rows == 0) req.max_bytes = budget;
             req.capabilities = {"gzip"};
             for (auto& e : queued.value()) req.actions.push_back(e.action);
-            auto reply = post_with_retry("/v1/sync", encode(req), deadline, report, opts, progress);
+            double seconds = 0;
+            auto reply = post_with_retry("/v1/sync", encode(req), deadline, report, opts, progress, &seconds);
             if (!reply) return reply.status();
+            if (opts.page_rows == 0 && reply->bytes_received > 0 && seconds > 0) {
+                double rate = static_cast<double>(reply->bytes_received) / seconds;  // wire B/s
+                double ratio = static_cast<double>(reply->body.size()) / static_cast<double>(reply->bytes_received);
+                double next = rate * opts.target_page_seconds * std::max(1.0, ratio);
+                // Grow at most fourfold per page; never below 16 KiB.
+                next = std::min(next, static_cast<double>(budget) * 4);
+                budget = static_cast<uint64_t>(std::clamp(next, 16.0 * 1024, static_cast<double>(kMaxPageBytes)));
+                progress.page_budget = budget;
+            }
             auto resp = decode_sync_response(reply->body);
             if (!resp) return Status(Errc::malformed, "bad response from server: " + resp.status().message());
             size_t before = report.outcomes.size();
@@ -235,6 +255,15 @@ struct Client::Impl {
             progress.bytes_sent = report.bytes_sent;
             progress.bytes_received = report.bytes_received;
             progress.more = resp->more;
+            progress.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            progress.rows_expected = resp->more ? report.pulled + static_cast<int64_t>(resp->remaining) : report.pulled;
+            if (report.pulled > 0) {
+                double per_row = static_cast<double>(report.bytes_received) / static_cast<double>(report.pulled);
+                progress.bytes_expected = static_cast<uint64_t>(per_row * static_cast<double>(progress.rows_expected));
+                double rate = static_cast<double>(report.bytes_received) / std::max(1e-3, progress.seconds);
+                progress.eta_seconds = static_cast<double>(progress.bytes_expected - std::min(progress.bytes_expected, report.bytes_received)) / rate;
+            }
+            if (opts.page_rows == 0) TUNDRA_TRY(replica->set_meta("page_budget", std::to_string(budget)));
             if (opts.progress) opts.progress(progress);
             progress.round_outcomes.clear();
             auto left = replica->count_queued();
@@ -324,6 +353,7 @@ Result<StatusView> Client::status() {
             p = c == std::string::npos ? c : c + 1;
         }
         v.last_sync = I.meta("last_sync");
+        v.last_push = I.meta("last_push");
         auto n = I.replica->count_queued();
         if (!n) return n.status();
         v.pending = n.value();

@@ -198,6 +198,10 @@ std::string encode(const SyncRequest& m) {
             put(w, "limit");
             w.Int(m.limit);
         }
+        if (m.max_bytes > 0) {
+            put(w, "max_bytes");
+            w.Uint64(m.max_bytes);
+        }
         put(w, "actions");
         w.StartArray();
         for (auto& a : m.actions) put_action(w, a);
@@ -312,6 +316,8 @@ Result<SyncRequest> decode_sync_request(std::string_view text) {
     TUNDRA_TRY(json::opt_str_list(doc, "capabilities", m.capabilities, ""));
     TUNDRA_TRY(json::opt_string(doc, "cursor", m.cursor, ""));
     TUNDRA_TRY(json::opt_int(doc, "limit", m.limit, ""));
+    TUNDRA_TRY(json::opt_uint(doc, "max_bytes", m.max_bytes, ""));
+    if (m.max_bytes > kMaxPageBytes) m.max_bytes = kMaxPageBytes;
     if (m.limit < 0 || m.limit > kMaxPageRows)
         return Result<SyncRequest>(Errc::malformed,
                                    "limit: must be 0.." + std::to_string(kMaxPageRows));

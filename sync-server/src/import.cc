@@ -153,7 +153,6 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     }
 
     std::lock_guard lock(mu_);
-    if (Status st = impl_->load_meta(); !st) return st;
     // ---- referential checks: an id must be in the document or already in the store ------
     std::unordered_map<std::string, std::unordered_set<std::string>> ids;
     auto collect = [&](const char* sec, const char* key) {
@@ -281,6 +280,8 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     auto& I = *impl_;
     sqlite::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
+    // Counters come from the file inside the transaction: a server may share this store.
+    TUNDRA_TRY(I.load_meta());
     uint64_t v_before = I.version;
     struct Restore {
         Impl& i;

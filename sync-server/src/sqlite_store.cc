@@ -394,7 +394,8 @@ Status SqliteStore::revoke_device(const std::string& device_id) {
 Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest& req) {
     auto cursor = parse_cursor(req.cursor);
     if (!cursor) return cursor.status();
-    int limit = req.limit > 0 ? req.limit : opts_.default_page_rows;
+    // With a byte budget the rows cap only bounds memory; without one it sizes the page.
+    int limit = req.limit > 0 ? req.limit : req.max_bytes > 0 ? kMaxPageRows : opts_.default_page_rows;
 
     std::lock_guard lock(mu_);
     auto& I = *impl_;
@@ -529,7 +530,7 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
         resp.outcomes.push_back(std::move(o));
     }
 
-    if (Status st = I.pull(who, from, limit, resp); !st) return st;
+    if (Status st = I.pull(who, from, limit, req.max_bytes, resp); !st) return st;
     resp.server_hlc = clock_.now().value;
     {
         auto q = db_->query(
@@ -557,8 +558,23 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
     return resp;
 }
 
+namespace {
+// Roughly the bytes a change adds to the JSON page.
+size_t estimate(const Change& c) {
+    size_t n = 40 + c.id.size();
+    for (auto& [k, v] : c.row) {
+        n += k.size() + 4;
+        if (auto* s = std::get_if<std::string>(&v)) n += s->size() + 2;
+        else if (auto* l = std::get_if<StrList>(&v))
+            for (auto& x : *l) n += x.size() + 3;
+        else n += 8;
+    }
+    return n;
+}
+}  // namespace
+
 Status SqliteStore::Impl::pull(const AuthContext& who, uint64_t cursor, int limit,
-                               SyncResponse& out) {
+                               uint64_t max_bytes, SyncResponse& out) {
     std::vector<Change> changes;
     for (auto& spec : all_entities()) {
         std::string sql = "SELECT " + column_list(spec, "t") + ", t.version FROM " +
@@ -602,10 +618,37 @@ Status SqliteStore::Impl::pull(const AuthContext& who, uint64_t cursor, int limi
               [](const Change& a, const Change& b) { return a.version < b.version; });
     // Taking the `limit` smallest versions over all kinds is exact: any row with a version
     // at or below the new cursor is among them (each kind's query is itself a prefix).
-    if (changes.size() > static_cast<size_t>(limit)) {
+    size_t keep = std::min(changes.size(), static_cast<size_t>(limit));
+    if (max_bytes > 0) {
+        // Cut the page at the byte budget (at least one change, so every page progresses).
+        size_t bytes = 0;
+        for (size_t i = 0; i < keep; ++i) {
+            bytes += estimate(changes[i]);
+            if (bytes > max_bytes && i > 0) {
+                keep = i;
+                break;
+            }
+        }
+    }
+    if (keep < changes.size()) {
         out.more = true;
-        changes.resize(static_cast<size_t>(limit));
+        changes.resize(keep);
         out.cursor = std::to_string(changes.back().version);
+        // Honest progress: how many rows are still to come, from the server's own count.
+        uint64_t after = changes.back().version, remaining = 0;
+        for (auto& spec : all_entities()) {
+            auto q = db.query("SELECT count(*) FROM " + std::string(spec.table) +
+                              " t WHERE t.version > :cursor AND (" + scope_sql(spec.kind, who.role) + ")");
+            q->bind(":cursor", after).bind(":user", who.username).bind(":person", who.person);
+            auto r = q->step();
+            if (!r) return r.status();
+            remaining += static_cast<uint64_t>(q->int64(0));
+        }
+        auto q = db.query("SELECT count(*) FROM tombstones WHERE version > ?");
+        q->bind(1, after);
+        auto r = q->step();
+        if (!r) return r.status();
+        out.remaining = remaining + static_cast<uint64_t>(q->int64(0));
     } else {
         out.more = false;
         out.cursor = std::to_string(std::max(version, cursor));

@@ -78,7 +78,8 @@ struct SqliteStore::Impl {
     Result<Outcome> submit_survey(const AuthContext& who, const Action& a);
     Result<Outcome> log_deviation(const AuthContext& who, const Action& a);
 
-    Status pull(const AuthContext& who, uint64_t cursor, int limit, SyncResponse& out);
+    Status pull(const AuthContext& who, uint64_t cursor, int limit, uint64_t max_bytes,
+                SyncResponse& out);
 };
 
 Outcome make_outcome(const Action& a, OutcomeResult r, std::string_view reason,

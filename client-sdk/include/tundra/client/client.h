@@ -63,7 +63,8 @@ struct StatusView {
     std::string server, username, role, person, device_id;
     std::vector<std::string> sites;
     int64_t pending = 0;
-    std::string last_sync;  // ISO 8601, empty if never
+    std::string last_sync;  // ISO 8601, empty if never: the last complete pull
+    std::string last_push;  // when the server last acknowledged queued actions
     std::vector<RejectedAction> rejected;
 };
 
@@ -77,6 +78,13 @@ struct SyncProgress {
     int round = 0;
     int64_t pushed = 0, pulled = 0;
     uint64_t bytes_sent = 0, bytes_received = 0;
+    // Expected totals for this sync, from the server's count of rows still to come (exact
+    // for rows; bytes extrapolated from the bytes per row so far). 0 = unknown yet.
+    int64_t rows_expected = 0;
+    uint64_t bytes_expected = 0;
+    double seconds = 0;      // elapsed
+    double eta_seconds = 0;  // at the measured throughput
+    uint64_t page_budget = 0;  // bytes asked for in the next page
     bool more = false;
     std::string note;  // e.g. "retrying in 1.2 s: network: ..."
     // Outcomes of the round just committed (also when a later round of the same sync fails).
@@ -85,7 +93,10 @@ struct SyncProgress {
 
 struct SyncOptions {
     std::chrono::milliseconds deadline{60000};  // give up retrying after this long
-    int page_rows = 0;                           // 0 = the server's default
+    int page_rows = 0;  // fixed rows per page; 0 = pages sized in bytes from the throughput
+    // Pages are sized so that one takes about this long on the measured link: a drop
+    // costs at most the page in flight.
+    double target_page_seconds = 2.0;
     size_t max_actions_per_round = 1000;  // the protocol's limit per request
     std::function<void(const SyncProgress&)> progress;
 };

@@ -18,6 +18,7 @@ namespace tundra {
 inline constexpr int kProtocolVersion = 1;
 inline constexpr size_t kMaxActionsPerRequest = 1000;
 inline constexpr int kMaxPageRows = 20000;
+inline constexpr uint64_t kMaxPageBytes = 16 * 1024 * 1024;
 
 struct LoginRequest {
     int protocol = kProtocolVersion;
@@ -48,6 +49,9 @@ struct SyncRequest {
     std::string cursor;  // opaque; empty on first sync
     std::vector<Action> actions;
     int limit = 0;  // max rows in the response page; 0 = server default
+    // Page budget in bytes of (uncompressed) JSON; the device sizes it from the throughput
+    // it measured so that a page takes a few seconds on its link. 0 = rows only.
+    uint64_t max_bytes = 0;
 };
 
 struct Change {
