@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "counting_proxy.h"
+#include "tundra/netem/link_emulator.h"
 #include "tundra/client/client.h"
 #include "tundra/server/http_server.h"
 #include "tundra/server/sqlite_store.h"
@@ -132,8 +133,121 @@ int main(int argc, char** argv) {
     phase("1,000 offline actions, then sync", *coord);
     phase("admin pulls those 1,000 changes", *admin);
 
+    // ---- through the link emulator ----------------------------------------------------
+    auto linked = [&](netem::LinkProfile prof, const char* user, const std::string& name,
+                      bool first_sync, int changes) {
+        netem::LinkEmulator link(port.value(), prof);
+        std::string lurl = "http://127.0.0.1:" + std::to_string(link.port());
+        auto c = client::Client::open((dir / (name + ".db")).string()).value();
+        if (Status st = c->login(lurl, user, "password1"); !st) std::exit(1);
+        if (!first_sync) {
+            client::SyncOptions quiet;
+            if (!c->sync(quiet)) std::exit(1);
+            c = client::Client::open((dir / (name + ".db")).string()).value();  // a cold connection
+        }
+        if (changes) server_changes(changes, 10000 + changes);
+        link.reset_counters();
+        auto t = Clock::now();
+        client::SyncOptions o;
+        o.deadline = std::chrono::minutes(10);
+        auto r = c->sync(o);
+        double s = std::chrono::duration<double>(Clock::now() - t).count();
+        if (!r) {
+            std::fprintf(stderr, "%s: %s\n", name.c_str(), r.status().to_string().c_str());
+            std::exit(1);
+        }
+        std::printf("%-44s %8.3f s %6d req %12llu B up %12llu B down %8lld rows  (%s, %llu drops)\n",
+                    name.c_str(), s, r->requests, static_cast<unsigned long long>(link.bytes_up()),
+                    static_cast<unsigned long long>(link.bytes_down()), static_cast<long long>(r->pulled),
+                    prof.name.c_str(), static_cast<unsigned long long>(link.drops()));
+        return std::make_pair(s, link.bytes_down() + link.bytes_up());
+    };
+    netem::LinkProfile slow = netem::slow_lossy();
+    linked(slow, "admin", "slow: sync with nothing new", false, 0);
+    linked(netem::rural_3g(), "admin", "rural-3g: sync with nothing new", false, 0);
+    linked(netem::edge_2g(), "admin", "edge-2g: sync with nothing new", false, 0);
+    linked(netem::rural_3g(), "admin", "rural-3g: 100 server changes, then sync", false, 100);
+
     http.stop();
     serving.join();
+
+    // ---- a coordinator's replica of the brief's size, over rural links ----------------
+    {
+        auto cstore = server::SqliteStore::open((dir / "coord-world.db").string(), so);
+        if (!cstore) return 1;
+        std::string d = R"({"organisations":[{"code":"pajala","name":"Pajala","county":"Norrbotten"}],"sites":[)"
+                        R"({"id":"s0","organisation":"pajala","name":"Hemtjänst Pajala"},)"
+                        R"({"id":"s1","organisation":"pajala","name":"Särskilt boende Pajala"},)"
+                        R"({"id":"s2","organisation":"pajala","name":"LSS Pajala"}],"persons":[)";
+        for (int p = 0; p < 200; ++p)
+            d += std::string(p ? "," : "") + R"({"id":"p)" + std::to_string(p) + R"(","organisation":"pajala","site":"s)" +
+                 std::to_string(p % 3) + R"(","name":"Person )" + std::to_string(p) + R"(","gender":")" +
+                 (p % 5 ? "woman" : "man") + R"(","birth_year":1975,"profession":"undersköterska"})";
+        d += R"(],"users":[{"username":"coord","password":"password1","role":"coordinator","sites":["s0","s1","s2"]},)"
+             R"({"username":"anna","password":"password1","role":"participant","person":"p1"}],"courses":[)";
+        for (int c = 0; c < 300; ++c)
+            d += std::string(c ? "," : "") + R"({"id":"c)" + std::to_string(c) + R"(","title":"Kurs )" + std::to_string(c) +
+                 R"( i arbetsmiljö och hälsa","theme":"sam","format":"live_online","organisations":["pajala"],"published":true})";
+        d += R"(],"occasions":[)";
+        for (int o = 0; o < 1500; ++o)
+            d += std::string(o ? "," : "") + R"({"id":"o)" + std::to_string(o) + R"(","course":"c)" + std::to_string(o % 300) +
+                 R"(","starts_at":"2027-03-01T08:00:00Z","ends_at":"2027-03-01T11:00:00Z","capacity":40,"enrolment_closes":"2027-02-20T00:00:00Z"})";
+        d += R"(],"enrolments":[)";
+        for (int e = 0; e < 2000; ++e)
+            d += std::string(e ? "," : "") + R"({"id":"e)" + std::to_string(e) + R"(","occasion":"o)" + std::to_string(e % 1500) +
+                 R"(","person":"p)" + std::to_string(e % 200) + R"(","status":"confirmed"})";
+        d += R"(],"attendance":[)";
+        for (int a = 0; a < 5000; ++a)
+            d += std::string(a ? "," : "") + R"({"id":"a)" + std::to_string(a) + R"(","occasion":"o)" + std::to_string(a % 1500) +
+                 R"(","person":"p)" + std::to_string(a % 200) + R"(","status":"present","minutes":)" + std::to_string(60 + a % 120) + "}";
+        d += "]}";
+        if (!cstore.value()->import_json(d)) return 1;
+        server::HttpServer chttp(*cstore.value(), opts);
+        auto cport = chttp.listen("127.0.0.1", 0);
+        if (!cport) return 1;
+        std::thread cserving([&] { chttp.run(); });
+        int n = 0;
+        auto first = [&](netem::LinkProfile prof, const char* user) {
+            netem::LinkEmulator link(cport.value(), prof);
+            std::string lurl = "http://127.0.0.1:" + std::to_string(link.port());
+            auto c = client::Client::open((dir / ("cw" + std::to_string(++n) + ".db")).string()).value();
+            if (Status st = c->login(lurl, user, "password1"); !st) std::exit(1);
+            link.reset_counters();
+            auto t = Clock::now();
+            client::SyncOptions o;
+            o.deadline = std::chrono::minutes(10);
+            auto r = c->sync(o);
+            double s = std::chrono::duration<double>(Clock::now() - t).count();
+            if (!r) {
+                std::fprintf(stderr, "%s: %s\n", prof.name.c_str(), r.status().to_string().c_str());
+                std::exit(1);
+            }
+            std::printf("%-20s first sync of %-12s %8.3f s %4d req %9llu B up %9llu B down %6lld rows %3llu drops\n",
+                        prof.name.c_str(), user, s, r->requests, static_cast<unsigned long long>(link.bytes_up()),
+                        static_cast<unsigned long long>(link.bytes_down()), static_cast<long long>(r->pulled),
+                        static_cast<unsigned long long>(link.drops()));
+            return static_cast<double>(link.bytes_down() + link.bytes_up());
+        };
+        std::printf("\ncoordinator's replica (3 sites, 200 staff, 2,000 enrolments, 5,000 attendance, 300 "
+                    "courses, 1,500 occasions):\n");
+        netem::LinkProfile clean;
+        clean.name = "loopback";
+        double base = first(clean, "coord");
+        first(netem::rural_3g(), "coord");
+        first(netem::edge_2g(), "coord");
+        for (int period : {10, 5}) {
+            netem::LinkProfile harsh = netem::edge_2g();
+            harsh.drop_every = std::chrono::seconds(period);
+            harsh.name = "edge-2g/drop" + std::to_string(period) + "s";
+            double with_drops = first(harsh, "coord");
+            std::printf("%-20s re-sent because of drops: %.1f%% of %.0f B\n", harsh.name.c_str(),
+                        100.0 * (with_drops - base) / base, base);
+        }
+        netem::LinkProfile slow1k = netem::slow_lossy();
+        first(slow1k, "anna");
+        chttp.stop();
+        cserving.join();
+    }
     std::filesystem::remove_all(dir);
     return 0;
 }

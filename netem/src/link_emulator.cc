@@ -51,6 +51,7 @@ struct LinkEmulator::Impl {
     struct Conn {
         int client = -1, server = -1;
         std::atomic<bool> dead{false};
+        std::atomic<uint64_t> down{0};  // this connection's bytes downstream
         std::vector<std::thread> threads;
     };
     std::list<std::shared_ptr<Conn>> live;
@@ -99,7 +100,8 @@ struct LinkEmulator::Impl {
                     off += static_cast<size_t>(w);
                 }
                 (downstream ? down : up) += ch.data.size();
-                if (downstream && profile.drop_after_bytes && down >= profile.drop_after_bytes) {
+                if (downstream) c->down += ch.data.size();
+                if (downstream && profile.drop_after_bytes && c->down >= profile.drop_after_bytes) {
                     ++drops;
                     kill(*c);
                 }
