@@ -1,6 +1,9 @@
 #include "tundra/server/http_server.h"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
@@ -9,6 +12,7 @@
 #include <boost/beast/version.hpp>
 
 #include <algorithm>
+#include <atomic>
 
 #include "tundra/core/protocol.h"
 #include <list>
@@ -35,6 +39,8 @@ struct HttpServer::Impl {
     std::list<std::weak_ptr<Session>> sessions;
     bool stopping = false;
     std::optional<net::signal_set> signals;
+    net::thread_pool workers{static_cast<size_t>(std::max(1, opts.workers))};
+    std::atomic<int> queued{0};
 
     Impl(Store& s, ServerOptions o) : store(s), opts(std::move(o)), ioc(std::max(1, opts.threads)) {}
     void do_accept();
@@ -98,15 +104,39 @@ private:
             r.headers[name] = std::string(f.value());
         }
         r.body = std::move(req.body());
-        HttpResponse out = handle_request(r, server_.store, server_.opts.handler);
-        server_.log(r.method + " " + r.target + " " + std::to_string(out.status) + " " +
-                    std::to_string(out.body.size()));
+        unsigned version = req.version();
+        bool keep_alive = req.keep_alive();
+        if (server_.queued.load() >= server_.opts.max_queued_requests) {
+            server_.log(r.method + " " + r.target + " 503 overloaded");
+            HttpResponse busy;
+            busy.status = 503;
+            busy.headers.emplace_back("Content-Type", "application/json");
+            busy.headers.emplace_back("Retry-After", std::to_string(server_.opts.retry_after_seconds));
+            busy.body = encode(ErrorBody{Errc::overloaded, "the server is busy; try again shortly"});
+            return respond(std::move(busy), version, keep_alive);
+        }
+        ++server_.queued;
+        // The work guard keeps the network loop alive (a graceful stop waits for the answer).
+        net::post(server_.workers, [self = shared_from_this(), r = std::move(r), version, keep_alive,
+                                    work = net::make_work_guard(stream_.get_executor())]() mutable {
+            HttpResponse out = handle_request(r, self->server_.store, self->server_.opts.handler);
+            --self->server_.queued;
+            self->server_.log(r.method + " " + r.target + " " + std::to_string(out.status) + " " +
+                              std::to_string(out.body.size()));
+            net::post(self->stream_.get_executor(), [self, out = std::move(out), version, keep_alive]() mutable {
+                self->respond(std::move(out), version, keep_alive);
+            });
+            work.reset();
+        });
+    }
+
+    void respond(HttpResponse out, unsigned version, bool keep_alive) {
         auto res = std::make_shared<http::response<http::string_body>>(
-            static_cast<http::status>(out.status), req.version());
+            static_cast<http::status>(out.status), version);
         res->set(http::field::server, "tundra/1");
         for (auto& [k, v] : out.headers) res->set(k, v);
         res->body() = std::move(out.body);
-        res->keep_alive(req.keep_alive() && !closing_);
+        res->keep_alive(keep_alive && !closing_);
         res->prepare_payload();
         send(res);
     }
@@ -216,6 +246,7 @@ void HttpServer::run() {
     for (int i = 1; i < impl_->opts.threads; ++i) extra.emplace_back([this] { impl_->ioc.run(); });
     impl_->ioc.run();
     for (auto& t : extra) t.join();
+    impl_->workers.join();
 }
 
 }  // namespace tundra::server

@@ -17,7 +17,7 @@ struct Served {
     server::HttpServer http;
     uint16_t port = 0;
     std::thread thread;
-    explicit Served(server::Store& store) : http(store, options()) {
+    explicit Served(server::Store& store, server::ServerOptions o = options()) : http(store, o) {
         port = http.listen("127.0.0.1", 0).value();
         thread = std::thread([this] { http.run(); });
     }
@@ -118,4 +118,19 @@ TEST(Link, AConnectionCutMidResponseIsRetriedAndResumes) {
     auto fresh = w.client("fresh.db", "admin");
     ASSERT_TRUE(fresh->sync());
     EXPECT_EQ(c->snapshot().value(), fresh->snapshot().value());
+}
+
+TEST(Link, AnOverloadedServerSays503WithRetryAfterAndTheClientBacksOff) {
+    World w;
+    w.now = wall_clock_ms();
+    auto o = Served::options();
+    o.max_queued_requests = 0;  // every request finds the queue full
+    o.retry_after_seconds = 1;
+    Served served(*w.store, o);
+    auto t = client::make_curl_transport("http://127.0.0.1:" + std::to_string(served.port));
+    auto reply = t->post("/v1/login", R"({"protocol":1,"username":"admin","password":"password1"})", {});
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 503);
+    EXPECT_EQ(reply->headers["retry-after"], "1");
+    EXPECT_NE(reply->body.find("overloaded"), std::string::npos);
 }

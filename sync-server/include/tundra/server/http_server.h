@@ -20,7 +20,13 @@ struct ServerOptions {
     size_t max_body_bytes = 16 * 1024 * 1024;  // on the wire (possibly gzip)
     HandlerOptions handler;
     std::function<void(const std::string&)> log;  // access/error log lines; may be empty
-    bool handle_signals = true;  // SIGINT/SIGTERM stop the server gracefully (from listen() on)
+    bool handle_signals = true;
+    // Requests are handled on a worker pool so that network threads never wait on the
+    // store. Past this many waiting requests the server answers 503 with Retry-After
+    // instead of queueing without bound.
+    int workers = 2;
+    int max_queued_requests = 64;
+    int retry_after_seconds = 2;  // SIGINT/SIGTERM stop the server gracefully (from listen() on)
 };
 
 class HttpServer {
