@@ -519,6 +519,40 @@ Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const A
 }
 
 // ---- participant records ------------------------------------------------------------------
+// For rows kept once per person and key (a month's attestation, an occasion's survey
+// answer): the id to write, or an outcome when the id is someone else's or a newer record
+// is kept. Storage failures are errors.
+struct OnePerKey {
+    std::string id;
+    std::optional<Outcome> outcome;
+};
+
+Result<OnePerKey> SqliteStore::Impl::one_per_key(const Action& a, Kind kind, const std::string& id,
+                                                  const std::string& person,
+                                                  const char* key_column, const std::string& key,
+                                                  const std::string& what) {
+    auto& spec = entity(kind);
+    OnePerKey res{id, std::nullopt};
+    auto other = load_row(kind, id);
+    if (!other) return other.status();
+    if (other.value() && (str(*other.value(), "person") != person || str(*other.value(), key_column) != key)) {
+        res.outcome = rejected(a, reasons::kIdConflict, what + " id '" + id + "' is taken");
+        return res;
+    }
+    auto q = db.query("SELECT id, hlc FROM " + std::string(spec.table) + " WHERE person = ? AND " +
+                      key_column + " = ?");
+    q->bind(1, person).bind(2, key);
+    auto r = q->step();
+    if (!r) return r.status();
+    if (r.value()) {
+        if (static_cast<uint64_t>(q->int64(1)) > a.hlc.value)
+            res.outcome = make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
+                                       "a newer " + what + " is kept");
+        res.id = q->text(0);  // one per person and key: update it in place
+    }
+    return res;
+}
+
 Result<Outcome> SqliteStore::Impl::attest_time(const AuthContext& who, const Action& a) {
     const std::string person_id = str(a.fields, "person");
     // ESF: participants certify their own time, on their own device.
@@ -530,24 +564,11 @@ Result<Outcome> SqliteStore::Impl::attest_time(const AuthContext& who, const Act
     int64_t minutes = get_int(a.fields, "minutes").value_or(-1);
     if (minutes < 0 || minutes > 31 * 24 * 60)
         return rejected(a, reasons::kInvalid, "minutes must be between 0 and 44640");
-    auto q = db.query("SELECT id, hlc FROM time_attestations WHERE person = ? AND month = ?");
-    q->bind(1, person_id).bind(2, month);
-    auto r = q->step();
-    if (!r) return r.status();
-    std::string id = str(a.fields, "attestation");
-    {
-        auto other = load_row(Kind::time_attestation, id);
-        if (!other) return other.status();
-        if (other.value() && (str(*other.value(), "person") != person_id || str(*other.value(), "month") != month))
-            return rejected(a, reasons::kIdConflict, "attestation id '" + id + "' is taken");
-    }
-    if (r.value()) {
-        if (static_cast<uint64_t>(q->int64(1)) > a.hlc.value)
-            return make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
-                                "a newer attestation for " + month + " is kept");
-        id = q->text(0);  // one attestation per person and month: update it in place
-    }
-    Row row{{"id", id}, {"person", person_id}, {"month", month}, {"minutes", minutes},
+    auto slot = one_per_key(a, Kind::time_attestation, str(a.fields, "attestation"), person_id, "month",
+                            month, "attestation for " + month);
+    if (!slot) return slot.status();
+    if (slot->outcome) return *slot->outcome;
+    Row row{{"id", slot->id}, {"person", person_id}, {"month", month}, {"minutes", minutes},
             {"hlc", static_cast<int64_t>(a.hlc.value)}};
     TUNDRA_TRY(write_row(Kind::time_attestation, row));
     return make_outcome(a, OutcomeResult::applied, "", "time attested for " + month);
@@ -567,25 +588,12 @@ Result<Outcome> SqliteStore::Impl::submit_survey(const AuthContext& who, const A
         auto v = get_int(a.fields, k).value_or(0);
         if (v < 1 || v > 5) return rejected(a, reasons::kInvalid, std::string(k) + " must be 1-5");
     }
-    auto q = db.query("SELECT id, hlc FROM survey_responses WHERE occasion = ? AND person = ?");
-    q->bind(1, occ_id).bind(2, person_id);
-    auto r = q->step();
-    if (!r) return r.status();
-    std::string id = str(a.fields, "response");
-    {
-        auto other = load_row(Kind::survey_response, id);
-        if (!other) return other.status();
-        if (other.value() && (str(*other.value(), "person") != person_id || str(*other.value(), "occasion") != occ_id))
-            return rejected(a, reasons::kIdConflict, "response id '" + id + "' is taken");
-    }
-    if (r.value()) {
-        if (static_cast<uint64_t>(q->int64(1)) > a.hlc.value)
-            return make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
-                                "a newer answer to this survey is kept");
-        id = q->text(0);
-    }
+    auto slot = one_per_key(a, Kind::survey_response, str(a.fields, "response"), person_id, "occasion",
+                            occ_id, "survey answer");
+    if (!slot) return slot.status();
+    if (slot->outcome) return *slot->outcome;
     Row row = columns_of(a);
-    row["id"] = id;
+    row["id"] = slot->id;
     row["hlc"] = static_cast<int64_t>(a.hlc.value);
     if (!row.count("comment")) row["comment"] = Value{};
     TUNDRA_TRY(write_row(Kind::survey_response, row));

@@ -198,21 +198,26 @@ Status SqliteStore::Impl::write_row(Kind kind, const Row& row) {
 
 // Gives matching rows a fresh version so that pulls send them again (e.g. the occasions of
 // a course whose visibility changed).
+Result<std::vector<std::string>> SqliteStore::Impl::select_ids(Kind kind, const std::string& where_sql,
+                                                                const std::string& arg) {
+    std::vector<std::string> ids;
+    auto q = db.query("SELECT id FROM " + std::string(entity(kind).table) + " WHERE " + where_sql);
+    q->bind(1, arg);
+    for (;;) {
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) break;
+        ids.push_back(q->text(0));
+    }
+    return ids;
+}
+
 Status SqliteStore::Impl::touch(Kind kind, const std::string& where_sql, const std::string& arg) {
     auto& spec = entity(kind);
-    std::vector<std::string> ids;
-    {
-        auto q = db.query("SELECT id FROM " + std::string(spec.table) + " WHERE " + where_sql);
-        q->bind(1, arg);
-        for (;;) {
-            auto r = q->step();
-            if (!r) return r.status();
-            if (!r.value()) break;
-            ids.push_back(q->text(0));
-        }
-    }
+    auto ids = select_ids(kind, where_sql, arg);
+    if (!ids) return ids.status();
     auto u = db.query("UPDATE " + std::string(spec.table) + " SET version = ? WHERE id = ?");
-    for (auto& id : ids) {
+    for (auto& id : ids.value()) {
         TUNDRA_TRY(u->bind(1, next_version()).bind(2, id).run());
         u->reset();
     }
@@ -221,19 +226,10 @@ Status SqliteStore::Impl::touch(Kind kind, const std::string& where_sql, const s
 
 Status SqliteStore::Impl::tombstone(Kind kind, const std::string& where_sql, const std::string& arg) {
     auto& spec = entity(kind);
-    std::vector<std::string> ids;
-    {
-        auto q = db.query("SELECT id FROM " + std::string(spec.table) + " WHERE " + where_sql);
-        q->bind(1, arg);
-        for (;;) {
-            auto r = q->step();
-            if (!r) return r.status();
-            if (!r.value()) break;
-            ids.push_back(q->text(0));
-        }
-    }
+    auto ids = select_ids(kind, where_sql, arg);
+    if (!ids) return ids.status();
     auto ins = db.query("INSERT INTO tombstones (version, kind, id, deleted_ms) VALUES (?, ?, ?, ?)");
-    for (auto& id : ids) {
+    for (auto& id : ids.value()) {
         TUNDRA_TRY(ins->bind(1, next_version()).bind(2, spec.name).bind(3, id).bind(4, now_ms).run());
         ins->reset();
     }

@@ -48,6 +48,8 @@ struct SqliteStore::Impl {
     // Generic row access driven by the entity descriptors.
     Result<std::optional<Row>> load_row(Kind kind, const std::string& id);
     Status write_row(Kind kind, const Row& row);  // upsert, with a fresh version
+    Result<std::vector<std::string>> select_ids(Kind kind, const std::string& where_sql,
+                                                const std::string& arg);
     Status touch(Kind kind, const std::string& where_sql, const std::string& arg);
     // Records the deletion of a row (sent to every device; those still entitled to the row
     // get it again from a later touch). Does not delete the row itself.
@@ -74,6 +76,9 @@ struct SqliteStore::Impl {
     Result<Outcome> upsert_occasion(const AuthContext& who, const Action& a);
     Result<Outcome> delete_occasion(const AuthContext& who, const Action& a);
     Result<Outcome> update_person(const AuthContext& who, const Action& a);
+    Result<struct OnePerKey> one_per_key(const Action& a, Kind kind, const std::string& id,
+                                         const std::string& person, const char* key_column,
+                                         const std::string& key, const std::string& what);
     Result<Outcome> attest_time(const AuthContext& who, const Action& a);
     Result<Outcome> submit_survey(const AuthContext& who, const Action& a);
     Result<Outcome> log_deviation(const AuthContext& who, const Action& a);
