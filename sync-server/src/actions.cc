@@ -457,6 +457,13 @@ Result<Outcome> SqliteStore::Impl::upsert_occasion(const AuthContext& who, const
             u->reset();
         }
     }
+    if (res->created || res->before["starts_at"] != res->after["starts_at"]) {
+        // Whether the course and rosters are "upcoming" (a full pull's priority part) may
+        // have changed: give them new versions so no full pull in progress misses them.
+        TUNDRA_TRY(touch(Kind::course, "id = ?", str(res->after, "course")));
+        TUNDRA_TRY(touch(Kind::enrolment, "occasion = ?", id));
+        TUNDRA_TRY(touch(Kind::attendance, "occasion = ?", id));
+    }
     TUNDRA_TRY(reallocate(id));
     return lww_outcome(a, res.value(), "occasion");
 }

@@ -375,6 +375,7 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             ++rep.courses;
         }
     }
+    std::vector<std::pair<std::string, std::string>> changed_occasions;
     {
         auto q = db_->query(upsert_sql("occasions", {"id", "course", "starts_at", "ends_at", "site",
                                                      "online_link", "capacity", "enrolment_opens",
@@ -388,7 +389,14 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             q->bind(i++, get_str(r, "status") ? s(r, "status") : std::string("planned"));
             q->bind(i, I.next_version());
             TUNDRA_TRY(run(q));
+            if (db_->changes() > 0) changed_occasions.push_back({s(r, "id"), s(r, "course")});
             ++rep.occasions;
+        }
+        // As in upsert_occasion: what counts as upcoming may have changed for these.
+        for (auto& [occ, course] : changed_occasions) {
+            TUNDRA_TRY(I.touch(Kind::course, "id = ?", course));
+            TUNDRA_TRY(I.touch(Kind::enrolment, "occasion = ?", occ));
+            TUNDRA_TRY(I.touch(Kind::attendance, "occasion = ?", occ));
         }
     }
     uint64_t stamp = clock_.now().value;

@@ -75,13 +75,31 @@ std::string scope_hash(const AuthContext& who) {
     return sha256_hex(key).substr(0, 16);
 }
 
-Result<uint64_t> parse_cursor(const std::string& cursor) {
-    if (cursor.empty()) return uint64_t{0};
-    uint64_t v = 0;
-    auto [p, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), v);
-    if (ec != std::errc() || p != cursor.data() + cursor.size())
-        return Result<uint64_t>(Errc::malformed, "cursor: not a cursor this server issued");
-    return v;
+Result<PullCursor> parse_cursor(const std::string& text) {
+    PullCursor c;
+    if (text.empty()) return c;
+    auto number = [](std::string_view s, uint64_t& out) {
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+        return ec == std::errc() && p == s.data() + s.size();
+    };
+    auto bad = Result<PullCursor>(Errc::malformed, "cursor: not a cursor this server issued");
+    if (text[0] == 'p' || text[0] == 'n') {
+        // "<phase>.<after>.<v0>.<t0>": a full pull, priority part first (see PullCursor).
+        std::vector<std::string_view> parts;
+        std::string_view rest(text);
+        for (size_t dot; (dot = rest.find('.')) != std::string_view::npos; rest.remove_prefix(dot + 1))
+            parts.push_back(rest.substr(0, dot));
+        parts.push_back(rest);
+        uint64_t t0 = 0;
+        if (parts.size() != 4 || parts[0].size() != 1 || !number(parts[1], c.after) ||
+            !number(parts[2], c.v0) || !number(parts[3], t0))
+            return bad;
+        c.phase = text[0];
+        c.t0 = static_cast<int64_t>(t0);
+        return c;
+    }
+    if (!number(text, c.after)) return bad;
+    return c;
 }
 }  // namespace
 
@@ -430,9 +448,21 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
     }
     if (Status st = I.purge_tombstones(); !st) return st;
     SyncResponse resp;
-    uint64_t from = cursor.value();
+    PullCursor pc = cursor.value();
     const std::string new_scope = scope_hash(who);
-    if (from > 0) {
+    auto start_full_pull = [&] {
+        pc = PullCursor{'p', 0, I.version, I.now_ms};
+        full_pull_until = I.version;
+    };
+    if (req.cursor.empty()) {
+        start_full_pull();
+    } else if (pc.phase != 0) {
+        if (old_scope != new_scope) {  // mid full pull, but now entitled to other rows
+            start_full_pull();
+            resp.reset = true;
+        }
+    } else {
+        uint64_t from = pc.after;
         uint64_t floor = 0;
         auto q = db_->query("SELECT value FROM meta WHERE key = 'tombstone_floor'");
         auto r = q->step();
@@ -443,9 +473,8 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
         // device already in such a full pull (cursor below full_pull_until) just goes on.
         bool in_full_pull = from < full_pull_until;
         if ((from < floor && !in_full_pull) || old_scope != new_scope) {
-            from = 0;
+            start_full_pull();
             resp.reset = true;
-            full_pull_until = I.version;
         }
     }
 
@@ -526,7 +555,7 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
         resp.outcomes.push_back(std::move(o));
     }
 
-    if (Status st = I.pull(who, from, limit, req.max_bytes, resp); !st) return st;
+    if (Status st = I.pull(who, pc, limit, req.max_bytes, resp); !st) return st;
     resp.server_hlc = clock_.now().value;
     {
         auto q = db_->query(
@@ -569,16 +598,61 @@ size_t estimate(const Change& c) {
 }
 }  // namespace
 
-Status SqliteStore::Impl::pull(const AuthContext& who, uint64_t cursor, int limit,
+std::string PullCursor::str() const {
+    if (phase == 0) return std::to_string(after);
+    return std::string(1, phase) + "." + std::to_string(after) + "." + std::to_string(v0) + "." +
+           std::to_string(t0);
+}
+
+namespace {
+// What a device needs first (issue 4, "priorities"): the occasions of the next 30 days, their
+// courses and rosters (enrolments, attendance), the staff it may see and the participant's own
+// rows. A predicate over one row and the occasions table, with :t0/:t1 bound.
+std::string priority_sql(Kind kind, const std::string& role) {
+    const std::string upcoming = "SELECT id FROM occasions WHERE starts_at >= :t0 AND starts_at < :t1";
+    switch (kind) {
+        case Kind::organisation:
+        case Kind::site:
+        case Kind::person: return "1";
+        case Kind::occasion: return "t.starts_at >= :t0 AND t.starts_at < :t1";
+        case Kind::course: return "t.id IN (SELECT course FROM occasions WHERE starts_at >= :t0 AND starts_at < :t1)";
+        case Kind::enrolment:
+        case Kind::attendance: return role == "participant" ? "1" : "t.occasion IN (" + upcoming + ")";
+        case Kind::participation:
+        case Kind::time_attestation:
+        case Kind::survey_response: return role == "participant" ? "1" : "0";
+        case Kind::deviation: return "0";
+    }
+    return "0";
+}
+
+// The rows of one kind a page may take from, given the cursor's phase.
+std::string phase_sql(const PullCursor& c, Kind kind, const std::string& role) {
+    if (c.phase == 'p')
+        return "t.version > :cursor AND t.version <= :v0 AND (" + priority_sql(kind, role) + ")";
+    if (c.phase == 'n')
+        return "t.version > :cursor AND (t.version > :v0 OR NOT (" + priority_sql(kind, role) + "))";
+    return "t.version > :cursor";
+}
+
+void bind_phase(sqlite::Stmt& q, const PullCursor& c, const AuthContext& who) {
+    q.bind(":cursor", c.after).bind(":v0", c.v0);
+    q.bind(":t0", format_iso8601(c.t0)).bind(":t1", format_iso8601(c.t0 + 30LL * 86400'000));
+    q.bind(":user", who.username).bind(":person", who.person);
+}
+}  // namespace
+
+Status SqliteStore::Impl::pull(const AuthContext& who, const PullCursor& cursor, int limit,
                                uint64_t max_bytes, SyncResponse& out) {
     std::vector<Change> changes;
     for (auto& spec : all_entities()) {
+        if (cursor.phase == 'p' && priority_sql(spec.kind, who.role) == "0") continue;
         std::string sql = "SELECT " + column_list(spec, "t") + ", t.version FROM " +
-                          std::string(spec.table) + " t WHERE t.version > :cursor AND (" +
-                          scope_sql(spec.kind, who.role) + ") ORDER BY t.version LIMIT :limit";
+                          std::string(spec.table) + " t WHERE " + phase_sql(cursor, spec.kind, who.role) +
+                          " AND (" + scope_sql(spec.kind, who.role) + ") ORDER BY t.version LIMIT :limit";
         auto q = db.query(sql);
-        q->bind(":cursor", cursor).bind(":limit", limit + 1);
-        q->bind(":user", who.username).bind(":person", who.person);
+        bind_phase(*q, cursor, who);
+        q->bind(":limit", limit + 1);
         for (;;) {
             auto r = q->step();
             if (!r) return r.status();
@@ -591,11 +665,14 @@ Status SqliteStore::Impl::pull(const AuthContext& who, uint64_t cursor, int limi
             changes.push_back(std::move(c));
         }
     }
-    {
+    if (cursor.phase != 'p') {
         // Deletions go to every device: ids only, and a device without the row ignores them.
+        // A full pull needs only those made after it began: rows deleted before are not in
+        // what it sends (and a reset sweeps what the device held).
+        uint64_t since = cursor.phase == 'n' ? std::max(cursor.after, cursor.v0) : cursor.after;
         auto q = db.query(
             "SELECT version, kind, id FROM tombstones WHERE version > ? ORDER BY version LIMIT ?");
-        q->bind(1, cursor).bind(2, limit + 1);
+        q->bind(1, since).bind(2, limit + 1);
         for (;;) {
             auto r = q->step();
             if (!r) return r.status();
@@ -626,28 +703,48 @@ Status SqliteStore::Impl::pull(const AuthContext& who, uint64_t cursor, int limi
             }
         }
     }
+    PullCursor next = cursor;
     if (keep < changes.size()) {
         out.more = true;
         changes.resize(keep);
-        out.cursor = std::to_string(changes.back().version);
+        next.after = changes.back().version;
+    } else if (cursor.phase == 'p') {
+        // The priority part is complete: the replica is usable; the rest follows.
+        out.more = true;
+        next = PullCursor{'n', 0, cursor.v0, cursor.t0};
+    } else {
+        out.more = false;
+        next = PullCursor{0, std::max(version, std::max(cursor.after, cursor.v0)), 0, 0};
+    }
+    out.cursor = next.str();
+    if (out.more) {
         // Honest progress: how many rows are still to come, from the server's own count.
-        uint64_t after = changes.back().version, remaining = 0;
-        for (auto& spec : all_entities()) {
-            auto q = db.query("SELECT count(*) FROM " + std::string(spec.table) +
-                              " t WHERE t.version > :cursor AND (" + scope_sql(spec.kind, who.role) + ")");
-            q->bind(":cursor", after).bind(":user", who.username).bind(":person", who.person);
+        uint64_t remaining = 0;
+        std::vector<PullCursor> parts{next};
+        if (next.phase == 'p') parts.push_back(PullCursor{'n', 0, next.v0, next.t0});
+        for (auto& part : parts)
+            for (auto& spec : all_entities()) {
+                auto q = db.query("SELECT count(*) FROM " + std::string(spec.table) + " t WHERE " +
+                                  phase_sql(part, spec.kind, who.role) + " AND (" +
+                                  scope_sql(spec.kind, who.role) + ")");
+                bind_phase(*q, part, who);
+                auto r = q->step();
+                if (!r) return r.status();
+                remaining += static_cast<uint64_t>(q->int64(0));
+            }
+        if (next.phase != 'p') {
+            auto q = db.query("SELECT count(*) FROM tombstones WHERE version > ?");
+            q->bind(1, next.phase == 'n' ? std::max(next.after, next.v0) : next.after);
             auto r = q->step();
             if (!r) return r.status();
             remaining += static_cast<uint64_t>(q->int64(0));
         }
-        auto q = db.query("SELECT count(*) FROM tombstones WHERE version > ?");
-        q->bind(1, after);
-        auto r = q->step();
-        if (!r) return r.status();
-        out.remaining = remaining + static_cast<uint64_t>(q->int64(0));
-    } else {
-        out.more = false;
-        out.cursor = std::to_string(std::max(version, cursor));
+        out.remaining = remaining;
+        if (remaining == 0 && next.phase == 'n' && next.after == 0) {
+            // The priority part was everything: the full pull is complete.
+            out.more = false;
+            out.cursor = PullCursor{0, std::max(version, next.v0), 0, 0}.str();
+        }
     }
     out.changes = std::move(changes);
     return Status::ok();

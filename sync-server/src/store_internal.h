@@ -24,6 +24,19 @@ struct OccasionInfo {
     int64_t confirmed = 0, waitlisted = 0;
 };
 
+// Where a device's pull stands. Incremental pulls carry only `after` (a store version). A
+// full pull (first sync, or a reset) goes in two phases fixed at its start (v0, t0): 'p' sends
+// what the user needs next (priority_sql) among rows at or below v0; 'n' sends everything else
+// above `after`. Every row is sent once: in 'p' if it matched then, else in 'n'. Changes
+// that could move a row into the priority set give it a new version (> v0).
+struct PullCursor {
+    char phase = 0;  // 0, 'p' or 'n'
+    uint64_t after = 0;
+    uint64_t v0 = 0;
+    int64_t t0 = 0;
+    std::string str() const;
+};
+
 struct LwwResult {
     bool created = false;
     int superseded = 0;  // fields not applied because a newer edit set them
@@ -83,7 +96,7 @@ struct SqliteStore::Impl {
     Result<Outcome> submit_survey(const AuthContext& who, const Action& a);
     Result<Outcome> log_deviation(const AuthContext& who, const Action& a);
 
-    Status pull(const AuthContext& who, uint64_t cursor, int limit, uint64_t max_bytes,
+    Status pull(const AuthContext& who, const PullCursor& cursor, int limit, uint64_t max_bytes,
                 SyncResponse& out);
 };
 

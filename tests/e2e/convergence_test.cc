@@ -108,6 +108,13 @@ void run_seed(uint32_t seed, int steps) {
                 if (what <= 1) {
                     client::OccasionInput in{pick(2) ? "o1" : "o2"};
                     in.capacity = 1 + pick(3);
+                    // Sometimes move it in or out of the next 30 days (a full pull's priority part).
+                    if (pick(3) == 0) {
+                        int64_t days = pick(2) ? 3 : 45;
+                        int64_t start = static_cast<int64_t>(w.now.load()) + days * 86400'000;
+                        in.starts_at = format_iso8601(start);
+                        in.ends_at = format_iso8601(start + 7200'000);
+                    }
                     recorded = d.c->upsert_occasion(in).is_ok();
                 } else if (what == 2) {
                     // Staff move between sites: their rows change hands between coordinators.

@@ -346,3 +346,41 @@ TEST(Sync, RetryAfterTheOutcomeIsForgottenIsStillAppliedOnlyOnce) {
     EXPECT_EQ(r->outcomes[0].reason, "duplicate");
     EXPECT_EQ(w.scalar("SELECT count(*) FROM attendance"), 1);
 }
+
+TEST(Sync, AFirstSyncBringsWhatIsNeededNextBeforeTheRestOfTheCatalogue) {
+    World w;
+    // Forty far-future occasions (in 60+ days) with enrolments, plus o4 tomorrow.
+    std::string d = R"({"occasions":[)";
+    for (int i = 0; i < 40; ++i)
+        d += std::string(i ? "," : "") + R"({"id":"far)" + std::to_string(i) + R"(","course":"c1","starts_at":")" +
+             format_iso8601(static_cast<int64_t>(w.now.load() + (60 + i) * 24 * 60 * kMinute)) +
+             R"(","ends_at":")" + format_iso8601(static_cast<int64_t>(w.now.load() + (60 + i) * 24 * 60 * kMinute + 7200000)) +
+             R"(","capacity":10,"enrolment_closes":")" +
+             format_iso8601(static_cast<int64_t>(w.now.load() + 50 * 24 * 60 * kMinute)) + R"("})";
+    d += R"(],"enrolments":[{"id":"tomorrow","occasion":"o4","person":"p1","status":"confirmed"})";
+    for (int i = 0; i < 40; ++i)
+        d += R"(,{"id":"f)" + std::to_string(i) + R"(","occasion":"far)" + std::to_string(i) + R"(","person":"p2","status":"confirmed"})";
+    ASSERT_TRUE(w.store->import_json(d + "]}"));
+    auto c = w.client("c.db", "coord1");
+    client::SyncOptions so;
+    so.page_rows = 5;
+    int usable_round = 0, far_round = 0;
+    so.progress = [&](const client::SyncProgress& p) {
+        if (!p.note.empty()) return;
+        auto es = c->enrolments().value();
+        bool tomorrow = false, far = false;
+        for (auto& e : es) {
+            tomorrow |= e.id == "tomorrow";
+            far |= e.occasion.rfind("far", 0) == 0;
+        }
+        if (tomorrow && !usable_round) usable_round = p.round;
+        if (far && !far_round) far_round = p.round;
+    };
+    auto r = c->sync(so);
+    ASSERT_TRUE(r) << r.status().to_string();
+    EXPECT_GT(usable_round, 0);
+    EXPECT_LT(usable_round, far_round) << "tomorrow's roster came after the far catalogue";
+    auto fresh = w.client("f.db", "coord1");
+    sync_ok(*fresh);
+    EXPECT_EQ(c->snapshot().value(), fresh->snapshot().value());
+}
