@@ -216,8 +216,8 @@ struct Client::Impl {
         auto started = std::chrono::steady_clock::now();
         auto deadline = started + opts.deadline;
         // The byte budget of the next page: remembered across syncs (the link is usually the
-        // same), first guess 64 KiB, then sized from each page's measured throughput.
-        uint64_t budget = 64 * 1024;
+        // same), first guess 128 KiB, then sized from each page's measured throughput.
+        uint64_t budget = 128 * 1024;
         if (std::string b = meta("page_budget"); !b.empty()) budget = std::stoull(b);
         for (;;) {
             auto queued = replica->outbox("'queued'", opts.max_actions_per_round);

@@ -404,10 +404,7 @@ Result<Outcome> SqliteStore::Impl::upsert_course(const AuthContext& who, const A
     // to those who may still see them (and reach new viewers).
     if (!res->created && (res->before["published"] != res->after["published"] ||
                           res->before["organisations"] != res->after["organisations"])) {
-        TUNDRA_TRY(tombstone(Kind::course, "id = ?", id));
-        TUNDRA_TRY(tombstone(Kind::occasion, "course = ?", id));
-        TUNDRA_TRY(touch(Kind::course, "id = ?", id));
-        TUNDRA_TRY(touch(Kind::occasion, "course = ?", id));
+        TUNDRA_TRY(course_visibility_changed(id));
     }
     return lww_outcome(a, res.value(), "course");
 }
@@ -457,7 +454,8 @@ Result<Outcome> SqliteStore::Impl::upsert_occasion(const AuthContext& who, const
             u->reset();
         }
     }
-    if (res->created || res->before["starts_at"] != res->after["starts_at"]) {
+    if (res->created || res->before["starts_at"] != res->after["starts_at"] ||
+        res->before["course"] != res->after["course"]) {
         // Whether the course and rosters are "upcoming" (a full pull's priority part) may
         // have changed: give them new versions so no full pull in progress misses them.
         TUNDRA_TRY(touch(Kind::course, "id = ?", str(res->after, "course")));
@@ -466,6 +464,27 @@ Result<Outcome> SqliteStore::Impl::upsert_occasion(const AuthContext& who, const
     }
     TUNDRA_TRY(reallocate(id));
     return lww_outcome(a, res.value(), "occasion");
+}
+
+// The person's rows leave the old site's devices and reach the new site's: delete them
+// everywhere, then send them again to whoever may still see them.
+Status SqliteStore::Impl::person_moved(const std::string& id) {
+    constexpr Kind kOwnRows[] = {Kind::enrolment, Kind::attendance, Kind::participation,
+                                 Kind::time_attestation, Kind::survey_response};
+    TUNDRA_TRY(tombstone(Kind::person, "id = ?", id));
+    for (Kind k : kOwnRows) TUNDRA_TRY(tombstone(k, "person = ?", id));
+    TUNDRA_TRY(touch(Kind::person, "id = ?", id));
+    for (Kind k : kOwnRows) TUNDRA_TRY(touch(k, "person = ?", id));
+    return Status::ok();
+}
+
+// The course and its occasions leave every device, then come back to those who may still
+// see them (and reach new viewers).
+Status SqliteStore::Impl::course_visibility_changed(const std::string& id) {
+    TUNDRA_TRY(tombstone(Kind::course, "id = ?", id));
+    TUNDRA_TRY(tombstone(Kind::occasion, "course = ?", id));
+    TUNDRA_TRY(touch(Kind::course, "id = ?", id));
+    return touch(Kind::occasion, "course = ?", id);
 }
 
 Result<Outcome> SqliteStore::Impl::delete_occasion(const AuthContext& who, const Action& a) {
@@ -510,18 +529,7 @@ Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const A
         if (!r.value()) return rejected(a, reasons::kNotFound, "site '" + *site + "' does not exist");
     }
     TUNDRA_LWW(res, lww_apply(Kind::person, id, columns_of(a), a.hlc, who.device_id, {}));
-    if (!res->created && res->before["site"] != res->after["site"]) {
-        // The person's rows leave the old site's devices and reach the new site's: delete
-        // them everywhere, then send them again to whoever may still see them.
-        TUNDRA_TRY(tombstone(Kind::person, "id = ?", id));
-        for (Kind k : {Kind::enrolment, Kind::attendance, Kind::participation, Kind::time_attestation,
-                       Kind::survey_response})
-            TUNDRA_TRY(tombstone(k, "person = ?", id));
-        TUNDRA_TRY(touch(Kind::person, "id = ?", id));
-        for (Kind k : {Kind::enrolment, Kind::attendance, Kind::participation, Kind::time_attestation,
-                       Kind::survey_response})
-            TUNDRA_TRY(touch(k, "person = ?", id));
-    }
+    if (!res->created && res->before["site"] != res->after["site"]) TUNDRA_TRY(person_moved(id));
     return lww_outcome(a, res.value(), "person");
 }
 

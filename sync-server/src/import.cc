@@ -313,11 +313,18 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             ++rep.sites;
         }
     }
+    std::vector<std::string> moved;
     {
         auto q = db_->query(upsert_sql(
             "persons", {"id", "organisation", "site", "name", "gender", "birth_year", "profession",
                         "education_level", "employment_status", "personal_id"}));
+        auto old_site = db_->query("SELECT coalesce(site, '') FROM persons WHERE id = ?");
         for (auto& r : data["persons"]) {
+            old_site->bind(1, s(r, "id"));
+            auto found = old_site->step();
+            if (!found) return found.status();
+            if (found.value() && old_site->text(0) != s(r, "site")) moved.push_back(s(r, "id"));
+            old_site->reset();
             int i = 1;
             q->bind(i++, s(r, "id")).bind(i++, s(r, "organisation"));
             for (auto k : {"site", "name", "gender", "birth_year", "profession", "education_level",
@@ -327,6 +334,8 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             TUNDRA_TRY(run(q));
             ++rep.persons;
         }
+        // As in update_person: moved staff change hands between sites' devices.
+        for (auto& id : moved) TUNDRA_TRY(I.person_moved(id));
     }
     {
         auto q = db_->query(
@@ -358,7 +367,19 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
                                                    "published"}));
         auto del = db_->query("DELETE FROM course_organisations WHERE course = ?");
         auto ins = db_->query("INSERT OR IGNORE INTO course_organisations VALUES (?, ?)");
+        auto old_vis = db_->query("SELECT published, organisations FROM courses WHERE id = ?");
+        std::vector<std::string> retargeted;
         for (auto& r : data["courses"]) {
+            old_vis->bind(1, s(r, "id"));
+            auto found = old_vis->step();
+            if (!found) return found.status();
+            if (found.value()) {
+                bool was = old_vis->int64(0) != 0;
+                Value orgs = old_vis->value(1, ColType::str_list);
+                if (was != std::get<bool>(r.at("published")) || orgs != r.at("organisations"))
+                    retargeted.push_back(s(r, "id"));
+            }
+            old_vis->reset();
             int i = 1;
             q->bind(i++, s(r, "id"));
             for (auto k : {"title", "description", "theme", "format", "provider", "duration_minutes",
@@ -374,6 +395,7 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             }
             ++rep.courses;
         }
+        for (auto& id : retargeted) TUNDRA_TRY(I.course_visibility_changed(id));
     }
     std::vector<std::pair<std::string, std::string>> changed_occasions;
     {

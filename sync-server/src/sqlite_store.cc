@@ -642,9 +642,9 @@ void bind_phase(sqlite::Stmt& q, const PullCursor& c, const AuthContext& who) {
 }
 }  // namespace
 
-Status SqliteStore::Impl::pull(const AuthContext& who, const PullCursor& cursor, int limit,
-                               uint64_t max_bytes, SyncResponse& out) {
-    std::vector<Change> changes;
+// The rows (and deletions) after `cursor` in its phase, version order, at most limit + 1.
+Status SqliteStore::Impl::fetch(const AuthContext& who, const PullCursor& cursor, int limit,
+                                std::vector<Change>& changes) {
     for (auto& spec : all_entities()) {
         if (cursor.phase == 'p' && priority_sql(spec.kind, who.role) == "0") continue;
         std::string sql = "SELECT " + column_list(spec, "t") + ", t.version FROM " +
@@ -687,66 +687,91 @@ Status SqliteStore::Impl::pull(const AuthContext& who, const PullCursor& cursor,
             changes.push_back(std::move(c));
         }
     }
-    std::sort(changes.begin(), changes.end(),
-              [](const Change& a, const Change& b) { return a.version < b.version; });
     // Taking the `limit` smallest versions over all kinds is exact: any row with a version
     // at or below the new cursor is among them (each kind's query is itself a prefix).
-    size_t keep = std::min(changes.size(), static_cast<size_t>(limit));
-    if (max_bytes > 0) {
-        // Cut the page at the byte budget (at least one change, so every page progresses).
-        size_t bytes = 0;
-        for (size_t i = 0; i < keep; ++i) {
-            bytes += estimate(changes[i]);
-            if (bytes > max_bytes && i > 0) {
-                keep = i;
-                break;
-            }
-        }
-    }
-    PullCursor next = cursor;
-    if (keep < changes.size()) {
-        out.more = true;
-        changes.resize(keep);
-        next.after = changes.back().version;
-    } else if (cursor.phase == 'p') {
-        // The priority part is complete: the replica is usable; the rest follows.
-        out.more = true;
-        next = PullCursor{'n', 0, cursor.v0, cursor.t0};
-    } else {
-        out.more = false;
-        next = PullCursor{0, std::max(version, std::max(cursor.after, cursor.v0)), 0, 0};
-    }
-    out.cursor = next.str();
-    if (out.more) {
-        // Honest progress: how many rows are still to come, from the server's own count.
-        uint64_t remaining = 0;
-        std::vector<PullCursor> parts{next};
-        if (next.phase == 'p') parts.push_back(PullCursor{'n', 0, next.v0, next.t0});
-        for (auto& part : parts)
-            for (auto& spec : all_entities()) {
-                auto q = db.query("SELECT count(*) FROM " + std::string(spec.table) + " t WHERE " +
-                                  phase_sql(part, spec.kind, who.role) + " AND (" +
-                                  scope_sql(spec.kind, who.role) + ")");
-                bind_phase(*q, part, who);
-                auto r = q->step();
-                if (!r) return r.status();
-                remaining += static_cast<uint64_t>(q->int64(0));
-            }
-        if (next.phase != 'p') {
-            auto q = db.query("SELECT count(*) FROM tombstones WHERE version > ?");
-            q->bind(1, next.phase == 'n' ? std::max(next.after, next.v0) : next.after);
+    std::sort(changes.begin(), changes.end(),
+              [](const Change& a, const Change& b) { return a.version < b.version; });
+    return Status::ok();
+}
+
+Result<uint64_t> SqliteStore::Impl::count_remaining(const AuthContext& who, const PullCursor& next) {
+    uint64_t remaining = 0;
+    std::vector<PullCursor> parts{next};
+    if (next.phase == 'p') parts.push_back(PullCursor{'n', 0, next.v0, next.t0});
+    for (auto& part : parts)
+        for (auto& spec : all_entities()) {
+            auto q = db.query("SELECT count(*) FROM " + std::string(spec.table) + " t WHERE " +
+                              phase_sql(part, spec.kind, who.role) + " AND (" +
+                              scope_sql(spec.kind, who.role) + ")");
+            bind_phase(*q, part, who);
             auto r = q->step();
             if (!r) return r.status();
             remaining += static_cast<uint64_t>(q->int64(0));
         }
-        out.remaining = remaining;
-        if (remaining == 0 && next.phase == 'n' && next.after == 0) {
+    if (next.phase != 'p') {
+        auto q = db.query("SELECT count(*) FROM tombstones WHERE version > ?");
+        q->bind(1, next.phase == 'n' ? std::max(next.after, next.v0) : next.after);
+        auto r = q->step();
+        if (!r) return r.status();
+        remaining += static_cast<uint64_t>(q->int64(0));
+    }
+    return remaining;
+}
+
+Status SqliteStore::Impl::pull(const AuthContext& who, const PullCursor& cursor, int limit,
+                               uint64_t max_bytes, SyncResponse& out) {
+    // A page fills from the cursor's phase; when the priority part of a full pull runs out,
+    // the same page goes on with the rest (no round trip is spent on the boundary).
+    PullCursor cur = cursor;
+    size_t rows_left = static_cast<size_t>(limit);
+    uint64_t bytes = 0;
+    out.changes.clear();
+    for (;;) {
+        std::vector<Change> changes;
+        TUNDRA_TRY(fetch(who, cur, static_cast<int>(rows_left), changes));
+        size_t keep = std::min(changes.size(), rows_left);
+        if (max_bytes > 0) {
+            // Cut at the byte budget; the first change of a page always goes, so every page
+            // makes progress.
+            for (size_t i = 0; i < keep; ++i) {
+                bytes += estimate(changes[i]);
+                if (bytes > max_bytes && (i > 0 || !out.changes.empty())) {
+                    keep = i;
+                    break;
+                }
+            }
+        }
+        bool cut = keep < changes.size();
+        changes.resize(keep);
+        if (!changes.empty()) cur.after = changes.back().version;
+        rows_left -= keep;
+        for (auto& c : changes) out.changes.push_back(std::move(c));
+        if (cut) {
+            out.more = true;
+            break;
+        }
+        if (cur.phase == 'p') {
+            cur = PullCursor{'n', 0, cur.v0, cur.t0};
+            if (rows_left > 0 && (max_bytes == 0 || bytes < max_bytes)) continue;
+            out.more = true;
+            break;
+        }
+        out.more = false;
+        cur = PullCursor{0, std::max(version, std::max(cur.after, cur.v0)), 0, 0};
+        break;
+    }
+    out.cursor = cur.str();
+    if (out.more) {
+        // Honest progress: how many rows are still to come, from the server's own count.
+        auto remaining = count_remaining(who, cur);
+        if (!remaining) return remaining.status();
+        out.remaining = remaining.value();
+        if (out.remaining == 0 && cur.phase == 'n' && cur.after == 0) {
             // The priority part was everything: the full pull is complete.
             out.more = false;
-            out.cursor = PullCursor{0, std::max(version, next.v0), 0, 0}.str();
+            out.cursor = PullCursor{0, std::max(version, cur.v0), 0, 0}.str();
         }
     }
-    out.changes = std::move(changes);
     return Status::ok();
 }
 

@@ -68,6 +68,8 @@ struct SqliteStore::Impl {
     // get it again from a later touch). Does not delete the row itself.
     Status tombstone(Kind kind, const std::string& where_sql, const std::string& arg);
     Status purge_tombstones();
+    Status person_moved(const std::string& id);
+    Status course_visibility_changed(const std::string& id);
 
     Result<std::optional<PersonInfo>> person(const std::string& id);
     Result<std::optional<OccasionInfo>> occasion(const std::string& id);
@@ -98,6 +100,9 @@ struct SqliteStore::Impl {
 
     Status pull(const AuthContext& who, const PullCursor& cursor, int limit, uint64_t max_bytes,
                 SyncResponse& out);
+    Status fetch(const AuthContext& who, const PullCursor& cursor, int limit,
+                 std::vector<Change>& changes);
+    Result<uint64_t> count_remaining(const AuthContext& who, const PullCursor& next);
 };
 
 Outcome make_outcome(const Action& a, OutcomeResult r, std::string_view reason,

@@ -165,3 +165,31 @@ TEST(Absence, SixtyDaysAwayWith500QueuedActionsSyncsCleanly) {
     // Rejections stay visible until dismissed.
     EXPECT_EQ(away->status()->rejected.size(), static_cast<size_t>(rejected_extra + closed));
 }
+
+TEST(Absence, ReimportThatMovesStaffOrUnpublishesACourseReachesEveryDevice) {
+    World w;
+    auto arjeplog = w.client("c1.db", "coord1");
+    auto pajala = w.client("c2.db", "coord2");
+    auto anna = w.client("p1.db", "part1");
+    for (auto* c : {arjeplog.get(), pajala.get(), anna.get()}) sync_ok(*c);
+    ASSERT_TRUE(arjeplog->mark_attendance("o1", "p5", "present", 60));
+    sync_ok(*arjeplog);
+    ASSERT_TRUE(has(*anna, "courses", "c1"));
+    ASSERT_TRUE(w.store->import_json(R"({
+        "persons":[{"id":"p5","organisation":"pajala","site":"s3","name":"Person 5","gender":"non_binary"}],
+        "courses":[{"id":"c1","title":"Stress och hälsa","format":"digital_self_paced","organisations":["pajala"],"published":true}]})"));
+    for (auto* c : {arjeplog.get(), pajala.get(), anna.get()}) sync_ok(*c);
+    EXPECT_FALSE(has(*arjeplog, "persons", "p5"));
+    EXPECT_TRUE(arjeplog->snapshot().value()["attendance"].empty());  // p5's only mark left with them
+    EXPECT_FALSE(has(*arjeplog, "occasions", "o1"));  // c1 is Pajala's only now
+    EXPECT_TRUE(has(*pajala, "persons", "p5"));
+    EXPECT_EQ(pajala->attendance("o1").value().size(), 1u);  // and reached their new site
+    EXPECT_FALSE(has(*anna, "courses", "c1"));  // no longer open to Arjeplog
+    EXPECT_FALSE(has(*anna, "occasions", "o1"));
+    for (auto [replica, user] : {std::pair{"c1", "coord1"}, {"c2", "coord2"}, {"p1", "part1"}}) {
+        auto fresh = w.client(std::string("fresh-") + replica + ".db", user);
+        sync_ok(*fresh);
+        auto mine = w.open_client(std::string(replica) + ".db");
+        EXPECT_EQ(mine->snapshot().value(), fresh->snapshot().value()) << user;
+    }
+}
