@@ -91,6 +91,9 @@ struct LinkEmulator::Impl {
                 }
                 std::this_thread::sleep_until(ch.due);
                 if (c->dead) break;
+                // Counted before delivery, so a reader that has everything sees the count.
+                (downstream ? down : up) += ch.data.size();
+                if (downstream) c->down += ch.data.size();
                 for (size_t off = 0; off < ch.data.size();) {
                     ssize_t w = ::send(to, ch.data.data() + off, ch.data.size() - off, MSG_NOSIGNAL);
                     if (w <= 0) {
@@ -99,8 +102,6 @@ struct LinkEmulator::Impl {
                     }
                     off += static_cast<size_t>(w);
                 }
-                (downstream ? down : up) += ch.data.size();
-                if (downstream) c->down += ch.data.size();
                 if (downstream && profile.drop_after_bytes && c->down >= profile.drop_after_bytes) {
                     ++drops;
                     kill(*c);

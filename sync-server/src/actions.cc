@@ -137,26 +137,46 @@ Status SqliteStore::Impl::reallocate(const std::string& occasion_id) {
     return Status::ok();
 }
 
+// The occasion and person an action names, or the refusal when either is unknown or the
+// person is outside the user's scope.
+Result<SqliteStore::Impl::Target> SqliteStore::Impl::target(const AuthContext& who, const Action& a,
+                                                           const std::string& doing) {
+    Target t;
+    const std::string occ_id = str(a.fields, "occasion");
+    const std::string person_id = str(a.fields, "person");
+    auto occ = occasion(occ_id);
+    if (!occ) return occ.status();
+    if (!occ.value()) {
+        t.refusal = rejected(a, reasons::kNotFound, "occasion '" + occ_id + "' does not exist");
+        return t;
+    }
+    t.occasion = *occ.value();
+    auto p = person(person_id);
+    if (!p) return p.status();
+    if (!p.value()) {
+        t.refusal = rejected(a, reasons::kNotFound, "person '" + person_id + "' does not exist");
+        return t;
+    }
+    t.person = *p.value();
+    if (!can_act_for(who, t.person))
+        t.refusal = rejected(a, reasons::kForbidden, "you may not " + doing + " '" + person_id + "': outside your scope");
+    return t;
+}
+
 // ---- enrolments ---------------------------------------------------------------------------
 Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a, Hlc acted) {
     const std::string id = str(a.fields, "enrolment");
     const std::string occ_id = str(a.fields, "occasion");
     const std::string person_id = str(a.fields, "person");
-    auto occ = occasion(occ_id);
-    if (!occ) return occ.status();
-    if (!occ.value()) return rejected(a, reasons::kNotFound, "occasion '" + occ_id + "' does not exist");
-    auto p = person(person_id);
-    if (!p) return p.status();
-    if (!p.value()) return rejected(a, reasons::kNotFound, "person '" + person_id + "' does not exist");
-    if (!can_act_for(who, *p.value()))
-        return rejected(a, reasons::kForbidden,
-                        "you may not enrol '" + person_id + "': outside your scope");
-    auto visible = course_visible(who, occ.value()->course);
+    auto t = target(who, a, "enrol");
+    if (!t) return t.status();
+    if (t->refusal) return *t->refusal;
+    const OccasionInfo& o = t->occasion;
+    auto visible = course_visible(who, o.course);
     if (!visible) return visible.status();
     if (!visible.value())
         return rejected(a, reasons::kNotPublished,
                         "the course of occasion '" + occ_id + "' is not open to you");
-    const OccasionInfo& o = *occ.value();
     if (o.status == "cancelled")
         return rejected(a, reasons::kOccasionCancelled, "occasion '" + occ_id + "' is cancelled");
     if (o.status == "completed")
@@ -170,13 +190,9 @@ Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a
         return rejected(a, reasons::kEnrolmentNotOpen,
                         "enrolment for occasion '" + occ_id + "' opens at " +
                             format_iso8601(o.opens_ms));
-    {
-        auto q = db.query("SELECT 1 FROM enrolments WHERE id = ?");
-        q->bind(1, id);
-        auto r = q->step();
-        if (!r) return r.status();
-        if (r.value()) return rejected(a, reasons::kIdConflict, "enrolment id '" + id + "' is taken");
-    }
+    auto taken = load_row(Kind::enrolment, id);
+    if (!taken) return taken.status();
+    if (taken.value()) return rejected(a, reasons::kIdConflict, "enrolment id '" + id + "' is taken");
     {
         auto q = db.query(
             "SELECT status FROM enrolments WHERE occasion = ? AND person = ? AND status IN "
@@ -247,25 +263,15 @@ Result<Outcome> SqliteStore::Impl::mark_attendance(const AuthContext& who, const
     const std::string id = str(a.fields, "mark");
     const std::string occ_id = str(a.fields, "occasion");
     const std::string person_id = str(a.fields, "person");
-    auto occ = occasion(occ_id);
-    if (!occ) return occ.status();
-    if (!occ.value()) return rejected(a, reasons::kNotFound, "occasion '" + occ_id + "' does not exist");
-    auto p = person(person_id);
-    if (!p) return p.status();
-    if (!p.value()) return rejected(a, reasons::kNotFound, "person '" + person_id + "' does not exist");
-    if (!can_act_for(who, *p.value()))
-        return rejected(a, reasons::kForbidden,
-                        "you may not record attendance for '" + person_id + "'");
+    auto t = target(who, a, "record attendance for");
+    if (!t) return t.status();
+    if (t->refusal) return *t->refusal;
     auto minutes = get_int(a.fields, "minutes");
     if (minutes && (*minutes < 0 || *minutes > 24 * 60))
         return rejected(a, reasons::kInvalid, "minutes must be between 0 and 1440");
-    {
-        auto q = db.query("SELECT 1 FROM attendance WHERE id = ?");
-        q->bind(1, id);
-        auto r = q->step();
-        if (!r) return r.status();
-        if (r.value()) return rejected(a, reasons::kIdConflict, "mark id '" + id + "' is taken");
-    }
+    auto taken = load_row(Kind::attendance, id);
+    if (!taken) return taken.status();
+    if (taken.value()) return rejected(a, reasons::kIdConflict, "mark id '" + id + "' is taken");
     Row row{{"id", id},
             {"occasion", occ_id},
             {"person", person_id},

@@ -75,6 +75,12 @@ struct SqliteStore::Impl {
     Result<std::optional<OccasionInfo>> occasion(const std::string& id);
     Result<bool> course_visible(const AuthContext& who, const std::string& course);
     bool can_act_for(const AuthContext& who, const PersonInfo& p) const;
+    struct Target {
+        OccasionInfo occasion;
+        PersonInfo person;
+        std::optional<Outcome> refusal;
+    };
+    Result<Target> target(const AuthContext& who, const Action& a, const std::string& doing);
 
     // Per-field last-writer-wins over an editable row.
     Result<LwwResult> lww_apply(Kind kind, const std::string& id, const Row& fields, Hlc hlc,
