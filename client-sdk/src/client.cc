@@ -225,13 +225,15 @@ struct Client::Impl {
             SyncRequest req;
             req.cursor = meta("cursor");
             req.limit = opts.page_rows;
-            if (opts.page_rows == 0) req.max_bytes = budget;
+            // Byte-sized pages only where the server announced them; rows otherwise.
+            bool byte_pages = opts.page_rows == 0 && meta("server_capabilities").find(",max_bytes,") != std::string::npos;
+            if (byte_pages) req.max_bytes = budget;
             req.capabilities = {"gzip"};
             for (auto& e : queued.value()) req.actions.push_back(e.action);
             double seconds = 0;
             auto reply = post_with_retry("/v1/sync", encode(req), deadline, report, opts, progress, &seconds);
             if (!reply) return reply.status();
-            if (opts.page_rows == 0 && reply->bytes_received > 0 && seconds > 0) {
+            if (byte_pages && reply->bytes_received > 0 && seconds > 0) {
                 double rate = static_cast<double>(reply->bytes_received) / seconds;  // wire B/s
                 double ratio = static_cast<double>(reply->body.size()) / static_cast<double>(reply->bytes_received);
                 double next = rate * opts.target_page_seconds * std::max(1.0, ratio);
@@ -263,7 +265,7 @@ struct Client::Impl {
                 double rate = static_cast<double>(report.bytes_received) / std::max(1e-3, progress.seconds);
                 progress.eta_seconds = static_cast<double>(progress.bytes_expected - std::min(progress.bytes_expected, report.bytes_received)) / rate;
             }
-            if (opts.page_rows == 0) TUNDRA_TRY(replica->set_meta("page_budget", std::to_string(budget)));
+            if (byte_pages) TUNDRA_TRY(replica->set_meta("page_budget", std::to_string(budget)));
             if (opts.progress) opts.progress(progress);
             progress.round_outcomes.clear();
             auto left = replica->count_queued();
@@ -316,8 +318,10 @@ Status Client::login(const std::string& server_url, const std::string& username,
             TUNDRA_TRY(I.replica->wipe_data());
         }
         if (I.meta("device_id") != resp->device_id) TUNDRA_TRY(I.replica->set_meta("cursor", ""));
-        std::string sites;
+        std::string sites, caps;
         for (auto& s : resp->user.sites) sites += (sites.empty() ? "" : ",") + s;
+        for (auto& c : resp->capabilities) caps += "," + c;
+        TUNDRA_TRY(I.replica->set_meta("server_capabilities", caps + ","));
         for (auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
                  {"server", server_url},
                  {"token", resp->token},

@@ -165,6 +165,8 @@ std::string encode(const LoginResponse& m) {
         put(w, m.token);
         put(w, "device_id");
         put(w, m.device_id);
+        put(w, "capabilities");
+        json::put_value(w, m.capabilities);
         put(w, "server_hlc");
         w.Uint64(m.server_hlc);
         put(w, "user");
@@ -297,6 +299,7 @@ Result<LoginResponse> decode_login_response(std::string_view text) {
     TUNDRA_TRY(json::req_string(doc, "token", m.token, ""));
     TUNDRA_TRY(json::req_string(doc, "device_id", m.device_id, ""));
     TUNDRA_TRY(json::opt_uint(doc, "server_hlc", m.server_hlc, ""));
+    TUNDRA_TRY(json::opt_str_list(doc, "capabilities", m.capabilities, ""));
     auto it = doc.FindMember("user");
     if (it == doc.MemberEnd() || !it->value.IsObject())
         return Result<LoginResponse>(Errc::malformed, "user: must be an object");

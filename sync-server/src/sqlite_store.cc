@@ -347,6 +347,7 @@ Result<LoginResponse> SqliteStore::login(const LoginRequest& req) {
                        .run());
     }
     resp.token = token;
+    resp.capabilities = kServerCapabilities;
     resp.user.username = req.username;
     resp.user.role = role;
     resp.user.person = person;

@@ -35,8 +35,14 @@ struct UserInfo {
     StrList sites;       // coordinators only
 };
 
+// What this build's server supports beyond the v1 core (docs/protocol.md, "Versions and
+// capabilities"); announced at login, so a device adapts to older servers.
+inline const StrList kServerCapabilities = {"gzip", "max_bytes", "priority_pull", "tombstones",
+                                            "reset"};
+
 struct LoginResponse {
     int protocol = kProtocolVersion;
+    StrList capabilities;
     std::string token;
     std::string device_id;
     UserInfo user;
