@@ -126,6 +126,13 @@ int main(int argc, char** argv) try {
     auto print = [&](const std::string& json, const std::string& text) {
         std::cout << (as_json ? json + "\n" : text);
     };
+    // Every action command answers the same way: the id it recorded, pending until a sync.
+    auto recorded = [&](const char* key, const Result<std::string>& id, const std::string& what) {
+        if (!id) return fail(id.status());
+        print(std::string("{\"") + key + "\":\"" + id.value() + "\",\"pending\":true}",
+              what + " " + id.value() + " recorded (pending until `tundra sync`)\n");
+        return 0;
+    };
 
     if (*login) {
         std::string password;
@@ -189,18 +196,10 @@ int main(int argc, char** argv) try {
         return 0;
     }
     if (*enrol) {
-        auto id = cl.enrol(occasion, person);
-        if (!id) return fail(id.status());
-        print("{\"enrolment\":\"" + id.value() + "\",\"pending\":true}",
-              "enrolment " + id.value() + " recorded (pending until `tundra sync`)\n");
-        return 0;
+        return recorded("enrolment", cl.enrol(occasion, person), "enrolment");
     }
     if (*cancel) {
-        auto id = cl.cancel(enrolment);
-        if (!id) return fail(id.status());
-        print("{\"enrolment\":\"" + id.value() + "\",\"pending\":true}",
-              "cancellation of " + id.value() + " recorded (pending until `tundra sync`)\n");
-        return 0;
+        return recorded("enrolment", cl.cancel(enrolment), "cancellation of");
     }
     if (*enrolments) {
         auto v = cl.enrolments();
@@ -230,25 +229,13 @@ int main(int argc, char** argv) try {
     if (*course_add) {
         if (!orgs.empty()) ci.organisations = split(orgs);
         if (!published.empty()) ci.published = published == "yes";
-        auto id = cl.upsert_course(ci);
-        if (!id) return fail(id.status());
-        print("{\"course\":\"" + id.value() + "\",\"pending\":true}",
-              "course " + id.value() + " recorded (pending until `tundra sync`)\n");
-        return 0;
+        return recorded("course", cl.upsert_course(ci), "course");
     }
     if (*occ_del) {
-        auto id = cl.delete_occasion(delete_id);
-        if (!id) return fail(id.status());
-        print("{\"occasion\":\"" + id.value() + "\",\"pending\":true}",
-              "deletion of " + id.value() + " recorded (pending until `tundra sync`)\n");
-        return 0;
+        return recorded("occasion", cl.delete_occasion(delete_id), "deletion of");
     }
     if (*occ_add) {
-        auto id = cl.upsert_occasion(oi);
-        if (!id) return fail(id.status());
-        print("{\"occasion\":\"" + id.value() + "\",\"pending\":true}",
-              "occasion " + id.value() + " recorded (pending until `tundra sync`)\n");
-        return 0;
+        return recorded("occasion", cl.upsert_occasion(oi), "occasion");
     }
     return 0;
 } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 #include "replica.h"
 
+#include "tundra/sqlite/rows.h"
+
 #include <filesystem>
 
 namespace tundra::client {
@@ -10,22 +12,6 @@ std::string sql_type(ColType t) {
         case ColType::boolean: return "INTEGER";
         default: return "TEXT";
     }
-}
-
-std::string columns(const EntitySpec& spec) {
-    std::string out;
-    for (auto& c : spec.columns) {
-        if (!out.empty()) out += ", ";
-        out += c.name;
-    }
-    return out;
-}
-
-Row read_row(sqlite::Stmt& st, const EntitySpec& spec) {
-    Row row;
-    int i = 0;
-    for (auto& c : spec.columns) row.emplace(std::string(c.name), st.value(i++, c.type));
-    return row;
 }
 
 std::string str(const Row& r, std::string_view k) {
@@ -121,14 +107,7 @@ Status Replica::set_meta(const std::string& key, const std::string& value) {
 }
 
 Result<std::optional<Row>> Replica::load_row(Kind kind, const std::string& id) {
-    auto& spec = entity(kind);
-    auto q = db_->query("SELECT " + columns(spec) + " FROM " + std::string(spec.table) +
-                        " WHERE id = ?");
-    q->bind(1, id);
-    auto r = q->step();
-    if (!r) return r.status();
-    if (!r.value()) return std::optional<Row>();
-    return std::optional<Row>(read_row(*q, spec));
+    return sqlite::load_row(*db_, kind, id);
 }
 
 Status Replica::put_row(Kind kind, const Row& row, bool pending, bool local_only) {
@@ -136,7 +115,7 @@ Status Replica::put_row(Kind kind, const Row& row, bool pending, bool local_only
     std::string params;
     for (size_t i = 0; i < spec.columns.size(); ++i) params += "?, ";
     auto q = db_->query("INSERT OR REPLACE INTO " + std::string(spec.table) + " (" +
-                        columns(spec) + ", pending, local_only) VALUES (" + params + "?, ?)");
+                        sqlite::column_list(spec) + ", pending, local_only) VALUES (" + params + "?, ?)");
     int i = 1;
     for (auto& c : spec.columns) {
         auto it = row.find(c.name);

@@ -6,26 +6,13 @@
 #include "schema.h"
 #include "store_internal.h"
 #include "tundra/core/crypto.h"
+#include "tundra/sqlite/rows.h"
 
 namespace tundra::server {
+using sqlite::column_list;
+using sqlite::read_row;
+
 namespace {
-std::string column_list(const EntitySpec& spec, std::string_view alias = {}) {
-    std::string out;
-    for (auto& c : spec.columns) {
-        if (!out.empty()) out += ", ";
-        if (!alias.empty()) out += std::string(alias) + ".";
-        out += c.name;
-    }
-    return out;
-}
-
-Row read_row(sqlite::Stmt& st, const EntitySpec& spec, int first_col = 0) {
-    Row row;
-    int i = first_col;
-    for (auto& c : spec.columns) row.emplace(std::string(c.name), st.value(i++, c.type));
-    return row;
-}
-
 // Visibility of each kind for a role, as an SQL condition over alias `t` with the named
 // parameters :user and :person. Built from constants only; values are bound.
 constexpr const char* kCourseVisible =
@@ -185,14 +172,7 @@ Result<int64_t> SqliteStore::count(const std::string& table) {
 
 // ---- generic rows -------------------------------------------------------------------------
 Result<std::optional<Row>> SqliteStore::Impl::load_row(Kind kind, const std::string& id) {
-    auto& spec = entity(kind);
-    auto q = db.query("SELECT " + column_list(spec) + " FROM " + std::string(spec.table) +
-                      " WHERE id = ?");
-    q->bind(1, id);
-    auto r = q->step();
-    if (!r) return r.status();
-    if (!r.value()) return std::optional<Row>();
-    return std::optional<Row>(read_row(*q, spec));
+    return sqlite::load_row(db, kind, id);
 }
 
 Status SqliteStore::Impl::write_row(Kind kind, const Row& row) {

@@ -52,9 +52,7 @@ struct Scenario {
         EXPECT_EQ(w.scalar("SELECT count(*) FROM applied_actions"), 3);
         EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments"), 2);
         EXPECT_EQ(w.scalar("SELECT count(*) FROM attendance"), 1);
-        auto fresh = w.client("fresh.db", "coord1");
-        ASSERT_TRUE(fresh->sync());
-        EXPECT_EQ(c2->snapshot().value(), fresh->snapshot().value());
+        expect_converged(w, *c2, "coord1");
     }
 };
 }  // namespace

@@ -75,9 +75,7 @@ TEST(Link, FirstSyncOverEdge2gWithRepeatedDropsCompletesAndMatches) {
     EXPECT_TRUE(monotonic);
     EXPECT_GT(link.drops(), 0u) << "the drops never landed mid-sync";
     EXPECT_GT(r->rounds, 1);
-    auto fresh = w.client("fresh.db", "coord1");
-    ASSERT_TRUE(fresh->sync());
-    EXPECT_EQ(c->snapshot().value(), fresh->snapshot().value());
+    expect_converged(w, *c, "coord1");
 }
 
 TEST(Link, Rural3gRoundTripWithQueuedActionsIsOneRequest) {
@@ -115,9 +113,7 @@ TEST(Link, AConnectionCutMidResponseIsRetriedAndResumes) {
     auto r = c->sync(so);
     ASSERT_TRUE(r) << r.status().to_string();
     EXPECT_GT(link.drops(), 0u);
-    auto fresh = w.client("fresh.db", "admin");
-    ASSERT_TRUE(fresh->sync());
-    EXPECT_EQ(c->snapshot().value(), fresh->snapshot().value());
+    expect_converged(w, *c, "admin");
 }
 
 TEST(Link, AnOverloadedServerSays503WithRetryAfterAndTheClientBacksOff) {

@@ -134,4 +134,23 @@ int64_t World::scalar(const std::string& sql) {
     return q->int64(0);
 }
 
+void sync_ok(client::Client& c) {
+    auto r = c.sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+}
+
+bool has(client::Client& c, const char* table, const std::string& id) {
+    auto snap = c.snapshot().value();
+    for (auto& row : snap[table])
+        if (row.find("\"id\":\"" + id + "\"") != std::string::npos) return true;
+    return false;
+}
+
+void expect_converged(World& w, client::Client& c, const std::string& user) {
+    static int n = 0;
+    auto fresh = w.client("fresh-" + user + "-" + std::to_string(++n) + ".db", user);
+    sync_ok(*fresh);
+    EXPECT_EQ(c.snapshot().value(), fresh->snapshot().value()) << user;
+}
+
 }  // namespace tundra::testing

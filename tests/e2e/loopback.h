@@ -68,4 +68,11 @@ struct World {
     int64_t scalar(const std::string& sql);
 };
 
+// Test helpers shared by the end-to-end tests.
+void sync_ok(client::Client& c);
+// Whether the replica holds a synced row of `table` with this id.
+bool has(client::Client& c, const char* table, const std::string& id);
+// Rule 6: the replica equals what a brand-new device of `user` receives from the server.
+void expect_converged(World& w, client::Client& c, const std::string& user);
+
 }  // namespace tundra::testing

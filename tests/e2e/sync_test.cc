@@ -14,10 +14,6 @@ client::EnrolmentView find(client::Client& c, const std::string& id) {
         if (e.id == id) return e;
     return {};
 }
-void sync_ok(client::Client& c) {
-    auto r = c.sync();
-    ASSERT_TRUE(r) << r.status().to_string();
-}
 constexpr uint64_t kMinute = 60000;
 }  // namespace
 
@@ -245,9 +241,7 @@ TEST(Sync, LargePullComesInPagesThatEachCommitWithTheirCursor) {
     auto r = admin->sync(so);
     ASSERT_TRUE(r);
     EXPECT_GT(r->rounds, 4);
-    auto fresh = w.client("b.db", "admin");
-    sync_ok(*fresh);
-    EXPECT_EQ(admin->snapshot().value(), fresh->snapshot().value());
+    expect_converged(w, *admin, "admin");
 }
 
 TEST(Sync, BadCredentialsAndRevokedDevicesStopAtOnce) {
@@ -380,7 +374,5 @@ TEST(Sync, AFirstSyncBringsWhatIsNeededNextBeforeTheRestOfTheCatalogue) {
     ASSERT_TRUE(r) << r.status().to_string();
     EXPECT_GT(usable_round, 0);
     EXPECT_LT(usable_round, far_round) << "tomorrow's roster came after the far catalogue";
-    auto fresh = w.client("f.db", "coord1");
-    sync_ok(*fresh);
-    EXPECT_EQ(c->snapshot().value(), fresh->snapshot().value());
+    expect_converged(w, *c, "coord1");
 }
