@@ -71,7 +71,7 @@ Status object_root(const rapidjson::Document& doc) {
 
 Status check_protocol(const rapidjson::Value& obj, int& out) {
     TUNDRA_TRY(json::opt_int(obj, "protocol", out, ""));
-    if (out != kProtocolVersion)
+    if (out < kMinProtocolVersion || out > kProtocolVersion)
         return Status(Errc::unsupported_version,
                       "protocol version " + std::to_string(out) + " is not supported (this side speaks " +
                           std::to_string(kProtocolVersion) + ")");
@@ -169,6 +169,8 @@ std::string encode(const LoginResponse& m) {
         json::put_value(w, m.capabilities);
         put(w, "server_hlc");
         w.Uint64(m.server_hlc);
+        put(w, "last_seq");
+        w.Uint64(m.last_seq);
         put(w, "user");
         w.StartObject();
         put(w, "username");
@@ -203,6 +205,10 @@ std::string encode(const SyncRequest& m) {
         if (m.max_bytes > 0) {
             put(w, "max_bytes");
             w.Uint64(m.max_bytes);
+        }
+        if (m.verify) {
+            put(w, "verify");
+            w.Bool(true);
         }
         put(w, "actions");
         w.StartArray();
@@ -255,6 +261,17 @@ std::string encode(const SyncResponse& m) {
             put(w, "remaining");
             w.Uint64(m.remaining);
         }
+        put(w, "last_seq");
+        w.Uint64(m.last_seq);
+        if (m.checksum) {
+            put(w, "checksum");
+            w.StartObject();
+            put(w, "count");
+            w.Uint64(m.checksum->count);
+            put(w, "hash");
+            put(w, m.checksum->hash);
+            w.EndObject();
+        }
         w.EndObject();
     });
 }
@@ -299,6 +316,7 @@ Result<LoginResponse> decode_login_response(std::string_view text) {
     TUNDRA_TRY(json::req_string(doc, "token", m.token, ""));
     TUNDRA_TRY(json::req_string(doc, "device_id", m.device_id, ""));
     TUNDRA_TRY(json::opt_uint(doc, "server_hlc", m.server_hlc, ""));
+    TUNDRA_TRY(json::opt_uint(doc, "last_seq", m.last_seq, ""));
     TUNDRA_TRY(json::opt_str_list(doc, "capabilities", m.capabilities, ""));
     auto it = doc.FindMember("user");
     if (it == doc.MemberEnd() || !it->value.IsObject())
@@ -320,6 +338,7 @@ Result<SyncRequest> decode_sync_request(std::string_view text) {
     TUNDRA_TRY(json::opt_string(doc, "cursor", m.cursor, ""));
     TUNDRA_TRY(json::opt_int(doc, "limit", m.limit, ""));
     TUNDRA_TRY(json::opt_uint(doc, "max_bytes", m.max_bytes, ""));
+    TUNDRA_TRY(json::opt_bool(doc, "verify", m.verify, ""));
     if (m.max_bytes > kMaxPageBytes) m.max_bytes = kMaxPageBytes;
     if (m.limit < 0 || m.limit > kMaxPageRows)
         return Result<SyncRequest>(Errc::malformed,
@@ -357,6 +376,15 @@ Result<SyncResponse> decode_sync_response(std::string_view text) {
     TUNDRA_TRY(json::opt_bool(doc, "more", m.more, ""));
     TUNDRA_TRY(json::opt_bool(doc, "reset", m.reset, ""));
     TUNDRA_TRY(json::opt_uint(doc, "remaining", m.remaining, ""));
+    TUNDRA_TRY(json::opt_uint(doc, "last_seq", m.last_seq, ""));
+    if (auto kit = doc.FindMember("checksum"); kit != doc.MemberEnd() && !kit->value.IsNull()) {
+        if (!kit->value.IsObject())
+            return Result<SyncResponse>(Errc::malformed, "checksum: must be an object");
+        ScopeChecksum k;
+        TUNDRA_TRY(json::req_uint(kit->value, "count", k.count, "checksum"));
+        TUNDRA_TRY(json::req_string(kit->value, "hash", k.hash, "checksum"));
+        m.checksum = k;
+    }
     auto oit = doc.FindMember("outcomes");
     if (oit != doc.MemberEnd()) {
         if (!oit->value.IsArray())

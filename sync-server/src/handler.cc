@@ -34,7 +34,7 @@ HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& o
             return error_response(Status(Errc::invalid_argument, "use GET"));
         Status st = store.check_health();
         if (!st) return error_response(st);
-        return json_response(200, R"({"status":"ok","protocol":1})");
+        return json_response(200, R"({"status":"ok","protocol":2})");
     }
     if (path != "/v1/login" && path != "/v1/sync")
         return error_response(Status(Errc::not_found, "no such endpoint: " + path));
@@ -65,6 +65,7 @@ HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& o
         if (!req_m) return error_response(req_m.status());
         auto resp = store.login(req_m.value());
         if (!resp) return error_response(resp.status());
+        resp->protocol = req_m->protocol;  // answer in the version the device speaks
         return json_response(200, encode(resp.value()));
     }
     std::string auth = header(req, "authorization");
@@ -76,6 +77,7 @@ HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& o
     if (!req_m) return error_response(req_m.status());
     auto resp = store.sync(who.value(), req_m.value());
     if (!resp) return error_response(resp.status());
+    resp->protocol = req_m->protocol;
     return json_response(200, encode(resp.value()));
 }
 }  // namespace

@@ -293,7 +293,7 @@ Result<LoginResponse> SqliteStore::login(const LoginRequest& req) {
     int64_t expires = now + opts_.token_lifetime_days * 86400'000;
     bool reused = false;
     if (!req.device_id.empty()) {
-        auto q = db_->query("SELECT username, revoked FROM devices WHERE id = ?");
+        auto q = db_->query("SELECT username, revoked, last_seq FROM devices WHERE id = ?");
         q->bind(1, req.device_id);
         auto r = q->step();
         if (!r) return r.status();
@@ -302,6 +302,7 @@ Result<LoginResponse> SqliteStore::login(const LoginRequest& req) {
                 return Result<LoginResponse>(Errc::unauthorized,
                                              "this device has been revoked; ask an admin");
             reused = true;
+            resp.last_seq = static_cast<uint64_t>(q->int64(2));
         }
     }
     if (reused) {
@@ -538,6 +539,7 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
 
     if (Status st = I.pull(who, pc, limit, req.max_bytes, resp); !st) return st;
     resp.server_hlc = clock_.now().value;
+    resp.last_seq = last_seq;
     {
         auto q = db_->query(
             "UPDATE devices SET last_seq = ?, last_sync_hlc = ?, last_seen_ms = ?, "

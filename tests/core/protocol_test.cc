@@ -43,6 +43,35 @@ TEST(Protocol, SyncResponseRoundTrips) {
     EXPECT_TRUE(d->more);
     EXPECT_EQ(d->outcomes[0].reason, "waitlisted");
     EXPECT_EQ(d->changes[0].row, c.row);
+    EXPECT_FALSE(d->checksum);
+}
+
+TEST(Protocol, V2FieldsRoundTripAndV1StillDecodes) {
+    SyncResponse r;
+    r.cursor = "x";
+    r.last_seq = 41;
+    r.checksum = ScopeChecksum{12, "00ff00ff00ff00ff"};
+    auto d = decode_sync_response(encode(r));
+    ASSERT_TRUE(d) << d.status().to_string();
+    EXPECT_EQ(d->last_seq, 41u);
+    ASSERT_TRUE(d->checksum);
+    EXPECT_EQ(*d->checksum, *r.checksum);
+    SyncRequest q;
+    q.verify = true;
+    auto dq = decode_sync_request(encode(q));
+    ASSERT_TRUE(dq);
+    EXPECT_TRUE(dq->verify);
+    EXPECT_EQ(dq->protocol, kProtocolVersion);
+    LoginResponse l;
+    l.token = "t";
+    l.device_id = "d";
+    l.last_seq = 7;
+    auto dl = decode_login_response(encode(l));
+    ASSERT_TRUE(dl);
+    EXPECT_EQ(dl->last_seq, 7u);
+    auto v1 = decode_sync_request(R"({"protocol":1,"cursor":""})");
+    ASSERT_TRUE(v1);
+    EXPECT_EQ(v1->protocol, 1);
 }
 
 TEST(Protocol, UntrustedInputGetsClearErrors) {
@@ -53,7 +82,8 @@ TEST(Protocol, UntrustedInputGetsClearErrors) {
     } cases[] = {
         {"", Errc::malformed, "byte 0"},
         {"[1,2]", Errc::malformed, "object"},
-        {"{\"protocol\":2}", Errc::unsupported_version, "version 2"},
+        {"{\"protocol\":3}", Errc::unsupported_version, "version 3"},
+        {"{\"protocol\":0}", Errc::unsupported_version, "version 0"},
         {"{\"protocol\":\"1\"}", Errc::malformed, "protocol"},
         {"{\"protocol\":1,\"actions\":{}}", Errc::malformed, "actions"},
         {"{\"protocol\":1,\"actions\":[{\"seq\":1,\"hlc\":1,\"type\":\"fly\"}]}", Errc::malformed, "unknown action"},

@@ -76,6 +76,10 @@ inline constexpr std::string_view kSuperseded = "superseded";  // an older edit 
 inline constexpr std::string_view kIdConflict = "id_conflict";
 inline constexpr std::string_view kDuplicate = "duplicate";  // seq already applied, outcome gone
 inline constexpr std::string_view kInUse = "in_use";  // delete refused: rows depend on it
+// A different action arrived under a seq the server already applied (a replica restored
+// from a backup, or one that lost its last transactions): not applied; the device renumbers
+// it above the reply's `last_seq` and sends it again.
+inline constexpr std::string_view kSeqReused = "seq_reused";
 inline constexpr std::string_view kClockAhead = "clock_ahead";  // stamp limited to server time
 }  // namespace reasons
 

@@ -15,7 +15,11 @@
 
 namespace tundra {
 
-inline constexpr int kProtocolVersion = 1;
+// v2 (see docs/protocol.md, changelog): signed cursors that carry the round's decisions,
+// `last_seq` in login and sync replies, `seq_reused`, and the scope checksum (`verify`).
+// A server answers in the version the request spoke; v1 clients keep working.
+inline constexpr int kProtocolVersion = 2;
+inline constexpr int kMinProtocolVersion = 1;
 inline constexpr size_t kMaxActionsPerRequest = 1000;
 inline constexpr int kMaxPageRows = 20000;
 inline constexpr uint64_t kMaxPageBytes = 16 * 1024 * 1024;
@@ -47,6 +51,9 @@ struct LoginResponse {
     std::string device_id;
     UserInfo user;
     uint64_t server_hlc = 0;
+    // The highest action seq the server holds from this device identity (0 for a new one);
+    // the device numbers its queued actions above it (a restored or rolled-back replica).
+    uint64_t last_seq = 0;
 };
 
 struct SyncRequest {
@@ -58,6 +65,16 @@ struct SyncRequest {
     // Page budget in bytes of (uncompressed) JSON; the device sizes it from the throughput
     // it measured so that a page takes a few seconds on its link. 0 = rows only.
     uint64_t max_bytes = 0;
+    // Ask for the scope checksum with the page that completes the pull (`tundra verify`).
+    bool verify = false;
+};
+
+// Count and order-independent hash of the (kind, id, version) of every row a user may see
+// (docs/protocol.md, "Verify"): equal on device and server when the replica is complete.
+struct ScopeChecksum {
+    uint64_t count = 0;
+    std::string hash;  // 16 hex digits
+    bool operator==(const ScopeChecksum&) const = default;
 };
 
 struct Change {
@@ -80,6 +97,8 @@ struct SyncResponse {
     // forgotten, or the user's scope changed): this page starts a full pull, and the device
     // removes every synced row the full pull does not send again.
     bool reset = false;
+    uint64_t last_seq = 0;  // highest action seq the server holds from this device
+    std::optional<ScopeChecksum> checksum;  // when asked (`verify`) and the pull is complete
 };
 
 struct ErrorBody {
