@@ -1,4 +1,5 @@
 #include "tundra/core/protocol.h"
+#include "tundra/core/checksum.h"
 
 #include <gtest/gtest.h>
 
@@ -113,4 +114,21 @@ TEST(Protocol, ErrorBodyCarriesWireNameAndRetryability) {
     EXPECT_EQ(e->code, Errc::overloaded);
     EXPECT_TRUE(errc_info(Errc::overloaded).retryable);
     EXPECT_FALSE(errc_info(Errc::unauthorized).retryable);
+}
+
+TEST(Checksum, IsOrderIndependentAndSeesEveryField) {
+    ChecksumBuilder a, b, c, d;
+    a.add("course", "c1", 3);
+    a.add("occasion", "o1", 9);
+    b.add("occasion", "o1", 9);
+    b.add("course", "c1", 3);
+    EXPECT_EQ(a.result(), b.result());
+    EXPECT_EQ(a.result().count, 2u);
+    EXPECT_EQ(a.result().hash.size(), 16u);
+    c.add("course", "c1", 4);  // another version
+    c.add("occasion", "o1", 9);
+    EXPECT_NE(a.result(), c.result());
+    d.add("course", "c1", 3);  // a row missing
+    EXPECT_NE(a.result(), d.result());
+    EXPECT_EQ(ChecksumBuilder().result(), (ScopeChecksum{0, "0000000000000000"}));
 }
