@@ -18,7 +18,8 @@ struct Scripted : Transport {
     std::deque<Result<HttpReply>>* replies;
     std::vector<std::string>* bodies;
     Result<HttpReply> post(const std::string& path, const std::string& body,
-                           const std::vector<std::pair<std::string, std::string>>&) override {
+                           const std::vector<std::pair<std::string, std::string>>&,
+                           std::chrono::milliseconds) override {
         bodies->push_back(path + " " + body);
         if (replies->empty()) return Status(Errc::network, "script ran out");
         auto r = replies->front();
