@@ -121,6 +121,9 @@ public:
         curl_easy_getinfo(h_, CURLINFO_SIZE_DOWNLOAD_T, &down);
         r.bytes_sent = static_cast<uint64_t>(req_size);  // headers and body as sent
         r.bytes_received = static_cast<uint64_t>(hdr_size) + static_cast<uint64_t>(down);
+        curl_off_t first_byte_us = 0;
+        curl_easy_getinfo(h_, CURLINFO_STARTTRANSFER_TIME_T, &first_byte_us);
+        r.first_byte_seconds = static_cast<double>(first_byte_us) / 1e6;
         r.headers = std::move(sink.headers);
         r.body = std::move(sink.body);
         return r;

@@ -45,23 +45,33 @@ uint64_t PageBudget::target() const {
     return clamp(state_.bandwidth * seconds);
 }
 
-void PageBudget::on_reply(uint64_t wire_bytes, double seconds) {
+void PageBudget::on_reply(uint64_t wire_bytes, double seconds, double first_byte_seconds) {
     if (seconds <= 0) seconds = 1e-6;
     auto& s = state_;
-    // Round trip: the fastest reply seen, slowly forgotten (a route may get longer). A large
-    // reply includes its transfer, so it only lowers the estimate when it is faster still.
-    s.rtt = s.rtt <= 0 ? seconds : std::min(seconds, s.rtt * 1.01);
-    // Bandwidth: only from replies whose transfer is a real part of their time; a tiny
-    // reply is mostly round trip and would make the link look slow. It still proves the
+    double bytes = static_cast<double>(wire_bytes);
+    double transfer = 0;
+    if (first_byte_seconds > 0 && first_byte_seconds <= seconds) {
+        // Smoothed as TCP's SRTT (1/8 gain); the transfer is what follows the first byte.
+        s.rtt = s.rtt <= 0 ? first_byte_seconds : 0.875 * s.rtt + 0.125 * first_byte_seconds;
+        transfer = seconds - first_byte_seconds;
+        // A reply of a few packets says little about the rate: only count real transfers.
+        if (wire_bytes < 8 * 1024) transfer = 0;
+    } else {
+        // The fastest reply seen, slowly forgotten (a route may get longer). A large reply
+        // includes its transfer, so it only lowers the estimate when it is faster still.
+        s.rtt = s.rtt <= 0 ? seconds : std::min(seconds, s.rtt * 1.005);
+        transfer = seconds - s.rtt;
+        if (transfer <= 0.25 * seconds) transfer = 0;
+    }
+    // Bandwidth only from replies whose transfer is a real part of their time: a tiny reply
+    // is mostly round trip and would make the link look slow. Every reply still proves the
     // link carries at least bytes/seconds, which raises a measured estimate but never
     // stands in for one.
-    double transfer = seconds - s.rtt;
-    double floor = static_cast<double>(wire_bytes) / seconds;
-    if (transfer > 0.25 * seconds) {
-        double sample = static_cast<double>(wire_bytes) / transfer;
+    if (transfer > 0) {
+        double sample = bytes / transfer;
         s.bandwidth = s.bandwidth <= 0 ? sample : 0.75 * s.bandwidth + 0.25 * sample;
     }
-    if (s.bandwidth > 0) s.bandwidth = std::max(s.bandwidth, floor);
+    if (s.bandwidth > 0) s.bandwidth = std::max(s.bandwidth, bytes / seconds);
     // Grow back: double below the point of the last cut, a quarter above it.
     double grown = static_cast<double>(s.budget) * (s.budget < s.ceiling ? 2.0 : 1.25);
     uint64_t t = target();

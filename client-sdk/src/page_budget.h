@@ -38,9 +38,12 @@ public:
     const PageBudgetState& state() const { return state_; }
 
     // A complete reply of `wire_bytes` that took `seconds` from sending the request to its
-    // last byte. Updates the estimates and grows (or shrinks) the budget towards
-    // bandwidth * max(target_page_seconds, rtt / rtt_share).
-    void on_reply(uint64_t wire_bytes, double seconds);
+    // last byte, the first byte after `first_byte_seconds` (0 = not known). The time to the
+    // first byte is a round-trip sample (server time included: it is per-page overhead
+    // too) and the rest the transfer, as TCP keeps its RTT and delivery-rate estimates
+    // apart. Without it, the round trip is the fastest reply seen. Grows (or shrinks) the
+    // budget towards bandwidth * max(target_page_seconds, rtt / rtt_share).
+    void on_reply(uint64_t wire_bytes, double seconds, double first_byte_seconds = 0);
     // The link broke mid-response (or any network failure of a pull): halve the budget
     // (floor min_bytes) and remember where it broke.
     void on_cut();

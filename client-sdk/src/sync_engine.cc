@@ -145,7 +145,7 @@ Result<SyncReport> run_sync(ClientCore& core, const SyncOptions& opts) {
         }
 
         attempts = 0;
-        if (byte_pages && reply->bytes_received > 0) budget.on_reply(reply->bytes_received, seconds);
+        if (byte_pages && reply->bytes_received > 0) budget.on_reply(reply->bytes_received, seconds, reply->first_byte_seconds);
         if (!req.actions.empty()) push.on_success();
         progress.page_budget = budget.bytes();
         auto resp = decode_sync_response(reply->body);

@@ -20,6 +20,9 @@ struct HttpReply {
     std::string body;                            // decoded (gzip already undone)
     uint64_t bytes_sent = 0;                     // on the wire, headers included
     uint64_t bytes_received = 0;
+    // From the start of the request to the first byte of the answer (round trip, server
+    // time, and the upload); 0 when the transport does not know.
+    double first_byte_seconds = 0;
 };
 
 class Transport {
