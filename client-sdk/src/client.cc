@@ -132,6 +132,17 @@ Result<std::unique_ptr<Client>> Client::open(const std::string& path, ClientOpti
         // queued actions but forgets the identity, and logs in again as a new device.
         Replica& rep = *impl->replica;
         ReplicaMeta m = rep.load_meta();
+        if (m.install_id.empty() && !m.token.empty()) {
+            // Logged in by a build without install ids: adopt this install from now on.
+            auto id = ensure_install_id(impl->install_id_path);
+            if (!id) return id.status();
+            auto txn = rep.transaction();
+            TUNDRA_TRY(txn.begin());
+            m = rep.load_meta();
+            m.install_id = id.value();
+            TUNDRA_TRY(rep.save_meta(m));
+            TUNDRA_TRY(txn.commit());
+        }
         if (!m.install_id.empty() && m.install_id != read_install_id(impl->install_id_path)) {
             impl->restored = true;
             if (!m.device_id.empty() || !m.token.empty()) {
