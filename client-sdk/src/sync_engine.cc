@@ -168,8 +168,12 @@ private:
     Result<bool> on_reply(const SyncRequest& req, const HttpReply& reply, double seconds) {
         attempts_ = 0;
         bool bytes = byte_pages();
+        // The budget is in bytes of (uncompressed) JSON, as the server counts max_bytes: the
+        // rate is learnt in the same unit, decoded bytes per second of transfer, so gzip's
+        // ratio is in it.
         if (bytes && reply.bytes_received > 0)
-            budget_.on_reply(reply.bytes_received, seconds, reply.first_byte_seconds);
+            budget_.on_reply(std::max<uint64_t>(reply.body.size(), reply.bytes_received), seconds,
+                             reply.first_byte_seconds);
         if (!req.actions.empty()) push_.on_success();
         progress_.page_budget = budget_.bytes();
         auto resp = decode_sync_response(reply.body);
