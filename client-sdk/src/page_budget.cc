@@ -72,8 +72,10 @@ void PageBudget::on_reply(uint64_t reply_bytes, double seconds, double first_byt
         s.bandwidth = s.bandwidth <= 0 ? sample : 0.75 * s.bandwidth + 0.25 * sample;
     }
     if (s.bandwidth > 0) s.bandwidth = std::max(s.bandwidth, bytes / seconds);
-    // Grow back: double below the point of the last cut, a quarter above it.
-    double grown = static_cast<double>(s.budget) * (s.budget < s.ceiling ? 2.0 : 1.25);
+    // Grow as TCP's slow start does: double until the first cut and below the point of the
+    // last cut, a quarter at a time above it.
+    bool slow_start = s.ceiling == 0 || s.budget < s.ceiling;
+    double grown = static_cast<double>(s.budget) * (slow_start ? 2.0 : 1.25);
     uint64_t t = target();
     double next = t == 0 ? grown : std::min(grown, static_cast<double>(t));
     s.budget = clamp(next);
