@@ -40,6 +40,50 @@ private:
     std::string transport_url_;
 };
 
+// One catch helper per boundary: nothing throws across the public API.
+template <class F>
+auto guard(F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        return Status(Errc::internal, std::string("unexpected error: ") + e.what());
+    }
+}
+
+// Random lowercase hex digits (install ids, local ids).
+std::string random_hex(size_t digits);
+
+// The facade's state (client.cc: lifecycle, sync, reads; client_actions.cc: recording).
+struct Client::Impl : ClientCore {
+    // Under replica_mu.
+    Result<bool> exists(Kind kind, const std::string& id) {
+        auto r = replica->load_row(kind, id);
+        if (!r) return r.status();
+        return r.value().has_value();
+    }
+    Status need(Kind kind, const std::string& id) {
+        auto e = exists(kind, id);
+        if (!e) return e.status();
+        if (!e.value())
+            return Status(Errc::not_found, "unknown " + std::string(entity(kind).name) + " '" + id +
+                                               "' (not in this replica; try `tundra sync`)");
+        return Status::ok();
+    }
+    Result<std::string> record(const std::string& type, Row fields) {
+        auto a = replica->record(type, std::move(fields), wall);
+        if (!a) return a.status();
+        return a.value().target_id();
+    }
+    // The guard and the replica lock around one public call.
+    template <class F>
+    auto locked(F&& f) -> decltype(f()) {
+        return guard([&]() -> decltype(f()) {
+            std::lock_guard<std::mutex> g(replica_mu);
+            return f();
+        });
+    }
+};
+
 // One reply, applied in one transaction with its cursor (apply_page.cc).
 struct PageInput {
     const SyncResponse& resp;
