@@ -20,6 +20,9 @@ namespace {
 struct Replica {
     std::string file, user;
     std::unique_ptr<client::Client> a, b;  // two Clients on the same file
+    // Restored from a backup: actions answered seq_reused are renumbered after later ones
+    // the server applied, keeping their stamps (the server raises them to keep its order).
+    bool restored = false;
 };
 
 void copy_db(World& w, const std::string& from, const std::string& to) {
@@ -48,7 +51,7 @@ void run_seed(uint32_t seed, int steps) {
     auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
     std::vector<Replica> reps;
     auto add = [&](const std::string& file, const std::string& user) {
-        Replica r{file, user, w.client(file, user), nullptr};
+        Replica r{file, user, w.client(file, user), nullptr, false};
         r.b = w.open_client(file, -pick(20000));  // the second Client's clock may lag
         reps.push_back(std::move(r));
     };
@@ -98,6 +101,7 @@ void run_seed(uint32_t seed, int steps) {
             r.a.reset();
             r.b.reset();
             copy_db(w, "c1-backup.db", "c1.db");  // the commits since the backup are lost
+            r.restored = true;
             r.a = w.open_client("c1.db");
             r.b = w.open_client("c1.db", -pick(20000));
         } else if (op == 11 && copies < 2) {
@@ -107,7 +111,7 @@ void run_seed(uint32_t seed, int steps) {
             copy_db(w, r.file, copy);
             r.a = w.open_client(r.file);
             r.b = w.open_client(r.file);
-            Replica c{copy, r.user, w.open_client(copy), nullptr};
+            Replica c{copy, r.user, w.open_client(copy), nullptr, r.restored};
             EXPECT_TRUE(c.a->login("http://loopback", c.user, "password1"));
             c.b = w.open_client(copy);
             reps.push_back(std::move(c));
@@ -129,7 +133,7 @@ void run_seed(uint32_t seed, int steps) {
         // A copy carries the queue it was copied with; where the original sends the same
         // actions too, each takes effect once and the second comes back `id_conflict`.
         for (auto& rej : st.rejected) EXPECT_EQ(rej.reason, "id_conflict") << rej.message;
-        expect_stamps_follow_seqs(w, r.file);
+        if (!r.restored) expect_stamps_follow_seqs(w, r.file);
         // Every mark this replica recorded and still holds is on the server.
         auto db = sqlite::Db::open(w.dir.file(r.file));
         auto q = db.value()->query("SELECT target FROM outbox WHERE type = 'mark_attendance'");
