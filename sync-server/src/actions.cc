@@ -74,7 +74,7 @@ bool SqliteStore::Impl::can_act_for(const AuthContext& who, const PersonInfo& p)
     return who.role == "participant" && p.id == who.person;
 }
 
-Result<Outcome> SqliteStore::Impl::apply(const AuthContext& who, const Action& a, Hlc acted) {
+Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action& a, Hlc acted) {
     if (a.type == "enrol") return enrol(who, a, acted);
     if (a.type == "cancel_enrolment") return cancel_enrolment(who, a);
     if (a.type == "mark_attendance") return mark_attendance(who, a);
@@ -195,14 +195,33 @@ Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a
     if (taken.value()) return rejected(a, reasons::kIdConflict, "enrolment id '" + id + "' is taken");
     {
         auto q = db.query(
-            "SELECT status FROM enrolments WHERE occasion = ? AND person = ? AND status IN "
-            "('requested', 'confirmed', 'waitlisted')");
+            "SELECT id, status, acted_hlc FROM enrolments WHERE occasion = ? AND person = ? AND "
+            "status IN ('requested', 'confirmed', 'waitlisted')");
         q->bind(1, occ_id).bind(2, person_id);
         auto r = q->step();
         if (!r) return r.status();
-        if (r.value())
-            return rejected(a, reasons::kAlreadyEnrolled,
-                            "'" + person_id + "' is already enrolled (" + q->text(0) + ")");
+        if (r.value()) {
+            std::string existing = q->text(0), status = q->text(1);
+            Hlc existing_acted{static_cast<uint64_t>(q->int64(2))};
+            if (!(acted < existing_acted))
+                return rejected(a, reasons::kAlreadyEnrolled,
+                                "'" + person_id + "' is already enrolled (" + status + ")");
+            // Two staff enrolled the same person; this request was made first but arrived
+            // second. Seat order follows when people acted, not arrival: the enrolment keeps
+            // the earlier time and seats are allocated again.
+            q->reset();
+            auto u = db.query(
+                "UPDATE enrolments SET acted_hlc = ?, device = ?, version = ? WHERE id = ?");
+            TUNDRA_TRY(u->bind(1, acted.value).bind(2, who.device_id).bind(3, next_version()).bind(4, existing).run());
+            TUNDRA_TRY(reallocate(occ_id));
+            auto row = load_row(Kind::enrolment, existing);
+            if (!row) return row.status();
+            std::string now_status = row.value() ? str(*row.value(), "status") : status;
+            return make_outcome(a, OutcomeResult::adjusted, reasons::kAlreadyEnrolled,
+                                "'" + person_id + "' was already enrolled (" + existing +
+                                    "); your earlier request now sets their place: " + now_status,
+                                now_status);
+        }
     }
     auto ins = db.query(
         "INSERT INTO enrolments (id, occasion, person, status, reason, acted_hlc, acted_by, "

@@ -148,11 +148,11 @@ TEST(Crash, CliKilledMidPullResumesFromItsLastPageAndMidPushNeverDoubles) {
     }
     // Pull: kill the CLI at growing delays; each restart starts where the last page ended.
     // Cursors are opaque; this orders them: the priority part, the rest, then incremental.
+    // "c2.<phase>.<after>.<v0>.<t0>.<scope>.<mac>" (core/include/tundra/core/cursor.h).
     auto progress = [](const std::string& c) -> std::pair<int, uint64_t> {
         if (c.empty()) return {-1, 0};
-        if (c[0] == 'p' || c[0] == 'n')
-            return {c[0] == 'p' ? 0 : 1, std::stoull(c.substr(2, c.find('.', 2) - 2))};
-        return {2, std::stoull(c)};
+        char phase = c[3];
+        return {phase == 'p' ? 0 : phase == 'n' ? 1 : 2, std::stoull(c.substr(5, c.find('.', 5) - 5))};
     };
     std::string cursor = "";
     int kills = 0, advanced = 0;

@@ -313,11 +313,15 @@ TEST(Sync, SkewedClocksStillOrderEditsCausally) {
     }
 }
 
-TEST(Sync, RetryAfterTheOutcomeIsForgottenIsStillAppliedOnlyOnce) {
+// Issue 7, hole 7: after the message retention a retry still gets its real outcome — a
+// refused action is never reported as applied, and an applied one is never applied again.
+TEST(Sync, RetryAfterTheRetentionStillGetsItsRealOutcomeAndIsAppliedOnlyOnce) {
     World w;
     auto c = w.client("c.db", "coord1");
     sync_ok(*c);
     ASSERT_TRUE(c->mark_attendance("o1", "p1", "present", 60));
+    ASSERT_TRUE(c->enrol("o1", "p1"));
+    ASSERT_TRUE(c->enrol("o1", "p1"));  // the second is refused: already enrolled
     w.faults = [] { return Fault::drop_response; };  // applied; the answer never arrives
     auto lost = w.open_client("c.db");
     client::SyncOptions once;
@@ -329,16 +333,22 @@ TEST(Sync, RetryAfterTheOutcomeIsForgottenIsStillAppliedOnlyOnce) {
     w.now += 200ULL * 24 * 60 * kMinute;
     auto other = w.client("o.db", "admin");
     sync_ok(*other);  // a sync runs the server's hourly clean-up
-    EXPECT_EQ(w.scalar("SELECT count(*) FROM applied_actions"), 0);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM applied_actions WHERE device NOT IN "
+                       "(SELECT id FROM devices WHERE username = 'admin')"), 3);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM applied_actions WHERE json_extract(outcome, "
+                       "'$.message') != ''"), 0);
     auto back = w.open_client("c.db");
     EXPECT_EQ(back->sync().status().code(), Errc::unauthorized);
     ASSERT_TRUE(back->login("http://loopback", "coord1", "password1"));  // same device again
     auto r = back->sync();
     ASSERT_TRUE(r) << r.status().to_string();
-    ASSERT_EQ(r->outcomes.size(), 1u);
+    ASSERT_EQ(r->outcomes.size(), 3u);
     EXPECT_EQ(r->outcomes[0].result, "applied");
-    EXPECT_EQ(r->outcomes[0].reason, "duplicate");
+    EXPECT_EQ(r->outcomes[1].result, "applied");
+    EXPECT_EQ(r->outcomes[2].result, "rejected");
+    EXPECT_EQ(r->outcomes[2].reason, "already_enrolled");
     EXPECT_EQ(w.scalar("SELECT count(*) FROM attendance"), 1);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments"), 1);
 }
 
 TEST(Sync, AFirstSyncBringsWhatIsNeededNextBeforeTheRestOfTheCatalogue) {
