@@ -369,7 +369,10 @@ Result<LwwResult> SqliteStore::Impl::lww_apply(Kind kind, const std::string& id,
         if (!st) return Status(Errc::invalid_argument, st.message());
     }
     res.after = row;
-    if (res.created || row != res.before) TUNDRA_TRY(write_row(kind, row));
+    if (res.created || row != res.before) {
+        TUNDRA_TRY(write_row(kind, row));
+        TUNDRA_TRY(visibility_changed(kind, id, res.before, res.after));
+    }
     return res;
 }
 
@@ -424,12 +427,6 @@ Result<Outcome> SqliteStore::Impl::upsert_course(const AuthContext& who, const A
             TUNDRA_TRY(ins->bind(1, id).bind(2, org).run());
             ins->reset();
         }
-    }
-    // Visibility changed: the course and its occasions leave every device, then come back
-    // to those who may still see them (and reach new viewers).
-    if (!res->created && (res->before["published"] != res->after["published"] ||
-                          res->before["organisations"] != res->after["organisations"])) {
-        TUNDRA_TRY(course_visibility_changed(id));
     }
     return lww_outcome(a, res.value(), "course");
 }
@@ -491,27 +488,6 @@ Result<Outcome> SqliteStore::Impl::upsert_occasion(const AuthContext& who, const
     return lww_outcome(a, res.value(), "occasion");
 }
 
-// The person's rows leave the old site's devices and reach the new site's: delete them
-// everywhere, then send them again to whoever may still see them.
-Status SqliteStore::Impl::person_moved(const std::string& id) {
-    constexpr Kind kOwnRows[] = {Kind::enrolment, Kind::attendance, Kind::participation,
-                                 Kind::time_attestation, Kind::survey_response};
-    TUNDRA_TRY(tombstone(Kind::person, "id = ?", id));
-    for (Kind k : kOwnRows) TUNDRA_TRY(tombstone(k, "person = ?", id));
-    TUNDRA_TRY(touch(Kind::person, "id = ?", id));
-    for (Kind k : kOwnRows) TUNDRA_TRY(touch(k, "person = ?", id));
-    return Status::ok();
-}
-
-// The course and its occasions leave every device, then come back to those who may still
-// see them (and reach new viewers).
-Status SqliteStore::Impl::course_visibility_changed(const std::string& id) {
-    TUNDRA_TRY(tombstone(Kind::course, "id = ?", id));
-    TUNDRA_TRY(tombstone(Kind::occasion, "course = ?", id));
-    TUNDRA_TRY(touch(Kind::course, "id = ?", id));
-    return touch(Kind::occasion, "course = ?", id);
-}
-
 Result<Outcome> SqliteStore::Impl::delete_occasion(const AuthContext& who, const Action& a) {
     if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins delete occasions");
     const std::string id = str(a.fields, "occasion");
@@ -544,6 +520,7 @@ Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const A
         return rejected(a, reasons::kForbidden, "you may not edit person '" + id + "'");
     if (who.role == "participant" && (a.fields.count("site") || a.fields.count("name")))
         return rejected(a, reasons::kForbidden, "participants cannot change their site or name");
+    std::string organisation;
     if (auto* site = get_str(a.fields, "site")) {
         if (who.role == "coordinator" && !contains(who.sites, *site))
             return rejected(a, reasons::kForbidden, "site '" + *site + "' is not one of yours");
@@ -552,9 +529,13 @@ Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const A
         auto r = q->step();
         if (!r) return r.status();
         if (!r.value()) return rejected(a, reasons::kNotFound, "site '" + *site + "' does not exist");
+        organisation = q->text(0);
     }
-    TUNDRA_LWW(res, lww_apply(Kind::person, id, columns_of(a), a.hlc, who.device_id, {}));
-    if (!res->created && res->before["site"] != res->after["site"]) TUNDRA_TRY(person_moved(id));
+    Row fields = columns_of(a);
+    // A person belongs to their site's organisation: a move to another municipality's site
+    // moves them there (and so changes which courses they may see).
+    if (!organisation.empty()) fields["organisation"] = organisation;
+    TUNDRA_LWW(res, lww_apply(Kind::person, id, fields, a.hlc, who.device_id, {}));
     return lww_outcome(a, res.value(), "person");
 }
 

@@ -59,8 +59,10 @@ struct SqliteStore::Impl final : RoundBackend {
     // get it again from a later touch). Does not delete the row itself.
     Status tombstone(Kind kind, const std::string& where_sql, const std::string& arg);
     Status purge_tombstones();
-    Status person_moved(const std::string& id);
-    Status course_visibility_changed(const std::string& id);
+    // visibility.cc: a written row whose deciding columns changed leaves every device and
+    // comes back to whoever may see it now, with the rows seen through it.
+    Status visibility_changed(Kind kind, const std::string& id, const Row& before,
+                              const Row& after);
 
     Result<std::optional<PersonInfo>> person(const std::string& id);
     Result<std::optional<OccasionInfo>> occasion(const std::string& id);
@@ -113,6 +115,9 @@ struct SqliteStore::Impl final : RoundBackend {
                  std::vector<Change>& changes);
     Result<uint64_t> count_remaining(const AuthContext& who, const SyncCursor& next);
 };
+
+// Whether a change from `before` to `after` can change who may see the row (visibility.cc).
+bool visibility_columns_changed(Kind kind, const Row& before, const Row& after);
 
 Outcome make_outcome(const Action& a, OutcomeResult r, std::string_view reason,
                      std::string message, std::string status = {});
