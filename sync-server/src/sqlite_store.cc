@@ -43,7 +43,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     TUNDRA_TRY(migrate(*db.value()));
     // An acknowledged round must survive power loss, not only a crash of this process: every
     // commit waits for its WAL frames to reach the disk (docs/failure-model.md).
-    TUNDRA_TRY(db.value()->exec("PRAGMA synchronous=FULL"));
+    if (opts.durable) TUNDRA_TRY(db.value()->exec("PRAGMA synchronous=FULL"));
     std::unique_ptr<SqliteStore> s(new SqliteStore(std::move(db.value()), std::move(opts)));
     TUNDRA_TRY(s->impl_->load_meta());
     s->clock_ = HlcClock(s->opts_.wall, s->clock_.last());

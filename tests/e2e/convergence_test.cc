@@ -61,6 +61,12 @@ void run_seed(uint32_t seed, int steps) {
     add("part1", "part1.db", {"p1"});
     add("part2", "part2.db", {"p2"});
     add("part3", "part3.db", {"p7"});
+    // A tablet whose clock is a month behind: its stamps are raised to its last round.
+    {
+        Device d{"part2", "part2-backdated.db", {"p2"}, nullptr};
+        d.c = w.client(d.replica, d.user, -30LL * 86400'000);
+        devs.push_back(std::move(d));
+    }
 
     Totals totals;
     auto sync = [&](Device& d) {
@@ -85,11 +91,12 @@ void run_seed(uint32_t seed, int steps) {
     for (auto& d : devs) sync(d);
 
     const char* occasions[] = {"o1", "o2", "o3", "o4"};
+    bool paused = false;
     const char* statuses[] = {"present", "absent", "late", "left_early", "excused"};
     for (int step = 0; step < steps; ++step) {
         w.now += 1 + static_cast<uint64_t>(pick(5 * 60000));
         Device& d = devs[static_cast<size_t>(pick(static_cast<int>(devs.size())))];
-        int op = pick(10);
+        int op = pick(12);
         bool recorded = false;
         if (op <= 1) {
             recorded = d.c->enrol(occasions[pick(4)], d.persons[static_cast<size_t>(pick(static_cast<int>(d.persons.size())))]).is_ok();
@@ -116,8 +123,14 @@ void run_seed(uint32_t seed, int steps) {
                         in.ends_at = format_iso8601(start + 7200'000);
                     }
                     recorded = d.c->upsert_occasion(in).is_ok();
+                } else if (what == 2 && pick(2)) {
+                    // An occasion moves to a course another municipality cannot see.
+                    client::OccasionInput in;
+                    in.id = pick(2) ? "o1" : "o2";
+                    in.course = pick(2) ? "c1" : "c2";
+                    recorded = d.c->upsert_occasion(in).is_ok();
                 } else if (what == 2) {
-                    // Staff move between sites: their rows change hands between coordinators.
+                    // Staff move between sites (and municipalities): their rows change hands.
                     const char* movers[] = {"p3", "p6", "p9"};
                     const char* sites[] = {"s1", "s2", "s3"};
                     client::PersonInput in{movers[pick(3)]};
@@ -129,6 +142,22 @@ void run_seed(uint32_t seed, int steps) {
             }
         } else if (op == 7) {
             d.c = w.open_client(d.replica);  // the app is killed and restarted
+        } else if (op == 10) {
+            // The project re-imports: a coordinator's sites change, or a participant moves to
+            // another municipality — their devices' scope changes under them.
+            if (pick(2)) {
+                std::string sites = pick(2) ? R"(["s1","s2"])" : R"(["s1"])";
+                EXPECT_TRUE(w.store->import_json(R"({"users":[{"username":"coord1","password":"password1","role":"coordinator","sites":)" + sites + "}]}"));
+            } else {
+                bool pajala = pick(2);
+                EXPECT_TRUE(w.store->import_json(std::string(R"({"persons":[{"id":"p1","organisation":")") +
+                                                 (pajala ? "pajala" : "arjeplog") + R"(","site":")" + (pajala ? "s3" : "s1") +
+                                                 R"(","name":"Person 1","gender":"woman","birth_year":1980}]})"));
+            }
+        } else if (op == 11 && pick(6) == 0 && !paused) {
+            // Everyone is away longer than deletions are remembered (once: tokens last 180 days).
+            w.now += 100ULL * 86400'000;
+            paused = true;
         } else {
             sync(d);
         }
@@ -163,7 +192,8 @@ void run_seed(uint32_t seed, int steps) {
     int64_t enrols = 0, marks = 0;
     for (auto& [key, o] : totals.outcomes) {
         if (o.result == "rejected") continue;
-        enrols += o.type == "enrol";
+        // An earlier duplicate enrolment adjusts the existing one's time; it adds no row.
+        enrols += o.type == "enrol" && o.reason != "already_enrolled";
         marks += o.type == "mark_attendance";
     }
     EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments"), enrols);
@@ -171,7 +201,10 @@ void run_seed(uint32_t seed, int steps) {
 
     // 2. Capacity: never more confirmed than seats; no one waits while a seat is free;
     //    the counts devices see match the rows.
-    EXPECT_EQ(w.scalar("SELECT count(*) FROM occasions o WHERE confirmed > capacity"), 0);
+    // (After enrolment closes confirmations are final, even if the capacity is lowered.)
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM occasions o WHERE confirmed > capacity AND enrolment_closes > '" +
+                       format_iso8601(static_cast<int64_t>(w.now.load())) + "'"),
+              0);
     EXPECT_EQ(w.scalar("SELECT count(*) FROM occasions o WHERE confirmed < capacity AND waitlisted > 0"), 0);
     EXPECT_EQ(w.scalar("SELECT count(*) FROM occasions o WHERE confirmed != (SELECT count(*) FROM "
                        "enrolments e WHERE e.occasion = o.id AND e.status = 'confirmed') OR waitlisted != "

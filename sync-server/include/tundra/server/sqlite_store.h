@@ -26,6 +26,9 @@ struct StoreOptions {
     // `duplicate`: it was applied, once; its outcome is no longer known.
     int64_t outcome_retention_days = 180;
     HlcClock::WallClock wall = wall_clock_ms;  // injectable for tests
+    // synchronous=FULL: an acknowledged round survives power loss, not only a crash of the
+    // process. In-process tests that cannot lose power turn it off for speed.
+    bool durable = true;
 };
 
 struct ImportReport {
