@@ -299,3 +299,39 @@ TEST_F(Round, TheScopeChecksumComesWithThePageThatCompletesThePull) {
     ASSERT_TRUE(r->checksum);
     EXPECT_GT(r->checksum->count, sum->count);  // the admin sees p3 and s2's staff too
 }
+
+// Schema v3 migration: a store written by the previous release keeps its exactly-once memory
+// (records without a hash are trusted as the same action) and its devices' cursors (v1
+// cursors are honoured once, as a rebuild).
+TEST_F(Round, AStoreFromThePreviousReleaseMigratesAndKeepsItsMemory) {
+    auto anna = who("anna");
+    auto first = push(anna, {enrol(1, "e1", "p1", now)});
+    ASSERT_TRUE(first);
+    auto path = (dir / "s.db").string();
+    store.reset();
+    {
+        auto db = sqlite::Db::open(path);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(db.value()->exec("DROP INDEX applied_actions_applied; ALTER TABLE applied_actions "
+                                     "DROP COLUMN hash; DELETE FROM meta WHERE key = 'cursor_key';"));
+        ASSERT_TRUE(db.value()->set_user_version(2));
+    }
+    StoreOptions o;
+    o.kdf_iterations = 1000;
+    o.wall = [this] { return now; };
+    auto s = SqliteStore::open(path, o, false);
+    ASSERT_TRUE(s) << s.status().to_string();
+    store = std::move(s.value());
+    EXPECT_EQ(store->db().user_version(), 3);
+    EXPECT_EQ(scalar("SELECT length(value) FROM meta WHERE key = 'cursor_key'"), 64);
+    SyncRequest req;
+    req.cursor = "7";  // what a v1 server issued
+    req.actions = {enrol(1, "e1", "p1", now)};
+    auto r = store->sync(anna, req);  // the same device retries its first action
+    ASSERT_TRUE(r) << r.status().to_string();
+    EXPECT_TRUE(r->reset);
+    ASSERT_EQ(r->outcomes.size(), 1u);
+    EXPECT_EQ(r->outcomes[0].result, OutcomeResult::applied);
+    EXPECT_EQ(r->outcomes[0].status, "confirmed");
+    EXPECT_EQ(scalar("SELECT count(*) FROM enrolments"), 1);
+}
