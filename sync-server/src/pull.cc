@@ -13,48 +13,6 @@ using sqlite::read_row;
 using Phase = SyncCursor::Phase;
 
 namespace {
-// Visibility of each kind for a role, as an SQL condition over alias `t` with the named
-// parameters :user and :person. Built from constants only; values are bound.
-constexpr const char* kCourseVisible =
-    "(%.published = 1 AND (NOT EXISTS (SELECT 1 FROM course_organisations co WHERE co.course = "
-    "%.id) OR EXISTS (SELECT 1 FROM course_organisations co WHERE co.course = %.id AND "
-    "co.organisation IN (SELECT organisation FROM user_orgs WHERE username = :user))))";
-
-std::string course_visible_sql(const std::string& alias) {
-    std::string s = kCourseVisible;
-    for (size_t p; (p = s.find('%')) != std::string::npos;) s.replace(p, 1, alias);
-    return s;
-}
-
-std::string scope_sql(Kind kind, const std::string& role) {
-    if (role == "admin") return "1";
-    bool coord = role == "coordinator";
-    const std::string by_person =
-        coord ? "t.person IN (SELECT id FROM persons WHERE site IN "
-                "(SELECT site FROM user_sites WHERE username = :user))"
-              : "t.person = :person";
-    switch (kind) {
-        case Kind::organisation:
-        case Kind::site: return "1";
-        case Kind::person:
-            return coord ? "t.site IN (SELECT site FROM user_sites WHERE username = :user)"
-                         : "t.id = :person";
-        case Kind::participation:
-        case Kind::enrolment:
-        case Kind::attendance:
-        case Kind::time_attestation: return by_person;
-        case Kind::survey_response: return coord ? "0" : by_person;  // answers stay private
-        case Kind::course: return course_visible_sql("t");
-        case Kind::occasion:
-            return "t.course IN (SELECT c.id FROM courses c WHERE " + course_visible_sql("c") + ")";
-        case Kind::deviation:
-            return coord ? "t.organisation IN (SELECT organisation FROM user_orgs WHERE username = "
-                           ":user)"
-                         : "0";
-    }
-    return "0";
-}
-
 // What a device needs first (issue 4, "priorities"): the occasions of the next 30 days, their
 // courses and rosters (enrolments, attendance), the staff it may see and the participant's own
 // rows. A predicate over one row and the occasions table, with :t0/:t1 bound.

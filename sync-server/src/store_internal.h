@@ -12,6 +12,12 @@
 
 namespace tundra::server {
 
+enum class Role { participant, coordinator, admin };
+Role role_of(const std::string& role);
+// The rows of `kind` a user with `role` may see, as an SQL condition over alias `t` with
+// :user and :person (visibility.cc, from the same table as Impl::may_see).
+std::string scope_sql(Kind kind, const std::string& role);
+
 struct PersonInfo {
     std::string id, organisation, site;
 };
@@ -66,8 +72,11 @@ struct SqliteStore::Impl final : RoundBackend {
 
     Result<std::optional<PersonInfo>> person(const std::string& id);
     Result<std::optional<OccasionInfo>> occasion(const std::string& id);
+    // visibility.cc: the scope rules in C++ (the SQL form is scope_sql).
+    Result<bool> may_see(const AuthContext& who, Kind kind, const Row& row);
+    Result<StrList> organisations_of(const AuthContext& who);
     Result<bool> course_visible(const AuthContext& who, const std::string& course);
-    bool can_act_for(const AuthContext& who, const PersonInfo& p) const;
+    bool can_act_for(const AuthContext& who, const PersonInfo& p);
     struct Target {
         OccasionInfo occasion;
         PersonInfo person;

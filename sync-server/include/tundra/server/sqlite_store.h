@@ -58,6 +58,12 @@ public:
     Result<ImportReport> import_json(std::string_view document);
 
     // Test and admin helpers.
+    // The ids of `kind` that `who` may see by the SQL rule (as pulls select rows) and by the
+    // C++ rule (as writes check scope), each sorted; one table declares both.
+    struct VisibleIds {
+        std::vector<std::string> by_sql, by_cpp;
+    };
+    Result<VisibleIds> visible_ids(const AuthContext& who, Kind kind);
     Status revoke_device(const std::string& device_id);
     Result<int64_t> count(const std::string& table);
     sqlite::Db& db() { return *db_; }
