@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "output.h"
@@ -38,7 +39,7 @@ int main(int argc, char** argv) try {
     app.fallthrough();
     std::string replica = "tundra-replica.db";
     bool as_json = false;
-    app.add_option("--replica", replica, "local replica file (SQLite)");
+    auto* replica_opt = app.add_option("--replica", replica, "local replica file (SQLite)");
     app.add_flag("--json", as_json, "print one JSON document");
 
     std::string server, username;
@@ -53,6 +54,9 @@ int main(int argc, char** argv) try {
     auto* sync = app.add_subcommand("sync", "push queued actions and pull changes");
     sync->add_option("--timeout", timeout_s, "seconds to keep retrying a failing link");
     sync->add_option("--page-rows", page_rows, "rows per pull page")->check(CLI::Range(1, 20000));
+
+    auto* verify = app.add_subcommand("verify", "check the replica against the server's checksum; repair by a full pull");
+    verify->add_option("--timeout", timeout_s, "seconds for the whole check");
 
     auto* status = app.add_subcommand("status", "queued actions, last sync, rejected actions");
     auto* courses = app.add_subcommand("courses", "the catalogue with occasions and seats");
@@ -120,7 +124,20 @@ int main(int argc, char** argv) try {
 
     CLI11_PARSE(app, argc, argv);
 
-    auto c = Client::open(replica);
+    // Only login creates a replica: any other command on a file that is not there is a
+    // missing --replica (or a typo in it), not a user who is "not logged in".
+    if (!*login && !std::filesystem::exists(replica)) {
+        if (replica_opt->count() == 0)
+            return fail(Status(Errc::invalid_argument,
+                               "--replica is missing: say which replica file to use (the one `tundra "
+                               "login --replica FILE` created); no " + replica + " here"));
+        return fail(Status(Errc::not_found, "no replica file '" + replica +
+                                                "': check --replica, or run `tundra login --replica " +
+                                                replica + "` first"));
+    }
+    ClientOptions copts;
+    copts.install_id_path = replica + ".install-id";  // beside the replica, never inside it
+    auto c = Client::open(replica, copts);
     if (!c) return fail(c.status());
     Client& cl = *c.value();
     auto print = [&](const std::string& json, const std::string& text) {
@@ -182,6 +199,14 @@ int main(int argc, char** argv) try {
         if (!r) return fail(r.status());
         print(cli::sync_json(r.value()), cli::sync_text(r.value()));
         return 0;
+    }
+    if (*verify) {
+        SyncOptions so;
+        so.deadline = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+        auto v = cl.verify(so);
+        if (!v) return fail(v.status());
+        print(cli::verify_json(v.value()), cli::verify_text(v.value()));
+        return v->ok || v->repaired ? 0 : 1;
     }
     if (*status) {
         auto s = cl.status();

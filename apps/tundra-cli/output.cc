@@ -142,6 +142,31 @@ std::string status_json(const client::StatusView& v) {
     });
 }
 
+// {"ok":bool,"local":{"count","hash"},"server":{...},"repaired":bool}
+std::string verify_json(const client::VerifyReport& v) {
+    return doc([&](Writer& w) {
+        w.StartObject();
+        kv(w, "ok", v.ok);
+        for (auto [name, c] : {std::pair{"local", &v.local}, {"server", &v.server}}) {
+            put(w, name);
+            w.StartObject();
+            kv(w, "count", static_cast<int64_t>(c->count));
+            kv(w, "hash", c->hash);
+            w.EndObject();
+        }
+        kv(w, "repaired", v.repaired);
+        w.EndObject();
+    });
+}
+
+std::string verify_text(const client::VerifyReport& v) {
+    std::string counts = std::to_string(v.local.count) + " rows, hash " + v.local.hash;
+    if (v.ok) return "verified: the replica matches the server (" + counts + ")\n";
+    if (v.repaired) return "the replica differed from the server and was repaired by a full pull (" + counts + ")\n";
+    return "the replica still differs from the server after a full pull: local " + counts + ", server " +
+           std::to_string(v.server.count) + " rows, hash " + v.server.hash + "\n";
+}
+
 std::string sync_json(const client::SyncReport& r) {
     return doc([&](Writer& w) {
         w.StartObject();

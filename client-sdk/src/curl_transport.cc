@@ -58,7 +58,8 @@ public:
     ~CurlTransport() override { curl_easy_cleanup(h_); }
 
     Result<HttpReply> post(const std::string& path, const std::string& body,
-                           const std::vector<std::pair<std::string, std::string>>& headers) override {
+                           const std::vector<std::pair<std::string, std::string>>& headers,
+                           std::chrono::milliseconds timeout) override {
         if (!h_) return Result<HttpReply>(Errc::internal, "curl_easy_init failed");
         // The same easy handle keeps its connection alive between rounds.
         curl_easy_reset(h_);
@@ -82,7 +83,14 @@ public:
         curl_easy_setopt(h_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
         curl_easy_setopt(h_, CURLOPT_HTTPHEADER, hl);
         curl_easy_setopt(h_, CURLOPT_ACCEPT_ENCODING, "gzip");
-        curl_easy_setopt(h_, CURLOPT_CONNECTTIMEOUT_MS, opts_.connect_timeout_ms);
+        // Every wait fits in what is left of the caller's deadline: connect, send, and a
+        // stalled transfer (the low-speed limit) are all cut off by the total timeout.
+        long connect_ms = opts_.connect_timeout_ms;
+        if (timeout.count() > 0) {
+            connect_ms = std::min<long>(connect_ms, static_cast<long>(timeout.count()));
+            curl_easy_setopt(h_, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+        }
+        curl_easy_setopt(h_, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
         curl_easy_setopt(h_, CURLOPT_LOW_SPEED_LIMIT, opts_.low_speed_bytes);
         curl_easy_setopt(h_, CURLOPT_LOW_SPEED_TIME, opts_.low_speed_seconds);
         curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
@@ -113,6 +121,9 @@ public:
         curl_easy_getinfo(h_, CURLINFO_SIZE_DOWNLOAD_T, &down);
         r.bytes_sent = static_cast<uint64_t>(req_size);  // headers and body as sent
         r.bytes_received = static_cast<uint64_t>(hdr_size) + static_cast<uint64_t>(down);
+        curl_off_t first_byte_us = 0;
+        curl_easy_getinfo(h_, CURLINFO_STARTTRANSFER_TIME_T, &first_byte_us);
+        r.first_byte_seconds = static_cast<double>(first_byte_us) / 1e6;
         r.headers = std::move(sink.headers);
         r.body = std::move(sink.body);
         return r;

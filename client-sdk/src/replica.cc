@@ -1,8 +1,10 @@
+// Replica: open and migrations, typed state, rows, full-pull marks, checksum, outbox.
 #include "replica.h"
 
-#include "tundra/sqlite/rows.h"
+#include <algorithm>
 
-#include <filesystem>
+#include "tundra/core/checksum.h"
+#include "tundra/sqlite/rows.h"
 
 namespace tundra::client {
 namespace {
@@ -14,9 +16,19 @@ std::string sql_type(ColType t) {
     }
 }
 
-std::string str(const Row& r, std::string_view k) {
-    auto* s = get_str(r, k);
-    return s ? *s : std::string();
+uint64_t to_u64(const std::string& s) {
+    if (s.empty()) return 0;
+    try {
+        return std::stoull(s);
+    } catch (...) {
+        return 0;
+    }
+}
+
+std::string states_sql(std::initializer_list<OutboxState> states) {
+    std::string out;
+    for (auto s : states) out += std::string(out.empty() ? "'" : ", '") + std::string(to_string(s)) + "'";
+    return out;
 }
 }  // namespace
 
@@ -34,6 +46,9 @@ std::string_view to_string(OutboxState s) {
 Result<std::unique_ptr<Replica>> Replica::open(const std::string& path) {
     auto db = sqlite::Db::open(path);
     if (!db) return db.status();
+    // An action acknowledged to the user must survive power loss, not only a crash of the
+    // process: in WAL mode NORMAL may lose the last commits, FULL syncs the log on commit.
+    TUNDRA_TRY(db.value()->exec("PRAGMA synchronous=FULL"));
     std::unique_ptr<Replica> r(new Replica(std::move(db.value())));
     TUNDRA_TRY(r->migrate());
     return r;
@@ -91,37 +106,101 @@ Status Replica::migrate() {
         TUNDRA_TRY(db_->set_user_version(2));
         TUNDRA_TRY(txn.commit());
     }
+    if (v < 3) {
+        // Version 3: the server version of each synced row, for the scope checksum. Rows
+        // synced by older builds have 0 and count as unverified: the first `verify` finds
+        // the mismatch and repairs it with a full pull.
+        sqlite::Transaction txn(*db_);
+        TUNDRA_TRY(txn.begin());
+        for (auto& e : all_entities())
+            TUNDRA_TRY(db_->exec("ALTER TABLE " + std::string(e.table) +
+                                 " ADD COLUMN version INTEGER NOT NULL DEFAULT 0"));
+        TUNDRA_TRY(db_->set_user_version(3));
+        TUNDRA_TRY(txn.commit());
+    }
     return Status::ok();
 }
 
-std::string Replica::meta(const std::string& key) {
-    auto q = db_->query("SELECT value FROM meta WHERE key = ?");
-    q->bind(1, key);
-    auto r = q->step();
-    return r && r.value() ? q->text(0) : std::string();
+// ---- typed state --------------------------------------------------------------------------
+namespace {
+// One table of (key, member): load and save cannot drift apart.
+struct TextField {
+    const char* key;
+    std::string ReplicaMeta::*member;
+};
+constexpr TextField kTextFields[] = {
+    {"server", &ReplicaMeta::server},       {"username", &ReplicaMeta::username},
+    {"role", &ReplicaMeta::role},           {"person", &ReplicaMeta::person},
+    {"sites", &ReplicaMeta::sites},         {"server_capabilities", &ReplicaMeta::server_capabilities},
+    {"device_id", &ReplicaMeta::device_id}, {"token", &ReplicaMeta::token},
+    {"install_id", &ReplicaMeta::install_id}, {"cursor", &ReplicaMeta::cursor},
+    {"page_budget", &ReplicaMeta::page_budget}, {"last_sync", &ReplicaMeta::last_sync},
+    {"last_push", &ReplicaMeta::last_push},
+};
+struct NumberField {
+    const char* key;
+    uint64_t ReplicaMeta::*member;
+};
+constexpr NumberField kNumberFields[] = {{"hlc", &ReplicaMeta::hlc}, {"last_seq", &ReplicaMeta::last_seq}};
+constexpr const char* kFullPullKey = "resetting";
+}  // namespace
+
+ReplicaMeta Replica::load_meta() {
+    std::map<std::string, std::string> kv;
+    auto q = db_->query("SELECT key, value FROM meta");
+    for (;;) {
+        auto r = q->step();
+        if (!r || !r.value()) break;
+        kv[q->text(0)] = q->text(1);
+    }
+    ReplicaMeta m;
+    for (auto& f : kTextFields) m.*f.member = kv[f.key];
+    for (auto& f : kNumberFields) m.*f.member = to_u64(kv[f.key]);
+    m.full_pull = kv[kFullPullKey] == "1";
+    return m;
 }
 
-Status Replica::set_meta(const std::string& key, const std::string& value) {
+Status Replica::save_meta(const ReplicaMeta& m) {
     auto q = db_->query("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
-    return q->bind(1, key).bind(2, value).run();
+    auto put = [&](const char* key, const std::string& value) {
+        Status st = q->bind(1, key).bind(2, value).run();
+        q->reset();
+        return st;
+    };
+    for (auto& f : kTextFields) TUNDRA_TRY(put(f.key, m.*f.member));
+    for (auto& f : kNumberFields) TUNDRA_TRY(put(f.key, std::to_string(m.*f.member)));
+    return put(kFullPullKey, m.full_pull ? "1" : "");
 }
 
+// ---- rows ---------------------------------------------------------------------------------
 Result<std::optional<Row>> Replica::load_row(Kind kind, const std::string& id) {
     return sqlite::load_row(*db_, kind, id);
 }
 
-Status Replica::put_row(Kind kind, const Row& row, bool pending, bool local_only) {
+Status Replica::put_row(Kind kind, const Row& row, bool pending, bool local_only,
+                        std::optional<uint64_t> version) {
     auto& spec = entity(kind);
-    std::string params;
-    for (size_t i = 0; i < spec.columns.size(); ++i) params += "?, ";
-    auto q = db_->query("INSERT OR REPLACE INTO " + std::string(spec.table) + " (" +
-                        sqlite::column_list(spec) + ", pending, local_only) VALUES (" + params + "?, ?)");
-    int i = 1;
+    std::string params, updates;
+    for (auto& c : spec.columns) {
+        params += "?, ";
+        if (c.name != "id") updates += std::string(c.name) + " = excluded." + std::string(c.name) + ", ";
+    }
+    int n = static_cast<int>(spec.columns.size());
+    // An upsert, not INSERT OR REPLACE: a row the overlay changes keeps its server version.
+    auto q = db_->query("INSERT INTO " + std::string(spec.table) + " (" + sqlite::column_list(spec) +
+                        ", pending, local_only, version) VALUES (" + params +
+                        "?, ?, coalesce(?, 0)) ON CONFLICT(id) DO UPDATE SET " + updates +
+                        "pending = excluded.pending, local_only = excluded.local_only, "
+                        "version = coalesce(?, version)");
+    int i = 0;
     for (auto& c : spec.columns) {
         auto it = row.find(c.name);
-        q->bind_value(i++, it == row.end() ? Value{} : it->second);
+        ++i;
+        q->bind_value(i, it == row.end() ? Value{} : it->second);
     }
-    q->bind(i++, pending).bind(i, local_only);
+    q->bind(n + 1, pending).bind(n + 2, local_only);
+    if (version) q->bind(n + 3, *version).bind(n + 4, *version);
+    else q->bind(n + 3, nullptr).bind(n + 4, nullptr);
     return q->run();
 }
 
@@ -136,6 +215,8 @@ Status Replica::wipe_data() {
     return Status::ok();
 }
 
+Status Replica::begin_full_pull() { return db_->exec("DELETE FROM reset_seen"); }
+
 Status Replica::mark_seen(Kind kind, const std::string& id) {
     auto q = db_->query("INSERT OR IGNORE INTO reset_seen (tbl, id) VALUES (?, ?)");
     return q->bind(1, entity(kind).table).bind(2, id).run();
@@ -144,8 +225,11 @@ Status Replica::mark_seen(Kind kind, const std::string& id) {
 Result<int64_t> Replica::sweep_unseen() {
     int64_t removed = 0;
     for (auto& e : all_entities()) {
+        // Rows of queued actions (pending) and rejected ones kept for the user (local_only)
+        // are the device's, not the server's: a full pull never sends them.
         auto q = db_->query("DELETE FROM " + std::string(e.table) +
-                            " WHERE local_only = 0 AND id NOT IN (SELECT id FROM reset_seen WHERE tbl = ?)");
+                            " WHERE local_only = 0 AND pending = 0 AND id NOT IN (SELECT id FROM "
+                            "reset_seen WHERE tbl = ?)");
         TUNDRA_TRY(q->bind(1, e.table).run());
         removed += db_->changes();
     }
@@ -153,23 +237,63 @@ Result<int64_t> Replica::sweep_unseen() {
     return removed;
 }
 
-Status Replica::add_to_outbox(const Action& a) {
-    auto q = db_->query(
-        "INSERT INTO outbox (seq, type, target, hlc, action, state, created_ms) VALUES (?, ?, "
-        "?, ?, ?, 'queued', ?)");
-    return q->bind(1, a.seq)
-        .bind(2, a.type)
-        .bind(3, a.target_id())
-        .bind(4, a.hlc.value)
-        .bind(5, encode_action(a))
-        .bind(6, static_cast<int64_t>(wall_clock_ms()))
-        .run();
+Result<ScopeChecksum> Replica::checksum() {
+    ChecksumBuilder b;
+    for (auto& e : all_entities()) {
+        // Synced rows only: local-only rows and rows that exist only through a queued action
+        // (no server version yet) are not the server's.
+        auto q = db_->query("SELECT id, version FROM " + std::string(e.table) +
+                            " WHERE local_only = 0 AND version > 0");
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            b.add(e.name, q->text(0), static_cast<uint64_t>(q->int64(1)));
+        }
+    }
+    return b.result();
 }
 
-Result<std::vector<OutboxEntry>> Replica::outbox(const std::string& states_sql, size_t limit) {
+// ---- outbox -------------------------------------------------------------------------------
+Result<Action> Replica::record(const std::string& type, Row fields, const HlcClock::WallClock& wall) {
+    sqlite::Transaction txn(*db_);
+    TUNDRA_TRY(txn.begin());
+    ReplicaMeta m = load_meta();
+    if (m.token.empty())
+        return Status(Errc::unauthorized, "not logged in: run `tundra login` first");
+    // The clock lives in the replica, not in memory: another Client on this file may have
+    // stamped since, and BEGIN IMMEDIATE makes this read-stamp-write one step.
+    HlcClock clock(wall, Hlc{m.hlc});
+    Action a;
+    a.seq = m.last_seq + 1;
+    a.hlc = clock.now();
+    a.type = type;
+    a.fields = std::move(fields);
+    TUNDRA_TRY(validate_action(a, "action"));
+    {
+        auto q = db_->query(
+            "INSERT INTO outbox (seq, type, target, hlc, action, state, created_ms) VALUES (?, ?, "
+            "?, ?, ?, 'queued', ?)");
+        TUNDRA_TRY(q->bind(1, a.seq)
+                       .bind(2, a.type)
+                       .bind(3, a.target_id())
+                       .bind(4, a.hlc.value)
+                       .bind(5, encode_action(a))
+                       .bind(6, static_cast<int64_t>(wall()))
+                       .run());
+    }
+    TUNDRA_TRY(apply_overlay(OutboxEntry{a, OutboxState::queued, {}}, m));
+    m.last_seq = a.seq;
+    m.hlc = clock.last().value;
+    TUNDRA_TRY(save_meta(m));
+    TUNDRA_TRY(txn.commit());
+    return a;
+}
+
+Result<std::vector<OutboxEntry>> Replica::outbox(std::initializer_list<OutboxState> states, size_t limit) {
     std::vector<OutboxEntry> out;
-    auto q = db_->query("SELECT action, state, outcome FROM outbox WHERE state IN (" + states_sql +
-                        ") ORDER BY seq LIMIT ?");
+    auto q = db_->query("SELECT action, state, outcome FROM outbox WHERE state IN (" +
+                        states_sql(states) + ") ORDER BY seq LIMIT ?");
     q->bind(1, static_cast<int64_t>(limit));
     for (;;) {
         auto r = q->step();
@@ -208,144 +332,57 @@ Result<int64_t> Replica::count_queued() {
     return q->int64(0);
 }
 
-// ---- overlay ------------------------------------------------------------------------------
-Status Replica::shadow(Kind kind, const std::string& id) {
-    auto& spec = entity(kind);
-    {
-        auto q = db_->query("SELECT 1 FROM shadow WHERE tbl = ? AND id = ?");
-        q->bind(1, spec.table).bind(2, id);
-        auto r = q->step();
-        if (!r) return r.status();
-        if (r.value()) return Status::ok();  // the server's version is already saved
-    }
-    auto row = load_row(kind, id);
-    if (!row) return row.status();
-    auto q = db_->query("INSERT INTO shadow (tbl, id, row) VALUES (?, ?, ?)");
-    q->bind(1, spec.table).bind(2, id);
-    if (row.value()) q->bind(3, encode_row(*row.value()));
-    else q->bind(3, nullptr);
-    return q->run();
-}
-
-Status Replica::restore_shadows() {
-    struct Saved {
-        std::string tbl, id;
-        std::optional<std::string> row;
+Result<uint64_t> Replica::renumber_queued(uint64_t from, uint64_t above) {
+    struct Moving {
+        int64_t seq;
+        std::string action;
     };
-    std::vector<Saved> saved;
+    std::vector<Moving> moving;
     {
-        auto q = db_->query("SELECT tbl, id, row FROM shadow");
+        auto q = db_->query("SELECT seq, action FROM outbox WHERE state = 'queued' AND seq >= ? ORDER BY seq");
+        q->bind(1, from);
         for (;;) {
             auto r = q->step();
             if (!r) return r.status();
             if (!r.value()) break;
-            saved.push_back({q->text(0), q->text(1), q->opt_text(2)});
+            moving.push_back({q->int64(0), q->text(1)});
         }
     }
-    for (auto& s : saved) {
-        const EntitySpec* spec = nullptr;
-        for (auto& e : all_entities())
-            if (e.table == s.tbl) spec = &e;
-        if (!spec) continue;
-        if (!s.row) {
-            TUNDRA_TRY(delete_row(spec->kind, s.id));
-        } else {
-            auto row = decode_row(*s.row);
-            if (!row) return Status(Errc::storage, "corrupt shadow row: " + row.status().message());
-            TUNDRA_TRY(put_row(spec->kind, row.value(), false, false));
-        }
+    uint64_t base = above;
+    {
+        auto q = db_->query("SELECT coalesce(max(seq), 0) FROM outbox WHERE NOT (state = 'queued' AND seq >= ?)");
+        q->bind(1, from);
+        auto r = q->step();
+        if (!r) return r.status();
+        base = std::max(base, static_cast<uint64_t>(q->int64(0)));
     }
-    return db_->exec("DELETE FROM shadow");
+    // Two steps, so that a new number never meets an old one still in place.
+    auto park = db_->query("UPDATE outbox SET seq = -seq WHERE seq = ?");
+    for (auto& m : moving) {
+        TUNDRA_TRY(park->bind(1, m.seq).run());
+        park->reset();
+    }
+    auto put = db_->query("UPDATE outbox SET seq = ?, action = ? WHERE seq = ?");
+    for (auto& m : moving) {
+        auto a = decode_action(m.action);
+        if (!a) return Status(Errc::storage, "corrupt outbox entry: " + a.status().message());
+        a.value().seq = ++base;
+        TUNDRA_TRY(put->bind(1, a.value().seq).bind(2, encode_action(a.value())).bind(3, -m.seq).run());
+        put->reset();
+    }
+    return base;
 }
 
-Status Replica::apply_overlay(const OutboxEntry& e, const std::string& username,
-                              const std::string& device_id) {
-    const Action& a = e.action;
-    const Row& f = a.fields;
-    const std::string& id = a.target_id();
-    auto* spec = action_spec(a.type);
-    if (!spec) return Status::ok();
-    bool queued = e.state == OutboxState::queued;
-    auto existing = load_row(spec->target, id);
-    if (!existing) return existing.status();
-    bool has_server_row = existing.value().has_value();
-
-    if (a.type == "enrol") {
-        if (e.state == OutboxState::acked && has_server_row) return Status::ok();
-        if (e.state == OutboxState::rejected && has_server_row) return Status::ok();
-        Row row{{"id", id},
-                {"occasion", str(f, "occasion")},
-                {"person", str(f, "person")},
-                {"status", std::string("requested")},
-                {"reason", Value{}},
-                {"acted_hlc", static_cast<int64_t>(a.hlc.value)},
-                {"acted_by", username},
-                {"updated_hlc", static_cast<int64_t>(a.hlc.value)}};
-        bool local_only = false;
-        if (e.state == OutboxState::acked) {
-            row["status"] = e.outcome.status.empty() ? std::string("requested") : e.outcome.status;
-            if (!e.outcome.reason.empty()) row["reason"] = e.outcome.reason;
-        } else if (e.state == OutboxState::rejected) {
-            row["status"] = std::string("rejected");
-            row["reason"] = e.outcome.reason;
-            local_only = true;  // the server holds no such row; kept visible until dismissed
-        }
-        TUNDRA_TRY(shadow(spec->target, id));
-        return put_row(spec->target, row, queued, local_only);
-    }
-    if (a.type == "delete_occasion") {
-        if (!has_server_row || e.state == OutboxState::rejected) return Status::ok();
-        TUNDRA_TRY(shadow(spec->target, id));
-        return delete_row(spec->target, id);
-    }
-    if (a.type == "cancel_enrolment") {
-        if (!has_server_row || e.state == OutboxState::rejected) return Status::ok();
-        Row row = *existing.value();
-        if (str(row, "status") == "cancelled") return Status::ok();
-        row["status"] = std::string("cancelled");
-        row["reason"] = Value{};
-        TUNDRA_TRY(shadow(spec->target, id));
-        return put_row(spec->target, row, queued, false);
-    }
-    if (e.state != OutboxState::queued) {
-        // Marks acknowledged but not yet pulled stay visible; edits wait for the pull.
-        if (a.type != "mark_attendance" || e.state != OutboxState::acked || has_server_row)
-            return Status::ok();
-    }
-    Row row;
-    if (a.type == "mark_attendance") {
-        row = Row{{"id", id},
-                  {"occasion", str(f, "occasion")},
-                  {"person", str(f, "person")},
-                  {"status", str(f, "status")},
-                  {"minutes", f.count("minutes") ? f.at("minutes") : Value{}},
-                  {"recorded_by", username},
-                  {"source", std::string(str(f, "person") == meta("person") ? "self_check_in" : "coordinator")},
-                  {"hlc", static_cast<int64_t>(a.hlc.value)},
-                  {"device", device_id}};
-    } else {
-        // Edits and records: the action's fields over the current row.
-        row = has_server_row ? *existing.value() : Row{{"id", id}};
-        for (auto& [k, v] : f)
-            if (k != spec->id_field) row[k] = v;
-        if (a.type == "attest_time" || a.type == "submit_survey" || a.type == "log_deviation")
-            row["hlc"] = static_cast<int64_t>(a.hlc.value);
-        if (a.type == "log_deviation" && !row.count("status")) row["status"] = std::string("open");
-        if (a.type == "upsert_occasion" && !has_server_row) {
-            row["status"] = f.count("status") ? f.at("status") : Value(std::string("planned"));
-            row["confirmed"] = int64_t{0};
-            row["waitlisted"] = int64_t{0};
-        }
-    }
-    TUNDRA_TRY(shadow(spec->target, id));
-    return put_row(spec->target, row, queued, false);
-}
-
-Status Replica::apply_all_overlays(const std::string& username, const std::string& device_id) {
-    auto entries = outbox("'queued', 'acked', 'rejected'");
-    if (!entries) return entries.status();
-    for (auto& e : entries.value()) TUNDRA_TRY(apply_overlay(e, username, device_id));
-    return Status::ok();
+Status Replica::dismiss(uint64_t seq) {
+    sqlite::Transaction txn(*db_);
+    TUNDRA_TRY(txn.begin());
+    auto q = db_->query("UPDATE outbox SET state = 'dismissed' WHERE seq = ? AND state = 'rejected'");
+    TUNDRA_TRY(q->bind(1, seq).run());
+    if (db_->changes() == 0)
+        return Status(Errc::not_found, "no rejected action with number " + std::to_string(seq));
+    TUNDRA_TRY(restore_shadows());
+    TUNDRA_TRY(apply_all_overlays(load_meta()));
+    return txn.commit();
 }
 
 }  // namespace tundra::client

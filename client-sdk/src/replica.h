@@ -1,12 +1,26 @@
-// The local replica: schema and migrations, generic row access, the outbox and the
-// optimistic overlay. Internal to the SDK.
+// The local replica: schema and migrations, typed replica state, generic row access, the
+// outbox and the optimistic overlay, read views. Internal to the SDK.
+//
+// One class over several files:
+//   replica.cc   open, migrations, meta, rows, full-pull marks, checksum, outbox
+//   overlay.cc   shadows and the optimistic overlay of not-yet-reflected actions
+//   views.cc     read queries behind Client::courses/enrolments/attendance/snapshot
+// No SQL crosses this boundary: callers pass enums and values.
+//
+// Thread safety: a Replica belongs to one thread at a time (the Client serialises). Several
+// Replicas (Clients) may share one file: every write is one BEGIN IMMEDIATE transaction,
+// and the clock and seq counter are read and written inside it.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "replica_meta.h"
+#include "tundra/client/client.h"
 #include "tundra/core/action.h"
 #include "tundra/core/hlc.h"
 #include "tundra/core/model.h"
@@ -15,7 +29,9 @@
 
 namespace tundra::client {
 
-inline constexpr int kReplicaSchemaVersion = 2;
+// 1: tables from the entity descriptors; 2: reset_seen (full-pull marks); 3: the server
+// version of each synced row (`version`, for the scope checksum).
+inline constexpr int kReplicaSchemaVersion = 3;
 
 enum class OutboxState { queued, acked, rejected, done, dismissed };
 std::string_view to_string(OutboxState s);
@@ -30,34 +46,59 @@ class Replica {
 public:
     static Result<std::unique_ptr<Replica>> open(const std::string& path);
 
-    sqlite::Db& db() { return *db_; }
+    // Transactions (BEGIN IMMEDIATE): the caller groups replica writes.
+    sqlite::Transaction transaction() { return sqlite::Transaction(*db_); }
+    void set_fault_hook(sqlite::Db::FaultHook hook) { db_->set_fault_hook(std::move(hook)); }
 
-    // meta key/value
-    std::string meta(const std::string& key);
-    Status set_meta(const std::string& key, const std::string& value);
+    // ---- typed state (replica.cc)
+    ReplicaMeta load_meta();
+    Status save_meta(const ReplicaMeta& m);
 
+    // ---- rows (replica.cc)
     Result<std::optional<Row>> load_row(Kind kind, const std::string& id);
-    Status put_row(Kind kind, const Row& row, bool pending, bool local_only);
+    // `version` is the server's version of a synced row; nullopt keeps the stored one (the
+    // overlay changes a row's fields, not which server version it derives from).
+    Status put_row(Kind kind, const Row& row, bool pending, bool local_only,
+                   std::optional<uint64_t> version = std::nullopt);
     Status delete_row(Kind kind, const std::string& id);
     Status wipe_data();
-    // A full pull after a reset: remember what it sent, then remove every other synced row.
+    // Full pulls: begin (forget earlier marks), mark each row sent, sweep the synced rows
+    // not sent. The sweep never removes local-only or pending rows.
+    Status begin_full_pull();
     Status mark_seen(Kind kind, const std::string& id);
     Result<int64_t> sweep_unseen();
+    // Count and hash of (kind, id, version) over synced rows (docs/protocol.md, "Verify").
+    Result<ScopeChecksum> checksum();
 
-    // Outbox
-    Status add_to_outbox(const Action& a);
-    Result<std::vector<OutboxEntry>> outbox(const std::string& states_sql, size_t limit = 1u << 30);
+    // ---- outbox (replica.cc)
+    // Records a user action: seq and HLC stamp are taken from the replica state inside one
+    // transaction with the outbox entry and its overlay. Errors: unauthorized (not logged
+    // in), invalid_argument, storage.
+    Result<Action> record(const std::string& type, Row fields, const HlcClock::WallClock& wall);
+    Result<std::vector<OutboxEntry>> outbox(std::initializer_list<OutboxState> states,
+                                            size_t limit = 1u << 30);
     Status set_outcome(const Outcome& o, OutboxState state);
     Status finish_acked();  // acked -> done, once a pull has caught up with the server
     Result<int64_t> count_queued();
+    // Moves every queued action with seq >= `from` above max(`above`, every other seq in the
+    // outbox), keeping their order; returns the highest seq now in the outbox.
+    Result<uint64_t> renumber_queued(uint64_t from, uint64_t above);
+    // rejected -> dismissed; not_found when `seq` is not a rejected action.
+    Status dismiss(uint64_t seq);
 
+    // ---- overlay (overlay.cc)
     // The overlay: local effects of actions not yet reflected by the server's rows. Rows
     // are saved to `shadow` before the overlay first touches them, so the overlay can be
     // taken off (restore_shadows) before server changes are applied, and put back after.
     Status restore_shadows();
-    Status apply_overlay(const OutboxEntry& e, const std::string& username,
-                         const std::string& device_id);
-    Status apply_all_overlays(const std::string& username, const std::string& device_id);
+    Status apply_overlay(const OutboxEntry& e, const ReplicaMeta& m);
+    Status apply_all_overlays(const ReplicaMeta& m);
+
+    // ---- views (views.cc)
+    Result<std::vector<CourseView>> courses(const std::string& role);
+    Result<std::vector<EnrolmentView>> enrolments();
+    Result<std::vector<AttendanceView>> attendance(const std::string& occasion);
+    Result<std::map<std::string, std::vector<std::string>>> snapshot();
 
 private:
     explicit Replica(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "tundra/client/client.h"
+#include "tundra/core/checksum.h"
 #include "tundra/core/protocol.h"
 
 using namespace tundra;
@@ -18,7 +19,8 @@ struct Scripted : Transport {
     std::deque<Result<HttpReply>>* replies;
     std::vector<std::string>* bodies;
     Result<HttpReply> post(const std::string& path, const std::string& body,
-                           const std::vector<std::pair<std::string, std::string>>&) override {
+                           const std::vector<std::pair<std::string, std::string>>&,
+                           std::chrono::milliseconds) override {
         bodies->push_back(path + " " + body);
         if (replies->empty()) return Status(Errc::network, "script ran out");
         auto r = replies->front();
@@ -27,12 +29,54 @@ struct Scripted : Transport {
     }
 };
 
+Change change(Kind k, Row row, uint64_t v) {
+    Change ch;
+    ch.kind = k;
+    ch.id = *get_str(row, "id");
+    ch.version = v;
+    ch.row = std::move(row);
+    return ch;
+}
+
+Row occasion_row(const char* id) {
+    return {{"id", std::string(id)}, {"course", std::string("c1")},
+            {"starts_at", std::string("2026-12-01T09:00:00Z")},
+            {"ends_at", std::string("2026-12-01T11:00:00Z")},
+            {"capacity", int64_t{5}}, {"enrolment_closes", std::string("2026-11-29T09:00:00Z")},
+            {"status", std::string("planned")}, {"confirmed", int64_t{0}},
+            {"waitlisted", int64_t{0}}};
+}
+
+Row person_row(const char* id) {
+    return {{"id", std::string(id)}, {"organisation", std::string("arjeplog")},
+            {"site", std::string("s1")}, {"name", std::string("Anna")},
+            {"gender", std::string("woman")}, {"erased", false}};
+}
+
+// How many actions a request body carries, and the page budget it asks for.
+size_t actions_in(const std::string& body) {
+    size_t n = 0;
+    for (size_t p = body.find("\"seq\":"); p != std::string::npos; p = body.find("\"seq\":", p + 1)) ++n;
+    return n;
+}
+uint64_t max_bytes_in(const std::string& body) {
+    auto p = body.find("\"max_bytes\":");
+    return p == std::string::npos ? 0 : std::stoull(body.substr(p + 12));
+}
+
 HttpReply reply(int status, std::string body, std::map<std::string, std::string> headers = {}) {
     HttpReply r;
     r.status = status;
     r.body = std::move(body);
     r.headers = std::move(headers);
     return r;
+}
+
+bool has_row(Client& c, const char* table, const std::string& id) {
+    auto snap = c.snapshot().value();
+    for (auto& row : snap[table])
+        if (row.find("\"id\":\"" + id + "\"") != std::string::npos) return true;
+    return false;
 }
 
 struct ClientTest : ::testing::Test {
@@ -63,13 +107,15 @@ struct ClientTest : ::testing::Test {
     }
 
     // Logs in as a participant and pulls a catalogue with one occasion.
-    std::unique_ptr<Client> ready() {
+    std::unique_ptr<Client> ready(uint64_t server_last_seq = 0, StrList capabilities = {}) {
         auto c = open();
         LoginResponse lr;
         lr.token = "t";
         lr.device_id = "dev-0123456789";
         lr.user = {"anna", "participant", "p1", {}};
         lr.server_hlc = Hlc::from_parts(wall_clock_ms(), 0).value;
+        lr.last_seq = server_last_seq;
+        lr.capabilities = std::move(capabilities);
         replies.push_back(reply(200, encode(lr)));
         EXPECT_TRUE(c->login("http://test", "anna", "pw"));
         SyncResponse sr;
@@ -201,4 +247,253 @@ TEST_F(ClientTest, AnotherUserCannotTakeOverAReplicaWithQueuedActions) {
     EXPECT_EQ(st.code(), Errc::conflict);
     EXPECT_EQ(c->status()->username, "anna");
     EXPECT_EQ(c->status()->pending, 1);
+}
+
+// Hole 4: a replica restored from a backup issues seqs the server already holds for other
+// actions. The server says `seq_reused`; that is not the user's rejection: the action is
+// numbered above the server's last seq and sent again.
+TEST_F(ClientTest, ASeqTheServerHoldsForAnotherActionIsRenumberedAndSentAgainNotRejected) {
+    auto c = ready();
+    auto id = c->enrol("o1");
+    ASSERT_TRUE(id);
+    SyncResponse reused;
+    reused.cursor = "4";
+    reused.last_seq = 7;
+    reused.outcomes.push_back({1, OutcomeResult::rejected, std::string(reasons::kSeqReused),
+                               "seq 1 of this device holds another action", ""});
+    SyncResponse ok;
+    ok.cursor = "5";
+    ok.last_seq = 8;
+    ok.outcomes.push_back({8, OutcomeResult::applied, "", "", "requested"});
+    replies.push_back(reply(200, encode(reused)));
+    replies.push_back(reply(200, encode(ok)));
+    bodies.clear();
+    auto r = c->sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+    ASSERT_EQ(bodies.size(), 2u);
+    EXPECT_NE(bodies[0].find("\"seq\":1,"), std::string::npos) << bodies[0];
+    EXPECT_NE(bodies[1].find("\"seq\":8,"), std::string::npos) << bodies[1];
+    EXPECT_NE(bodies[1].find(id.value()), std::string::npos) << "the same action, renumbered";
+    ASSERT_EQ(r->outcomes.size(), 1u);
+    EXPECT_EQ(r->outcomes[0].result, "applied");
+    auto st = c->status().value();
+    EXPECT_TRUE(st.rejected.empty());
+    EXPECT_EQ(st.pending, 0);
+    // The next action is numbered after it.
+    ASSERT_TRUE(c->enrol("o1"));
+    bodies.clear();
+    replies.push_back(Status(Errc::unauthorized, "stop"));
+    EXPECT_FALSE(c->sync());
+    EXPECT_NE(bodies[0].find("\"seq\":9,"), std::string::npos) << bodies[0];
+}
+
+TEST_F(ClientTest, NewActionsAreNumberedAboveTheLastSeqTheServerReportsAtLogin) {
+    auto c = ready(41);
+    ASSERT_TRUE(c->enrol("o1"));
+    bodies.clear();
+    replies.push_back(Status(Errc::unauthorized, "stop"));
+    EXPECT_FALSE(c->sync());
+    ASSERT_EQ(bodies.size(), 1u);
+    EXPECT_NE(bodies[0].find("\"seq\":42,"), std::string::npos) << bodies[0];
+}
+
+TEST_F(ClientTest, LocalIdsAreUniqueWithoutTheSeq) {
+    auto c = ready();
+    auto a = c->enrol("o1").value();
+    auto b = c->enrol("o1").value();
+    EXPECT_NE(a, b);
+    // Not "<device>-<seq>": a rolled-back replica issues the same seq again.
+    EXPECT_NE(a.substr(a.size() - 2), "-1") << a;
+    EXPECT_NE(b.substr(b.size() - 2), "-2") << b;
+    EXPECT_GE(a.size(), std::string("e-01234567-").size() + 16) << a;
+}
+
+// Hole 4: the install id lives beside the replica; a copy of the replica somewhere else (a
+// restored backup) has none there, forgets its device identity and logs in as a new device,
+// keeping its queued actions.
+TEST_F(ClientTest, ACopiedReplicaForgetsItsDeviceIdentityAndLogsInAsANewDevice) {
+    std::string id;
+    {
+        auto c = ready();
+        id = c->enrol("o1").value();
+    }
+    ASSERT_TRUE(std::filesystem::exists(path("r.db.install-id")));
+    std::filesystem::copy_file(path("r.db"), path("copy.db"));
+    auto copy = open("copy.db");
+    auto st = copy->status().value();
+    EXPECT_EQ(st.device_id, "");
+    EXPECT_EQ(st.pending, 1) << "queued actions are kept";
+    auto r = copy->sync();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.status().code(), Errc::unauthorized);
+    EXPECT_NE(r.status().message().find("restored"), std::string::npos) << r.status().to_string();
+    LoginResponse lr;
+    lr.token = "t2";
+    lr.device_id = "dev-fresh";
+    lr.user = {"anna", "participant", "p1", {}};
+    replies.push_back(reply(200, encode(lr)));
+    bodies.clear();
+    ASSERT_TRUE(copy->login("http://test", "anna", "pw"));
+    EXPECT_EQ(bodies[0].find("dev-0123456789"), std::string::npos) << "asked for a new identity: " << bodies[0];
+    EXPECT_EQ(copy->status()->device_id, "dev-fresh");
+    EXPECT_TRUE(std::filesystem::exists(path("copy.db.install-id")));
+    // The first sync of the new identity is a full pull and carries the kept action.
+    bodies.clear();
+    replies.push_back(Status(Errc::unauthorized, "stop"));
+    EXPECT_FALSE(copy->sync());
+    EXPECT_NE(bodies[0].find("\"cursor\":\"\""), std::string::npos) << bodies[0];
+    EXPECT_NE(bodies[0].find(id), std::string::npos) << bodies[0];
+    // The original keeps its identity.
+    copy.reset();
+    EXPECT_EQ(open("r.db")->status()->device_id, "dev-0123456789");
+}
+
+// Every full pull ends with the mark-and-sweep; the sweep keeps the rows of queued actions;
+// a reset page that comes twice starts the marks over and the result is the same.
+TEST_F(ClientTest, AFullPullSweepsWhatItDidNotSendButNeverTheRowsOfQueuedActions) {
+    auto c = ready();
+    SyncResponse inc;
+    inc.cursor = "4";
+    inc.changes.push_back(change(Kind::occasion, occasion_row("o2"), 3));
+    replies.push_back(reply(200, encode(inc)));
+    ASSERT_TRUE(c->sync());
+    ASSERT_TRUE(has_row(*c, "occasions", "o2"));
+    auto e = c->enrol("o1").value();
+    SyncResponse reset;
+    reset.reset = true;
+    reset.more = true;
+    reset.cursor = "r1";
+    reset.changes.push_back(change(Kind::person, person_row("p1"), 1));
+    SyncResponse last;
+    last.cursor = "r2";
+    last.changes.push_back(change(Kind::occasion, occasion_row("o1"), 2));
+    replies.push_back(reply(200, encode(reset)));
+    replies.push_back(reply(200, encode(reset)));  // the same decision again
+    replies.push_back(reply(200, encode(last)));
+    replies.push_back(reply(401, encode(ErrorBody{Errc::unauthorized, "stop"})));
+    EXPECT_FALSE(c->sync());  // the enrolment is still queued when the pull ends
+    EXPECT_TRUE(has_row(*c, "occasions", "o1"));
+    EXPECT_TRUE(has_row(*c, "persons", "p1"));
+    EXPECT_FALSE(has_row(*c, "occasions", "o2")) << "not sent by the full pull: swept";
+    auto es = c->enrolments().value();
+    ASSERT_EQ(es.size(), 1u);
+    EXPECT_EQ(es[0].id, e);
+    EXPECT_TRUE(es[0].pending);
+    EXPECT_EQ(c->status()->pending, 1);
+}
+
+TEST_F(ClientTest, AReplicaOfThePreviousSchemaIsMigratedWithItsRowsAndQueue) {
+    { ASSERT_TRUE(ready()->enrol("o1")); }
+    // Make the file what the previous build (schema 2) wrote: no row versions.
+    sqlite3* db;
+    ASSERT_EQ(sqlite3_open(path("r.db").c_str(), &db), SQLITE_OK);
+    for (auto& e : all_entities()) {
+        std::string sql = "ALTER TABLE " + std::string(e.table) + " DROP COLUMN version";
+        ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    }
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 2", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    auto c = open();
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->status()->pending, 1);
+    EXPECT_EQ(c->enrolments()->size(), 1u);
+    EXPECT_EQ(c->courses()->size(), 0u);
+    EXPECT_TRUE(has_row(*c, "occasions", "o1"));
+    c.reset();
+    ASSERT_EQ(sqlite3_open(path("r.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
+    sqlite3_step(st);
+    EXPECT_EQ(sqlite3_column_int(st, 0), 3);
+    sqlite3_finalize(st);
+    EXPECT_EQ(sqlite3_exec(db, "SELECT version FROM occasions", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+// `verify`: the server's checksum against the replica's; a mismatch is repaired by a full
+// pull (cursor cleared) and compared again.
+TEST_F(ClientTest, VerifyComparesWithTheServersChecksumAndRepairsByAFullPull) {
+    auto c = ready();  // p1 at version 1, o1 at version 2
+    ChecksumBuilder same;
+    same.add("person", "p1", 1);
+    same.add("occasion", "o1", 2);
+    SyncResponse ok;
+    ok.cursor = "3";
+    ok.checksum = same.result();
+    replies.push_back(reply(200, encode(ok)));
+    bodies.clear();
+    auto v = c->verify();
+    ASSERT_TRUE(v) << v.status().to_string();
+    EXPECT_TRUE(v->ok);
+    EXPECT_FALSE(v->repaired);
+    EXPECT_EQ(v->local.count, 2u);
+    EXPECT_EQ(v->local.hash, same.result().hash);
+    EXPECT_NE(bodies[0].find("\"verify\":true"), std::string::npos) << bodies[0];
+
+    // The server now holds o1 at version 5 and the user may no longer see p1.
+    ChecksumBuilder now;
+    now.add("occasion", "o1", 5);
+    SyncResponse stale;
+    stale.cursor = "3";
+    stale.checksum = now.result();
+    SyncResponse full;
+    full.reset = true;
+    full.cursor = "9";
+    full.changes.push_back(change(Kind::occasion, occasion_row("o1"), 5));
+    full.checksum = now.result();
+    replies.push_back(reply(200, encode(stale)));
+    replies.push_back(reply(200, encode(full)));
+    bodies.clear();
+    v = c->verify();
+    ASSERT_TRUE(v) << v.status().to_string();
+    EXPECT_FALSE(v->ok);
+    EXPECT_TRUE(v->repaired);
+    EXPECT_EQ(v->local.count, 1u);
+    EXPECT_EQ(v->local, v->server);
+    ASSERT_EQ(bodies.size(), 2u);
+    EXPECT_NE(bodies[1].find("\"cursor\":\"\""), std::string::npos) << "repair is a full pull: " << bodies[1];
+    EXPECT_FALSE(has_row(*c, "persons", "p1"));
+}
+
+TEST_F(ClientTest, VerifyAgainstAServerWithoutChecksumsSaysSo) {
+    auto c = ready();
+    SyncResponse ok;
+    ok.cursor = "3";
+    replies.push_back(reply(200, encode(ok)));
+    auto v = c->verify();
+    ASSERT_FALSE(v);
+    EXPECT_EQ(v.status().code(), Errc::unsupported_version);
+}
+
+// Hole 8: a failed request is not resent as it was: the next one asks for half the page
+// and carries half the actions, and success grows both back.
+TEST_F(ClientTest, AFailedRequestIsFollowedByASmallerPageAndFewerActions) {
+    auto c = ready(0, {"max_bytes"});
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(c->enrol("o1"));
+    auto acked = [](std::initializer_list<uint64_t> seqs) {
+        SyncResponse r;
+        r.cursor = "c";
+        for (auto s : seqs) r.outcomes.push_back({s, OutcomeResult::applied, "", "", "requested"});
+        auto h = reply(200, encode(r));
+        h.bytes_received = h.body.size();
+        return h;
+    };
+    replies.push_back(Status(Errc::network, "connection cut"));
+    replies.push_back(Status(Errc::network, "connection cut"));
+    replies.push_back(acked({1}));
+    replies.push_back(acked({2, 3}));
+    replies.push_back(acked({4, 5, 6}));
+    bodies.clear();
+    SyncOptions so;
+    so.max_actions_per_round = 4;
+    auto r = c->sync(so);
+    ASSERT_TRUE(r) << r.status().to_string();
+    ASSERT_EQ(bodies.size(), 5u);
+    std::vector<size_t> actions;
+    for (auto& b : bodies) actions.push_back(actions_in(b));
+    EXPECT_EQ(actions, (std::vector<size_t>{4, 2, 1, 2, 3}));
+    EXPECT_EQ(max_bytes_in(bodies[1]), max_bytes_in(bodies[0]) / 2);
+    EXPECT_EQ(max_bytes_in(bodies[2]), max_bytes_in(bodies[1]) / 2);
+    EXPECT_GT(max_bytes_in(bodies[3]), max_bytes_in(bodies[2]));
+    EXPECT_EQ(c->status()->pending, 0);
 }

@@ -124,7 +124,7 @@ TEST(Link, AnOverloadedServerSays503WithRetryAfterAndTheClientBacksOff) {
     o.retry_after_seconds = 1;
     Served served(*w.store, o);
     auto t = client::make_curl_transport("http://127.0.0.1:" + std::to_string(served.port));
-    auto reply = t->post("/v1/login", R"({"protocol":1,"username":"admin","password":"password1"})", {});
+    auto reply = t->post("/v1/login", R"({"protocol":1,"username":"admin","password":"password1"})", {}, std::chrono::milliseconds(0));
     ASSERT_TRUE(reply);
     EXPECT_EQ(reply->status, 503);
     EXPECT_EQ(reply->headers["retry-after"], "1");

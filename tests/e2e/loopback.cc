@@ -10,7 +10,7 @@ namespace tundra::testing {
 
 Result<client::HttpReply> LoopbackTransport::post(
     const std::string& path, const std::string& body,
-    const std::vector<std::pair<std::string, std::string>>& headers) {
+    const std::vector<std::pair<std::string, std::string>>& headers, std::chrono::milliseconds) {
     ++requests;
     Fault f = faults_ ? faults_() : Fault::none;
     if (f == Fault::drop_request) return Status(Errc::network, "injected: request dropped");
@@ -38,6 +38,36 @@ Result<client::HttpReply> LoopbackTransport::post(
     r.bytes_sent = body.size();
     r.bytes_received = r.body.size();
     return r;
+}
+
+Result<client::HttpReply> CuttingTransport::post(
+    const std::string& path, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers, std::chrono::milliseconds timeout) {
+    ++counters_->requests;
+    if (up_limit_ && up_ + body.size() > up_limit_) {
+        counters_->bytes_sent += up_limit_ - std::min(up_limit_, up_);
+        up_ = down_ = 0;
+        ++counters_->cuts;
+        return Status(Errc::network, "injected: connection cut after " + std::to_string(up_limit_) +
+                                         " bytes upstream");
+    }
+    up_ += body.size();
+    counters_->bytes_sent += body.size();
+    auto reply = inner_->post(path, body, headers, timeout);
+    if (!reply) {
+        up_ = down_ = 0;
+        return reply;
+    }
+    if (down_limit_ && down_ + reply->bytes_received > down_limit_) {
+        counters_->bytes_received += down_limit_ - std::min(down_limit_, down_);
+        up_ = down_ = 0;
+        ++counters_->cuts;
+        return Status(Errc::network, "injected: connection cut after " + std::to_string(down_limit_) +
+                                         " bytes downstream, mid-response");
+    }
+    down_ += reply->bytes_received;
+    counters_->bytes_received += reply->bytes_received;
+    return reply;
 }
 
 TempDir::TempDir() {
@@ -102,8 +132,11 @@ World::World(std::function<void(server::StoreOptions&)> tweak) {
 std::unique_ptr<client::Client> World::open_client(const std::string& replica_name, int64_t skew) {
     client::ClientOptions o;
     auto f = faults;
-    o.transport_factory = [this, f](const std::string&) {
-        return std::make_unique<LoopbackTransport>(*store, f);
+    auto wrapper = wrap;
+    o.transport_factory = [this, f, wrapper](const std::string&) -> std::unique_ptr<client::Transport> {
+        auto t = std::make_unique<LoopbackTransport>(*store, f);
+        if (wrapper) return wrapper(std::move(t));
+        return t;
     };
     o.storage_fault = replica_faults;
     o.sleep = [this](std::chrono::milliseconds d) { now += static_cast<uint64_t>(d.count()); };
@@ -117,11 +150,14 @@ std::unique_ptr<client::Client> World::client(const std::string& replica_name,
                                               const std::string& username, int64_t skew) {
     auto saved = faults;
     auto saved_replica = replica_faults;
+    auto saved_wrap = wrap;
     faults = {};
     replica_faults = {};
+    wrap = {};
     auto c2 = open_client(replica_name, skew);  // login without faults
     faults = saved;
     replica_faults = saved_replica;
+    wrap = saved_wrap;
     Status st = c2->login("http://loopback", username, "password1");
     if (!st) throw std::runtime_error("login " + username + ": " + st.to_string());
     c2.reset();

@@ -28,12 +28,38 @@ public:
     LoopbackTransport(server::Store& store, std::function<Fault()> faults = {})
         : store_(store), faults_(std::move(faults)) {}
     Result<client::HttpReply> post(const std::string& path, const std::string& body,
-                                   const std::vector<std::pair<std::string, std::string>>& headers) override;
+                                   const std::vector<std::pair<std::string, std::string>>& headers,
+                                   std::chrono::milliseconds timeout) override;
     int requests = 0;
 
 private:
     server::Store& store_;
     std::function<Fault()> faults_;
+};
+
+// A link that cuts every connection after a fixed number of bytes downstream and/or
+// upstream (0 = no limit), as some rural links and middleboxes do. A connection lives from
+// one cut to the next (keep-alive), so bytes add up across requests. Cut upstream: the
+// server never sees the request. Cut downstream: the server committed, the answer is lost.
+struct LinkCounters {
+    int requests = 0, cuts = 0;
+    uint64_t bytes_sent = 0, bytes_received = 0;  // what the link carried, cut requests included
+};
+class CuttingTransport final : public client::Transport {
+public:
+    CuttingTransport(std::unique_ptr<client::Transport> inner, uint64_t down_limit, uint64_t up_limit,
+                     std::shared_ptr<LinkCounters> counters = nullptr)
+        : inner_(std::move(inner)), down_limit_(down_limit), up_limit_(up_limit),
+          counters_(counters ? std::move(counters) : std::make_shared<LinkCounters>()) {}
+    Result<client::HttpReply> post(const std::string& path, const std::string& body,
+                                   const std::vector<std::pair<std::string, std::string>>& headers,
+                                   std::chrono::milliseconds timeout) override;
+
+private:
+    std::unique_ptr<client::Transport> inner_;
+    uint64_t down_limit_, up_limit_;
+    uint64_t down_ = 0, up_ = 0;  // on the current connection
+    std::shared_ptr<LinkCounters> counters_;
 };
 
 // A temp folder that removes itself.
@@ -58,6 +84,8 @@ struct World {
     std::unique_ptr<server::SqliteStore> store;
     std::function<Fault()> faults;  // applies to every client transport made after it is set
     std::function<Status()> replica_faults;  // likewise, for writes to client replicas
+    // Wraps every client transport made after it is set (e.g. in a CuttingTransport).
+    std::function<std::unique_ptr<client::Transport>(std::unique_ptr<client::Transport>)> wrap;
 
     explicit World(std::function<void(server::StoreOptions&)> tweak = {});
     std::unique_ptr<client::Client> client(const std::string& replica_name,

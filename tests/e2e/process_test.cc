@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -208,4 +210,71 @@ TEST_F(Cli, AdminPublishesACourseParticipantsSeeIt) {
         }
     EXPECT_TRUE(seen);
     EXPECT_EQ(tundra("anna.db", "course add --title X --format on_site").code, 1);  // not an admin
+}
+
+TEST_F(Cli, WithoutReplicaACommandSaysThatReplicaIsMissing) {
+    auto r = run(TUNDRA_CLI_BIN, "sync");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("--replica is missing"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("tundra-replica.db"))) << "no replica is created by mistake";
+    auto typo = tundra("nope.db", "status");
+    EXPECT_EQ(typo.code, 1);
+    EXPECT_NE(typo.err.find("no replica file 'nope.db'"), std::string::npos) << typo.err;
+}
+
+// Hole 9: a server that accepts the connection and never answers (here: a listening socket
+// nobody accepts from; the kernel completes the handshake). `--timeout 2` is a deadline.
+TEST_F(Cli, SyncTimeoutIsADeadlineAgainstAServerThatNeverAnswers) {
+    ASSERT_NO_FATAL_FAILURE(start_demo());
+    ASSERT_NO_FATAL_FAILURE(login("anna.db", "anna"));
+    ASSERT_EQ(tundra("anna.db", "sync").code, 0);
+    ASSERT_EQ(tundra("anna.db", "enrol o-sam-1").code, 0);
+    server->stop();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(listen(fd, 16), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    {
+        auto db = sqlite::Db::open(dir.file("anna.db"));
+        ASSERT_TRUE(db);
+        auto q = db.value()->query("UPDATE meta SET value = ? WHERE key = 'server'");
+        ASSERT_TRUE(q->bind(1, "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port))).run());
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = tundra("anna.db", "sync --timeout 2");
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("timeout"), std::string::npos) << r.err;
+    EXPECT_LT(took, 3.5) << r.err;
+    EXPECT_EQ(json(tundra("anna.db", "status --json").out)["pending"].GetInt(), 1);
+    close(fd);
+}
+
+// `tundra verify --json`: {"ok", "local": {"count", "hash"}, "server": {...}, "repaired"};
+// exit 0 when ok or repaired. Needs the server's checksum (protocol v2).
+TEST_F(Cli, VerifyPrintsBothChecksumsAndRepairsADriftedReplica) {
+    ASSERT_NO_FATAL_FAILURE(start_demo());
+    ASSERT_NO_FATAL_FAILURE(login("anna.db", "anna"));
+    ASSERT_EQ(tundra("anna.db", "sync").code, 0);
+    auto ok = tundra("anna.db", "verify --json");
+    ASSERT_EQ(ok.code, 0) << ok.err;
+    auto d = json(ok.out);
+    EXPECT_TRUE(d["ok"].GetBool());
+    EXPECT_FALSE(d["repaired"].GetBool());
+    EXPECT_EQ(d["local"]["count"].GetInt64(), d["server"]["count"].GetInt64());
+    EXPECT_EQ(std::string(d["local"]["hash"].GetString()), d["server"]["hash"].GetString());
+    {
+        auto db = sqlite::Db::open(dir.file("anna.db"));
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(db.value()->exec("DELETE FROM courses"));
+    }
+    auto fixed = tundra("anna.db", "verify --json");
+    ASSERT_EQ(fixed.code, 0) << fixed.err;
+    auto f = json(fixed.out);
+    EXPECT_FALSE(f["ok"].GetBool());
+    EXPECT_TRUE(f["repaired"].GetBool());
 }

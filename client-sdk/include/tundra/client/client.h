@@ -6,9 +6,14 @@
 //   pending). Nothing waits for the network.
 // - sync() pushes queued actions and pulls changes in rounds; each response page is applied
 //   in one transaction together with its cursor, so a crash or a drop costs at most the
-//   round in flight. Retries are idempotent (device id + sequence number).
+//   round in flight. Retries are idempotent (device id + sequence number; the server also
+//   checks the action's content, and a seq this replica reused is renumbered and resent).
 // - Errors are values (Status/Result); nothing throws across this API.
-// - A Client is not thread-safe: use one per thread, or serialise calls.
+// - Thread safety: one Client may be used from several threads (calls are serialised on
+//   the replica; a sync holds it only while reading or applying, not during network waits,
+//   and one sync or login runs at a time). Several Clients may also share one replica file:
+//   the replica is the only holder of the clock and the sequence counter, taken inside
+//   each write transaction, so stamps always increase with seq.
 // No curl, SQLite or Beast types appear in this header.
 #pragma once
 
@@ -92,13 +97,33 @@ struct SyncProgress {
 };
 
 struct SyncOptions {
-    std::chrono::milliseconds deadline{60000};  // give up retrying after this long
+    // The whole sync fits in this: every wait (connect, send, a stalled transfer, back-off)
+    // is bounded by what is left of it, and the sync fails with `timeout`/`network` after.
+    // 0: no deadline and no retry (the transport's own limits; the first failure ends it).
+    std::chrono::milliseconds deadline{60000};
     int page_rows = 0;  // fixed rows per page; 0 = pages sized in bytes from the throughput
     // Pages are sized so that one takes about this long on the measured link: a drop
     // costs at most the page in flight.
     double target_page_seconds = 2.0;
-    size_t max_actions_per_round = 1000;  // the protocol's limit per request
+    // Actions per request: the protocol's limit. After a failed push the next request
+    // carries half as many (floor 1), doubling back on success.
+    size_t max_actions_per_round = 1000;
+    // Ask the server for the scope checksum with the page that completes the pull.
+    bool verify = false;
     std::function<void(const SyncProgress&)> progress;
+};
+
+// Count and order-independent hash of (kind, id, server version) over synced rows.
+struct Checksum {
+    uint64_t count = 0;
+    std::string hash;
+    bool operator==(const Checksum&) const = default;
+};
+
+struct VerifyReport {
+    bool ok = false;        // the replica matched the server at the first comparison
+    bool repaired = false;  // it did not, a full pull was made, and now it matches
+    Checksum local, server;  // as last compared
 };
 
 struct SyncReport {
@@ -113,26 +138,29 @@ struct SyncReport {
     int64_t pulled = 0;
     uint64_t bytes_sent = 0, bytes_received = 0;
     std::vector<OutcomeView> outcomes;
+    std::optional<Checksum> checksum;  // the server's, when asked (SyncOptions::verify)
 };
 
 struct CourseInput {
-    std::string id;
-    std::optional<std::string> title, description, theme, format, provider;
-    std::optional<int64_t> duration_minutes;
-    std::optional<std::vector<std::string>> organisations;
-    std::optional<bool> published;
+    std::string id = {};
+    std::optional<std::string> title = {}, description = {}, theme = {}, format = {}, provider = {};
+    std::optional<int64_t> duration_minutes = {};
+    std::optional<std::vector<std::string>> organisations = {};
+    std::optional<bool> published = {};
 };
 
 struct OccasionInput {
-    std::string id;
-    std::optional<std::string> course, starts_at, ends_at, site, online_link, enrolment_opens,
-        enrolment_closes, status;
-    std::optional<int64_t> capacity;
+    std::string id = {};
+    std::optional<std::string> course = {}, starts_at = {}, ends_at = {}, site = {},
+                               online_link = {}, enrolment_opens = {}, enrolment_closes = {},
+                               status = {};
+    std::optional<int64_t> capacity = {};
 };
 
 struct PersonInput {
-    std::string id;
-    std::optional<std::string> name, site, profession, education_level, employment_status;
+    std::string id = {};
+    std::optional<std::string> name = {}, site = {}, profession = {}, education_level = {},
+                               employment_status = {};
 };
 
 struct ClientOptions {
@@ -146,6 +174,11 @@ struct ClientOptions {
     // Fault injection for tests: consulted before every write to the replica; a non-OK
     // status fails that write as a full disk would.
     std::function<Status()> storage_fault;
+    // The install id file, kept outside the replica (a platform's backup must not restore
+    // it with the replica). Created at the first login; a replica created under another
+    // install id is a restored copy: it forgets its device identity and must log in again.
+    // Default: the replica path + ".install-id".
+    std::string install_id_path;
 };
 
 class Client {
@@ -164,6 +197,12 @@ public:
     // Pushes queued actions and pulls until up to date. Retries transient failures with
     // backoff until opts.deadline; stops at once on errors retrying cannot cure.
     Result<SyncReport> sync(const SyncOptions& opts = {});
+
+    // Syncs until caught up asking for the server's scope checksum and compares it with the
+    // replica's; on a mismatch clears the cursor (the next pull is a full pull that sweeps
+    // what the server no longer sends), syncs again and compares again. Errors: as sync();
+    // unsupported_version when the server sends no checksum.
+    Result<VerifyReport> verify(const SyncOptions& opts = {});
 
     Result<StatusView> status();
     Result<std::vector<CourseView>> courses();

@@ -2,6 +2,7 @@
 // in-process transport or a fault-injecting wrapper. No curl types appear here.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -19,16 +20,22 @@ struct HttpReply {
     std::string body;                            // decoded (gzip already undone)
     uint64_t bytes_sent = 0;                     // on the wire, headers included
     uint64_t bytes_received = 0;
+    // From the start of the request to the first byte of the answer (round trip, server
+    // time, and the upload); 0 when the transport does not know.
+    double first_byte_seconds = 0;
 };
 
 class Transport {
 public:
     virtual ~Transport() = default;
     // POSTs `body` (JSON) to base_url + path. A transport error (no connection, timeout,
-    // dropped link) is a `network`/`timeout` Status; any HTTP answer is a reply.
+    // dropped link) is a `network`/`timeout` Status; any HTTP answer is a reply. The whole
+    // request (connect, send, receive) must end within `timeout` (what is left of the
+    // caller's deadline); zero or less means the transport's own limits only.
     // Blocking; not thread-safe.
     virtual Result<HttpReply> post(const std::string& path, const std::string& body,
-                                   const std::vector<std::pair<std::string, std::string>>& headers) = 0;
+                                   const std::vector<std::pair<std::string, std::string>>& headers,
+                                   std::chrono::milliseconds timeout) = 0;
 };
 
 struct CurlOptions {
