@@ -427,10 +427,12 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
                                                       "acted_hlc", "acted_by", "updated_hlc"},
                                        {"acted_hlc", "acted_by", "updated_hlc"}));
         for (auto& r : data["enrolments"]) {
-            q->bind(1, s(r, "id")).bind(2, s(r, "occasion")).bind(3, s(r, "person"));
-            q->bind(4, s(r, "status")).bind(5, stamp).bind(6, "import").bind(7, stamp);
-            q->bind(8, I.next_version());
-            TUNDRA_TRY(run(q));
+            TUNDRA_TRY(upsert_tracked(Kind::enrolment, s(r, "id"), [&] {
+                q->bind(1, s(r, "id")).bind(2, s(r, "occasion")).bind(3, s(r, "person"));
+                q->bind(4, s(r, "status")).bind(5, stamp).bind(6, "import").bind(7, stamp);
+                q->bind(8, I.next_version());
+                return run(q);
+            }));
             touched_occasions.insert(s(r, "occasion"));
             ++rep.enrolments;
         }
@@ -442,10 +444,12 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
         for (auto& r : data["attendance"]) {
             std::string id = get_str(r, "id") ? s(r, "id")
                                               : "import:" + s(r, "occasion") + ":" + s(r, "person");
-            q->bind(1, id).bind(2, s(r, "occasion")).bind(3, s(r, "person")).bind(4, s(r, "status"));
-            q->bind_value(5, opt(r, "minutes")).bind(6, "import").bind(7, "import").bind(8, stamp);
-            q->bind(9, I.next_version());
-            TUNDRA_TRY(run(q));
+            TUNDRA_TRY(upsert_tracked(Kind::attendance, id, [&] {
+                q->bind(1, id).bind(2, s(r, "occasion")).bind(3, s(r, "person")).bind(4, s(r, "status"));
+                q->bind_value(5, opt(r, "minutes")).bind(6, "import").bind(7, "import").bind(8, stamp);
+                q->bind(9, I.next_version());
+                return run(q);
+            }));
             ++rep.attendance;
         }
     }

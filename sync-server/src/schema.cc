@@ -45,7 +45,7 @@ CREATE INDEX occasions_course ON occasions(course);
 CREATE TABLE enrolments (
   id TEXT PRIMARY KEY, occasion TEXT NOT NULL REFERENCES occasions(id),
   person TEXT NOT NULL REFERENCES persons(id), status TEXT NOT NULL, reason TEXT,
-  acted_hlc INTEGER NOT NULL,  -- fair-order stamp (device HLC clamped to its last sync)
+  acted_hlc INTEGER NOT NULL,  -- fair-order stamp (device HLC raised to its stamp floor)
   acted_by TEXT, updated_hlc INTEGER NOT NULL,
   device TEXT,                 -- server only: tie-break for equal stamps
   version INTEGER NOT NULL);

@@ -230,3 +230,21 @@ TEST(Absence, MovingAPersonToAnotherMunicipalitysSiteMovesTheirOrganisation) {
     EXPECT_TRUE(has(*p1, "courses", "c2"));
     expect_converged(w, *p1, "part1");
 }
+
+// Import goes through the same visibility rule: an enrolment re-imported under another
+// person leaves the old person's coordinator and reaches the new one's.
+TEST(Absence, AnEnrolmentReimportedUnderAnotherPersonChangesHands) {
+    World w;
+    ASSERT_TRUE(w.store->import_json(R"({"enrolments":[{"id":"imp1","occasion":"o1","person":"p1","status":"confirmed"}]})"));
+    auto arjeplog = w.client("c1.db", "coord1");
+    auto pajala = w.client("c2.db", "coord2");
+    sync_ok(*arjeplog);
+    sync_ok(*pajala);
+    ASSERT_TRUE(has(*arjeplog, "enrolments", "imp1"));
+    ASSERT_TRUE(w.store->import_json(R"({"enrolments":[{"id":"imp1","occasion":"o1","person":"p7","status":"confirmed"}]})"));
+    sync_ok(*arjeplog);
+    sync_ok(*pajala);
+    EXPECT_FALSE(has(*arjeplog, "enrolments", "imp1"));
+    EXPECT_TRUE(has(*pajala, "enrolments", "imp1"));
+    expect_converged(w, *arjeplog, "coord1");
+}

@@ -21,9 +21,9 @@ struct StoreOptions {
     // Deletions are remembered this long; a device whose cursor is older gets a full pull
     // that removes what it should no longer hold (docs/failure-model.md).
     int64_t tombstone_retention_days = 90;
-    // Outcomes of applied actions are kept this long for retries (the token lifetime: a
-    // device away longer must log in again anyway). Later retries of an action get
-    // `duplicate`: it was applied, once; its outcome is no longer known.
+    // The message text of an action's outcome is kept this long; which action each (device,
+    // seq) was and its result, reason and status are kept for good, so a retry at any age
+    // gets its real outcome and a different action under a used seq is `seq_reused`.
     int64_t outcome_retention_days = 180;
     HlcClock::WallClock wall = wall_clock_ms;  // injectable for tests
     // synchronous=FULL: an acknowledged round survives power loss, not only a crash of the
