@@ -13,9 +13,9 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
-say "A server on a SQLite file with demo data from ../shared/data"
+say "A server on a SQLite file with demo data from data/"
 run "$server" init --db server.db
-run "$server" demo-data --db server.db --data "$root/../shared/data"
+run "$server" demo-data --db server.db --data "$root/data"
 "$server" serve --db server.db --listen 127.0.0.1:0 --quiet > server.out 2> server.log &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
