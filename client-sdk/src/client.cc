@@ -20,11 +20,6 @@ auto guard(F&& f) -> decltype(f()) {
     }
 }
 
-std::string str(const Row& r, std::string_view k) {
-    auto* s = get_str(r, k);
-    return s ? *s : std::string();
-}
-
 Status error_from_reply(const HttpReply& reply) {
     auto e = decode_error(reply.body);
     if (e) {

@@ -121,7 +121,7 @@ Status Replica::put_row(Kind kind, const Row& row, bool pending, bool local_only
         auto it = row.find(c.name);
         q->bind_value(i++, it == row.end() ? Value{} : it->second);
     }
-    q->bind(i++, pending).bind(i, local_only);
+    q->bind(i, pending).bind(i + 1, local_only);
     return q->run();
 }
 

@@ -325,8 +325,8 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             if (!found) return found.status();
             if (found.value() && old_site->text(0) != s(r, "site")) moved.push_back(s(r, "id"));
             old_site->reset();
-            int i = 1;
-            q->bind(i++, s(r, "id")).bind(i++, s(r, "organisation"));
+            q->bind(1, s(r, "id")).bind(2, s(r, "organisation"));
+            int i = 3;
             for (auto k : {"site", "name", "gender", "birth_year", "profession", "education_level",
                            "employment_status", "personal_id"})
                 q->bind_value(i++, opt(r, k));

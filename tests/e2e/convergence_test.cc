@@ -73,7 +73,9 @@ void run_seed(uint32_t seed, int steps) {
                 auto key = std::make_pair(d.replica, o.seq);
                 auto [it, fresh] = totals.outcomes.emplace(key, o);
                 // A repeated outcome must be the original one.
-                if (!fresh) EXPECT_EQ(it->second.result + it->second.reason, o.result + o.reason);
+                if (!fresh) {
+                    EXPECT_EQ(it->second.result + it->second.reason, o.result + o.reason);
+                }
             }
         };
         auto r = d.c->sync(so);
@@ -106,7 +108,7 @@ void run_seed(uint32_t seed, int steps) {
             if (d.user == "admin") {
                 int what = pick(4);
                 if (what <= 1) {
-                    client::OccasionInput in{pick(2) ? "o1" : "o2"};
+                    client::OccasionInput in{.id = pick(2) ? "o1" : "o2"};
                     in.capacity = 1 + pick(3);
                     // Sometimes move it in or out of the next 30 days (a full pull's priority part).
                     if (pick(3) == 0) {
@@ -120,7 +122,7 @@ void run_seed(uint32_t seed, int steps) {
                     // Staff move between sites: their rows change hands between coordinators.
                     const char* movers[] = {"p3", "p6", "p9"};
                     const char* sites[] = {"s1", "s2", "s3"};
-                    client::PersonInput in{movers[pick(3)]};
+                    client::PersonInput in{.id = movers[pick(3)]};
                     in.site = sites[pick(3)];
                     recorded = d.c->update_person(in).is_ok();
                 } else {

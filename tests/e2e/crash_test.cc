@@ -82,14 +82,15 @@ TEST(Crash, ServerKilledWhileDevicesPushLosesNothingAcknowledged) {
     std::string listen = url.substr(std::string("http://").size());
 
     struct Dev {
-        std::string user, replica;
-        std::vector<std::string> persons;
-        std::set<uint64_t> acknowledged;
+        std::string user = {}, replica = {};
+        std::vector<std::string> persons = {};
+        std::set<uint64_t> acknowledged = {};
         int recorded = 0;
     };
-    std::vector<Dev> devs{{"coord1", dir.file("c1.db"), {"p1", "p2", "p3", "p4", "p5", "p6"}},
-                          {"coord2", dir.file("c2.db"), {"p7", "p8", "p9"}},
-                          {"admin", dir.file("a.db"), {"p1", "p7", "p9"}}};
+    std::vector<Dev> devs{
+        {.user = "coord1", .replica = dir.file("c1.db"), .persons = {"p1", "p2", "p3", "p4", "p5", "p6"}},
+        {.user = "coord2", .replica = dir.file("c2.db"), .persons = {"p7", "p8", "p9"}},
+        {.user = "admin", .replica = dir.file("a.db"), .persons = {"p1", "p7", "p9"}}};
     for (auto& d : devs) {
         auto c = curl_client(d.replica);
         ASSERT_TRUE(c->login(url, d.user, "password1"));

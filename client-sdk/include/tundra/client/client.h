@@ -115,24 +115,27 @@ struct SyncReport {
     std::vector<OutcomeView> outcomes;
 };
 
+// Inputs name the fields to set; every other field defaults to "leave as is", so a caller writes
+// CourseInput{.id = "c1", .title = "..."}.
 struct CourseInput {
-    std::string id;
-    std::optional<std::string> title, description, theme, format, provider;
-    std::optional<int64_t> duration_minutes;
-    std::optional<std::vector<std::string>> organisations;
-    std::optional<bool> published;
+    std::string id = {};
+    std::optional<std::string> title = {}, description = {}, theme = {}, format = {}, provider = {};
+    std::optional<int64_t> duration_minutes = {};
+    std::optional<std::vector<std::string>> organisations = {};
+    std::optional<bool> published = {};
 };
 
 struct OccasionInput {
-    std::string id;
-    std::optional<std::string> course, starts_at, ends_at, site, online_link, enrolment_opens,
-        enrolment_closes, status;
-    std::optional<int64_t> capacity;
+    std::string id = {};
+    std::optional<std::string> course = {}, starts_at = {}, ends_at = {}, site = {},
+        online_link = {}, enrolment_opens = {}, enrolment_closes = {}, status = {};
+    std::optional<int64_t> capacity = {};
 };
 
 struct PersonInput {
-    std::string id;
-    std::optional<std::string> name, site, profession, education_level, employment_status;
+    std::string id = {};
+    std::optional<std::string> name = {}, site = {}, profession = {}, education_level = {},
+        employment_status = {};
 };
 
 struct ClientOptions {
