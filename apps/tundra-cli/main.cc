@@ -2,10 +2,12 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "output.h"
 #include "tundra/client/client.h"
+#include "tundra/client/test_hooks.h"
 
 using namespace tundra;
 using namespace tundra::client;
@@ -120,6 +122,10 @@ int main(int argc, char** argv) try {
 
     CLI11_PARSE(app, argc, argv);
 
+    // Crash tests make the CLI die at an exact point of a sync (see tundra/client/test_hooks.h).
+    if (const char* at = std::getenv("TUNDRA_TEST_KILL_AT")) {
+        if (Status st = test_hooks::arm_crash_point(at); !st) return fail(st);
+    }
     auto c = Client::open(replica);
     if (!c) return fail(c.status());
     Client& cl = *c.value();

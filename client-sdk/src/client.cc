@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "replica.h"
+#include "test_hooks.h"
 #include "tundra/core/crypto.h"
 #include "tundra/core/protocol.h"
 
@@ -201,7 +202,7 @@ struct Client::Impl {
         if (!resp.outcomes.empty())
             TUNDRA_TRY(replica->set_meta("last_push", format_iso8601(static_cast<int64_t>(clock.wall_ms()))));
         TUNDRA_TRY(replica->apply_all_overlays(meta("username"), meta("device_id")));
-        return txn.commit();
+        return test_hooks::commit_page([&] { return txn.commit(); });
     }
 
     Result<SyncReport> sync(const SyncOptions& opts) {
