@@ -57,7 +57,7 @@ TEST(Absence, APersonWhoMovesLeavesTheOldSitesDevices) {
     ASSERT_TRUE(arjeplog->enrol("o1", "p4"));
     ASSERT_TRUE(arjeplog->mark_attendance("o1", "p4", "present", 90));
     sync_ok(*arjeplog);
-    client::PersonInput move{"p4"};
+    client::PersonInput move{.id = "p4"};
     move.site = "s3";  // from Arjeplog's nursing home to Pajala's home care
     ASSERT_TRUE(admin->update_person(move));
     sync_ok(*admin);
@@ -100,7 +100,7 @@ TEST(Absence, SixtyDaysAwayWith500QueuedActionsSyncsCleanly) {
     sync_ok(*admin);
     ASSERT_TRUE(has(*away, "occasions", "o3") == false);  // Pajala's course is not Arjeplog's
     // Admin schedules an extra occasion the coordinator will see, then deletes it later.
-    client::OccasionInput extra{"o-extra"};
+    client::OccasionInput extra{.id = "o-extra"};
     extra.course = "c1";
     extra.starts_at = format_iso8601(static_cast<int64_t>(w.now.load() + 70 * kDay));
     extra.ends_at = format_iso8601(static_cast<int64_t>(w.now.load() + 70 * kDay + 120 * kMinute));

@@ -19,11 +19,11 @@ using namespace tundra::testing;
 namespace {
 struct Device {
     std::string user, replica;
-    std::vector<std::string> persons;  // whom this user may act for
-    std::unique_ptr<client::Client> c;
+    std::vector<std::string> persons = {};  // whom this user may act for
+    std::unique_ptr<client::Client> c = {};
     int64_t recorded = 0;
-    int64_t skew = 0;                       // this tablet's clock error
-    std::unique_ptr<client::Client> twin;   // a second Client on the same file (another thread)
+    int64_t skew = 0;                            // this tablet's clock error
+    std::unique_ptr<client::Client> twin = {};   // a second Client on the same file
     client::Client& any(int coin) { return twin && coin ? *twin : *c; }
 };
 
@@ -62,7 +62,7 @@ void run_seed(uint32_t seed, int steps) {
     }
     std::vector<Device> devs;
     auto add = [&](std::string user, std::string replica, std::vector<std::string> persons) {
-        Device d{user, replica, std::move(persons), nullptr};
+        Device d{.user = user, .replica = replica, .persons = std::move(persons)};
         d.c = w.client(replica, user);
         devs.push_back(std::move(d));
     };
@@ -77,7 +77,7 @@ void run_seed(uint32_t seed, int steps) {
     add("part3", "part3.db", {"p7"});
     // A tablet whose clock is a month behind: its stamps are raised to its last round.
     {
-        Device d{"part2", "part2-backdated.db", {"p2"}, nullptr};
+        Device d{.user = "part2", .replica = "part2-backdated.db", .persons = {"p2"}};
         d.skew = -30LL * 86400'000;
         d.c = w.client(d.replica, d.user, d.skew);
         devs.push_back(std::move(d));
@@ -94,7 +94,9 @@ void run_seed(uint32_t seed, int steps) {
                 auto key = std::make_pair(d.replica, o.seq);
                 auto [it, fresh] = totals.outcomes.emplace(key, o);
                 // A repeated outcome must be the original one.
-                if (!fresh) EXPECT_EQ(it->second.result + it->second.reason, o.result + o.reason);
+                if (!fresh) {
+                    EXPECT_EQ(it->second.result + it->second.reason, o.result + o.reason);
+                }
             }
         };
         auto r = d.any(pick(2)).sync(so);
@@ -129,7 +131,7 @@ void run_seed(uint32_t seed, int steps) {
             if (d.user == "admin") {
                 int what = pick(4);
                 if (what <= 1) {
-                    client::OccasionInput in{pick(2) ? "o1" : "o2"};
+                    client::OccasionInput in{.id = pick(2) ? "o1" : "o2"};
                     in.capacity = 1 + pick(3);
                     // Sometimes move it in or out of the next 30 days (a full pull's priority part).
                     if (pick(3) == 0) {
@@ -149,7 +151,7 @@ void run_seed(uint32_t seed, int steps) {
                     // Staff move between sites (and municipalities): their rows change hands.
                     const char* movers[] = {"p3", "p6", "p9"};
                     const char* sites[] = {"s1", "s2", "s3"};
-                    client::PersonInput in{movers[pick(3)]};
+                    client::PersonInput in{.id = movers[pick(3)]};
                     in.site = sites[pick(3)];
                     recorded = d.c->update_person(in).is_ok();
                 } else {

@@ -188,12 +188,12 @@ TEST(Sync, OlderOfflineEditNeverOverwritesANewerOne) {
     auto wednesday = w.client("a2.db", "admin");
     sync_ok(*monday);
     sync_ok(*wednesday);
-    client::CourseInput old_edit{"c1"};
+    client::CourseInput old_edit{.id = "c1"};
     old_edit.title = "Monday's title";
     old_edit.provider = "Region Norrbotten";
     ASSERT_TRUE(monday->upsert_course(old_edit));
     w.now += 2 * 24 * 60 * kMinute;
-    client::CourseInput new_edit{"c1"};
+    client::CourseInput new_edit{.id = "c1"};
     new_edit.title = "Wednesday's title";
     ASSERT_TRUE(wednesday->upsert_course(new_edit));
     sync_ok(*wednesday);
@@ -265,7 +265,7 @@ TEST(Sync, AClockFarAheadIsBoundedWithAClearReason) {
     // A tablet whose clock is set a year ahead edits the course title offline...
     auto ahead = w.client("f.db", "admin", 365LL * 24 * 60 * kMinute);
     sync_ok(*ahead);
-    client::CourseInput future{"c1"};
+    client::CourseInput future{.id = "c1"};
     future.title = "From the future";
     ASSERT_TRUE(ahead->upsert_course(future));
     auto r = ahead->sync();
@@ -275,7 +275,7 @@ TEST(Sync, AClockFarAheadIsBoundedWithAClearReason) {
     EXPECT_NE(r->outcomes[0].message.find("ahead"), std::string::npos);
     // ...and an honest edit made an hour later still wins.
     w.now += 60 * kMinute;
-    client::CourseInput later{"c1"};
+    client::CourseInput later{.id = "c1"};
     later.title = "An hour later";
     ASSERT_TRUE(honest->upsert_course(later));
     auto r2 = honest->sync();
@@ -295,13 +295,13 @@ TEST(Sync, SkewedClocksStillOrderEditsCausally) {
     auto behind = w.client("b.db", "admin", -2 * 24 * 60 * kMinute);
     auto fast = w.client("f.db", "admin", 2 * 24 * 60 * kMinute);
     sync_ok(*fast);
-    client::CourseInput first{"c1"};
+    client::CourseInput first{.id = "c1"};
     first.title = "First edit (fast clock)";
     ASSERT_TRUE(fast->upsert_course(first));
     sync_ok(*fast);
     w.now += kMinute;
     sync_ok(*behind);  // sees the first edit, and with it the fast device's stamp
-    client::CourseInput second{"c1"};
+    client::CourseInput second{.id = "c1"};
     second.title = "Second edit (slow clock), made after seeing the first";
     ASSERT_TRUE(behind->upsert_course(second));
     sync_ok(*behind);
