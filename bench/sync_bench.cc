@@ -245,6 +245,26 @@ int main(int argc, char** argv) {
         }
         netem::LinkProfile slow1k = netem::slow_lossy();
         first(slow1k, "anna");
+        // Issue 7, hole 8: links that cut every connection after a fixed number of bytes
+        // downstream (a page larger than that used to fail for ever), and a slow distant link
+        // where a page's round trip must not dominate its transfer.
+        for (uint64_t kib : {16, 64, 256}) {
+            netem::LinkProfile cut = clean;
+            cut.name = "cut/" + std::to_string(kib) + "KiB";
+            cut.drop_after_bytes = kib * 1024;
+            double bytes = first(cut, "coord");
+            std::printf("%-20s bytes over a clean sync: %.2fx\n", cut.name.c_str(), bytes / base);
+        }
+        netem::LinkProfile distant;
+        distant.name = "300ms/5%/96kbit";
+        distant.down_bits_per_s = distant.up_bits_per_s = 96000;
+        distant.rtt = std::chrono::milliseconds(600);
+        distant.loss = 0.05;
+        auto t = Clock::now();
+        double bytes = first(distant, "coord");
+        double took = std::chrono::duration<double>(Clock::now() - t).count();
+        std::printf("%-20s its bytes need %.1f s at 96 kbit/s; the sync took %.2fx that\n", distant.name.c_str(),
+                    bytes * 8 / 96000, took / (bytes * 8 / 96000));
         chttp.stop();
         cserving.join();
     }

@@ -7,12 +7,10 @@
 
 namespace tundra::client {
 
-Status apply_page(Replica& r, const PageInput& in, const HlcClock::WallClock& wall, PageResult& out) {
+namespace {
+// Rows of the page; a full pull marks what it sends and, on its last page, sweeps the rest.
+Status apply_changes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult& out) {
     const SyncResponse& resp = in.resp;
-    auto txn = r.transaction();
-    TUNDRA_TRY(txn.begin());
-    ReplicaMeta m = r.load_meta();
-    TUNDRA_TRY(r.restore_shadows());
     // Every full pull ends with the mark-and-sweep, not only a reset: a first sync, a
     // cursor cleared by `verify`, a reset. A reset page that comes again (the server
     // decided again) starts the marks over, which is what the full pull it begins needs.
@@ -35,6 +33,12 @@ Status apply_page(Replica& r, const PageInput& in, const HlcClock::WallClock& wa
         out.removed += removed.value();
         m.full_pull = false;
     }
+    return Status::ok();
+}
+
+// Outcomes of the actions this request carried; `seq_reused` ones are queued again.
+Status apply_outcomes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult& out) {
+    const SyncResponse& resp = in.resp;
     uint64_t first_reused = 0;
     for (auto& o : resp.outcomes) {
         auto it = std::find_if(in.sent.begin(), in.sent.end(), [&](const Action& a) { return a.seq == o.seq; });
@@ -63,6 +67,19 @@ Status apply_page(Replica& r, const PageInput& in, const HlcClock::WallClock& wa
     m.last_seq = std::max(m.last_seq, resp.last_seq);
     // Once the pull has caught up, every acknowledged action is reflected in the rows.
     if (!resp.more) TUNDRA_TRY(r.finish_acked());
+    return Status::ok();
+}
+}  // namespace
+
+Status apply_page(Replica& r, const PageInput& in, const HlcClock::WallClock& wall, PageResult& out) {
+    const SyncResponse& resp = in.resp;
+    auto txn = r.transaction();
+    TUNDRA_TRY(txn.begin());
+    ReplicaMeta m = r.load_meta();
+    // The overlay comes off before the server's rows go in, and back on after.
+    TUNDRA_TRY(r.restore_shadows());
+    TUNDRA_TRY(apply_changes(r, in, m, out));
+    TUNDRA_TRY(apply_outcomes(r, in, m, out));
     m.cursor = resp.cursor;
     HlcClock clock(wall, Hlc{m.hlc});
     m.hlc = clock.observe(Hlc{resp.server_hlc}).value;

@@ -65,6 +65,56 @@ std::string new_id(const char* prefix, const ReplicaMeta& m) {
     std::string dev = m.device_id.size() > 4 ? m.device_id.substr(4, 8) : m.device_id;
     return std::string(prefix) + "-" + dev + "-" + random_hex(16);
 }
+// Binds the replica to a login reply in one transaction: the user (another user only when
+// nothing is queued), the device identity, and the seq counter above the server's.
+Status bind_login(Replica& r, const LoginResponse& resp, const std::string& server_url,
+                  const std::string& username, const std::string& install_id,
+                  const HlcClock::WallClock& wall) {
+    auto txn = r.transaction();
+    TUNDRA_TRY(txn.begin());
+    ReplicaMeta m = r.load_meta();
+    if (!(m.username == username && m.server == server_url) && !m.username.empty()) {
+        auto n = r.count_queued();
+        if (!n) return n.status();
+        if (n.value() > 0)
+            return Status(Errc::conflict, "this replica holds " + std::to_string(n.value()) +
+                                              " queued action(s) of '" + m.username +
+                                              "'; sync them before another user logs in");
+        TUNDRA_TRY(r.wipe_data());
+        m = ReplicaMeta{};
+    }
+    if (m.device_id != resp.device_id) {
+        // A new device identity: the server holds nothing of it yet, so the queued actions
+        // are numbered afresh above what it reports, and the next sync is a full pull that
+        // sweeps.
+        m.cursor.clear();
+        m.full_pull = false;
+        auto top = r.renumber_queued(0, resp.last_seq);
+        if (!top) return top.status();
+        m.last_seq = std::max(m.last_seq, top.value());
+    }
+    // Same identity: queued actions keep their numbers (one whose reply was lost is on the
+    // server under it, and must be answered `duplicate`, not applied again); the server
+    // answers a seq it holds for another action `seq_reused`, and only then is it
+    // renumbered. New actions are numbered above the server's last seq at once.
+    m.last_seq = std::max(m.last_seq, resp.last_seq);
+    std::string sites, caps;
+    for (auto& s : resp.user.sites) sites += (sites.empty() ? "" : ",") + s;
+    for (auto& c : resp.capabilities) caps += "," + c;
+    m.server_capabilities = caps + ",";
+    m.server = server_url;
+    m.token = resp.token;
+    m.device_id = resp.device_id;
+    m.username = resp.user.username;
+    m.role = resp.user.role;
+    m.person = resp.user.person;
+    m.sites = sites;
+    m.install_id = install_id;
+    HlcClock clock(wall, Hlc{m.hlc});
+    m.hlc = clock.observe(Hlc{resp.server_hlc}).value;
+    TUNDRA_TRY(r.save_meta(m));
+    return txn.commit();
+}
 }  // namespace
 
 Transport& ClientCore::transport_for(const std::string& url) {
@@ -132,6 +182,17 @@ Result<std::unique_ptr<Client>> Client::open(const std::string& path, ClientOpti
         // queued actions but forgets the identity, and logs in again as a new device.
         Replica& rep = *impl->replica;
         ReplicaMeta m = rep.load_meta();
+        if (m.install_id.empty() && !m.token.empty()) {
+            // Logged in by a build without install ids: adopt this install from now on.
+            auto id = ensure_install_id(impl->install_id_path);
+            if (!id) return id.status();
+            auto txn = rep.transaction();
+            TUNDRA_TRY(txn.begin());
+            m = rep.load_meta();
+            m.install_id = id.value();
+            TUNDRA_TRY(rep.save_meta(m));
+            TUNDRA_TRY(txn.commit());
+        }
         if (!m.install_id.empty() && m.install_id != read_install_id(impl->install_id_path)) {
             impl->restored = true;
             if (!m.device_id.empty() || !m.token.empty()) {
@@ -171,54 +232,11 @@ Status Client::login(const std::string& server_url, const std::string& username,
         if (!resp) return Status(Errc::malformed, "bad login response: " + resp.status().message());
         auto install_id = ensure_install_id(I.install_id_path);
         if (!install_id) return install_id.status();
-        return I.with_replica([&](Replica& r) -> Status {
-            auto txn = r.transaction();
-            TUNDRA_TRY(txn.begin());
-            ReplicaMeta m = r.load_meta();
-            if (!(m.username == username && m.server == server_url) && !m.username.empty()) {
-                auto n = r.count_queued();
-                if (!n) return n.status();
-                if (n.value() > 0)
-                    return Status(Errc::conflict, "this replica holds " + std::to_string(n.value()) +
-                                                      " queued action(s) of '" + m.username +
-                                                      "'; sync them before another user logs in");
-                TUNDRA_TRY(r.wipe_data());
-                m = ReplicaMeta{};
-            }
-            if (m.device_id != resp->device_id) {
-                // A new device identity: the server holds nothing of it yet, so the queued
-                // actions are numbered afresh above what it reports, and the next sync is a
-                // full pull that sweeps.
-                m.cursor.clear();
-                m.full_pull = false;
-                auto top = r.renumber_queued(0, resp->last_seq);
-                if (!top) return top.status();
-                m.last_seq = std::max(m.last_seq, top.value());
-            }
-            // Same identity: queued actions keep their numbers (one whose reply was lost is on
-            // the server under it, and must be answered `duplicate`, not applied again); the
-            // server answers a seq it holds for another action `seq_reused`, and only then is
-            // it renumbered. New actions are numbered above the server's last seq at once.
-            m.last_seq = std::max(m.last_seq, resp->last_seq);
-            std::string sites, caps;
-            for (auto& s : resp->user.sites) sites += (sites.empty() ? "" : ",") + s;
-            for (auto& c : resp->capabilities) caps += "," + c;
-            m.server_capabilities = caps + ",";
-            m.server = server_url;
-            m.token = resp->token;
-            m.device_id = resp->device_id;
-            m.username = resp->user.username;
-            m.role = resp->user.role;
-            m.person = resp->user.person;
-            m.sites = sites;
-            m.install_id = install_id.value();
-            HlcClock clock(I.wall, Hlc{m.hlc});
-            m.hlc = clock.observe(Hlc{resp->server_hlc}).value;
-            TUNDRA_TRY(r.save_meta(m));
-            TUNDRA_TRY(txn.commit());
-            I.restored = false;
-            return Status::ok();
-        });
+        TUNDRA_TRY(I.with_replica([&](Replica& r) {
+            return bind_login(r, resp.value(), server_url, username, install_id.value(), I.wall);
+        }));
+        I.restored = false;
+        return Status::ok();
     });
 }
 

@@ -2,6 +2,7 @@
 // page apply (apply_page.cc). Not part of the SDK's API.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,7 +22,7 @@ struct ClientCore {
     std::string install_id_path;
     // The replica was created under another install id (a restored backup or a copy): its
     // device identity was dropped at open, and it must log in again.
-    bool restored = false;
+    std::atomic<bool> restored{false};
     std::mutex replica_mu;  // every use of `replica`
     std::mutex sync_mu;     // one sync or login at a time: the transport is not thread-safe
 

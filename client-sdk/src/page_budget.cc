@@ -45,17 +45,17 @@ uint64_t PageBudget::target() const {
     return clamp(state_.bandwidth * seconds);
 }
 
-void PageBudget::on_reply(uint64_t wire_bytes, double seconds, double first_byte_seconds) {
+void PageBudget::on_reply(uint64_t reply_bytes, double seconds, double first_byte_seconds) {
     if (seconds <= 0) seconds = 1e-6;
     auto& s = state_;
-    double bytes = static_cast<double>(wire_bytes);
+    double bytes = static_cast<double>(reply_bytes);
     double transfer = 0;
     if (first_byte_seconds > 0 && first_byte_seconds <= seconds) {
         // Smoothed as TCP's SRTT (1/8 gain); the transfer is what follows the first byte.
         s.rtt = s.rtt <= 0 ? first_byte_seconds : 0.875 * s.rtt + 0.125 * first_byte_seconds;
         transfer = seconds - first_byte_seconds;
         // A reply of a few packets says little about the rate: only count real transfers.
-        if (wire_bytes < 8 * 1024) transfer = 0;
+        if (reply_bytes < 8 * 1024) transfer = 0;
     } else {
         // The fastest reply seen, slowly forgotten (a route may get longer). A large reply
         // includes its transfer, so it only lowers the estimate when it is faster still.
@@ -72,8 +72,10 @@ void PageBudget::on_reply(uint64_t wire_bytes, double seconds, double first_byte
         s.bandwidth = s.bandwidth <= 0 ? sample : 0.75 * s.bandwidth + 0.25 * sample;
     }
     if (s.bandwidth > 0) s.bandwidth = std::max(s.bandwidth, bytes / seconds);
-    // Grow back: double below the point of the last cut, a quarter above it.
-    double grown = static_cast<double>(s.budget) * (s.budget < s.ceiling ? 2.0 : 1.25);
+    // Grow as TCP's slow start does: double until the first cut and below the point of the
+    // last cut, a quarter at a time above it.
+    bool slow_start = s.ceiling == 0 || s.budget < s.ceiling;
+    double grown = static_cast<double>(s.budget) * (slow_start ? 2.0 : 1.25);
     uint64_t t = target();
     double next = t == 0 ? grown : std::min(grown, static_cast<double>(t));
     s.budget = clamp(next);

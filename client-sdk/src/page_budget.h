@@ -24,7 +24,7 @@ struct PageBudgetConfig {
 struct PageBudgetState {
     uint64_t budget = 0;     // bytes; 0 = initial
     uint64_t ceiling = 0;    // half the budget at the last cut; growth slows above it
-    double bandwidth = 0;    // bytes per second on the wire; 0 = unknown
+    double bandwidth = 0;    // bytes per second, in the unit on_reply is given; 0 = unknown
     double rtt = 0;          // seconds; 0 = unknown
     std::string encode() const;                       // "budget,ceiling,bandwidth,rtt"
     static PageBudgetState decode(const std::string& s);  // tolerant: bad input = fresh
@@ -37,13 +37,15 @@ public:
     uint64_t bytes() const { return state_.budget; }
     const PageBudgetState& state() const { return state_; }
 
-    // A complete reply of `wire_bytes` that took `seconds` from sending the request to its
+    // A complete reply of `bytes` (in the budget's unit: the sync engine passes decoded JSON
+    // bytes, as the server counts max_bytes, so compression is part of the rate) that took
+    // `seconds` from sending the request to its
     // last byte, the first byte after `first_byte_seconds` (0 = not known). The time to the
     // first byte is a round-trip sample (server time included: it is per-page overhead
     // too) and the rest the transfer, as TCP keeps its RTT and delivery-rate estimates
     // apart. Without it, the round trip is the fastest reply seen. Grows (or shrinks) the
     // budget towards bandwidth * max(target_page_seconds, rtt / rtt_share).
-    void on_reply(uint64_t wire_bytes, double seconds, double first_byte_seconds = 0);
+    void on_reply(uint64_t bytes, double seconds, double first_byte_seconds = 0);
     // The link broke mid-response (or any network failure of a pull): halve the budget
     // (floor min_bytes) and remember where it broke.
     void on_cut();

@@ -1,4 +1,4 @@
-// The sync engine: the round loop. Each round sends queued actions (as many as the push
+// The sync engine (SyncEngine): the round loop. Each round sends queued actions (as many as the push
 // budget allows) and asks for one page (as many bytes as the page budget allows); each
 // reply is applied in one transaction (apply_page.cc). Failures are retried with back-off
 // inside the deadline, and a failure on the link makes the next request smaller.
@@ -30,14 +30,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-Status gave_up(int attempts, const Status& last) {
-    if (attempts == 0 || last.ok())
-        return Status(Errc::timeout, "gave up after " + std::to_string(attempts) +
-                                         " attempt(s): the sync deadline passed");
-    return Status(last.code(), "gave up after " + std::to_string(attempts) +
-                                   " attempt(s): " + last.message());
-}
-
 void update_progress(SyncProgress& p, const SyncReport& report, const SyncResponse& resp,
                      Clock::time_point started) {
     p.round = report.rounds;
@@ -56,120 +48,173 @@ void update_progress(SyncProgress& p, const SyncReport& report, const SyncRespon
             static_cast<double>(p.bytes_expected - std::min(p.bytes_expected, report.bytes_received)) / rate;
     }
 }
-}  // namespace
+// One sync: the state a round loop keeps between requests.
+class SyncEngine {
+public:
+    SyncEngine(ClientCore& core, const SyncOptions& opts)
+        : core_(core), opts_(opts), started_(Clock::now()), deadline_(started_ + opts.deadline),
+          no_deadline_(opts.deadline.count() <= 0),
+          push_(std::min(opts.max_actions_per_round, kMaxActionsPerRequest)),
+          rng_(std::random_device{}()) {}
 
-Result<SyncReport> run_sync(ClientCore& core, const SyncOptions& opts) {
-    auto started = Clock::now();
-    auto deadline = started + opts.deadline;
-    bool no_deadline = opts.deadline.count() <= 0;
-    SyncReport report;
-    SyncProgress progress;
-    ReplicaMeta m = core.with_replica([](Replica& r) { return r.load_meta(); });
-    TUNDRA_TRY(core.require_login(m));
+    Result<SyncReport> run() {
+        m_ = core_.with_replica([](Replica& r) { return r.load_meta(); });
+        TUNDRA_TRY(core_.require_login(m_));
+        PageBudgetConfig cfg;
+        cfg.target_page_seconds = opts_.target_page_seconds;
+        cfg.max_bytes = kMaxPageBytes;
+        budget_ = PageBudget(cfg, PageBudgetState::decode(m_.page_budget));
+        progress_.page_budget = budget_.bytes();
+        for (;;) {
+            SyncRequest req;
+            TUNDRA_TRY(next_request(req));
+            // No deadline (0): the transport's own limits, and the first failure ends the sync.
+            auto left = no_deadline_ ? milliseconds(0) : time_left();
+            if (!no_deadline_ && left.count() <= 0) return gave_up();
+            auto sent_at = Clock::now();
+            auto reply = core_.transport_for(m_.server).post(
+                "/v1/sync", encode(req), {{"Authorization", "Bearer " + m_.token}}, left);
+            double seconds = std::chrono::duration<double>(Clock::now() - sent_at).count();
+            ++report_.requests;
+            if (reply) {
+                report_.bytes_sent += reply->bytes_sent;
+                report_.bytes_received += reply->bytes_received;
+            }
+            if (!reply || reply->status != 200) {
+                TUNDRA_TRY(on_failure(req, reply));
+                continue;
+            }
+            auto done = on_reply(req, reply.value(), seconds);
+            if (!done) return done.status();
+            if (done.value()) return report_;
+        }
+    }
 
-    PageBudgetConfig cfg;
-    cfg.target_page_seconds = opts.target_page_seconds;
-    cfg.max_bytes = kMaxPageBytes;
-    PageBudget budget(cfg, PageBudgetState::decode(m.page_budget));
-    PushBudget push(std::min(opts.max_actions_per_round, kMaxActionsPerRequest));
-    progress.page_budget = budget.bytes();
-    std::mt19937_64 rng(std::random_device{}());
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    int attempts = 0;  // consecutive failed requests of this round
-    Status last;
+private:
+    milliseconds time_left() const {
+        return std::chrono::duration_cast<milliseconds>(deadline_ - Clock::now());
+    }
 
-    for (;;) {
+    bool byte_pages() const {
+        // Byte-sized pages only where the server announced them; rows otherwise.
+        return opts_.page_rows == 0 && m_.server_capabilities.find(",max_bytes,") != std::string::npos;
+    }
+
+    Status gave_up() const {
+        if (attempts_ == 0 || last_.ok())
+            return Status(Errc::timeout, "gave up after " + std::to_string(attempts_) +
+                                             " attempt(s): the sync deadline passed");
+        return Status(last_.code(), "gave up after " + std::to_string(attempts_) +
+                                        " attempt(s): " + last_.message());
+    }
+
+    // The next request: as many queued actions as the push budget allows, a page as large as
+    // the page budget allows, from the cursor the replica holds now.
+    Status next_request(SyncRequest& req) {
         std::vector<OutboxEntry> queued;
-        TUNDRA_TRY(core.with_replica([&](Replica& r) -> Status {
-            m = r.load_meta();
-            auto q = r.outbox({OutboxState::queued}, push.actions());
+        TUNDRA_TRY(core_.with_replica([&](Replica& r) -> Status {
+            m_ = r.load_meta();
+            auto q = r.outbox({OutboxState::queued}, push_.actions());
             if (!q) return q.status();
             queued = std::move(q.value());
             return Status::ok();
         }));
-        TUNDRA_TRY(core.require_login(m));
-        SyncRequest req;
-        req.cursor = m.cursor;
-        req.limit = opts.page_rows;
-        // Byte-sized pages only where the server announced them; rows otherwise.
-        bool byte_pages = opts.page_rows == 0 && m.server_capabilities.find(",max_bytes,") != std::string::npos;
-        if (byte_pages) req.max_bytes = budget.bytes();
+        TUNDRA_TRY(core_.require_login(m_));
+        req.cursor = m_.cursor;
+        req.limit = opts_.page_rows;
+        if (byte_pages()) req.max_bytes = budget_.bytes();
         req.capabilities = {"gzip"};
-        req.verify = opts.verify;
-        for (auto& e : queued) req.actions.push_back(e.action);
+        req.verify = opts_.verify;
+        for (auto& e : queued) req.actions.push_back(std::move(e.action));
+        return Status::ok();
+    }
 
-        // No deadline (0): the transport's own limits, and the first failure ends the sync.
-        auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-        if (no_deadline) left = milliseconds(0);
-        else if (left.count() <= 0) return gave_up(attempts, last);
-        auto sent_at = Clock::now();
-        auto reply = core.transport_for(m.server).post(
-            "/v1/sync", encode(req), {{"Authorization", "Bearer " + m.token}}, left);
-        double seconds = std::chrono::duration<double>(Clock::now() - sent_at).count();
-        ++report.requests;
-
+    // A failed request: stop on what retrying cannot cure; otherwise shrink what the next
+    // request asks for (after a failure of the link) and wait, if a retry still fits.
+    Status on_failure(const SyncRequest& req, const Result<HttpReply>& reply) {
+        ++attempts_;
         milliseconds retry_after{0};
         if (reply) {
-            report.bytes_sent += reply->bytes_sent;
-            report.bytes_received += reply->bytes_received;
+            last_ = error_from_reply(reply.value());
+            bool retry = reply->status == 429 || reply->status == 503 ||
+                         (reply->status >= 500 && last_.retryable());
+            if (!retry) return last_;
+            if (auto it = reply->headers.find("retry-after"); it != reply->headers.end())
+                retry_after = parse_retry_after(it->second).value_or(milliseconds{0});
+        } else {
+            last_ = reply.status();
+            if (!last_.retryable()) return last_;
+            // The link broke somewhere in this request: resending the same sizes would
+            // break the same way on a link that cuts after a fixed number of bytes.
+            if (byte_pages()) budget_.on_cut();
+            if (!req.actions.empty()) push_.on_failure();
+            progress_.page_budget = budget_.bytes();
         }
-        if (!reply || reply->status != 200) {
-            ++attempts;
-            if (reply) {
-                last = error_from_reply(reply.value());
-                bool retry = reply->status == 429 || reply->status == 503 ||
-                             (reply->status >= 500 && last.retryable());
-                if (!retry) return last;
-                if (auto it = reply->headers.find("retry-after"); it != reply->headers.end())
-                    retry_after = parse_retry_after(it->second).value_or(milliseconds{0});
-            } else {
-                last = reply.status();
-                if (!last.retryable()) return last;
-                // The link broke somewhere in this request: resending the same sizes would
-                // break the same way on a link that cuts after a fixed number of bytes.
-                if (byte_pages) budget.on_cut();
-                if (!req.actions.empty()) push.on_failure();
-                progress.page_budget = budget.bytes();
-            }
-            auto delay = backoff_delay(attempts - 1, unit(rng), retry_after);
-            if (no_deadline || !retry_fits(delay, std::chrono::duration_cast<milliseconds>(deadline - Clock::now())))
-                return gave_up(attempts, last);
-            if (opts.progress) {
-                progress.note = "retrying in " + std::to_string(delay.count()) + " ms: " + last.to_string();
-                opts.progress(progress);
-                progress.note.clear();
-            }
-            if (core.opts.sleep) core.opts.sleep(delay);
-            else std::this_thread::sleep_for(delay);
-            continue;
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        auto delay = backoff_delay(attempts_ - 1, unit(rng_), retry_after);
+        if (no_deadline_ || !retry_fits(delay, time_left())) return gave_up();
+        if (opts_.progress) {
+            progress_.note = "retrying in " + std::to_string(delay.count()) + " ms: " + last_.to_string();
+            opts_.progress(progress_);
+            progress_.note.clear();
         }
+        if (core_.opts.sleep) core_.opts.sleep(delay);
+        else std::this_thread::sleep_for(delay);
+        return Status::ok();
+    }
 
-        attempts = 0;
-        if (byte_pages && reply->bytes_received > 0) budget.on_reply(reply->bytes_received, seconds, reply->first_byte_seconds);
-        if (!req.actions.empty()) push.on_success();
-        progress.page_budget = budget.bytes();
-        auto resp = decode_sync_response(reply->body);
+    // A 200 reply: learn from it, apply it in one transaction, report. True when the pull
+    // has caught up and nothing is left to push.
+    Result<bool> on_reply(const SyncRequest& req, const HttpReply& reply, double seconds) {
+        attempts_ = 0;
+        bool bytes = byte_pages();
+        // The budget is in bytes of (uncompressed) JSON, as the server counts max_bytes: the
+        // rate is learnt in the same unit, decoded bytes per second of transfer, so gzip's
+        // ratio is in it.
+        if (bytes && reply.bytes_received > 0)
+            budget_.on_reply(std::max<uint64_t>(reply.body.size(), reply.bytes_received), seconds,
+                             reply.first_byte_seconds);
+        if (!req.actions.empty()) push_.on_success();
+        progress_.page_budget = budget_.bytes();
+        auto resp = decode_sync_response(reply.body);
         if (!resp) return Status(Errc::malformed, "bad response from server: " + resp.status().message());
         PageResult page;
         PageInput in{resp.value(), req.actions, req.cursor.empty(),
-                     byte_pages ? budget.state().encode() : std::string()};
-        TUNDRA_TRY(core.with_replica([&](Replica& r) { return apply_page(r, in, core.wall, page); }));
-        report.reset = report.reset || page.reset;
-        report.removed += page.removed;
-        report.outcomes.insert(report.outcomes.end(), page.outcomes.begin(), page.outcomes.end());
-        if (resp->checksum) report.checksum = Checksum{resp->checksum->count, resp->checksum->hash};
-        ++report.rounds;
-        report.pushed += static_cast<int64_t>(req.actions.size()) - page.requeued;
-        report.pulled += static_cast<int64_t>(resp->changes.size());
-        update_progress(progress, report, resp.value(), started);
-        progress.round_outcomes = std::move(page.outcomes);
-        if (opts.progress) opts.progress(progress);
-        progress.round_outcomes.clear();
-        auto left_queued = core.with_replica([](Replica& r) { return r.count_queued(); });
-        if (!left_queued) return left_queued.status();
-        if (!resp->more && left_queued.value() == 0) break;
+                     bytes ? budget_.state().encode() : std::string()};
+        TUNDRA_TRY(core_.with_replica([&](Replica& r) { return apply_page(r, in, core_.wall, page); }));
+        report_.reset = report_.reset || page.reset;
+        report_.removed += page.removed;
+        report_.outcomes.insert(report_.outcomes.end(), page.outcomes.begin(), page.outcomes.end());
+        if (resp->checksum) report_.checksum = Checksum{resp->checksum->count, resp->checksum->hash};
+        ++report_.rounds;
+        report_.pushed += static_cast<int64_t>(req.actions.size()) - page.requeued;
+        report_.pulled += static_cast<int64_t>(resp->changes.size());
+        update_progress(progress_, report_, resp.value(), started_);
+        progress_.round_outcomes = std::move(page.outcomes);
+        if (opts_.progress) opts_.progress(progress_);
+        progress_.round_outcomes.clear();
+        auto queued = core_.with_replica([](Replica& r) { return r.count_queued(); });
+        if (!queued) return queued.status();
+        return !resp->more && queued.value() == 0;
     }
-    return report;
+
+    ClientCore& core_;
+    const SyncOptions& opts_;
+    Clock::time_point started_, deadline_;
+    bool no_deadline_;
+    ReplicaMeta m_;
+    PageBudget budget_;
+    PushBudget push_;
+    std::mt19937_64 rng_;
+    int attempts_ = 0;  // consecutive failed requests
+    Status last_;
+    SyncReport report_;
+    SyncProgress progress_;
+};
+}  // namespace
+
+Result<SyncReport> run_sync(ClientCore& core, const SyncOptions& opts) {
+    return SyncEngine(core, opts).run();
 }
 
 }  // namespace tundra::client

@@ -497,3 +497,17 @@ TEST_F(ClientTest, AFailedRequestIsFollowedByASmallerPageAndFewerActions) {
     EXPECT_GT(max_bytes_in(bodies[3]), max_bytes_in(bodies[2]));
     EXPECT_EQ(c->status()->pending, 0);
 }
+
+TEST_F(ClientTest, AReplicaLoggedInBeforeInstallIdsAdoptsOneAndKeepsItsIdentity) {
+    { ready(); }
+    std::filesystem::remove(path("r.db.install-id"));
+    sqlite3* db;
+    ASSERT_EQ(sqlite3_open(path("r.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM meta WHERE key = 'install_id'", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    auto c = open();
+    EXPECT_EQ(c->status()->device_id, "dev-0123456789");
+    EXPECT_TRUE(std::filesystem::exists(path("r.db.install-id")));
+    c.reset();
+    EXPECT_EQ(open()->status()->device_id, "dev-0123456789") << "adopted, not taken for a copy";
+}
