@@ -40,6 +40,7 @@ struct LwwResult {
 
 // State of one write transaction. Versions are handed out from `version` and written
 // back to meta at commit. Methods live in: sqlite_store.cc (meta, rows, the round backend),
+// auth.cc (SqliteStore::login, authenticate, revoke_device),
 // pull.cc (pages, scope SQL, checksum), visibility.cc (tombstones, touches, who sees what),
 // actions.cc (one function per action type), import.cc.
 struct SqliteStore::Impl final : RoundBackend {
