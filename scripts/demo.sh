@@ -13,13 +13,17 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
-say "A server on a SQLite file with demo data from ../shared/data"
+say "A server on a SQLite file with demo data from data/"
 run "$server" init --db server.db
-run "$server" demo-data --db server.db --data "$root/../shared/data"
+run "$server" demo-data --db server.db --data "$root/data"
 "$server" serve --db server.db --listen 127.0.0.1:0 --quiet > server.out 2> server.log &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q listening server.out 2>/dev/null && break; sleep 0.1; done
+# Wait for the "listening on" line however long the start takes, unless the server died.
+until grep -q listening server.out 2>/dev/null; do
+  kill -0 $pid 2>/dev/null || { echo "the server did not start:"; cat server.log; exit 1; }
+  sleep 0.1
+done
 url=$(sed -n 's/^listening on //p' server.out)
 echo "server: $url"
 

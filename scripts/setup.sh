@@ -18,7 +18,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get install -y -qq "${missing[@]}" > /dev/null
 fi
 build="${TUNDRA_BUILD_DIR:-$root/build}"
-if [ ! -f "$build/build.ninja" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+# CI builds what ships (Release) and fails on any warning; a developer's build keeps debug info.
+if [ "${CI:-}" = "true" ]; then
+  build_type=Release werror=ON
+else
+  build_type=RelWithDebInfo werror=OFF
+fi
+cached() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt" 2>/dev/null; }
+if [ ! -f "$build/build.ninja" ] || [ "$(cached CMAKE_BUILD_TYPE)" != "$build_type" ] ||
+   [ "$(cached TUNDRA_WERROR)" != "$werror" ]; then
+  echo "configuring $build: $build_type, TUNDRA_WERROR=$werror"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" \
+        -DTUNDRA_WERROR="$werror" > /dev/null
 fi
 cmake --build "$build" -j "$(nproc)"

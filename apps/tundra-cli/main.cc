@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <cstdlib>
 #include <iostream>
 
 #include "output.h"
 #include "tundra/client/client.h"
+#include "tundra/client/test_hooks.h"
 
 using namespace tundra;
 using namespace tundra::client;
@@ -134,6 +136,10 @@ int main(int argc, char** argv) try {
         return fail(Status(Errc::not_found, "no replica file '" + replica +
                                                 "': check --replica, or run `tundra login --replica " +
                                                 replica + "` first"));
+    }
+    // Crash tests make the CLI die at an exact point of a sync (see tundra/client/test_hooks.h).
+    if (const char* at = std::getenv("TUNDRA_TEST_KILL_AT")) {
+        if (Status st = test_hooks::arm_crash_point(at); !st) return fail(st);
     }
     ClientOptions copts;
     copts.install_id_path = replica + ".install-id";  // beside the replica, never inside it

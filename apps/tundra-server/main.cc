@@ -20,17 +20,19 @@ int fail(const Status& st) {
     return 1;
 }
 
+// The demo data lives in the repository's data/ folder. Looked up in order: --data, $TUNDRA_DATA,
+// data/ beside the build tree this binary came from (build/apps/tundra-server), the source tree
+// it was configured from, and ./data.
 std::string find_data_dir(const std::string& given, const char* argv0) {
     if (!given.empty()) return given;
     if (const char* env = std::getenv("TUNDRA_DATA")) return env;
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::path exe = fs::weakly_canonical(fs::path(argv0), ec);
-    for (fs::path p : {fs::path("../shared/data"), fs::path("../../shared/data"),
-                       exe.parent_path() / "../../../shared/data",
-                       exe.parent_path() / "../../shared/data"})
-        if (fs::exists(p / "municipalities.csv", ec)) return p.string();
-    return "../shared/data";
+    for (fs::path p : {exe.parent_path() / "../../data", fs::path(TUNDRA_SOURCE_DATA_DIR),
+                       fs::path("data")})
+        if (fs::exists(p / "municipalities.csv", ec)) return p.lexically_normal().string();
+    return TUNDRA_SOURCE_DATA_DIR;
 }
 
 Result<std::unique_ptr<SqliteStore>> open_store(const std::string& path, bool create) {
@@ -64,7 +66,9 @@ int main(int argc, char** argv) try {
 
     auto* demo = app.add_subcommand("demo-data", "fill a store with realistic demo data");
     demo->add_option("--db", db, "SQLite file")->required();
-    demo->add_option("--data", data_dir, "folder with municipalities.csv and course-themes.csv");
+    demo->add_option("--data", data_dir,
+                     "folder with municipalities.csv and course-themes.csv (default: data/ in the "
+                     "repository)");
     demo->add_option("--seed", seed, "random seed");
 
     std::string device;

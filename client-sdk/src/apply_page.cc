@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "client_internal.h"
+#include "test_hooks.h"
 
 namespace tundra::client {
 
@@ -87,7 +88,7 @@ Status apply_page(Replica& r, const PageInput& in, const HlcClock::WallClock& wa
     if (!out.outcomes.empty()) m.last_push = format_iso8601(static_cast<int64_t>(wall()));
     TUNDRA_TRY(r.save_meta(m));
     TUNDRA_TRY(r.apply_all_overlays(m));
-    return txn.commit();
+    return test_hooks::commit_page([&] { return txn.commit(); });
 }
 
 }  // namespace tundra::client

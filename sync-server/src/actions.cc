@@ -56,35 +56,39 @@ Result<std::optional<OccasionInfo>> SqliteStore::Impl::occasion(const std::strin
 }
 
 Result<bool> SqliteStore::Impl::course_visible(const AuthContext& who, const std::string& course) {
-    if (who.role == "admin") return true;
-    auto q = db.query(
-        "SELECT published = 1 AND (NOT EXISTS (SELECT 1 FROM course_organisations co WHERE "
-        "co.course = c.id) OR EXISTS (SELECT 1 FROM course_organisations co WHERE co.course = "
-        "c.id AND co.organisation IN (SELECT organisation FROM user_orgs WHERE username = ?))) "
-        "FROM courses c WHERE c.id = ?");
-    q->bind(1, who.username).bind(2, course);
-    auto r = q->step();
-    if (!r) return r.status();
-    return r.value() && q->int64(0) != 0;
+    auto row = load_row(Kind::course, course);
+    if (!row) return row.status();
+    if (!row.value()) return false;
+    return may_see(who, Kind::course, *row.value());
 }
 
-bool SqliteStore::Impl::can_act_for(const AuthContext& who, const PersonInfo& p) const {
-    if (who.role == "admin") return true;
-    if (who.role == "coordinator") return !p.site.empty() && contains(who.sites, p.site);
-    return who.role == "participant" && p.id == who.person;
+// Acting for a person needs the same scope as seeing them (visibility.cc).
+bool SqliteStore::Impl::can_act_for(const AuthContext& who, const PersonInfo& p) {
+    auto r = may_see(who, Kind::person, Row{{"id", p.id}, {"site", p.site}});
+    return r && r.value();
 }
 
-Result<Outcome> SqliteStore::Impl::apply(const AuthContext& who, const Action& a, Hlc acted) {
-    if (a.type == "enrol") return enrol(who, a, acted);
-    if (a.type == "cancel_enrolment") return cancel_enrolment(who, a);
-    if (a.type == "mark_attendance") return mark_attendance(who, a);
-    if (a.type == "upsert_course") return upsert_course(who, a);
-    if (a.type == "upsert_occasion") return upsert_occasion(who, a);
-    if (a.type == "delete_occasion") return delete_occasion(who, a);
-    if (a.type == "update_person") return update_person(who, a);
-    if (a.type == "attest_time") return attest_time(who, a);
-    if (a.type == "submit_survey") return submit_survey(who, a);
-    if (a.type == "log_deviation") return log_deviation(who, a);
+// The server side of each action type, by wire name (the fields are in core's ActionSpec):
+// a table, so that a new type is one line here and one ActionSpec in core.
+Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action& a, Hlc acted) {
+    struct Handler {
+        std::string_view type;
+        Result<Outcome> (*apply)(Impl&, const AuthContext&, const Action&, Hlc acted);
+    };
+    static constexpr Handler kHandlers[] = {
+        {"enrol", [](Impl& i, const AuthContext& w, const Action& x, Hlc t) { return i.enrol(w, x, t); }},
+        {"cancel_enrolment", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.cancel_enrolment(w, x); }},
+        {"mark_attendance", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.mark_attendance(w, x); }},
+        {"upsert_course", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.upsert_course(w, x); }},
+        {"upsert_occasion", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.upsert_occasion(w, x); }},
+        {"delete_occasion", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.delete_occasion(w, x); }},
+        {"update_person", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.update_person(w, x); }},
+        {"attest_time", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.attest_time(w, x); }},
+        {"submit_survey", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.submit_survey(w, x); }},
+        {"log_deviation", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.log_deviation(w, x); }},
+    };
+    for (auto& h : kHandlers)
+        if (h.type == a.type) return h.apply(*this, who, a, acted);
     return rejected(a, reasons::kInvalid, "unknown action type '" + a.type + "'");
 }
 
@@ -195,14 +199,33 @@ Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a
     if (taken.value()) return rejected(a, reasons::kIdConflict, "enrolment id '" + id + "' is taken");
     {
         auto q = db.query(
-            "SELECT status FROM enrolments WHERE occasion = ? AND person = ? AND status IN "
-            "('requested', 'confirmed', 'waitlisted')");
+            "SELECT id, status, acted_hlc FROM enrolments WHERE occasion = ? AND person = ? AND "
+            "status IN ('requested', 'confirmed', 'waitlisted')");
         q->bind(1, occ_id).bind(2, person_id);
         auto r = q->step();
         if (!r) return r.status();
-        if (r.value())
-            return rejected(a, reasons::kAlreadyEnrolled,
-                            "'" + person_id + "' is already enrolled (" + q->text(0) + ")");
+        if (r.value()) {
+            std::string existing = q->text(0), status = q->text(1);
+            Hlc existing_acted{static_cast<uint64_t>(q->int64(2))};
+            if (!(acted < existing_acted))
+                return rejected(a, reasons::kAlreadyEnrolled,
+                                "'" + person_id + "' is already enrolled (" + status + ")");
+            // Two staff enrolled the same person; this request was made first but arrived
+            // second. Seat order follows when people acted, not arrival: the enrolment keeps
+            // the earlier time and seats are allocated again.
+            q->reset();
+            auto u = db.query(
+                "UPDATE enrolments SET acted_hlc = ?, device = ?, version = ? WHERE id = ?");
+            TUNDRA_TRY(u->bind(1, acted.value).bind(2, who.device_id).bind(3, next_version()).bind(4, existing).run());
+            TUNDRA_TRY(reallocate(occ_id));
+            auto row = load_row(Kind::enrolment, existing);
+            if (!row) return row.status();
+            std::string now_status = row.value() ? str(*row.value(), "status") : status;
+            return make_outcome(a, OutcomeResult::adjusted, reasons::kAlreadyEnrolled,
+                                "'" + person_id + "' was already enrolled (" + existing +
+                                    "); your earlier request now sets their place: " + now_status,
+                                now_status);
+        }
     }
     auto ins = db.query(
         "INSERT INTO enrolments (id, occasion, person, status, reason, acted_hlc, acted_by, "
@@ -350,7 +373,10 @@ Result<LwwResult> SqliteStore::Impl::lww_apply(Kind kind, const std::string& id,
         if (!st) return Status(Errc::invalid_argument, st.message());
     }
     res.after = row;
-    if (res.created || row != res.before) TUNDRA_TRY(write_row(kind, row));
+    if (res.created || row != res.before) {
+        TUNDRA_TRY(write_row(kind, row));
+        TUNDRA_TRY(visibility_changed(kind, id, res.before, res.after));
+    }
     return res;
 }
 
@@ -405,12 +431,6 @@ Result<Outcome> SqliteStore::Impl::upsert_course(const AuthContext& who, const A
             TUNDRA_TRY(ins->bind(1, id).bind(2, org).run());
             ins->reset();
         }
-    }
-    // Visibility changed: the course and its occasions leave every device, then come back
-    // to those who may still see them (and reach new viewers).
-    if (!res->created && (res->before["published"] != res->after["published"] ||
-                          res->before["organisations"] != res->after["organisations"])) {
-        TUNDRA_TRY(course_visibility_changed(id));
     }
     return lww_outcome(a, res.value(), "course");
 }
@@ -472,27 +492,6 @@ Result<Outcome> SqliteStore::Impl::upsert_occasion(const AuthContext& who, const
     return lww_outcome(a, res.value(), "occasion");
 }
 
-// The person's rows leave the old site's devices and reach the new site's: delete them
-// everywhere, then send them again to whoever may still see them.
-Status SqliteStore::Impl::person_moved(const std::string& id) {
-    constexpr Kind kOwnRows[] = {Kind::enrolment, Kind::attendance, Kind::participation,
-                                 Kind::time_attestation, Kind::survey_response};
-    TUNDRA_TRY(tombstone(Kind::person, "id = ?", id));
-    for (Kind k : kOwnRows) TUNDRA_TRY(tombstone(k, "person = ?", id));
-    TUNDRA_TRY(touch(Kind::person, "id = ?", id));
-    for (Kind k : kOwnRows) TUNDRA_TRY(touch(k, "person = ?", id));
-    return Status::ok();
-}
-
-// The course and its occasions leave every device, then come back to those who may still
-// see them (and reach new viewers).
-Status SqliteStore::Impl::course_visibility_changed(const std::string& id) {
-    TUNDRA_TRY(tombstone(Kind::course, "id = ?", id));
-    TUNDRA_TRY(tombstone(Kind::occasion, "course = ?", id));
-    TUNDRA_TRY(touch(Kind::course, "id = ?", id));
-    return touch(Kind::occasion, "course = ?", id);
-}
-
 Result<Outcome> SqliteStore::Impl::delete_occasion(const AuthContext& who, const Action& a) {
     if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins delete occasions");
     const std::string id = str(a.fields, "occasion");
@@ -525,6 +524,7 @@ Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const A
         return rejected(a, reasons::kForbidden, "you may not edit person '" + id + "'");
     if (who.role == "participant" && (a.fields.count("site") || a.fields.count("name")))
         return rejected(a, reasons::kForbidden, "participants cannot change their site or name");
+    std::string organisation;
     if (auto* site = get_str(a.fields, "site")) {
         if (who.role == "coordinator" && !contains(who.sites, *site))
             return rejected(a, reasons::kForbidden, "site '" + *site + "' is not one of yours");
@@ -533,9 +533,13 @@ Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const A
         auto r = q->step();
         if (!r) return r.status();
         if (!r.value()) return rejected(a, reasons::kNotFound, "site '" + *site + "' does not exist");
+        organisation = q->text(0);
     }
-    TUNDRA_LWW(res, lww_apply(Kind::person, id, columns_of(a), a.hlc, who.device_id, {}));
-    if (!res->created && res->before["site"] != res->after["site"]) TUNDRA_TRY(person_moved(id));
+    Row fields = columns_of(a);
+    // A person belongs to their site's organisation: a move to another municipality's site
+    // moves them there (and so changes which courses they may see).
+    if (!organisation.empty()) fields["organisation"] = organisation;
+    TUNDRA_LWW(res, lww_apply(Kind::person, id, fields, a.hlc, who.device_id, {}));
     return lww_outcome(a, res.value(), "person");
 }
 

@@ -313,29 +313,34 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             ++rep.sites;
         }
     }
-    std::vector<std::string> moved;
+    // Each upsert keeps the row as it was: when a column that decides who may see it changed
+    // (a person moved, a course retargeted, an occasion moved to another course), the same
+    // rule as for actions takes it off the devices that may no longer see it (visibility.cc).
+    auto upsert_tracked = [&](Kind kind, const std::string& id, auto&& write) -> Status {
+        auto before = I.load_row(kind, id);
+        if (!before) return before.status();
+        TUNDRA_TRY(write());
+        auto after = I.load_row(kind, id);
+        if (!after) return after.status();
+        if (!before.value() || !after.value()) return Status::ok();
+        return I.visibility_changed(kind, id, *before.value(), *after.value());
+    };
     {
         auto q = db_->query(upsert_sql(
             "persons", {"id", "organisation", "site", "name", "gender", "birth_year", "profession",
                         "education_level", "employment_status", "personal_id"}));
-        auto old_site = db_->query("SELECT coalesce(site, '') FROM persons WHERE id = ?");
         for (auto& r : data["persons"]) {
-            old_site->bind(1, s(r, "id"));
-            auto found = old_site->step();
-            if (!found) return found.status();
-            if (found.value() && old_site->text(0) != s(r, "site")) moved.push_back(s(r, "id"));
-            old_site->reset();
-            int i = 1;
-            q->bind(i++, s(r, "id")).bind(i++, s(r, "organisation"));
-            for (auto k : {"site", "name", "gender", "birth_year", "profession", "education_level",
-                           "employment_status", "personal_id"})
-                q->bind_value(i++, opt(r, k));
-            q->bind(i, I.next_version());
-            TUNDRA_TRY(run(q));
+            TUNDRA_TRY(upsert_tracked(Kind::person, s(r, "id"), [&] {
+                q->bind(1, s(r, "id")).bind(2, s(r, "organisation"));
+                int i = 3;
+                for (auto k : {"site", "name", "gender", "birth_year", "profession",
+                               "education_level", "employment_status", "personal_id"})
+                    q->bind_value(i++, opt(r, k));
+                q->bind(i, I.next_version());
+                return run(q);
+            }));
             ++rep.persons;
         }
-        // As in update_person: moved staff change hands between sites' devices.
-        for (auto& id : moved) TUNDRA_TRY(I.person_moved(id));
     }
     {
         auto q = db_->query(
@@ -367,26 +372,16 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
                                                    "published"}));
         auto del = db_->query("DELETE FROM course_organisations WHERE course = ?");
         auto ins = db_->query("INSERT OR IGNORE INTO course_organisations VALUES (?, ?)");
-        auto old_vis = db_->query("SELECT published, organisations FROM courses WHERE id = ?");
-        std::vector<std::string> retargeted;
         for (auto& r : data["courses"]) {
-            old_vis->bind(1, s(r, "id"));
-            auto found = old_vis->step();
-            if (!found) return found.status();
-            if (found.value()) {
-                bool was = old_vis->int64(0) != 0;
-                Value orgs = old_vis->value(1, ColType::str_list);
-                if (was != std::get<bool>(r.at("published")) || orgs != r.at("organisations"))
-                    retargeted.push_back(s(r, "id"));
-            }
-            old_vis->reset();
-            int i = 1;
-            q->bind(i++, s(r, "id"));
-            for (auto k : {"title", "description", "theme", "format", "provider", "duration_minutes",
-                           "organisations", "published"})
-                q->bind_value(i++, opt(r, k));
-            q->bind(i, I.next_version());
-            TUNDRA_TRY(run(q));
+            TUNDRA_TRY(upsert_tracked(Kind::course, s(r, "id"), [&] {
+                q->bind(1, s(r, "id"));
+                int i = 2;
+                for (auto k : {"title", "description", "theme", "format", "provider",
+                               "duration_minutes", "organisations", "published"})
+                    q->bind_value(i++, opt(r, k));
+                q->bind(i, I.next_version());
+                return run(q);
+            }));
             del->bind(1, s(r, "id"));
             TUNDRA_TRY(run(del));
             for (auto& org : std::get<StrList>(r.at("organisations"))) {
@@ -395,7 +390,6 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             }
             ++rep.courses;
         }
-        for (auto& id : retargeted) TUNDRA_TRY(I.course_visibility_changed(id));
     }
     std::vector<std::pair<std::string, std::string>> changed_occasions;
     {
@@ -403,15 +397,20 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
                                                      "online_link", "capacity", "enrolment_opens",
                                                      "enrolment_closes", "status"}));
         for (auto& r : data["occasions"]) {
-            int i = 1;
-            q->bind(i++, s(r, "id"));
-            for (auto k : {"course", "starts_at", "ends_at", "site", "online_link", "capacity",
-                           "enrolment_opens", "enrolment_closes"})
-                q->bind_value(i++, opt(r, k));
-            q->bind(i++, get_str(r, "status") ? s(r, "status") : std::string("planned"));
-            q->bind(i, I.next_version());
-            TUNDRA_TRY(run(q));
-            if (db_->changes() > 0) changed_occasions.push_back({s(r, "id"), s(r, "course")});
+            bool changed = false;
+            TUNDRA_TRY(upsert_tracked(Kind::occasion, s(r, "id"), [&] {
+                q->bind(1, s(r, "id"));
+                int i = 2;
+                for (auto k : {"course", "starts_at", "ends_at", "site", "online_link", "capacity",
+                               "enrolment_opens", "enrolment_closes"})
+                    q->bind_value(i++, opt(r, k));
+                q->bind(i, get_str(r, "status") ? s(r, "status") : std::string("planned"));
+                q->bind(i + 1, I.next_version());
+                Status st = run(q);
+                changed = st && db_->changes() > 0;
+                return st;
+            }));
+            if (changed) changed_occasions.push_back({s(r, "id"), s(r, "course")});
             ++rep.occasions;
         }
         // As in upsert_occasion: what counts as upcoming may have changed for these.
@@ -428,10 +427,12 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
                                                       "acted_hlc", "acted_by", "updated_hlc"},
                                        {"acted_hlc", "acted_by", "updated_hlc"}));
         for (auto& r : data["enrolments"]) {
-            q->bind(1, s(r, "id")).bind(2, s(r, "occasion")).bind(3, s(r, "person"));
-            q->bind(4, s(r, "status")).bind(5, stamp).bind(6, "import").bind(7, stamp);
-            q->bind(8, I.next_version());
-            TUNDRA_TRY(run(q));
+            TUNDRA_TRY(upsert_tracked(Kind::enrolment, s(r, "id"), [&] {
+                q->bind(1, s(r, "id")).bind(2, s(r, "occasion")).bind(3, s(r, "person"));
+                q->bind(4, s(r, "status")).bind(5, stamp).bind(6, "import").bind(7, stamp);
+                q->bind(8, I.next_version());
+                return run(q);
+            }));
             touched_occasions.insert(s(r, "occasion"));
             ++rep.enrolments;
         }
@@ -443,10 +444,12 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
         for (auto& r : data["attendance"]) {
             std::string id = get_str(r, "id") ? s(r, "id")
                                               : "import:" + s(r, "occasion") + ":" + s(r, "person");
-            q->bind(1, id).bind(2, s(r, "occasion")).bind(3, s(r, "person")).bind(4, s(r, "status"));
-            q->bind_value(5, opt(r, "minutes")).bind(6, "import").bind(7, "import").bind(8, stamp);
-            q->bind(9, I.next_version());
-            TUNDRA_TRY(run(q));
+            TUNDRA_TRY(upsert_tracked(Kind::attendance, id, [&] {
+                q->bind(1, id).bind(2, s(r, "occasion")).bind(3, s(r, "person")).bind(4, s(r, "status"));
+                q->bind_value(5, opt(r, "minutes")).bind(6, "import").bind(7, "import").bind(8, stamp);
+                q->bind(9, I.next_version());
+                return run(q);
+            }));
             ++rep.attendance;
         }
     }

@@ -45,7 +45,7 @@ CREATE INDEX occasions_course ON occasions(course);
 CREATE TABLE enrolments (
   id TEXT PRIMARY KEY, occasion TEXT NOT NULL REFERENCES occasions(id),
   person TEXT NOT NULL REFERENCES persons(id), status TEXT NOT NULL, reason TEXT,
-  acted_hlc INTEGER NOT NULL,  -- fair-order stamp (device HLC clamped to its last sync)
+  acted_hlc INTEGER NOT NULL,  -- fair-order stamp (device HLC raised to its stamp floor)
   acted_by TEXT, updated_hlc INTEGER NOT NULL,
   device TEXT,                 -- server only: tie-break for equal stamps
   version INTEGER NOT NULL);
@@ -118,6 +118,16 @@ ALTER TABLE devices ADD COLUMN scope_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE devices ADD COLUMN full_pull_until INTEGER NOT NULL DEFAULT 0;
 )SQL";
 
+// Version 3 (protocol v2): exactly-once by content — each (device, seq) remembers a hash of
+// the action, kept for good with its outcome (only the message text is dropped after the
+// retention); cursors are signed with a secret of this store; a device's stamp floor starts
+// at its login.
+constexpr const char* kSchemaV3 = R"SQL(
+ALTER TABLE applied_actions ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+CREATE INDEX applied_actions_applied ON applied_actions(applied_ms);
+INSERT INTO meta VALUES ('cursor_key', lower(hex(randomblob(32))));
+)SQL";
+
 constexpr const char* kVersionIndexes[] = {"organisations", "sites",       "persons",
                                            "participations", "courses",    "occasions",
                                            "enrolments",    "attendance",  "time_attestations",
@@ -146,6 +156,13 @@ Status migrate(sqlite::Db& db) {
         TUNDRA_TRY(txn.begin());
         TUNDRA_TRY(db.exec(kSchemaV2));
         TUNDRA_TRY(db.set_user_version(2));
+        TUNDRA_TRY(txn.commit());
+    }
+    if (v < 3) {
+        sqlite::Transaction txn(db);
+        TUNDRA_TRY(txn.begin());
+        TUNDRA_TRY(db.exec(kSchemaV3));
+        TUNDRA_TRY(db.set_user_version(3));
         TUNDRA_TRY(txn.commit());
     }
     return Status::ok();

@@ -4,12 +4,19 @@
 #include <optional>
 #include <string>
 
+#include "sync_round.h"
 #include "tundra/core/action.h"
 #include "tundra/core/model.h"
 #include "tundra/server/sqlite_store.h"
 #include "tundra/sqlite/db.h"
 
 namespace tundra::server {
+
+enum class Role { participant, coordinator, admin };
+Role role_of(const std::string& role);
+// The rows of `kind` a user with `role` may see, as an SQL condition over alias `t` with
+// :user and :person (visibility.cc, from the same table as Impl::may_see).
+std::string scope_sql(Kind kind, const std::string& role);
 
 struct PersonInfo {
     std::string id, organisation, site;
@@ -24,19 +31,6 @@ struct OccasionInfo {
     int64_t confirmed = 0, waitlisted = 0;
 };
 
-// Where a device's pull stands. Incremental pulls carry only `after` (a store version). A
-// full pull (first sync, or a reset) goes in two phases fixed at its start (v0, t0): 'p' sends
-// what the user needs next (priority_sql) among rows at or below v0; 'n' sends everything else
-// above `after`. Every row is sent once: in 'p' if it matched then, else in 'n'. Changes
-// that could move a row into the priority set give it a new version (> v0).
-struct PullCursor {
-    char phase = 0;  // 0, 'p' or 'n'
-    uint64_t after = 0;
-    uint64_t v0 = 0;
-    int64_t t0 = 0;
-    std::string str() const;
-};
-
 struct LwwResult {
     bool created = false;
     int superseded = 0;  // fields not applied because a newer edit set them
@@ -45,12 +39,16 @@ struct LwwResult {
 };
 
 // State of one write transaction. Versions are handed out from `version` and written
-// back to meta at commit.
-struct SqliteStore::Impl {
+// back to meta at commit. Methods live in: sqlite_store.cc (meta, rows, the round backend),
+// auth.cc (SqliteStore::login, authenticate, revoke_device),
+// pull.cc (pages, scope SQL, checksum), visibility.cc (tombstones, touches, who sees what),
+// actions.cc (one function per action type), import.cc.
+struct SqliteStore::Impl final : RoundBackend {
     SqliteStore& self;
     sqlite::Db& db;
     uint64_t version = 0;
     int64_t now_ms = 0;
+    std::string cursor_key;  // signs cursors (meta 'cursor_key', made by schema v3)
 
     explicit Impl(SqliteStore& s) : self(s), db(*s.db_) {}
 
@@ -68,13 +66,18 @@ struct SqliteStore::Impl {
     // get it again from a later touch). Does not delete the row itself.
     Status tombstone(Kind kind, const std::string& where_sql, const std::string& arg);
     Status purge_tombstones();
-    Status person_moved(const std::string& id);
-    Status course_visibility_changed(const std::string& id);
+    // visibility.cc: a written row whose deciding columns changed leaves every device and
+    // comes back to whoever may see it now, with the rows seen through it.
+    Status visibility_changed(Kind kind, const std::string& id, const Row& before,
+                              const Row& after);
 
     Result<std::optional<PersonInfo>> person(const std::string& id);
     Result<std::optional<OccasionInfo>> occasion(const std::string& id);
+    // visibility.cc: the scope rules in C++ (the SQL form is scope_sql).
+    Result<bool> may_see(const AuthContext& who, Kind kind, const Row& row);
+    Result<StrList> organisations_of(const AuthContext& who);
     Result<bool> course_visible(const AuthContext& who, const std::string& course);
-    bool can_act_for(const AuthContext& who, const PersonInfo& p) const;
+    bool can_act_for(const AuthContext& who, const PersonInfo& p);
     struct Target {
         OccasionInfo occasion;
         PersonInfo person;
@@ -88,8 +91,22 @@ struct SqliteStore::Impl {
 
     Status reallocate(const std::string& occasion_id);
 
+    // The round backend (sync_round.h).
+    Result<DeviceRoundState> device_state(const AuthContext& who) override;
+    Status save_device_state(const AuthContext& who, const DeviceRoundState& st) override;
+    Result<std::optional<AppliedRecord>> applied(const std::string& device, uint64_t seq) override;
+    Result<Outcome> apply(const AuthContext& who, const Action& a, Hlc acted) override;
+    Status record_applied(const std::string& device, const Action& a, const std::string& hash,
+                          const Outcome& o) override;
+    Result<std::string> scope_hash(const AuthContext& who) override;
+    Result<uint64_t> tombstone_floor() override;
+    uint64_t current_version() override { return version; }
+    Result<SyncCursor> pull(const AuthContext& who, const SyncCursor& from, int limit,
+                            uint64_t max_bytes, SyncResponse& out) override;
+    Result<ScopeChecksum> checksum(const AuthContext& who) override;
+
     // One action; storage failures come back as errors, business refusals as outcomes.
-    Result<Outcome> apply(const AuthContext& who, const Action& a, Hlc acted);
+    Result<Outcome> dispatch(const AuthContext& who, const Action& a, Hlc acted);
     Result<Outcome> enrol(const AuthContext& who, const Action& a, Hlc acted);
     Result<Outcome> cancel_enrolment(const AuthContext& who, const Action& a);
     Result<Outcome> mark_attendance(const AuthContext& who, const Action& a);
@@ -104,12 +121,13 @@ struct SqliteStore::Impl {
     Result<Outcome> submit_survey(const AuthContext& who, const Action& a);
     Result<Outcome> log_deviation(const AuthContext& who, const Action& a);
 
-    Status pull(const AuthContext& who, const PullCursor& cursor, int limit, uint64_t max_bytes,
-                SyncResponse& out);
-    Status fetch(const AuthContext& who, const PullCursor& cursor, int limit,
+    Status fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
                  std::vector<Change>& changes);
-    Result<uint64_t> count_remaining(const AuthContext& who, const PullCursor& next);
+    Result<uint64_t> count_remaining(const AuthContext& who, const SyncCursor& next);
 };
+
+// Whether a change from `before` to `after` can change who may see the row (visibility.cc).
+bool visibility_columns_changed(Kind kind, const Row& before, const Row& after);
 
 Outcome make_outcome(const Action& a, OutcomeResult r, std::string_view reason,
                      std::string message, std::string status = {});

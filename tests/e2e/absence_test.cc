@@ -57,7 +57,7 @@ TEST(Absence, APersonWhoMovesLeavesTheOldSitesDevices) {
     ASSERT_TRUE(arjeplog->enrol("o1", "p4"));
     ASSERT_TRUE(arjeplog->mark_attendance("o1", "p4", "present", 90));
     sync_ok(*arjeplog);
-    client::PersonInput move{"p4"};
+    client::PersonInput move{.id = "p4"};
     move.site = "s3";  // from Arjeplog's nursing home to Pajala's home care
     ASSERT_TRUE(admin->update_person(move));
     sync_ok(*admin);
@@ -100,7 +100,7 @@ TEST(Absence, SixtyDaysAwayWith500QueuedActionsSyncsCleanly) {
     sync_ok(*admin);
     ASSERT_TRUE(has(*away, "occasions", "o3") == false);  // Pajala's course is not Arjeplog's
     // Admin schedules an extra occasion the coordinator will see, then deletes it later.
-    client::OccasionInput extra{"o-extra"};
+    client::OccasionInput extra{.id = "o-extra"};
     extra.course = "c1";
     extra.starts_at = format_iso8601(static_cast<int64_t>(w.now.load() + 70 * kDay));
     extra.ends_at = format_iso8601(static_cast<int64_t>(w.now.load() + 70 * kDay + 120 * kMinute));
@@ -174,4 +174,77 @@ TEST(Absence, ReimportThatMovesStaffOrUnpublishesACourseReachesEveryDevice) {
         auto mine = w.open_client(std::string(replica) + ".db");
         expect_converged(w, *mine, user);
     }
+}
+
+// Issue 7, hole 5: moving an occasion to a course another municipality's staff cannot see
+// takes it off their tablets, and brings it to those who now may.
+TEST(Absence, AnOccasionMovedToAnotherCourseLeavesTheDevicesThatMayNoLongerSeeIt) {
+    World w;
+    auto admin = w.client("a.db", "admin");
+    auto arjeplog = w.client("p1.db", "part1");
+    auto pajala = w.client("p3.db", "part3");
+    for (auto* c : {admin.get(), arjeplog.get(), pajala.get()}) sync_ok(*c);
+    ASSERT_TRUE(has(*arjeplog, "occasions", "o1"));
+    client::OccasionInput move;
+    move.id = "o1";
+    move.course = "c2";  // Pajala only
+    ASSERT_TRUE(admin->upsert_occasion(move));
+    sync_ok(*admin);
+    sync_ok(*arjeplog);
+    sync_ok(*pajala);
+    EXPECT_FALSE(has(*arjeplog, "occasions", "o1"));
+    EXPECT_TRUE(has(*pajala, "occasions", "o1"));
+    expect_converged(w, *arjeplog, "part1");
+    expect_converged(w, *pajala, "part3");
+}
+
+// Issue 7, hole 5: a participant re-imported into another municipality gets its catalogue
+// (the scope covers the organisations a user resolves to, not only role, person and sites).
+TEST(Absence, AParticipantMovedToAnotherMunicipalityGetsItsCatalogue) {
+    World w;
+    auto p1 = w.client("p1.db", "part1");
+    sync_ok(*p1);
+    ASSERT_FALSE(has(*p1, "courses", "c2"));
+    ASSERT_TRUE(w.store->import_json(R"({"persons":[{"id":"p1","organisation":"pajala","site":"s3",
+        "name":"Person 1","gender":"woman","birth_year":1980}]})"));
+    sync_ok(*p1);
+    EXPECT_TRUE(has(*p1, "courses", "c2"));
+    EXPECT_TRUE(has(*p1, "occasions", "o3"));
+    expect_converged(w, *p1, "part1");
+}
+
+// Issue 7, hole 5: moving a person to another municipality's site moves their organisation.
+TEST(Absence, MovingAPersonToAnotherMunicipalitysSiteMovesTheirOrganisation) {
+    World w;
+    auto admin = w.client("a.db", "admin");
+    auto p1 = w.client("p1.db", "part1");
+    sync_ok(*admin);
+    sync_ok(*p1);
+    client::PersonInput move;
+    move.id = "p1";
+    move.site = "s3";
+    ASSERT_TRUE(admin->update_person(move));
+    sync_ok(*admin);
+    EXPECT_EQ(w.scalar("SELECT organisation = 'pajala' FROM persons WHERE id = 'p1'"), 1);
+    sync_ok(*p1);
+    EXPECT_TRUE(has(*p1, "courses", "c2"));
+    expect_converged(w, *p1, "part1");
+}
+
+// Import goes through the same visibility rule: an enrolment re-imported under another
+// person leaves the old person's coordinator and reaches the new one's.
+TEST(Absence, AnEnrolmentReimportedUnderAnotherPersonChangesHands) {
+    World w;
+    ASSERT_TRUE(w.store->import_json(R"({"enrolments":[{"id":"imp1","occasion":"o1","person":"p1","status":"confirmed"}]})"));
+    auto arjeplog = w.client("c1.db", "coord1");
+    auto pajala = w.client("c2.db", "coord2");
+    sync_ok(*arjeplog);
+    sync_ok(*pajala);
+    ASSERT_TRUE(has(*arjeplog, "enrolments", "imp1"));
+    ASSERT_TRUE(w.store->import_json(R"({"enrolments":[{"id":"imp1","occasion":"o1","person":"p7","status":"confirmed"}]})"));
+    sync_ok(*arjeplog);
+    sync_ok(*pajala);
+    EXPECT_FALSE(has(*arjeplog, "enrolments", "imp1"));
+    EXPECT_TRUE(has(*pajala, "enrolments", "imp1"));
+    expect_converged(w, *arjeplog, "coord1");
 }

@@ -100,7 +100,9 @@ TEST(Faults, ReplicaWriteFailsAtEveryPointOfASync) {
         so.max_actions_per_round = 2;
         auto r = c->sync(so);
         c.reset();  // the app restarts
-        if (!r) EXPECT_EQ(r.status().code(), Errc::storage) << r.status().to_string();
+        if (!r) {
+            EXPECT_EQ(r.status().code(), Errc::storage) << r.status().to_string();
+        }
         s.check_consistent("after the failed write");
         s.finish_and_verify();
         if (HasFailure() || r) {

@@ -68,7 +68,9 @@ TEST(Link, FirstSyncOverEdge2gWithRepeatedDropsCompletesAndMatches) {
         if (!p.note.empty()) return;
         monotonic &= p.pulled >= last_rows;
         last_rows = p.pulled;
-        if (p.more) EXPECT_GT(p.rows_expected, p.pulled);  // the totals come from the server
+        if (p.more) {
+            EXPECT_GT(p.rows_expected, p.pulled);  // the totals come from the server
+        }
     };
     auto r = c->sync(so);
     ASSERT_TRUE(r) << r.status().to_string();

@@ -119,6 +119,7 @@ std::string small_world_document(uint64_t now_ms) {
 World::World(std::function<void(server::StoreOptions&)> tweak) {
     server::StoreOptions so;
     so.kdf_iterations = 1000;  // tests log in often; production uses the default
+    so.durable = false;        // in-process: no power to lose, and fsyncs would dominate
     so.wall = [this] { return now.load(); };
     if (tweak) tweak(so);
     auto s = server::SqliteStore::open(dir.file("server.db"), so);

@@ -53,8 +53,14 @@ struct Cli : ::testing::Test {
     }
     void start_demo() {
         ASSERT_EQ(run(TUNDRA_SERVER_BIN, "init --db s.db").code, 0);
-        auto r = run(TUNDRA_SERVER_BIN, std::string("demo-data --db s.db --data '") + TUNDRA_DATA_DIR + "'");
+        // No --data: the default must find the repository's own data/ folder from any cwd.
+        auto r = run("env", std::string("-u TUNDRA_DATA '") + TUNDRA_SERVER_BIN + "' demo-data --db s.db");
         ASSERT_EQ(r.code, 0) << r.err;
+        auto from = r.out.find("demo data from "), colon = r.out.find(": ", from);
+        ASSERT_NE(colon, std::string::npos) << r.out;
+        std::error_code ec;
+        ASSERT_TRUE(std::filesystem::equivalent(r.out.substr(from + 15, colon - from - 15), TUNDRA_DATA_DIR, ec))
+            << r.out;
         server = std::make_unique<ServerProcess>(dir.file("s.db"), dir.file("server.log"));
     }
     void login(const std::string& replica, const std::string& user) {

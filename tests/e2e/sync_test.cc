@@ -188,12 +188,12 @@ TEST(Sync, OlderOfflineEditNeverOverwritesANewerOne) {
     auto wednesday = w.client("a2.db", "admin");
     sync_ok(*monday);
     sync_ok(*wednesday);
-    client::CourseInput old_edit{"c1"};
+    client::CourseInput old_edit{.id = "c1"};
     old_edit.title = "Monday's title";
     old_edit.provider = "Region Norrbotten";
     ASSERT_TRUE(monday->upsert_course(old_edit));
     w.now += 2 * 24 * 60 * kMinute;
-    client::CourseInput new_edit{"c1"};
+    client::CourseInput new_edit{.id = "c1"};
     new_edit.title = "Wednesday's title";
     ASSERT_TRUE(wednesday->upsert_course(new_edit));
     sync_ok(*wednesday);
@@ -265,7 +265,7 @@ TEST(Sync, AClockFarAheadIsBoundedWithAClearReason) {
     // A tablet whose clock is set a year ahead edits the course title offline...
     auto ahead = w.client("f.db", "admin", 365LL * 24 * 60 * kMinute);
     sync_ok(*ahead);
-    client::CourseInput future{"c1"};
+    client::CourseInput future{.id = "c1"};
     future.title = "From the future";
     ASSERT_TRUE(ahead->upsert_course(future));
     auto r = ahead->sync();
@@ -275,7 +275,7 @@ TEST(Sync, AClockFarAheadIsBoundedWithAClearReason) {
     EXPECT_NE(r->outcomes[0].message.find("ahead"), std::string::npos);
     // ...and an honest edit made an hour later still wins.
     w.now += 60 * kMinute;
-    client::CourseInput later{"c1"};
+    client::CourseInput later{.id = "c1"};
     later.title = "An hour later";
     ASSERT_TRUE(honest->upsert_course(later));
     auto r2 = honest->sync();
@@ -295,13 +295,13 @@ TEST(Sync, SkewedClocksStillOrderEditsCausally) {
     auto behind = w.client("b.db", "admin", -2 * 24 * 60 * kMinute);
     auto fast = w.client("f.db", "admin", 2 * 24 * 60 * kMinute);
     sync_ok(*fast);
-    client::CourseInput first{"c1"};
+    client::CourseInput first{.id = "c1"};
     first.title = "First edit (fast clock)";
     ASSERT_TRUE(fast->upsert_course(first));
     sync_ok(*fast);
     w.now += kMinute;
     sync_ok(*behind);  // sees the first edit, and with it the fast device's stamp
-    client::CourseInput second{"c1"};
+    client::CourseInput second{.id = "c1"};
     second.title = "Second edit (slow clock), made after seeing the first";
     ASSERT_TRUE(behind->upsert_course(second));
     sync_ok(*behind);
@@ -313,11 +313,15 @@ TEST(Sync, SkewedClocksStillOrderEditsCausally) {
     }
 }
 
-TEST(Sync, RetryAfterTheOutcomeIsForgottenIsStillAppliedOnlyOnce) {
+// Issue 7, hole 7: after the message retention a retry still gets its real outcome — a
+// refused action is never reported as applied, and an applied one is never applied again.
+TEST(Sync, RetryAfterTheRetentionStillGetsItsRealOutcomeAndIsAppliedOnlyOnce) {
     World w;
     auto c = w.client("c.db", "coord1");
     sync_ok(*c);
     ASSERT_TRUE(c->mark_attendance("o1", "p1", "present", 60));
+    ASSERT_TRUE(c->enrol("o1", "p1"));
+    ASSERT_TRUE(c->enrol("o1", "p1"));  // the second is refused: already enrolled
     w.faults = [] { return Fault::drop_response; };  // applied; the answer never arrives
     auto lost = w.open_client("c.db");
     client::SyncOptions once;
@@ -329,16 +333,22 @@ TEST(Sync, RetryAfterTheOutcomeIsForgottenIsStillAppliedOnlyOnce) {
     w.now += 200ULL * 24 * 60 * kMinute;
     auto other = w.client("o.db", "admin");
     sync_ok(*other);  // a sync runs the server's hourly clean-up
-    EXPECT_EQ(w.scalar("SELECT count(*) FROM applied_actions"), 0);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM applied_actions WHERE device NOT IN "
+                       "(SELECT id FROM devices WHERE username = 'admin')"), 3);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM applied_actions WHERE json_extract(outcome, "
+                       "'$.message') != ''"), 0);
     auto back = w.open_client("c.db");
     EXPECT_EQ(back->sync().status().code(), Errc::unauthorized);
     ASSERT_TRUE(back->login("http://loopback", "coord1", "password1"));  // same device again
     auto r = back->sync();
     ASSERT_TRUE(r) << r.status().to_string();
-    ASSERT_EQ(r->outcomes.size(), 1u);
+    ASSERT_EQ(r->outcomes.size(), 3u);
     EXPECT_EQ(r->outcomes[0].result, "applied");
-    EXPECT_EQ(r->outcomes[0].reason, "duplicate");
+    EXPECT_EQ(r->outcomes[1].result, "applied");
+    EXPECT_EQ(r->outcomes[2].result, "rejected");
+    EXPECT_EQ(r->outcomes[2].reason, "already_enrolled");
     EXPECT_EQ(w.scalar("SELECT count(*) FROM attendance"), 1);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments"), 1);
 }
 
 TEST(Sync, AFirstSyncBringsWhatIsNeededNextBeforeTheRestOfTheCatalogue) {

@@ -46,7 +46,7 @@ TEST_F(Handler, MalformedBodiesAreRefusedWithTheirPosition) {
     EXPECT_NE(r.body.find("byte"), std::string::npos);
     r = post("/v1/sync", "{\"protocol\":1,\"cursor\":\"\xc3\x28\"}", t);
     EXPECT_EQ(r.status, 400);
-    r = post("/v1/sync", R"({"protocol":2})", t);
+    r = post("/v1/sync", R"({"protocol":3})", t);
     EXPECT_EQ(r.status, 426);
     r = post("/v1/sync", R"({"protocol":1,"cursor":"abc"})", t);
     EXPECT_EQ(r.status, 400);

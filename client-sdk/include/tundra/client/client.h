@@ -141,6 +141,8 @@ struct SyncReport {
     std::optional<Checksum> checksum;  // the server's, when asked (SyncOptions::verify)
 };
 
+// Inputs name the fields to set; every other field defaults to "leave as is", so a caller writes
+// CourseInput{.id = "c1", .title = "..."}.
 struct CourseInput {
     std::string id = {};
     std::optional<std::string> title = {}, description = {}, theme = {}, format = {}, provider = {};

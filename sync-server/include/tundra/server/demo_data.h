@@ -1,4 +1,4 @@
-// Realistic demo data built from ../shared/data (municipalities, course themes): sites,
+// Realistic demo data built from data/*.csv (municipalities, course themes): sites,
 // staff (about 80% women), courses, occasions relative to today, enrolments, and the demo
 // logins listed in the README.
 #pragma once

@@ -21,11 +21,14 @@ struct StoreOptions {
     // Deletions are remembered this long; a device whose cursor is older gets a full pull
     // that removes what it should no longer hold (docs/failure-model.md).
     int64_t tombstone_retention_days = 90;
-    // Outcomes of applied actions are kept this long for retries (the token lifetime: a
-    // device away longer must log in again anyway). Later retries of an action get
-    // `duplicate`: it was applied, once; its outcome is no longer known.
+    // The message text of an action's outcome is kept this long; which action each (device,
+    // seq) was and its result, reason and status are kept for good, so a retry at any age
+    // gets its real outcome and a different action under a used seq is `seq_reused`.
     int64_t outcome_retention_days = 180;
     HlcClock::WallClock wall = wall_clock_ms;  // injectable for tests
+    // synchronous=FULL: an acknowledged round survives power loss, not only a crash of the
+    // process. In-process tests that cannot lose power turn it off for speed.
+    bool durable = true;
 };
 
 struct ImportReport {
@@ -55,6 +58,12 @@ public:
     Result<ImportReport> import_json(std::string_view document);
 
     // Test and admin helpers.
+    // The ids of `kind` that `who` may see by the SQL rule (as pulls select rows) and by the
+    // C++ rule (as writes check scope), each sorted; one table declares both.
+    struct VisibleIds {
+        std::vector<std::string> by_sql, by_cpp;
+    };
+    Result<VisibleIds> visible_ids(const AuthContext& who, Kind kind);
     Status revoke_device(const std::string& device_id);
     Result<int64_t> count(const std::string& table);
     sqlite::Db& db() { return *db_; }

@@ -1,0 +1,238 @@
+// Pages of a pull: who may see which rows (as SQL), what a full pull sends first, the rows
+// after a cursor in version order, honest remaining counts, and the scope checksum.
+#include <algorithm>
+
+#include "store_internal.h"
+#include "tundra/core/checksum.h"
+#include "tundra/core/crypto.h"
+#include "tundra/sqlite/rows.h"
+
+namespace tundra::server {
+using sqlite::column_list;
+using sqlite::read_row;
+using Phase = SyncCursor::Phase;
+
+namespace {
+// What a device needs first (issue 4, "priorities"): the occasions of the next 30 days, their
+// courses and rosters (enrolments, attendance), the staff it may see and the participant's own
+// rows. A predicate over one row and the occasions table, with :t0/:t1 bound.
+std::string priority_sql(Kind kind, const std::string& role) {
+    const std::string upcoming = "SELECT id FROM occasions WHERE starts_at >= :t0 AND starts_at < :t1";
+    switch (kind) {
+        case Kind::organisation:
+        case Kind::site:
+        case Kind::person: return "1";
+        case Kind::occasion: return "t.starts_at >= :t0 AND t.starts_at < :t1";
+        case Kind::course: return "t.id IN (SELECT course FROM occasions WHERE starts_at >= :t0 AND starts_at < :t1)";
+        case Kind::enrolment:
+        case Kind::attendance: return role == "participant" ? "1" : "t.occasion IN (" + upcoming + ")";
+        case Kind::participation:
+        case Kind::time_attestation:
+        case Kind::survey_response: return role == "participant" ? "1" : "0";
+        case Kind::deviation: return "0";
+    }
+    return "0";
+}
+
+// The rows of one kind a page may take from, given the cursor's phase.
+std::string phase_sql(const SyncCursor& c, Kind kind, const std::string& role) {
+    if (c.phase == Phase::priority)
+        return "t.version > :cursor AND t.version <= :v0 AND (" + priority_sql(kind, role) + ")";
+    if (c.phase == Phase::rest)
+        return "t.version > :cursor AND (t.version > :v0 OR NOT (" + priority_sql(kind, role) + "))";
+    return "t.version > :cursor";
+}
+
+void bind_phase(sqlite::Stmt& q, const SyncCursor& c, const AuthContext& who) {
+    q.bind(":cursor", c.after).bind(":v0", c.v0);
+    q.bind(":t0", format_iso8601(c.t0)).bind(":t1", format_iso8601(c.t0 + 30LL * 86400'000));
+    q.bind(":user", who.username).bind(":person", who.person);
+}
+
+// Roughly the bytes a change adds to the JSON page.
+size_t estimate(const Change& c) {
+    size_t n = 40 + c.id.size();
+    for (auto& [k, v] : c.row) {
+        n += k.size() + 4;
+        if (auto* s = std::get_if<std::string>(&v)) n += s->size() + 2;
+        else if (auto* l = std::get_if<StrList>(&v))
+            for (auto& x : *l) n += x.size() + 3;
+        else n += 8;
+    }
+    return n;
+}
+
+SyncCursor rest_of(const SyncCursor& c) {
+    return SyncCursor{.phase = Phase::rest, .after = 0, .v0 = c.v0, .t0 = c.t0, .scope = c.scope};
+}
+SyncCursor caught_up(uint64_t after, const std::string& scope) {
+    return SyncCursor{.phase = Phase::incremental, .after = after, .v0 = 0, .t0 = 0, .scope = scope};
+}
+}  // namespace
+
+// What a device may see depends on these: its role, person and sites, and the organisations
+// they resolve to (which decide the catalogue). Another value means another replica.
+Result<std::string> SqliteStore::Impl::scope_hash(const AuthContext& who) {
+    std::string key = who.role + "|" + who.person + "|";
+    for (auto& s : who.sites) key += s + ",";
+    key += "|";
+    auto q = db.query("SELECT DISTINCT organisation FROM user_orgs WHERE username = ? ORDER BY 1");
+    q->bind(1, who.username);
+    for (;;) {
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) break;
+        key += q->text(0) + ",";
+    }
+    return sha256_hex(key).substr(0, 16);
+}
+
+// The rows (and deletions) after `cursor` in its phase, version order, at most limit + 1.
+Status SqliteStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
+                                std::vector<Change>& changes) {
+    for (auto& spec : all_entities()) {
+        if (cursor.phase == Phase::priority && priority_sql(spec.kind, who.role) == "0") continue;
+        std::string sql = "SELECT " + column_list(spec, "t") + ", t.version FROM " +
+                          std::string(spec.table) + " t WHERE " + phase_sql(cursor, spec.kind, who.role) +
+                          " AND (" + scope_sql(spec.kind, who.role) + ") ORDER BY t.version LIMIT :limit";
+        auto q = db.query(sql);
+        bind_phase(*q, cursor, who);
+        q->bind(":limit", limit + 1);
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            Change c;
+            c.kind = spec.kind;
+            c.row = read_row(*q, spec);
+            c.id = *get_str(c.row, "id");
+            c.version = static_cast<uint64_t>(q->int64(static_cast<int>(spec.columns.size())));
+            changes.push_back(std::move(c));
+        }
+    }
+    if (cursor.phase != Phase::priority) {
+        // Deletions go to every device: ids only, and a device without the row ignores them.
+        // A full pull needs only those made after it began: rows deleted before are not in
+        // what it sends (and the sweep at its end removes what the device held).
+        auto q = db.query(
+            "SELECT version, kind, id FROM tombstones WHERE version > ? ORDER BY version LIMIT ?");
+        q->bind(1, cursor.tombstones_after()).bind(2, limit + 1);
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            auto* spec = entity_by_name(q->text(1));
+            if (!spec) continue;
+            Change c;
+            c.kind = spec->kind;
+            c.id = q->text(2);
+            c.version = static_cast<uint64_t>(q->int64(0));
+            c.deleted = true;
+            changes.push_back(std::move(c));
+        }
+    }
+    // Taking the `limit` smallest versions over all kinds is exact: any row with a version
+    // at or below the new cursor is among them (each kind's query is itself a prefix).
+    std::sort(changes.begin(), changes.end(),
+              [](const Change& a, const Change& b) { return a.version < b.version; });
+    return Status::ok();
+}
+
+Result<uint64_t> SqliteStore::Impl::count_remaining(const AuthContext& who, const SyncCursor& next) {
+    uint64_t remaining = 0;
+    std::vector<SyncCursor> parts{next};
+    if (next.phase == Phase::priority) parts.push_back(rest_of(next));
+    for (auto& part : parts)
+        for (auto& spec : all_entities()) {
+            auto q = db.query("SELECT count(*) FROM " + std::string(spec.table) + " t WHERE " +
+                              phase_sql(part, spec.kind, who.role) + " AND (" +
+                              scope_sql(spec.kind, who.role) + ")");
+            bind_phase(*q, part, who);
+            auto r = q->step();
+            if (!r) return r.status();
+            remaining += static_cast<uint64_t>(q->int64(0));
+        }
+    if (next.phase != Phase::priority) {
+        auto q = db.query("SELECT count(*) FROM tombstones WHERE version > ?");
+        q->bind(1, next.tombstones_after());
+        auto r = q->step();
+        if (!r) return r.status();
+        remaining += static_cast<uint64_t>(q->int64(0));
+    }
+    return remaining;
+}
+
+Result<SyncCursor> SqliteStore::Impl::pull(const AuthContext& who, const SyncCursor& from,
+                                           int limit, uint64_t max_bytes, SyncResponse& out) {
+    // A page fills from the cursor's phase; when the priority part of a full pull runs out,
+    // the same page goes on with the rest (no round trip is spent on the boundary).
+    SyncCursor cur = from;
+    size_t rows_left = static_cast<size_t>(limit);
+    uint64_t bytes = 0;
+    out.changes.clear();
+    for (;;) {
+        std::vector<Change> changes;
+        TUNDRA_TRY(fetch(who, cur, static_cast<int>(rows_left), changes));
+        size_t keep = std::min(changes.size(), rows_left);
+        if (max_bytes > 0) {
+            // Cut at the byte budget; the first change of a page always goes, so every page
+            // makes progress.
+            for (size_t i = 0; i < keep; ++i) {
+                bytes += estimate(changes[i]);
+                if (bytes > max_bytes && (i > 0 || !out.changes.empty())) {
+                    keep = i;
+                    break;
+                }
+            }
+        }
+        bool cut = keep < changes.size();
+        changes.resize(keep);
+        if (!changes.empty()) cur.after = changes.back().version;
+        rows_left -= keep;
+        for (auto& c : changes) out.changes.push_back(std::move(c));
+        if (cut) {
+            out.more = true;
+            break;
+        }
+        if (cur.phase == Phase::priority) {
+            cur = rest_of(cur);
+            if (rows_left > 0 && (max_bytes == 0 || bytes < max_bytes)) continue;
+            out.more = true;
+            break;
+        }
+        out.more = false;
+        cur = caught_up(std::max(version, std::max(cur.after, cur.v0)), cur.scope);
+        break;
+    }
+    if (out.more) {
+        // Honest progress: how many rows are still to come, from the server's own count.
+        auto remaining = count_remaining(who, cur);
+        if (!remaining) return remaining.status();
+        out.remaining = remaining.value();
+        if (out.remaining == 0 && cur.phase == Phase::rest && cur.after == 0) {
+            // The priority part was everything: the full pull is complete.
+            out.more = false;
+            cur = caught_up(std::max(version, cur.v0), cur.scope);
+        }
+    }
+    return cur;
+}
+
+// Every row `who` may see, as (kind, id, version): the device compares it with its own.
+Result<ScopeChecksum> SqliteStore::Impl::checksum(const AuthContext& who) {
+    ChecksumBuilder sum;
+    for (auto& spec : all_entities()) {
+        auto q = db.query("SELECT t.id, t.version FROM " + std::string(spec.table) + " t WHERE " +
+                          scope_sql(spec.kind, who.role));
+        q->bind(":user", who.username).bind(":person", who.person);
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            sum.add(spec.name, q->text(0), static_cast<uint64_t>(q->int64(1)));
+        }
+    }
+    return sum.result();
+}
+
+}  // namespace tundra::server

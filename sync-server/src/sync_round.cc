@@ -1,0 +1,122 @@
+// One sync round without SQL; see sync_round.h.
+#include "sync_round.h"
+
+#include <algorithm>
+
+#include "tundra/core/crypto.h"
+
+namespace tundra::server {
+namespace {
+Outcome refusal(const Action& a, std::string_view reason, std::string message) {
+    Outcome o;
+    o.seq = a.seq;
+    o.result = OutcomeResult::rejected;
+    o.reason = std::string(reason);
+    o.message = std::move(message);
+    return o;
+}
+
+// Where this round's page starts, decided again, identically, for a retried request: a
+// device whose cursor belongs to another scope, or that has missed forgotten deletions, or
+// that has no (or a v1) cursor, starts a full pull that ends with a sweep.
+Result<SyncCursor> start_position(RoundBackend& store, const AuthContext& who,
+                                  const SyncRequest& req, const RoundContext& ctx, bool& reset) {
+    auto decoded = decode_cursor(req.cursor, ctx.cursor_key);
+    if (!decoded) return decoded.status();
+    auto scope = store.scope_hash(who);
+    if (!scope) return scope.status();
+    auto floor = store.tombstone_floor();
+    if (!floor) return floor.status();
+    const SyncCursor& c = decoded->cursor;
+    reset = decoded->empty || decoded->legacy || c.scope != scope.value() ||
+            c.tombstones_after() < floor.value();
+    if (!reset) return c;
+    return SyncCursor{.phase = SyncCursor::Phase::priority,
+                      .after = 0,
+                      .v0 = store.current_version(),
+                      .t0 = ctx.now_ms,
+                      .scope = scope.value()};
+}
+
+// A retried seq: the recorded outcome when it is the same action, `seq_reused` when another.
+Outcome replay(const Action& a, const std::string& hash, const std::optional<AppliedRecord>& rec) {
+    if (!rec)  // forgotten by a release that purged outcomes; never claim it was applied
+        return refusal(a, reasons::kDuplicate,
+                       "this action number was received long ago and its outcome is no longer "
+                       "known; nothing was applied now");
+    if (!rec->hash.empty() && rec->hash != hash)
+        return refusal(a, reasons::kSeqReused,
+                       "action number " + std::to_string(a.seq) +
+                           " was already used by another action of this device; renumber it");
+    Outcome o = rec->outcome;
+    o.seq = a.seq;
+    return o;
+}
+}  // namespace
+
+std::string action_hash(const Action& a) { return sha256_hex(encode_action(a)).substr(0, 32); }
+
+Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
+                                const SyncRequest& req, RoundContext& ctx) {
+    SyncResponse resp;
+    auto from = start_position(store, who, req, ctx, resp.reset);
+    if (!from) return from.status();
+    auto st = store.device_state(who);
+    if (!st) return st.status();
+
+    // Stamps never go below the device's last round, nor below the seq before them.
+    Hlc floor = st->stamp_floor;
+    const Hlc ahead_bound =
+        Hlc::from_parts(static_cast<uint64_t>(ctx.now_ms) + ctx.max_clock_ahead_ms, 0);
+    for (auto& a : req.actions) {
+        std::string hash = action_hash(a);
+        if (a.seq <= st->last_seq) {
+            auto rec = store.applied(who.device_id, a.seq);
+            if (!rec) return rec.status();
+            resp.outcomes.push_back(replay(a, hash, rec.value()));
+            continue;
+        }
+        // A stamp from a clock far ahead is limited, so a tablet set to next year cannot win
+        // every edit (docs/failure-model.md).
+        Action act = a;
+        bool ahead = a.hlc > ahead_bound;
+        if (ahead) act.hlc = ahead_bound;
+        ctx.clock.observe(act.hlc);
+        Hlc acted = std::max(act.hlc, floor);
+        floor = acted;
+        auto r = store.apply(who, act, acted);
+        if (!r) return r.status();
+        Outcome o = std::move(r.value());
+        if (ahead && o.result != OutcomeResult::rejected) {
+            if (o.result == OutcomeResult::applied) {
+                o.result = OutcomeResult::adjusted;
+                o.reason = std::string(reasons::kClockAhead);
+            }
+            o.message = "your device clock is " +
+                        std::to_string((a.hlc.physical_ms() - static_cast<uint64_t>(ctx.now_ms)) /
+                                       60000) +
+                        " min ahead of the server; the action counts as made at " +
+                        format_iso8601(static_cast<int64_t>(ahead_bound.physical_ms())) +
+                        (o.message.empty() ? "" : "; " + o.message);
+        }
+        TUNDRA_TRY(store.record_applied(who.device_id, a, hash, o));
+        st->last_seq = a.seq;
+        resp.outcomes.push_back(std::move(o));
+    }
+
+    auto next = store.pull(who, from.value(), ctx.limit, req.max_bytes, resp);
+    if (!next) return next.status();
+    resp.cursor = encode_cursor(next.value(), ctx.cursor_key);
+    if (req.verify && !resp.more) {
+        auto sum = store.checksum(who);
+        if (!sum) return sum.status();
+        resp.checksum = sum.value();
+    }
+    resp.server_hlc = ctx.clock.now().value;
+    resp.last_seq = st->last_seq;
+    st->stamp_floor = Hlc{resp.server_hlc};
+    TUNDRA_TRY(store.save_device_state(who, st.value()));
+    return resp;
+}
+
+}  // namespace tundra::server
