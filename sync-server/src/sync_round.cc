@@ -74,6 +74,11 @@ Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
             auto rec = store.applied(who.device_id, a.seq);
             if (!rec) return rec.status();
             resp.outcomes.push_back(replay(a, hash, rec.value()));
+            // The device's history diverged from ours here (a restored or rolled-back
+            // replica): what it sent after this was recorded after it too. Apply none of it
+            // now; the device renumbers them all, in order, and sends them again, so seat
+            // order still follows when people acted.
+            if (resp.outcomes.back().reason == reasons::kSeqReused) break;
             continue;
         }
         // A stamp from a clock far ahead is limited, so a tablet set to next year cannot win

@@ -390,3 +390,17 @@ TEST_F(Round, EveryDeclaredActionTypeHasAHandler) {
         EXPECT_EQ(r->outcomes[0].message.find("unknown action type"), std::string::npos) << spec.type;
     }
 }
+
+// After a seq_reused, nothing later in the same request is applied: the device renumbers
+// them all in order (a new action must not overtake the reused one it followed).
+TEST_F(Round, NothingAfterASeqReusedIsAppliedInTheSameRequest) {
+    auto anna = who("anna");
+    ASSERT_TRUE(push(anna, {enrol(1, "e1", "p1", now)}));
+    auto r = push(anna, {Action{1, Hlc::from_parts(now + kMinute, 0), "cancel_enrolment", Row{{"enrolment", "e1"}}},
+                         enrol(2, "e2", "p1", now + 2 * kMinute)});
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->outcomes.size(), 1u);
+    EXPECT_EQ(r->outcomes[0].reason, "seq_reused");
+    EXPECT_EQ(r->last_seq, 1u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM enrolments WHERE id = 'e2'"), 0);
+}
