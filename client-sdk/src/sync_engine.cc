@@ -136,6 +136,18 @@ private:
         milliseconds retry_after{0};
         if (reply) {
             last_ = error_from_reply(reply.value());
+            if (last_.code() == Errc::malformed && !req.cursor.empty() && !cursor_dropped_ &&
+                last_.message().rfind("cursor:", 0) == 0) {
+                // The server no longer accepts the cursor it issued (its signing key changed,
+                // or the store was replaced): start again with a full pull, which sweeps what
+                // it does not send. Once per sync; queued actions are kept.
+                cursor_dropped_ = true;
+                return core_.with_replica([](Replica& r) -> Status {
+                    ReplicaMeta m = r.load_meta();
+                    m.cursor.clear();
+                    return r.save_meta(m);
+                });
+            }
             bool retry = reply->status == 429 || reply->status == 503 ||
                          (reply->status >= 500 && last_.retryable());
             if (!retry) return last_;
@@ -207,6 +219,7 @@ private:
     PushBudget push_;
     std::mt19937_64 rng_;
     int attempts_ = 0;  // consecutive failed requests
+    bool cursor_dropped_ = false;  // a refused cursor was given up once in this sync
     Status last_;
     SyncReport report_;
     SyncProgress progress_;

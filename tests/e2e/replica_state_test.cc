@@ -145,3 +145,19 @@ TEST(Verify, AMatchingReplicaIsOkAndADriftedOneIsRepairedByAFullPull) {
     EXPECT_TRUE(has(*c, "persons", "p1"));
     expect_converged(w, *c, "coord1");
 }
+
+// A cursor the server no longer accepts (its signing key changed, the store was replaced) is
+// given up for a full pull, not a sync that fails for ever.
+TEST(Cursor, ACursorTheServerNoLongerAcceptsIsReplacedByAFullPull) {
+    World w;
+    auto c = w.client("p1.db", "part1");
+    sync_ok(*c);
+    ASSERT_TRUE(c->enrol("o1"));
+    // The store's signing key changes (every round reads it from the store).
+    ASSERT_TRUE(w.store->db().exec("UPDATE meta SET value = 'another key' WHERE key = 'cursor_key'"));
+    auto r = c->sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+    EXPECT_TRUE(r->reset);
+    EXPECT_EQ(c->status()->pending, 0);
+    expect_converged(w, *c, "part1");
+}
