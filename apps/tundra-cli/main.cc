@@ -50,6 +50,8 @@ int main(int argc, char** argv) try {
     login->add_option("--server", server, "http://HOST:PORT")->required();
     login->add_option("--username", username)->required();
     login->add_flag("--password-stdin", password_stdin, "read the password from standard input")->required();
+    double login_timeout_s = 30;
+    login->add_option("--timeout", login_timeout_s, "seconds to wait for the server's answer");
 
     double timeout_s = 60;
     int page_rows = 0;
@@ -143,6 +145,7 @@ int main(int argc, char** argv) try {
     }
     ClientOptions copts;
     copts.install_id_path = replica + ".install-id";  // beside the replica, never inside it
+    copts.login_timeout = std::chrono::milliseconds(static_cast<int64_t>(login_timeout_s * 1000));
     auto c = Client::open(replica, copts);
     if (!c) return fail(c.status());
     Client& cl = *c.value();

@@ -182,7 +182,7 @@ Status Client::login(const std::string& server_url, const std::string& username,
         req.device_name = I.opts.device_name;
         bool same_user = before.username == username && before.server == server_url;
         if (same_user) req.device_id = before.device_id;
-        auto reply = I.transport_for(server_url).post("/v1/login", encode(req), {}, std::chrono::milliseconds(0));
+        auto reply = I.transport_for(server_url).post("/v1/login", encode(req), {}, I.opts.login_timeout);
         if (!reply) return reply.status();
         if (reply->status != 200) return error_from_reply(reply.value());
         auto resp = decode_login_response(reply->body);

@@ -95,3 +95,21 @@ TEST(Deadline, SyncAgainstAServerThatNeverAnswersEndsWithTheDeadline) {
     }
     std::filesystem::remove_all(dir);
 }
+
+TEST(Deadline, LoginToAServerThatNeverAnswersEndsWithItsTimeout) {
+    SilentServer server;
+    std::string tmpl = (std::filesystem::temp_directory_path() / "tundra-deadline-XXXXXX").string();
+    std::filesystem::path dir = mkdtemp(tmpl.data());
+    {
+        ClientOptions o;
+        o.login_timeout = std::chrono::seconds(1);
+        auto c = Client::open((dir / "r.db").string(), o);
+        ASSERT_TRUE(c);
+        auto t0 = std::chrono::steady_clock::now();
+        Status st = c.value()->login("http://127.0.0.1:" + std::to_string(server.port), "anna", "pw");
+        double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        EXPECT_EQ(st.code(), Errc::timeout) << st.to_string();
+        EXPECT_LT(took, 2.0);
+    }
+    std::filesystem::remove_all(dir);
+}

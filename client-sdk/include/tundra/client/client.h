@@ -181,6 +181,8 @@ struct ClientOptions {
     // install id is a restored copy: it forgets its device identity and must log in again.
     // Default: the replica path + ".install-id".
     std::string install_id_path;
+    // The whole login request (connect, send, answer) ends within this.
+    std::chrono::milliseconds login_timeout{30000};
 };
 
 class Client {
