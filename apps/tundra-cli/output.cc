@@ -41,6 +41,7 @@ std::string pad(std::string s, size_t n) {
     size_t width = 0;
     for (unsigned char c : s) width += (c & 0xC0) != 0x80;
     if (width < n) s.append(n - width, ' ');
+    else s += ' ';  // a long value (local ids are 27 characters) still leaves a gap
     return s;
 }
 }  // namespace
@@ -217,7 +218,7 @@ std::string enrolments_text(const std::vector<client::EnrolmentView>& v) {
     std::ostringstream os;
     if (v.empty()) os << "no enrolments\n";
     for (auto& e : v) {
-        os << pad(e.id, 26) << pad(e.occasion, 22) << pad(e.person_name.empty() ? e.person : e.person_name, 24)
+        os << pad(e.id, 28) << pad(e.occasion, 22) << pad(e.person_name.empty() ? e.person : e.person_name, 24)
            << e.status;
         if (e.pending) os << " (pending sync)";
         if (!e.reason.empty()) os << " — " << e.reason;

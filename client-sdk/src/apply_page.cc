@@ -17,7 +17,9 @@ Status apply_changes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult
     if (resp.reset || in.full_pull_start) {
         m.full_pull = true;
         TUNDRA_TRY(r.begin_full_pull());
-        out.reset = resp.reset;
+        // Reported as a rebuild only when the server refused a cursor this replica held; a
+        // full pull the device asked for (no cursor) is not news to the user.
+        out.reset = resp.reset && !in.full_pull_start;
     }
     for (auto& c : resp.changes) {
         if (c.deleted) {

@@ -142,6 +142,7 @@ private:
                 // or the store was replaced): start again with a full pull, which sweeps what
                 // it does not send. Once per sync; queued actions are kept.
                 cursor_dropped_ = true;
+                report_.reset = true;  // the user sees a rebuild, as for a reset
                 return core_.with_replica([](Replica& r) -> Status {
                     ReplicaMeta m = r.load_meta();
                     m.cursor.clear();
