@@ -141,6 +141,12 @@ void run_seed(uint32_t seed, int steps) {
                         in.ends_at = format_iso8601(start + 7200'000);
                     }
                     recorded = d.c->upsert_occasion(in).is_ok();
+                } else if (what == 2 && pick(3) == 0) {
+                    // A course is retargeted: open to both municipalities, or to Pajala only.
+                    client::CourseInput in{.id = "c1"};
+                    in.organisations = pick(2) ? std::vector<std::string>{"arjeplog", "pajala"}
+                                               : std::vector<std::string>{"pajala"};
+                    recorded = d.c->upsert_course(in).is_ok();
                 } else if (what == 2 && pick(2)) {
                     // An occasion moves to a course another municipality cannot see.
                     client::OccasionInput in;
