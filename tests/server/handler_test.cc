@@ -134,3 +134,22 @@ TEST_F(Handler, FullDiskFailsTheRoundCleanlyAndARetrySucceedsOnce) {
     EXPECT_EQ(scalar("SELECT count(*) FROM applied_actions"), 1);
     EXPECT_EQ(scalar("SELECT confirmed FROM occasions WHERE id = 'o1'"), 1);
 }
+
+// Protocol v2 server, v1 device: answers come back in v1, and the (opaque) cursors it is
+// given work in its next round.
+TEST_F(Handler, AV1DeviceKeepsWorkingAgainstAV2Server) {
+    std::string t = login("anna");
+    auto first = post("/v1/sync", R"({"protocol":1,"cursor":"","actions":[]})", t);
+    ASSERT_EQ(first.status, 200) << first.body;
+    auto d = decode_sync_response(first.body);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->protocol, 1);
+    EXPECT_FALSE(d->more);
+    auto next = post("/v1/sync", R"({"protocol":1,"cursor":")" + d->cursor + R"(","actions":[]})", t);
+    ASSERT_EQ(next.status, 200) << next.body;
+    auto n = decode_sync_response(next.body);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->protocol, 1);
+    EXPECT_FALSE(n->reset);
+    EXPECT_TRUE(n->changes.empty());
+}
