@@ -59,88 +59,122 @@ Status Replica::restore_shadows() {
     return db_->exec("DELETE FROM shadow");
 }
 
+namespace {
+// What one overlay function gets: the entry, who this device is, and the row the server sent
+// (if any) for the action's target.
+struct OverlayInput {
+    const OutboxEntry& e;
+    const ReplicaMeta& m;
+    const ActionSpec& spec;
+    const std::string& id;
+    const std::optional<Row>& server_row;
+    bool queued;
+};
+}  // namespace
+
+// The local effect of each action type, by wire name: a table, as on the server
+// (sync-server/src/actions.cc, `dispatch`). Types without an entry are edits and records:
+// the action's fields over the current row.
 Status Replica::apply_overlay(const OutboxEntry& e, const ReplicaMeta& m) {
-    const std::string& username = m.username;
-    const std::string& device_id = m.device_id;
+    const Action& a = e.action;
+    auto* spec = action_spec(a.type);
+    if (!spec) return Status::ok();
+    const std::string& id = a.target_id();
+    auto existing = load_row(spec->target, id);
+    if (!existing) return existing.status();
+    OverlayInput in{e, m, *spec, id, existing.value(), e.state == OutboxState::queued};
+
+    using Fn = Status (*)(Replica&, const OverlayInput&);
+    struct Overlay {
+        std::string_view type;
+        Fn apply;
+    };
+    static constexpr Overlay kOverlays[] = {
+        {"enrol", [](Replica& r, const OverlayInput& in) { return r.overlay_enrol(in.e, in.m, in.server_row.has_value(), in.queued); }},
+        {"delete_occasion",
+         [](Replica& r, const OverlayInput& in) -> Status {
+             if (!in.server_row || in.e.state == OutboxState::rejected) return Status::ok();
+             TUNDRA_TRY(r.shadow(in.spec.target, in.id));
+             return r.delete_row(in.spec.target, in.id);
+         }},
+        {"cancel_enrolment",
+         [](Replica& r, const OverlayInput& in) -> Status {
+             if (!in.server_row || in.e.state == OutboxState::rejected) return Status::ok();
+             Row row = *in.server_row;
+             if (str(row, "status") == "cancelled") return Status::ok();
+             row["status"] = std::string("cancelled");
+             row["reason"] = Value{};
+             TUNDRA_TRY(r.shadow(in.spec.target, in.id));
+             return r.put_row(in.spec.target, row, in.queued, false);
+         }},
+        {"mark_attendance",
+         [](Replica& r, const OverlayInput& in) -> Status {
+             // Marks acknowledged but not yet pulled stay visible.
+             bool pulled = in.server_row.has_value();
+             if (!in.queued && (in.e.state != OutboxState::acked || pulled)) return Status::ok();
+             const Row& f = in.e.action.fields;
+             Row row{{"id", in.id},
+                     {"occasion", str(f, "occasion")},
+                     {"person", str(f, "person")},
+                     {"status", str(f, "status")},
+                     {"minutes", f.count("minutes") ? f.at("minutes") : Value{}},
+                     {"recorded_by", in.m.username},
+                     {"source", std::string(str(f, "person") == in.m.person ? "self_check_in" : "coordinator")},
+                     {"hlc", static_cast<int64_t>(in.e.action.hlc.value)},
+                     {"device", in.m.device_id}};
+             TUNDRA_TRY(r.shadow(in.spec.target, in.id));
+             return r.put_row(in.spec.target, row, in.queued, false);
+         }},
+    };
+    for (auto& o : kOverlays)
+        if (o.type == a.type) return o.apply(*this, in);
+
+    // Edits and records wait for the pull once acknowledged.
+    if (!in.queued) return Status::ok();
+    const Row& f = a.fields;
+    Row row = existing.value() ? *existing.value() : Row{{"id", id}};
+    for (auto& [k, v] : f)
+        if (k != spec->id_field) row[k] = v;
+    // Records kept once per key carry their stamp; new rows get the server's defaults.
+    const EntitySpec& target = entity(spec->target);
+    for (auto& c : target.columns)
+        if (c.name == "hlc") row["hlc"] = static_cast<int64_t>(a.hlc.value);
+    if (spec->target == Kind::deviation && !row.count("status")) row["status"] = std::string("open");
+    if (spec->target == Kind::occasion && !existing.value()) {
+        row["status"] = f.count("status") ? f.at("status") : Value(std::string("planned"));
+        row["confirmed"] = int64_t{0};
+        row["waitlisted"] = int64_t{0};
+    }
+    TUNDRA_TRY(shadow(spec->target, id));
+    return put_row(spec->target, row, true, false);
+}
+
+Status Replica::overlay_enrol(const OutboxEntry& e, const ReplicaMeta& m, bool has_server_row,
+                              bool queued) {
     const Action& a = e.action;
     const Row& f = a.fields;
     const std::string& id = a.target_id();
-    auto* spec = action_spec(a.type);
-    if (!spec) return Status::ok();
-    bool queued = e.state == OutboxState::queued;
-    auto existing = load_row(spec->target, id);
-    if (!existing) return existing.status();
-    bool has_server_row = existing.value().has_value();
-
-    if (a.type == "enrol") {
-        if (e.state == OutboxState::acked && has_server_row) return Status::ok();
-        if (e.state == OutboxState::rejected && has_server_row) return Status::ok();
-        Row row{{"id", id},
-                {"occasion", str(f, "occasion")},
-                {"person", str(f, "person")},
-                {"status", std::string("requested")},
-                {"reason", Value{}},
-                {"acted_hlc", static_cast<int64_t>(a.hlc.value)},
-                {"acted_by", username},
-                {"updated_hlc", static_cast<int64_t>(a.hlc.value)}};
-        bool local_only = false;
-        if (e.state == OutboxState::acked) {
-            row["status"] = e.outcome.status.empty() ? std::string("requested") : e.outcome.status;
-            if (!e.outcome.reason.empty()) row["reason"] = e.outcome.reason;
-        } else if (e.state == OutboxState::rejected) {
-            row["status"] = std::string("rejected");
-            row["reason"] = e.outcome.reason;
-            local_only = true;  // the server holds no such row; kept visible until dismissed
-        }
-        TUNDRA_TRY(shadow(spec->target, id));
-        return put_row(spec->target, row, queued, local_only);
+    if (e.state == OutboxState::acked && has_server_row) return Status::ok();
+    if (e.state == OutboxState::rejected && has_server_row) return Status::ok();
+    Row row{{"id", id},
+            {"occasion", str(f, "occasion")},
+            {"person", str(f, "person")},
+            {"status", std::string("requested")},
+            {"reason", Value{}},
+            {"acted_hlc", static_cast<int64_t>(a.hlc.value)},
+            {"acted_by", m.username},
+            {"updated_hlc", static_cast<int64_t>(a.hlc.value)}};
+    bool local_only = false;
+    if (e.state == OutboxState::acked) {
+        row["status"] = e.outcome.status.empty() ? std::string("requested") : e.outcome.status;
+        if (!e.outcome.reason.empty()) row["reason"] = e.outcome.reason;
+    } else if (e.state == OutboxState::rejected) {
+        row["status"] = std::string("rejected");
+        row["reason"] = e.outcome.reason;
+        local_only = true;  // the server holds no such row; kept visible until dismissed
     }
-    if (a.type == "delete_occasion") {
-        if (!has_server_row || e.state == OutboxState::rejected) return Status::ok();
-        TUNDRA_TRY(shadow(spec->target, id));
-        return delete_row(spec->target, id);
-    }
-    if (a.type == "cancel_enrolment") {
-        if (!has_server_row || e.state == OutboxState::rejected) return Status::ok();
-        Row row = *existing.value();
-        if (str(row, "status") == "cancelled") return Status::ok();
-        row["status"] = std::string("cancelled");
-        row["reason"] = Value{};
-        TUNDRA_TRY(shadow(spec->target, id));
-        return put_row(spec->target, row, queued, false);
-    }
-    if (e.state != OutboxState::queued) {
-        // Marks acknowledged but not yet pulled stay visible; edits wait for the pull.
-        if (a.type != "mark_attendance" || e.state != OutboxState::acked || has_server_row)
-            return Status::ok();
-    }
-    Row row;
-    if (a.type == "mark_attendance") {
-        row = Row{{"id", id},
-                  {"occasion", str(f, "occasion")},
-                  {"person", str(f, "person")},
-                  {"status", str(f, "status")},
-                  {"minutes", f.count("minutes") ? f.at("minutes") : Value{}},
-                  {"recorded_by", username},
-                  {"source", std::string(str(f, "person") == m.person ? "self_check_in" : "coordinator")},
-                  {"hlc", static_cast<int64_t>(a.hlc.value)},
-                  {"device", device_id}};
-    } else {
-        // Edits and records: the action's fields over the current row.
-        row = has_server_row ? *existing.value() : Row{{"id", id}};
-        for (auto& [k, v] : f)
-            if (k != spec->id_field) row[k] = v;
-        if (a.type == "attest_time" || a.type == "submit_survey" || a.type == "log_deviation")
-            row["hlc"] = static_cast<int64_t>(a.hlc.value);
-        if (a.type == "log_deviation" && !row.count("status")) row["status"] = std::string("open");
-        if (a.type == "upsert_occasion" && !has_server_row) {
-            row["status"] = f.count("status") ? f.at("status") : Value(std::string("planned"));
-            row["confirmed"] = int64_t{0};
-            row["waitlisted"] = int64_t{0};
-        }
-    }
-    TUNDRA_TRY(shadow(spec->target, id));
-    return put_row(spec->target, row, queued, false);
+    TUNDRA_TRY(shadow(Kind::enrolment, id));
+    return put_row(Kind::enrolment, row, queued, local_only);
 }
 
 Status Replica::apply_all_overlays(const ReplicaMeta& m) {

@@ -104,6 +104,9 @@ private:
     explicit Replica(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
     Status migrate();
     Status shadow(Kind kind, const std::string& id);
+    // overlay.cc: an enrolment's local effect (requested, then the server's answer).
+    Status overlay_enrol(const OutboxEntry& e, const ReplicaMeta& m, bool has_server_row,
+                         bool queued);
     std::unique_ptr<sqlite::Db> db_;
 };
 
