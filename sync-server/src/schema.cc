@@ -125,6 +125,7 @@ ALTER TABLE devices ADD COLUMN full_pull_until INTEGER NOT NULL DEFAULT 0;
 constexpr const char* kSchemaV3 = R"SQL(
 ALTER TABLE applied_actions ADD COLUMN hash TEXT NOT NULL DEFAULT '';
 CREATE INDEX applied_actions_applied ON applied_actions(applied_ms);
+CREATE INDEX applied_actions_hash ON applied_actions(device, hash);
 INSERT INTO meta VALUES ('cursor_key', lower(hex(randomblob(32))));
 )SQL";
 

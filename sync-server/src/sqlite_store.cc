@@ -196,6 +196,19 @@ Result<std::optional<AppliedRecord>> SqliteStore::Impl::applied(const std::strin
     return std::optional<AppliedRecord>(AppliedRecord{q->text(0), o.value()});
 }
 
+Result<std::optional<AppliedRecord>> SqliteStore::Impl::applied_by_hash(const std::string& device,
+                                                                         const std::string& hash) {
+    auto q = db.query(
+        "SELECT hash, outcome FROM applied_actions WHERE device = ? AND hash = ? ORDER BY seq LIMIT 1");
+    q->bind(1, device).bind(2, hash);
+    auto r = q->step();
+    if (!r) return r.status();
+    if (!r.value()) return std::optional<AppliedRecord>();
+    auto o = decode_outcome(q->text(1));
+    if (!o) return Status(Errc::storage, "applied_actions: unreadable outcome: " + o.status().message());
+    return std::optional<AppliedRecord>(AppliedRecord{q->text(0), o.value()});
+}
+
 Result<Outcome> SqliteStore::Impl::apply(const AuthContext& who, const Action& a, Hlc acted) {
     sqlite::Savepoint sp(db);
     if (!sp.status()) return sp.status();

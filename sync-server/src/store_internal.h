@@ -95,6 +95,8 @@ struct SqliteStore::Impl final : RoundBackend {
     Result<DeviceRoundState> device_state(const AuthContext& who) override;
     Status save_device_state(const AuthContext& who, const DeviceRoundState& st) override;
     Result<std::optional<AppliedRecord>> applied(const std::string& device, uint64_t seq) override;
+    Result<std::optional<AppliedRecord>> applied_by_hash(const std::string& device,
+                                                         const std::string& hash) override;
     Result<Outcome> apply(const AuthContext& who, const Action& a, Hlc acted) override;
     Status record_applied(const std::string& device, const Action& a, const std::string& hash,
                           const Outcome& o) override;

@@ -54,7 +54,11 @@ Outcome replay(const Action& a, const std::string& hash, const std::optional<App
 }
 }  // namespace
 
-std::string action_hash(const Action& a) { return sha256_hex(encode_action(a)).substr(0, 32); }
+std::string action_hash(const Action& a) {
+    Action content = a;
+    content.seq = 0;
+    return sha256_hex(encode_action(content)).substr(0, 32);
+}
 
 Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
                                 const SyncRequest& req, RoundContext& ctx) {
@@ -73,6 +77,14 @@ Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
         if (a.seq <= st->last_seq) {
             auto rec = store.applied(who.device_id, a.seq);
             if (!rec) return rec.status();
+            if (!rec.value() || (!rec.value()->hash.empty() && rec.value()->hash != hash)) {
+                // Another action holds this seq (or none does). If this one was applied under
+                // another seq (renumbered before a restore brought its old number back), it
+                // is a retry.
+                auto same = store.applied_by_hash(who.device_id, hash);
+                if (!same) return same.status();
+                if (same.value()) rec = same;
+            }
             resp.outcomes.push_back(replay(a, hash, rec.value()));
             // The device's history diverged from ours here (a restored or rolled-back
             // replica): what it sent after this was recorded after it too. Apply none of it
@@ -80,6 +92,18 @@ Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
             // order still follows when people acted.
             if (resp.outcomes.back().reason == reasons::kSeqReused) break;
             continue;
+        }
+        {
+            // A new seq for an action already applied under another (renumbered on one
+            // device timeline, restored on another): the same action, once.
+            auto same = store.applied_by_hash(who.device_id, hash);
+            if (!same) return same.status();
+            if (same.value()) {
+                // Not recorded again: one record per action, under the seq it took effect.
+                st->last_seq = a.seq;
+                resp.outcomes.push_back(replay(a, hash, same.value()));
+                continue;
+            }
         }
         // A stamp from a clock far ahead is limited, so a tablet set to next year cannot win
         // every edit (docs/failure-model.md).

@@ -40,6 +40,9 @@ public:
     virtual Status save_device_state(const AuthContext& who, const DeviceRoundState& st) = 0;
     virtual Result<std::optional<AppliedRecord>> applied(const std::string& device,
                                                          uint64_t seq) = 0;
+    // The record of an action of this device with this content, under whatever seq.
+    virtual Result<std::optional<AppliedRecord>> applied_by_hash(const std::string& device,
+                                                                 const std::string& hash) = 0;
     // Applies one action; a refusal comes back as a rejected outcome with nothing written.
     virtual Result<Outcome> apply(const AuthContext& who, const Action& a, Hlc acted) = 0;
     virtual Status record_applied(const std::string& device, const Action& a,
@@ -63,8 +66,9 @@ struct RoundContext {
     int limit = 0;  // rows per page
 };
 
-// A hash of everything an action says (type, seq, stamp, fields): a different action under a
-// used seq is refused `seq_reused`, the same one is a retry.
+// A hash of what an action says (type, stamp, fields — not its seq): a different action under
+// a used seq is refused `seq_reused`; the same action is a retry under any seq, so one that a
+// restored replica renumbered, or sends again under its old number, takes effect once.
 std::string action_hash(const Action& a);
 
 Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,

@@ -84,6 +84,7 @@ void run_seed(uint32_t seed, int steps) {
     }
 
     Totals totals;
+    std::set<std::string> restored;  // replicas that went back to a backup
     auto sync = [&](Device& d) {
         client::SyncOptions so;
         so.page_rows = 1 + pick(40);
@@ -93,8 +94,10 @@ void run_seed(uint32_t seed, int steps) {
             for (auto& o : p.round_outcomes) {
                 auto key = std::make_pair(d.replica, o.seq);
                 auto [it, fresh] = totals.outcomes.emplace(key, o);
-                // A repeated outcome must be the original one.
-                if (!fresh) {
+                // A repeated outcome must be the original one. (In a replica restored from a
+                // backup a seq can name another action than before: the server's count of
+                // applied actions checks those.)
+                if (!fresh && !restored.count(d.replica)) {
                     EXPECT_EQ(it->second.result + it->second.reason, o.result + o.reason);
                 }
             }
@@ -201,6 +204,7 @@ void run_seed(uint32_t seed, int steps) {
                 std::filesystem::remove(w.dir.file(d.replica) + "-shm");
                 std::filesystem::remove(w.dir.file(backup));
                 backups.erase(d.replica);
+                restored.insert(d.replica);
                 d.c = w.open_client(d.replica, d.skew);
             }
         } else if (op == 11 && pick(6) == 0 && !paused) {
@@ -249,14 +253,23 @@ void run_seed(uint32_t seed, int steps) {
                 ", preempted " + std::to_string(w.scalar("SELECT count(*) FROM enrolments WHERE reason = 'preempted'"));
         std::printf("%s\n", line.c_str());
     }
-    EXPECT_EQ(static_cast<int64_t>(totals.outcomes.size()), recorded);
-    int64_t enrols = 0, marks = 0;
+    // Every action answered once, on the replicas whose seqs always named one action each.
+    {
+        int64_t answered = 0, expected = 0;
+        for (auto& [key, o] : totals.outcomes) answered += !restored.count(key.first);
+        for (auto& d : devs) expected += restored.count(d.replica) ? 0 : d.recorded;
+        EXPECT_EQ(answered, expected);
+    }
+    // Rows created, by the ids the actions created (an action answered under two seqs of a
+    // restored replica counts once).
+    std::set<std::string> enrolled, marked;
     for (auto& [key, o] : totals.outcomes) {
         if (o.result == "rejected") continue;
         // An earlier duplicate enrolment adjusts the existing one's time; it adds no row.
-        enrols += o.type == "enrol" && o.reason != "already_enrolled";
-        marks += o.type == "mark_attendance";
+        if (o.type == "enrol" && o.reason != "already_enrolled") enrolled.insert(o.target);
+        if (o.type == "mark_attendance") marked.insert(o.target);
     }
+    const auto enrols = static_cast<int64_t>(enrolled.size()), marks = static_cast<int64_t>(marked.size());
     EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments"), enrols);
     EXPECT_EQ(w.scalar("SELECT count(*) FROM attendance"), marks);
 
@@ -309,7 +322,7 @@ class Convergence : public ::testing::TestWithParam<int> {};
 
 TEST_P(Convergence, RandomOfflineActionsConvergeWithEveryRuleIntact) {
     if (const char* one = std::getenv("TUNDRA_SEED")) {
-        if (GetParam() == 0) run_seed(static_cast<uint32_t>(std::strtoul(one, nullptr, 10)), 90);
+        if (GetParam() == 0) run_seed(static_cast<uint32_t>(std::strtoul(one, nullptr, 10)), env_int("TUNDRA_STEPS", 90));
         return;
     }
     const int per_shard = 25;

@@ -312,7 +312,7 @@ TEST_F(Round, AStoreFromThePreviousReleaseMigratesAndKeepsItsMemory) {
     {
         auto db = sqlite::Db::open(path);
         ASSERT_TRUE(db);
-        ASSERT_TRUE(db.value()->exec("DROP INDEX applied_actions_applied; ALTER TABLE applied_actions "
+        ASSERT_TRUE(db.value()->exec("DROP INDEX applied_actions_applied; DROP INDEX applied_actions_hash; ALTER TABLE applied_actions "
                                      "DROP COLUMN hash; DELETE FROM meta WHERE key = 'cursor_key';"));
         ASSERT_TRUE(db.value()->set_user_version(2));
     }
@@ -403,4 +403,34 @@ TEST_F(Round, NothingAfterASeqReusedIsAppliedInTheSameRequest) {
     EXPECT_EQ(r->outcomes[0].reason, "seq_reused");
     EXPECT_EQ(r->last_seq, 1u);
     EXPECT_EQ(scalar("SELECT count(*) FROM enrolments WHERE id = 'e2'"), 0);
+}
+
+// Found by the soak: a backup that still holds an action under the seq it had before a
+// seq_reused renumbered it. Restored, the device sends it again under the old number (or a
+// new one): it was applied once, and stays applied once.
+TEST_F(Round, AnActionRenumberedAndThenRestoredUnderItsOldSeqTakesEffectOnce) {
+    auto anna = who("anna");
+    ASSERT_TRUE(push(anna, {enrol(1, "e-a", "p1", now)}));                         // A as 1
+    Action e = Action{1, Hlc::from_parts(now + kMinute, 0), "cancel_enrolment", Row{{"enrolment", "e-a"}}};
+    auto reused = push(anna, {e});                                                  // E as 1: taken
+    ASSERT_TRUE(reused);
+    EXPECT_EQ(reused->outcomes[0].reason, "seq_reused");
+    e.seq = 2;
+    ASSERT_EQ(push(anna, {e})->outcomes[0].result, OutcomeResult::applied);         // E renumbered
+    ASSERT_TRUE(push(anna, {enrol(3, "e-b", "p1", now + 2 * kMinute)}));           // enrols again
+    EXPECT_EQ(status_of("e-b"), "confirmed");
+    // A backup from before the renumbering comes back: E is queued as 1 again.
+    e.seq = 1;
+    auto again = push(anna, {e});
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->outcomes[0].result, OutcomeResult::applied);
+    EXPECT_EQ(again->outcomes[0].reason, "");
+    // ... or renumbered once more, above everything.
+    e.seq = 4;
+    auto renumbered = push(anna, {e});
+    ASSERT_TRUE(renumbered);
+    EXPECT_EQ(renumbered->outcomes[0].result, OutcomeResult::applied);
+    EXPECT_EQ(renumbered->last_seq, 4u);
+    EXPECT_EQ(status_of("e-b"), "confirmed");  // E (cancel e-a) did not run again
+    EXPECT_EQ(scalar("SELECT count(*) FROM enrolments WHERE status = 'cancelled'"), 1);
 }
