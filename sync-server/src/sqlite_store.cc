@@ -184,10 +184,9 @@ Status SqliteStore::Impl::save_device_state(const AuthContext& who, const Device
         .run();
 }
 
-Result<std::optional<AppliedRecord>> SqliteStore::Impl::applied(const std::string& device,
-                                                                 uint64_t seq) {
-    auto q = db.query("SELECT hash, outcome FROM applied_actions WHERE device = ? AND seq = ?");
-    q->bind(1, device).bind(2, seq);
+namespace {
+// One applied_actions row (hash, outcome) from a query that selects them, if it found one.
+Result<std::optional<AppliedRecord>> read_applied(sqlite::Query& q) {
     auto r = q->step();
     if (!r) return r.status();
     if (!r.value()) return std::optional<AppliedRecord>();
@@ -195,18 +194,21 @@ Result<std::optional<AppliedRecord>> SqliteStore::Impl::applied(const std::strin
     if (!o) return Status(Errc::storage, "applied_actions: unreadable outcome: " + o.status().message());
     return std::optional<AppliedRecord>(AppliedRecord{q->text(0), o.value()});
 }
+}  // namespace
+
+Result<std::optional<AppliedRecord>> SqliteStore::Impl::applied(const std::string& device,
+                                                                 uint64_t seq) {
+    auto q = db.query("SELECT hash, outcome FROM applied_actions WHERE device = ? AND seq = ?");
+    q->bind(1, device).bind(2, seq);
+    return read_applied(q);
+}
 
 Result<std::optional<AppliedRecord>> SqliteStore::Impl::applied_by_hash(const std::string& device,
                                                                          const std::string& hash) {
     auto q = db.query(
         "SELECT hash, outcome FROM applied_actions WHERE device = ? AND hash = ? ORDER BY seq LIMIT 1");
     q->bind(1, device).bind(2, hash);
-    auto r = q->step();
-    if (!r) return r.status();
-    if (!r.value()) return std::optional<AppliedRecord>();
-    auto o = decode_outcome(q->text(1));
-    if (!o) return Status(Errc::storage, "applied_actions: unreadable outcome: " + o.status().message());
-    return std::optional<AppliedRecord>(AppliedRecord{q->text(0), o.value()});
+    return read_applied(q);
 }
 
 Result<Outcome> SqliteStore::Impl::apply(const AuthContext& who, const Action& a, Hlc acted) {

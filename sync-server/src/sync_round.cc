@@ -38,19 +38,31 @@ Result<SyncCursor> start_position(RoundBackend& store, const AuthContext& who,
                       .scope = scope.value()};
 }
 
-// A retried seq: the recorded outcome when it is the same action, `seq_reused` when another.
-Outcome replay(const Action& a, const std::string& hash, const std::optional<AppliedRecord>& rec) {
-    if (!rec)  // forgotten by a release that purged outcomes; never claim it was applied
-        return refusal(a, reasons::kDuplicate,
-                       "this action number was received long ago and its outcome is no longer "
-                       "known; nothing was applied now");
-    if (!rec->hash.empty() && rec->hash != hash)
-        return refusal(a, reasons::kSeqReused,
-                       "action number " + std::to_string(a.seq) +
-                           " was already used by another action of this device; renumber it");
-    Outcome o = rec->outcome;
-    o.seq = a.seq;
-    return o;
+// What the store already holds of an action. Its record at this seq when it is the same action
+// (records written before schema v3 have no hash and are trusted), else the record of the same
+// content under any other seq: an action renumbered after a `seq_reused` on one timeline and
+// brought back under its old number by a restored backup is still one action.
+struct Known {
+    std::optional<AppliedRecord> record;
+    bool seq_taken = false;  // another action holds this seq
+};
+
+Result<Known> known(RoundBackend& store, const std::string& device, const Action& a,
+                    const std::string& hash, uint64_t last_seq) {
+    Known k;
+    if (a.seq <= last_seq) {
+        auto rec = store.applied(device, a.seq);
+        if (!rec) return rec.status();
+        if (rec.value() && (rec.value()->hash.empty() || rec.value()->hash == hash)) {
+            k.record = std::move(rec.value());
+            return k;
+        }
+        k.seq_taken = rec.value().has_value();
+    }
+    auto same = store.applied_by_hash(device, hash);
+    if (!same) return same.status();
+    k.record = std::move(same.value());
+    return k;
 }
 }  // namespace
 
@@ -74,36 +86,33 @@ Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
         Hlc::from_parts(static_cast<uint64_t>(ctx.now_ms) + ctx.max_clock_ahead_ms, 0);
     for (auto& a : req.actions) {
         std::string hash = action_hash(a);
+        auto k = known(store, who.device_id, a, hash, st->last_seq);
+        if (!k) return k.status();
+        if (k->record) {
+            // A retry, under this seq or another: the outcome of the first time. Not recorded
+            // again: one record per action, under the seq it took effect with.
+            Outcome o = k->record->outcome;
+            o.seq = a.seq;
+            st->last_seq = std::max(st->last_seq, a.seq);
+            resp.outcomes.push_back(std::move(o));
+            continue;
+        }
         if (a.seq <= st->last_seq) {
-            auto rec = store.applied(who.device_id, a.seq);
-            if (!rec) return rec.status();
-            if (!rec.value() || (!rec.value()->hash.empty() && rec.value()->hash != hash)) {
-                // Another action holds this seq (or none does). If this one was applied under
-                // another seq (renumbered before a restore brought its old number back), it
-                // is a retry.
-                auto same = store.applied_by_hash(who.device_id, hash);
-                if (!same) return same.status();
-                if (same.value()) rec = same;
+            if (!k->seq_taken) {  // forgotten by a release that purged outcomes
+                resp.outcomes.push_back(refusal(a, reasons::kDuplicate,
+                                                "this action number was received long ago and its "
+                                                "outcome is no longer known; nothing was applied now"));
+                continue;
             }
-            resp.outcomes.push_back(replay(a, hash, rec.value()));
+            resp.outcomes.push_back(refusal(a, reasons::kSeqReused,
+                                            "action number " + std::to_string(a.seq) +
+                                                " was already used by another action of this "
+                                                "device; renumber it"));
             // The device's history diverged from ours here (a restored or rolled-back
             // replica): what it sent after this was recorded after it too. Apply none of it
             // now; the device renumbers them all, in order, and sends them again, so seat
             // order still follows when people acted.
-            if (resp.outcomes.back().reason == reasons::kSeqReused) break;
-            continue;
-        }
-        {
-            // A new seq for an action already applied under another (renumbered on one
-            // device timeline, restored on another): the same action, once.
-            auto same = store.applied_by_hash(who.device_id, hash);
-            if (!same) return same.status();
-            if (same.value()) {
-                // Not recorded again: one record per action, under the seq it took effect.
-                st->last_seq = a.seq;
-                resp.outcomes.push_back(replay(a, hash, same.value()));
-                continue;
-            }
+            break;
         }
         // A stamp from a clock far ahead is limited, so a tablet set to next year cannot win
         // every edit (docs/failure-model.md).

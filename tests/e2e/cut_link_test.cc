@@ -11,16 +11,6 @@ using namespace tundra;
 using namespace tundra::testing;
 
 namespace {
-// A coordinator-sized replica for coord1 (sites s1, s2): 7,000 attendance marks on top of
-// the small world, as many rows as a coordinator's 2,000 enrolments and 5,000 marks.
-void add_history(World& w, int marks) {
-    std::string d = R"({"attendance":[)";
-    for (int i = 0; i < marks; ++i)
-        d += std::string(i ? "," : "") + R"({"id":"h)" + std::to_string(i) + R"(","occasion":"o)" +
-             std::to_string(1 + i % 4) + R"(","person":"p)" + std::to_string(1 + i % 6) +
-             R"(","status":"present","minutes":)" + std::to_string(30 + i % 90) + "}";
-    ASSERT_TRUE(w.store->import_json(d + "]}"));
-}
 
 struct Figures {
     int requests = 0, cuts = 0;

@@ -32,15 +32,6 @@ struct Served {
     }
 };
 
-// The small world plus a coordinator-sized load of attendance history for paging.
-void add_history(World& w, int marks) {
-    std::string d = R"({"attendance":[)";
-    for (int i = 0; i < marks; ++i)
-        d += std::string(i ? "," : "") + R"({"id":"h)" + std::to_string(i) + R"(","occasion":"o)" +
-             std::to_string(1 + i % 4) + R"(","person":"p)" + std::to_string(1 + i % 6) +
-             R"(","status":"present","minutes":)" + std::to_string(30 + i % 90) + "}";
-    ASSERT_TRUE(w.store->import_json(d + "]}"));
-}
 
 std::unique_ptr<client::Client> real_client(World& w, const std::string& name) {
     client::ClientOptions o;  // the real libcurl transport

@@ -171,6 +171,15 @@ int64_t World::scalar(const std::string& sql) {
     return q->int64(0);
 }
 
+void add_history(World& w, int marks) {
+    std::string d = R"({"attendance":[)";
+    for (int i = 0; i < marks; ++i)
+        d += std::string(i ? "," : "") + R"({"id":"h)" + std::to_string(i) + R"(","occasion":"o)" +
+             std::to_string(1 + i % 4) + R"(","person":"p)" + std::to_string(1 + i % 6) +
+             R"(","status":"present","minutes":)" + std::to_string(30 + i % 90) + "}";
+    ASSERT_TRUE(w.store->import_json(d + "]}"));
+}
+
 void sync_ok(client::Client& c) {
     auto r = c.sync();
     ASSERT_TRUE(r) << r.status().to_string();

@@ -97,6 +97,9 @@ struct World {
 };
 
 // Test helpers shared by the end-to-end tests.
+// Adds `marks` attendance marks (o1..o4, p1..p6) to the world: a coordinator-sized load for
+// coord1, whose sites hold p1..p6, so that first syncs take many pages.
+void add_history(World& w, int marks);
 void sync_ok(client::Client& c);
 // Whether the replica holds a synced row of `table` with this id.
 bool has(client::Client& c, const char* table, const std::string& id);

@@ -76,6 +76,30 @@ struct Cli : ::testing::Test {
         return d;
     }
 };
+
+// Points a replica at a loopback port this test holds: only bound (connecting is refused for
+// sure, even if the stopped server's port was reused at once) or listening with nobody
+// accepting (the kernel completes the handshake; no answer ever comes). Returns the socket,
+// which the test closes at its end.
+int hold_port_for(const std::string& replica, bool listening) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    if (listening) {
+        EXPECT_EQ(listen(fd, 16), 0);
+    }
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    auto db = sqlite::Db::open(replica);
+    EXPECT_TRUE(db);
+    if (db) {
+        auto q = db.value()->query("UPDATE meta SET value = ? WHERE key = 'server'");
+        EXPECT_TRUE(q->bind(1, "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port))).run());
+    }
+    return fd;
+}
 }  // namespace
 
 TEST_F(Cli, ServerPrintsExactlyOneLineAndStopsGracefullyOnSigterm) {
@@ -166,21 +190,8 @@ TEST_F(Cli, SyncGivesUpOnADeadServerWithinItsTimeout) {
     ASSERT_EQ(tundra("anna.db", "sync").code, 0);
     ASSERT_EQ(tundra("anna.db", "enrol o-sam-1").code, 0);
     server->stop();
-    // The stopped server's port may be reused by another test at once: point the replica at
-    // a port this test holds bound but not listening, so connecting is refused for sure.
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    {
-        auto db = sqlite::Db::open(dir.file("anna.db"));
-        ASSERT_TRUE(db);
-        auto q = db.value()->query("UPDATE meta SET value = ? WHERE key = 'server'");
-        ASSERT_TRUE(q->bind(1, "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port))).run());
-    }
+    int fd = hold_port_for(dir.file("anna.db"), false);
+    ASSERT_FALSE(HasFailure());
     auto t0 = std::chrono::steady_clock::now();
     auto r = tundra("anna.db", "sync --timeout 2");
     auto took = std::chrono::steady_clock::now() - t0;
@@ -236,20 +247,8 @@ TEST_F(Cli, SyncTimeoutIsADeadlineAgainstAServerThatNeverAnswers) {
     ASSERT_EQ(tundra("anna.db", "sync").code, 0);
     ASSERT_EQ(tundra("anna.db", "enrol o-sam-1").code, 0);
     server->stop();
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(listen(fd, 16), 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    {
-        auto db = sqlite::Db::open(dir.file("anna.db"));
-        ASSERT_TRUE(db);
-        auto q = db.value()->query("UPDATE meta SET value = ? WHERE key = 'server'");
-        ASSERT_TRUE(q->bind(1, "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port))).run());
-    }
+    int fd = hold_port_for(dir.file("anna.db"), true);
+    ASSERT_FALSE(HasFailure());
     auto t0 = std::chrono::steady_clock::now();
     auto r = tundra("anna.db", "sync --timeout 2");
     double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
