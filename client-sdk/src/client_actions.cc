@@ -12,11 +12,20 @@ std::string new_id(const char* prefix, const ReplicaMeta& m) {
 }
 }  // namespace
 
+Result<ReplicaMeta> ClientCore::signed_in(std::string_view admins_only) {
+    ReplicaMeta m = replica->load_meta();
+    TUNDRA_TRY(require_login(m));
+    if (!admins_only.empty() && m.role != "admin")
+        return Status(Errc::forbidden, "only admins " + std::string(admins_only));
+    return m;
+}
+
 Result<std::string> Client::enrol(const std::string& occasion, const std::string& person) {
     return impl_->locked([&]() -> Result<std::string> {
         auto& I = *impl_;
-        ReplicaMeta m = I.replica->load_meta();
-        TUNDRA_TRY(I.require_login(m));
+        auto session = I.signed_in();
+        if (!session) return session.status();
+        const ReplicaMeta& m = session.value();
         std::string who = person.empty() ? m.person : person;
         if (who.empty())
             return Status(Errc::invalid_argument, "say whom to enrol: --person ID");
@@ -29,7 +38,7 @@ Result<std::string> Client::enrol(const std::string& occasion, const std::string
 Result<std::string> Client::cancel(const std::string& enrolment) {
     return impl_->locked([&]() -> Result<std::string> {
         auto& I = *impl_;
-        TUNDRA_TRY(I.require_login(I.replica->load_meta()));
+        TUNDRA_TRY(I.signed_in().status());
         TUNDRA_TRY(I.need(Kind::enrolment, enrolment));
         return I.record("cancel_enrolment", Row{{"enrolment", enrolment}});
     });
@@ -39,8 +48,9 @@ Result<std::string> Client::mark_attendance(const std::string& occasion, const s
                                             const std::string& status, std::optional<int64_t> minutes) {
     return impl_->locked([&]() -> Result<std::string> {
         auto& I = *impl_;
-        ReplicaMeta m = I.replica->load_meta();
-        TUNDRA_TRY(I.require_login(m));
+        auto session = I.signed_in();
+        if (!session) return session.status();
+        const ReplicaMeta& m = session.value();
         if (!kAttendanceStatuses.contains(status))
             return Status(Errc::invalid_argument,
                           "status must be one of " + kAttendanceStatuses.list());
@@ -57,9 +67,9 @@ Result<std::string> Client::mark_attendance(const std::string& occasion, const s
 Result<std::string> Client::upsert_course(const CourseInput& in) {
     return impl_->locked([&]() -> Result<std::string> {
         auto& I = *impl_;
-        ReplicaMeta m = I.replica->load_meta();
-        TUNDRA_TRY(I.require_login(m));
-        if (m.role != "admin") return Status(Errc::forbidden, "only admins edit courses");
+        auto session = I.signed_in("edit courses");
+        if (!session) return session.status();
+        const ReplicaMeta& m = session.value();
         Row f{{"course", in.id.empty() ? new_id("c", m) : in.id}};
         auto exists = I.exists(Kind::course, *get_str(f, "course"));
         if (!exists) return exists.status();
@@ -82,9 +92,9 @@ Result<std::string> Client::upsert_course(const CourseInput& in) {
 Result<std::string> Client::upsert_occasion(const OccasionInput& in) {
     return impl_->locked([&]() -> Result<std::string> {
         auto& I = *impl_;
-        ReplicaMeta m = I.replica->load_meta();
-        TUNDRA_TRY(I.require_login(m));
-        if (m.role != "admin") return Status(Errc::forbidden, "only admins edit occasions");
+        auto session = I.signed_in("edit occasions");
+        if (!session) return session.status();
+        const ReplicaMeta& m = session.value();
         Row f{{"occasion", in.id.empty() ? new_id("o", m) : in.id}};
         auto exists = I.exists(Kind::occasion, *get_str(f, "occasion"));
         if (!exists) return exists.status();
@@ -120,7 +130,7 @@ Result<std::string> Client::upsert_occasion(const OccasionInput& in) {
 Result<std::string> Client::update_person(const PersonInput& in) {
     return impl_->locked([&]() -> Result<std::string> {
         auto& I = *impl_;
-        TUNDRA_TRY(I.require_login(I.replica->load_meta()));
+        TUNDRA_TRY(I.signed_in().status());
         TUNDRA_TRY(I.need(Kind::person, in.id));
         Row f{{"person", in.id}};
         if (in.name) f["name"] = *in.name;
@@ -137,9 +147,7 @@ Result<std::string> Client::update_person(const PersonInput& in) {
 Result<std::string> Client::delete_occasion(const std::string& occasion) {
     return impl_->locked([&]() -> Result<std::string> {
         auto& I = *impl_;
-        ReplicaMeta m = I.replica->load_meta();
-        TUNDRA_TRY(I.require_login(m));
-        if (m.role != "admin") return Status(Errc::forbidden, "only admins delete occasions");
+        TUNDRA_TRY(I.signed_in("delete occasions").status());
         TUNDRA_TRY(I.need(Kind::occasion, occasion));
         return I.record("delete_occasion", Row{{"occasion", occasion}});
     });

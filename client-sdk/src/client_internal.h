@@ -28,6 +28,9 @@ struct ClientCore {
 
     Transport& transport_for(const std::string& url);
     Status require_login(const ReplicaMeta& m) const;
+    // The replica's state for a recording call: logged in, and an admin when `admins_only`
+    // names what only admins do ("edit courses"). Call with the replica lock held.
+    Result<ReplicaMeta> signed_in(std::string_view admins_only = {});
 
     template <class F>
     auto with_replica(F&& f) -> decltype(f(*replica)) {
