@@ -230,15 +230,7 @@ Result<VerifyReport> Client::verify(const SyncOptions& opts) {
         if (v.ok) return v;
         // Repair: forget the cursor, so the next pull is a full pull whose sweep removes
         // what the server no longer sends and whose rows bring every version up to date.
-        TUNDRA_TRY(I.with_replica([](Replica& r) -> Status {
-            auto txn = r.transaction();
-            TUNDRA_TRY(txn.begin());
-            ReplicaMeta m = r.load_meta();
-            m.cursor.clear();
-            m.full_pull = false;
-            TUNDRA_TRY(r.save_meta(m));
-            return txn.commit();
-        }));
+        TUNDRA_TRY(I.with_replica([](Replica& r) { return r.forget_cursor(); }));
         so.deadline = std::max(std::chrono::milliseconds(0),
                                opts.deadline - std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    std::chrono::steady_clock::now() - started));

@@ -172,6 +172,16 @@ Status Replica::save_meta(const ReplicaMeta& m) {
     return put(kFullPullKey, m.full_pull ? "1" : "");
 }
 
+Status Replica::forget_cursor() {
+    auto txn = transaction();
+    TUNDRA_TRY(txn.begin());
+    ReplicaMeta m = load_meta();
+    m.cursor.clear();
+    m.full_pull = false;
+    TUNDRA_TRY(save_meta(m));
+    return txn.commit();
+}
+
 // ---- rows ---------------------------------------------------------------------------------
 Result<std::optional<Row>> Replica::load_row(Kind kind, const std::string& id) {
     return sqlite::load_row(*db_, kind, id);

@@ -53,6 +53,9 @@ public:
     // ---- typed state (replica.cc)
     ReplicaMeta load_meta();
     Status save_meta(const ReplicaMeta& m);
+    // Forgets the cursor (in its own transaction): the next pull is a full pull whose sweep
+    // removes what the server no longer sends. Queued actions are kept.
+    Status forget_cursor();
 
     // ---- rows (replica.cc)
     Result<std::optional<Row>> load_row(Kind kind, const std::string& id);

@@ -143,11 +143,7 @@ private:
                 // it does not send. Once per sync; queued actions are kept.
                 cursor_dropped_ = true;
                 report_.reset = true;  // the user sees a rebuild, as for a reset
-                return core_.with_replica([](Replica& r) -> Status {
-                    ReplicaMeta m = r.load_meta();
-                    m.cursor.clear();
-                    return r.save_meta(m);
-                });
+                return core_.with_replica([](Replica& r) { return r.forget_cursor(); });
             }
             bool retry = reply->status == 429 || reply->status == 503 ||
                          (reply->status >= 500 && last_.retryable());
