@@ -4,7 +4,7 @@
 
 namespace tundra {
 namespace {
-constexpr std::array<ErrcInfo, 16> kTable = {{
+constexpr std::array<ErrcInfo, 18> kTable = {{
     {"ok", 200, false},
     {"invalid_argument", 400, false},
     {"malformed", 400, false},
@@ -21,6 +21,8 @@ constexpr std::array<ErrcInfo, 16> kTable = {{
     {"overloaded", 503, true},
     {"server_error", 500, true},
     {"internal", 500, false},
+    {"rate_limited", 429, false},
+    {"revoked", 401, false},
 }};
 }  // namespace
 

@@ -129,6 +129,21 @@ CREATE INDEX applied_actions_hash ON applied_actions(device, hash);
 INSERT INTO meta VALUES ('cursor_key', lower(hex(randomblob(32))));
 )SQL";
 
+// Version 4 (issue 8, safe on the internet): failed-login throttling shared by every server
+// process, an audit trail of admin operations, revocable users.
+constexpr const char* kSchemaV4 = R"SQL(
+-- One row per throttled key ('user:<name>' or 'addr:<ip>'); only failures are counted.
+CREATE TABLE login_throttle (
+  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_failure_ms INTEGER NOT NULL,
+  blocked_until_ms INTEGER NOT NULL) WITHOUT ROWID;
+-- Admin operations (imports, user changes, revocations, erasures): who, what, when (UTC ms).
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, actor TEXT NOT NULL,
+  operation TEXT NOT NULL, target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX audit_log_at ON audit_log(at_ms);
+ALTER TABLE users ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
+)SQL";
+
 constexpr const char* kVersionIndexes[] = {"organisations", "sites",       "persons",
                                            "participations", "courses",    "occasions",
                                            "enrolments",    "attendance",  "time_attestations",
@@ -164,6 +179,13 @@ Status migrate(sqlite::Db& db) {
         TUNDRA_TRY(txn.begin());
         TUNDRA_TRY(db.exec(kSchemaV3));
         TUNDRA_TRY(db.set_user_version(3));
+        TUNDRA_TRY(txn.commit());
+    }
+    if (v < 4) {
+        sqlite::Transaction txn(db);
+        TUNDRA_TRY(txn.begin());
+        TUNDRA_TRY(db.exec(kSchemaV4));
+        TUNDRA_TRY(db.set_user_version(4));
         TUNDRA_TRY(txn.commit());
     }
     return Status::ok();

@@ -313,7 +313,8 @@ TEST_F(Round, AStoreFromThePreviousReleaseMigratesAndKeepsItsMemory) {
         auto db = sqlite::Db::open(path);
         ASSERT_TRUE(db);
         ASSERT_TRUE(db.value()->exec("DROP INDEX applied_actions_applied; DROP INDEX applied_actions_hash; ALTER TABLE applied_actions "
-                                     "DROP COLUMN hash; DELETE FROM meta WHERE key = 'cursor_key';"));
+                                     "DROP COLUMN hash; DELETE FROM meta WHERE key = 'cursor_key'; DROP TABLE login_throttle; "
+                                     "DROP TABLE audit_log; ALTER TABLE users DROP COLUMN revoked;"));
         ASSERT_TRUE(db.value()->set_user_version(2));
     }
     StoreOptions o;
@@ -322,7 +323,7 @@ TEST_F(Round, AStoreFromThePreviousReleaseMigratesAndKeepsItsMemory) {
     auto s = SqliteStore::open(path, o, false);
     ASSERT_TRUE(s) << s.status().to_string();
     store = std::move(s.value());
-    EXPECT_EQ(store->db().user_version(), 3);
+    EXPECT_EQ(store->db().user_version(), 4);
     EXPECT_EQ(scalar("SELECT length(value) FROM meta WHERE key = 'cursor_key'"), 64);
     SyncRequest req;
     req.cursor = "7";  // what a v1 server issued

@@ -1,3 +1,5 @@
+#include <unistd.h>
+#include <filesystem>
 #include <set>
 
 #include "fixture.h"
@@ -51,4 +53,36 @@ TEST_F(SqliteStoreTest, OpeningSomethingElseFailsClearly) {
     auto s = SqliteStore::open(p, {}, false);
     ASSERT_FALSE(s);
     EXPECT_EQ(s.status().code(), Errc::storage);
+}
+
+// Schema v4: a store from the previous release (v3) gains the throttle table, the audit
+// trail and revocable users, and keeps its rows.
+TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("tundra-mig4-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto path = (dir / "s.db").string();
+    {
+        auto s = SqliteStore::open(path);
+        ASSERT_TRUE(s) << s.status().to_string();
+        auto rep = s.value()->import_json(
+            R"({"organisations":[{"code":"o1","name":"Kiruna","county":"Norrbotten"}]})");
+        ASSERT_TRUE(rep) << rep.status().to_string();
+        ASSERT_TRUE(s.value()->db().exec(
+            "DROP TABLE login_throttle; DROP TABLE audit_log; ALTER TABLE users DROP COLUMN revoked;"));
+        ASSERT_TRUE(s.value()->db().set_user_version(3));
+    }
+    auto s = SqliteStore::open(path, {}, false);
+    ASSERT_TRUE(s) << s.status().to_string();
+    EXPECT_EQ(s.value()->db().user_version(), 4);
+    EXPECT_EQ(s.value()->count("organisations").value(), 1);
+    EXPECT_EQ(s.value()->count("login_throttle").value(), 0);
+    ASSERT_TRUE(s.value()->audit("cli:root", "import", "", R"({"rows":1})"));
+    auto trail = s.value()->audit_trail();
+    ASSERT_TRUE(trail);
+    ASSERT_EQ(trail->size(), 1u);
+    EXPECT_EQ(trail.value()[0].operation, "import");
+    EXPECT_EQ(trail.value()[0].actor, "cli:root");
+    std::filesystem::remove_all(dir);
 }

@@ -81,6 +81,14 @@ inline constexpr std::string_view kInUse = "in_use";  // delete refused: rows de
 // it above the reply's `last_seq` and sends it again.
 inline constexpr std::string_view kSeqReused = "seq_reused";
 inline constexpr std::string_view kClockAhead = "clock_ahead";  // stamp limited to server time
+// A person who turned up without an enrolment: confirmed even over capacity (walk_in action).
+inline constexpr std::string_view kWalkIn = "walk_in";
+// The action would write personal fields of a person erased under GDPR.
+inline constexpr std::string_view kErased = "erased";
+// Self check-in refused: not one's own confirmed enrolment, outside the occasion's window, or
+// more minutes than the occasion lasts.
+inline constexpr std::string_view kNotEnrolled = "not_enrolled";
+inline constexpr std::string_view kOutsideWindow = "outside_window";
 }  // namespace reasons
 
 }  // namespace tundra

@@ -30,6 +30,8 @@ enum class Errc {
     overloaded,          // the server asks the client to come back later
     server_error,        // the server answered 5xx
     internal,            // a bug
+    rate_limited,        // too many failed attempts; wait Retry-After (never auto-retried for a login)
+    revoked,             // this device or user was revoked: remote wipe (issue 8)
 };
 
 struct ErrcInfo {

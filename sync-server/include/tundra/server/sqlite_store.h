@@ -65,6 +65,16 @@ public:
     };
     Result<VisibleIds> visible_ids(const AuthContext& who, Kind kind);
     Status revoke_device(const std::string& device_id);
+    // Appends one entry to the audit trail of admin operations (audit.cc). `actor` is who
+    // did it ("cli:<os user>" for tundra-server subcommands, the username in the console),
+    // `detail` a JSON object that never holds a password, token or erased personal data.
+    Status audit(const std::string& actor, const std::string& operation,
+                 const std::string& target, const std::string& detail_json = "{}");
+    struct AuditEntry {
+        int64_t at_ms = 0;
+        std::string actor, operation, target, detail;
+    };
+    Result<std::vector<AuditEntry>> audit_trail(size_t limit = 1000);
     Result<int64_t> count(const std::string& table);
     sqlite::Db& db() { return *db_; }
     uint64_t current_version();
