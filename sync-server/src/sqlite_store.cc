@@ -4,6 +4,8 @@
 #include <charconv>
 
 #include "schema.h"
+#include <set>
+
 #include "store_internal.h"
 #include "tundra/core/crypto.h"
 #include "tundra/sqlite/rows.h"
@@ -88,10 +90,11 @@ Status SqliteStore::check_health() {
 
 Result<int64_t> SqliteStore::count(const std::string& table) {
     std::lock_guard lock(mu_);
-    for (auto& e : all_entities()) {
-        if (e.table != table && table != "devices" && table != "applied_actions" &&
-            table != "users")
-            continue;
+    static const std::set<std::string> kServerTables = {
+        "devices", "applied_actions", "users", "login_throttle", "audit_log", "tombstones"};
+    bool known = kServerTables.count(table) > 0;
+    for (auto& e : all_entities()) known = known || e.table == table;
+    if (known) {
         auto q = db_->query("SELECT count(*) FROM " + table);
         auto r = q->step();
         if (!r) return r.status();
