@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
-
-#include "schema.h"
 #include <set>
 
+#include "schema.h"
 #include "store_internal.h"
 #include "tundra/core/crypto.h"
 #include "tundra/sqlite/rows.h"
