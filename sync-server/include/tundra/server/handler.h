@@ -16,6 +16,9 @@ struct HttpRequest {
     std::string target;  // "/v1/sync"
     std::map<std::string, std::string> headers;  // lowercase names
     std::string body;
+    // The client's address as the server decided it (the peer, or X-Forwarded-For's last
+    // hop when the peer is a --trusted-proxy). Used for login throttling and the access log.
+    std::string remote_address;
 };
 
 struct HttpResponse {
