@@ -4,7 +4,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(g++ cmake ninja-build ccache pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev
-          libboost-dev rapidjson-dev libgtest-dev libcli11-dev libssl-dev zlib1g-dev)
+          libboost-dev rapidjson-dev libgtest-dev libcli11-dev libssl-dev zlib1g-dev
+          openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

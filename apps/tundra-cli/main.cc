@@ -47,11 +47,19 @@ int main(int argc, char** argv) try {
     std::string server, username;
     bool password_stdin = false;
     auto* login = app.add_subcommand("login", "log in and bind this replica to a device");
-    login->add_option("--server", server, "http://HOST:PORT")->required();
+    login->add_option("--server", server, "https://HOST:PORT (http:// only to this machine)")->required();
     login->add_option("--username", username)->required();
     login->add_flag("--password-stdin", password_stdin, "read the password from standard input")->required();
     double login_timeout_s = 30;
     login->add_option("--timeout", login_timeout_s, "seconds to wait for the server's answer");
+    LoginOptions link;
+    login->add_option("--ca-file", link.ca_file,
+                      "trust only the CA certificate(s) in this PEM file (e.g. the municipality's "
+                      "own); default: the system's trust store, or the file given at the last login "
+                      "to the same server. Kept in the replica for every later command");
+    login->add_flag("--allow-insecure-http", link.allow_insecure_http,
+                    "allow http:// to a host other than this machine (the password and token cross "
+                    "the network unencrypted). Kept in the replica for every later command");
 
     double timeout_s = 60;
     int page_rows = 0;
@@ -165,7 +173,7 @@ int main(int argc, char** argv) try {
         std::getline(std::cin, password);
         if (!password.empty() && password.back() == '\r') password.pop_back();
         if (password.empty()) return fail(Status(Errc::invalid_argument, "no password on standard input"));
-        Status st = cl.login(server, username, password);
+        Status st = cl.login(server, username, password, link);
         if (!st) return fail(st);
         auto s = cl.status();
         if (!s) return fail(s.status());

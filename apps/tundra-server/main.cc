@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "tundra/server/access_log.h"
 #include "tundra/server/demo_data.h"
 #include "tundra/server/http_server.h"
 #include "tundra/server/sqlite_store.h"
@@ -53,12 +54,25 @@ int main(int argc, char** argv) try {
     auto* init = app.add_subcommand("init", "create a store");
     init->add_option("--db", db, "SQLite file")->required();
 
-    auto* serve = app.add_subcommand("serve", "serve the sync protocol over HTTP");
+    auto* serve = app.add_subcommand("serve", "serve the sync protocol over HTTP or HTTPS");
     serve->add_option("--db", db, "SQLite file")->required();
     serve->add_option("--listen", listen, "ADDRESS:PORT (port 0 picks a free port)");
     serve->add_option("--page-rows", page_rows, "default rows per pull page")->check(CLI::Range(1, 20000));
     bool quiet = false;
     serve->add_flag("--quiet", quiet, "no access log on stderr");
+    ServerOptions sopts;
+    serve->add_option("--max-connections", sopts.max_connections,
+                      "open connections at most; past it new ones wait until one closes (the "
+                      "open-file limit is raised to fit, up to the hard limit)")
+        ->check(CLI::Range(1, 1000000));
+    serve->add_option("--tls-cert", sopts.tls_cert_file,
+                      "PEM certificate chain (leaf first): serve HTTPS only")
+        ->check(CLI::ExistingFile);
+    serve->add_option("--tls-key", sopts.tls_key_file, "PEM private key of --tls-cert")
+        ->check(CLI::ExistingFile);
+    serve->add_option("--trusted-proxy", sopts.trusted_proxies,
+                      "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable)")
+        ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
     auto* imp = app.add_subcommand("import", "load a JSON document (all or nothing)");
     imp->add_option("--db", db, "SQLite file")->required();
@@ -104,13 +118,22 @@ int main(int argc, char** argv) try {
         so.default_page_rows = page_rows;
         auto s2 = SqliteStore::open(db, so, false);
         if (!s2) return fail(s2.status());
-        ServerOptions opts;
+        ServerOptions opts = sopts;
         if (!quiet) opts.log = [](const std::string& line) { std::cerr << line << "\n"; };
+        FdBudget fds = fit_fd_limit(opts.max_connections);
+        if (fds.lowered() && opts.log)
+            opts.log(event_log_line(
+                now_ms(), "connection_limit",
+                "--max-connections lowered from " + std::to_string(fds.max_connections_asked) +
+                    " to " + std::to_string(fds.max_connections) + ": the open-file limit is " +
+                    std::to_string(fds.soft_limit) + " (hard limit " + std::to_string(fds.hard_limit) +
+                    "; raise it with `ulimit -Hn` or systemd's LimitNOFILE=)"));
+        opts.max_connections = fds.max_connections;
         HttpServer server(*s2.value(), opts);
         auto bound = server.listen(listen.substr(0, colon), static_cast<uint16_t>(port));
         if (!bound) return fail(bound.status());
-        std::cout << "listening on http://" << listen.substr(0, colon) << ":" << bound.value()
-                  << std::endl;
+        std::cout << "listening on " << (server.tls() ? "https://" : "http://")
+                  << listen.substr(0, colon) << ":" << bound.value() << std::endl;
         server.run();
         std::cerr << "stopped\n";
         return 0;

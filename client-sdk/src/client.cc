@@ -54,8 +54,8 @@ Result<std::string> ensure_install_id(const std::string& path) {
 // Binds the replica to a login reply in one transaction: the user (another user only when
 // nothing is queued), the device identity, and the seq counter above the server's.
 Status bind_login(Replica& r, const LoginResponse& resp, const std::string& server_url,
-                  const std::string& username, const std::string& install_id,
-                  const HlcClock::WallClock& wall) {
+                  const std::string& username, const LoginOptions& link,
+                  const std::string& install_id, const HlcClock::WallClock& wall) {
     auto txn = r.transaction();
     TUNDRA_TRY(txn.begin());
     ReplicaMeta m = r.load_meta();
@@ -89,6 +89,8 @@ Status bind_login(Replica& r, const LoginResponse& resp, const std::string& serv
     for (auto& c : resp.capabilities) caps += "," + c;
     m.server_capabilities = caps + ",";
     m.server = server_url;
+    m.ca_file = link.ca_file;
+    m.allow_insecure_http = link.allow_insecure_http;
     m.token = resp.token;
     m.device_id = resp.device_id;
     m.username = resp.user.username;
@@ -103,10 +105,15 @@ Status bind_login(Replica& r, const LoginResponse& resp, const std::string& serv
 }
 }  // namespace
 
-Transport& ClientCore::transport_for(const std::string& url) {
-    if (!transport_ || transport_url_ != url) {
-        transport_ = opts.transport_factory ? opts.transport_factory(url) : make_curl_transport(url);
-        transport_url_ = url;
+Transport& ClientCore::transport_for(const std::string& url, const std::string& ca_file,
+                                     bool allow_insecure_http) {
+    std::string key = url + '\n' + ca_file + '\n' + (allow_insecure_http ? "1" : "0");
+    if (!transport_ || transport_key_ != key) {
+        CurlOptions co;
+        co.ca_file = ca_file;
+        co.allow_insecure_http = allow_insecure_http;
+        transport_ = opts.transport_factory ? opts.transport_factory(url) : make_curl_transport(url, co);
+        transport_key_ = key;
     }
     return *transport_;
 }
@@ -169,20 +176,32 @@ Result<std::unique_ptr<Client>> Client::open(const std::string& path, ClientOpti
 }
 
 Status Client::login(const std::string& server_url, const std::string& username,
-                     const std::string& password) {
+                     const std::string& password, const LoginOptions& options) {
     return guard([&]() -> Status {
         auto& I = *impl_;
         std::lock_guard<std::mutex> one_sync(I.sync_mu);
         if (server_url.rfind("http://", 0) != 0 && server_url.rfind("https://", 0) != 0)
             return Status(Errc::invalid_argument, "server URL must start with http:// or https://");
         ReplicaMeta before = I.with_replica([](Replica& r) { return r.load_meta(); });
+        LoginOptions link = options;
+        if (!link.ca_file.empty()) {
+            // Absolute, so that later commands from another folder find it.
+            std::error_code ec;
+            auto abs = std::filesystem::absolute(link.ca_file, ec);
+            if (!ec) link.ca_file = abs.lexically_normal().string();
+            if (!std::ifstream(link.ca_file))
+                return Status(Errc::invalid_argument, "cannot read the CA file '" + link.ca_file + "'");
+        } else if (before.server == server_url) {
+            link.ca_file = before.ca_file;  // a login again keeps the CA it was given
+        }
         LoginRequest req;
         req.username = username;
         req.password = password;
         req.device_name = I.opts.device_name;
         bool same_user = before.username == username && before.server == server_url;
         if (same_user) req.device_id = before.device_id;
-        auto reply = I.transport_for(server_url).post("/v1/login", encode(req), {}, I.opts.login_timeout);
+        auto reply = I.transport_for(server_url, link.ca_file, link.allow_insecure_http)
+                         .post("/v1/login", encode(req), {}, I.opts.login_timeout);
         if (!reply) return reply.status();
         if (reply->status != 200) return error_from_reply(reply.value());
         auto resp = decode_login_response(reply->body);
@@ -190,7 +209,7 @@ Status Client::login(const std::string& server_url, const std::string& username,
         auto install_id = ensure_install_id(I.install_id_path);
         if (!install_id) return install_id.status();
         TUNDRA_TRY(I.with_replica([&](Replica& r) {
-            return bind_login(r, resp.value(), server_url, username, install_id.value(), I.wall);
+            return bind_login(r, resp.value(), server_url, username, link, install_id.value(), I.wall);
         }));
         I.restored = false;
         return Status::ok();

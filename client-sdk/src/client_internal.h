@@ -26,7 +26,11 @@ struct ClientCore {
     std::mutex replica_mu;  // every use of `replica`
     std::mutex sync_mu;     // one sync or login at a time: the transport is not thread-safe
 
-    Transport& transport_for(const std::string& url);
+    // The transport to the replica's server, with its CA file and http policy.
+    Transport& transport_for(const ReplicaMeta& m) {
+        return transport_for(m.server, m.ca_file, m.allow_insecure_http);
+    }
+    Transport& transport_for(const std::string& url, const std::string& ca_file, bool allow_insecure_http);
     Status require_login(const ReplicaMeta& m) const;
     // The replica's state for a recording call: logged in, and an admin when `admins_only`
     // names what only admins do ("edit courses"). Call with the replica lock held.
@@ -40,7 +44,7 @@ struct ClientCore {
 
 private:
     std::unique_ptr<Transport> transport_;
-    std::string transport_url_;
+    std::string transport_key_;  // url, CA file and policy the transport was made for
 };
 
 // One catch helper per boundary: nothing throws across the public API.

@@ -1,6 +1,11 @@
+// The libcurl transport: one easy handle (keep-alive between rounds), deadlines from the
+// caller, TLS verification always on, plain HTTP only where it cannot be overheard.
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
+#include <memory>
 #include <mutex>
 
 #include "tundra/client/transport.h"
@@ -48,6 +53,58 @@ size_t on_header(char* p, size_t size, size_t n, void* ud) {
     return size * n;
 }
 
+// 127.0.0.0/8, ::1 and the name localhost (which libcurl resolves to loopback itself).
+bool is_loopback_host(std::string host) {
+    std::transform(host.begin(), host.end(), host.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (host == "localhost") return true;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    in_addr v4{};
+    if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+    return false;
+}
+
+// What curl says went wrong, in one line: its error buffer when it has more to say.
+std::string reason(CURLcode rc, const char* errbuf) {
+    std::string r = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    for (char& c : r)
+        if (c == '\n' || c == '\r') c = ' ';
+    while (!r.empty() && r.back() == ' ') r.pop_back();
+    return r;
+}
+
+bool is_certificate_error(CURLcode rc) {
+    return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+           rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_ISSUER_ERROR ||
+           rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || rc == CURLE_SSL_INVALIDCERTSTATUS;
+}
+}  // namespace
+
+Status check_transport_security(const std::string& url, bool allow_insecure_http) {
+    std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
+    if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+        return Status(Errc::invalid_argument, "not a URL: '" + url + "'");
+    auto part = [&](CURLUPart which) {
+        char* p = nullptr;
+        std::string out;
+        if (curl_url_get(u.get(), which, &p, 0) == CURLUE_OK && p) out = p;
+        curl_free(p);
+        return out;
+    };
+    std::string scheme = part(CURLUPART_SCHEME), host = part(CURLUPART_HOST);
+    if (scheme == "https") return Status::ok();
+    if (scheme != "http")
+        return Status(Errc::invalid_argument, "server URL must start with https:// (or http:// to this machine)");
+    if (allow_insecure_http || is_loopback_host(host)) return Status::ok();
+    return Status(Errc::invalid_argument,
+                  "refusing plain http:// to " + host +
+                      ": the password and the device token would cross the network unencrypted; use "
+                      "https:// (or --allow-insecure-http on a network you trust)");
+}
+
+namespace {
 class CurlTransport final : public Transport {
 public:
     CurlTransport(std::string base, CurlOptions o) : base_(std::move(base)), opts_(o) {
@@ -61,6 +118,8 @@ public:
                            const std::vector<std::pair<std::string, std::string>>& headers,
                            std::chrono::milliseconds timeout) override {
         if (!h_) return Result<HttpReply>(Errc::internal, "curl_easy_init failed");
+        // Checked on every request, not only at login: the URL comes from the replica.
+        TUNDRA_TRY(check_transport_security(base_, opts_.allow_insecure_http));
         // The same easy handle keeps its connection alive between rounds.
         curl_easy_reset(h_);
         std::string url = base_ + path;
@@ -100,11 +159,27 @@ public:
         curl_easy_setopt(h_, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h_, CURLOPT_HEADERDATA, &sink);
         curl_easy_setopt(h_, CURLOPT_USERAGENT, "tundra-client/1");
+        // No redirects (the default, said out loud), and no protocol but these two.
+        curl_easy_setopt(h_, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(h_, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h_, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(h_, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (!opts_.ca_file.empty()) {
+            // Only this CA: no system bundle, no system certificate folder.
+            curl_easy_setopt(h_, CURLOPT_CAINFO, opts_.ca_file.c_str());
+            curl_easy_setopt(h_, CURLOPT_CAPATH, nullptr);
+        }
+        char errbuf[CURL_ERROR_SIZE] = {};
+        curl_easy_setopt(h_, CURLOPT_ERRORBUFFER, errbuf);
         CURLcode rc = curl_easy_perform(h_);
+        curl_easy_setopt(h_, CURLOPT_ERRORBUFFER, nullptr);  // errbuf ends with this call
         curl_slist_free_all(hl);
         if (sink.overflow) return Result<HttpReply>(Errc::too_large, "response over the size limit");
         if (rc != CURLE_OK) {
-            std::string msg = std::string(curl_easy_strerror(rc)) + " (" + url + ")";
+            if (is_certificate_error(rc))
+                return Result<HttpReply>(Errc::network, "certificate not trusted for " + base_ + ": " +
+                                                            reason(rc, errbuf));
+            std::string msg = reason(rc, errbuf) + " (" + url + ")";
             if (rc == CURLE_OPERATION_TIMEDOUT) return Result<HttpReply>(Errc::timeout, msg);
             if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
                 return Result<HttpReply>(Errc::invalid_argument, msg);

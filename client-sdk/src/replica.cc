@@ -135,14 +135,20 @@ constexpr TextField kTextFields[] = {
     {"device_id", &ReplicaMeta::device_id}, {"token", &ReplicaMeta::token},
     {"install_id", &ReplicaMeta::install_id}, {"cursor", &ReplicaMeta::cursor},
     {"page_budget", &ReplicaMeta::page_budget}, {"last_sync", &ReplicaMeta::last_sync},
-    {"last_push", &ReplicaMeta::last_push},
+    {"last_push", &ReplicaMeta::last_push},   {"ca_file", &ReplicaMeta::ca_file},
 };
 struct NumberField {
     const char* key;
     uint64_t ReplicaMeta::*member;
 };
 constexpr NumberField kNumberFields[] = {{"hlc", &ReplicaMeta::hlc}, {"last_seq", &ReplicaMeta::last_seq}};
-constexpr const char* kFullPullKey = "resetting";
+struct FlagField {
+    const char* key;
+    bool ReplicaMeta::*member;
+};
+// Stored as "1" or "" (the key "resetting" predates the typed struct).
+constexpr FlagField kFlagFields[] = {{"resetting", &ReplicaMeta::full_pull},
+                                     {"allow_insecure_http", &ReplicaMeta::allow_insecure_http}};
 }  // namespace
 
 ReplicaMeta Replica::load_meta() {
@@ -156,7 +162,7 @@ ReplicaMeta Replica::load_meta() {
     ReplicaMeta m;
     for (auto& f : kTextFields) m.*f.member = kv[f.key];
     for (auto& f : kNumberFields) m.*f.member = to_u64(kv[f.key]);
-    m.full_pull = kv[kFullPullKey] == "1";
+    for (auto& f : kFlagFields) m.*f.member = kv[f.key] == "1";
     return m;
 }
 
@@ -169,7 +175,8 @@ Status Replica::save_meta(const ReplicaMeta& m) {
     };
     for (auto& f : kTextFields) TUNDRA_TRY(put(f.key, m.*f.member));
     for (auto& f : kNumberFields) TUNDRA_TRY(put(f.key, std::to_string(m.*f.member)));
-    return put(kFullPullKey, m.full_pull ? "1" : "");
+    for (auto& f : kFlagFields) TUNDRA_TRY(put(f.key, m.*f.member ? "1" : ""));
+    return Status::ok();
 }
 
 Status Replica::forget_cursor() {

@@ -17,6 +17,10 @@ struct ReplicaMeta {
     std::string person;     // participants
     std::string sites;      // coordinators, comma-separated
     std::string server_capabilities;  // ",cap1,cap2," as announced at login
+    // How to reach `server` (LoginOptions): the CA file to trust (absolute path; empty: the
+    // system's) and whether plain http:// beyond loopback was allowed.
+    std::string ca_file;
+    bool allow_insecure_http = false;
     // Device identity: dropped when the replica turns out to be a restored copy.
     std::string device_id;
     std::string token;

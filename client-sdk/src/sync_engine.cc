@@ -72,7 +72,7 @@ public:
             auto left = no_deadline_ ? milliseconds(0) : time_left();
             if (!no_deadline_ && left.count() <= 0) return gave_up();
             auto sent_at = Clock::now();
-            auto reply = core_.transport_for(m_.server).post(
+            auto reply = core_.transport_for(m_).post(
                 "/v1/sync", encode(req), {{"Authorization", "Bearer " + m_.token}}, left);
             double seconds = std::chrono::duration<double>(Clock::now() - sent_at).count();
             ++report_.requests;

@@ -1,5 +1,8 @@
 #include "tundra/server/handler.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "tundra/core/gzip.h"
 #include "tundra/core/protocol.h"
 
@@ -27,6 +30,22 @@ std::string header(const HttpRequest& req, const std::string& name) {
     return it == req.headers.end() ? std::string() : it->second;
 }
 
+// The API speaks JSON only: a body sent as a form or text is refused before it is read
+// (a browser can send those cross-site without a preflight). Parameters such as
+// `; charset=utf-8` are allowed; the media type is compared without case.
+Status require_json(const HttpRequest& req) {
+    std::string type = header(req, "content-type");
+    std::string media = type.substr(0, type.find(';'));
+    auto first = media.find_first_not_of(" \t"), last = media.find_last_not_of(" \t");
+    media = first == std::string::npos ? std::string() : media.substr(first, last - first + 1);
+    std::transform(media.begin(), media.end(), media.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (media == "application/json") return Status::ok();
+    return Status(Errc::invalid_argument,
+                  "Content-Type must be application/json (got " +
+                      (type.empty() ? std::string("none") : "'" + type.substr(0, 100) + "'") + ")");
+}
+
 HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& opts) {
     std::string path = req.target.substr(0, req.target.find('?'));
     if (path == "/healthz") {
@@ -42,6 +61,11 @@ HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& o
         HttpResponse r = error_response(Status(Errc::invalid_argument, "use POST"));
         r.status = 405;
         r.headers.emplace_back("Allow", "POST");
+        return r;
+    }
+    if (Status st = require_json(req); !st) {
+        HttpResponse r = error_response(st);
+        r.status = 415;
         return r;
     }
     std::string body_storage;
@@ -66,19 +90,27 @@ HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& o
         auto resp = store.login(req_m.value());
         if (!resp) return error_response(resp.status());
         resp->protocol = req_m->protocol;  // answer in the version the device speaks
-        return json_response(200, encode(resp.value()));
+        HttpResponse ok = json_response(200, encode(resp.value()));
+        ok.log_user = resp->user.username;
+        ok.log_device = resp->device_id;
+        return ok;
     }
     std::string auth = header(req, "authorization");
     if (auth.rfind("Bearer ", 0) != 0)
         return error_response(Status(Errc::unauthorized, "missing bearer token; log in first"));
     auto who = store.authenticate(std::string_view(auth).substr(7));
     if (!who) return error_response(who.status());
+    auto named = [&](HttpResponse r) {
+        r.log_user = who->username;
+        r.log_device = who->device_id;
+        return r;
+    };
     auto req_m = decode_sync_request(*body);
-    if (!req_m) return error_response(req_m.status());
+    if (!req_m) return named(error_response(req_m.status()));
     auto resp = store.sync(who.value(), req_m.value());
-    if (!resp) return error_response(resp.status());
+    if (!resp) return named(error_response(resp.status()));
     resp->protocol = req_m->protocol;
-    return json_response(200, encode(resp.value()));
+    return named(json_response(200, encode(resp.value())));
 }
 }  // namespace
 

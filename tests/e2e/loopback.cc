@@ -18,6 +18,7 @@ Result<client::HttpReply> LoopbackTransport::post(
     req.method = "POST";
     req.target = path;
     req.body = body;
+    req.headers["content-type"] = "application/json";  // as the libcurl transport sends it
     for (auto& [k, v] : headers) {
         std::string name = k;
         std::transform(name.begin(), name.end(), name.begin(), ::tolower);

@@ -8,12 +8,15 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace tundra::testing {
 
 class ServerProcess {
 public:
-    ServerProcess(const std::string& db, const std::string& log, const std::string& listen = "127.0.0.1:0") {
+    // `extra`: more `serve` arguments (e.g. --tls-cert FILE --tls-key FILE).
+    ServerProcess(const std::string& db, const std::string& log, const std::string& listen = "127.0.0.1:0",
+                  const std::vector<std::string>& extra = {}) {
         int fds[2];
         if (pipe(fds) != 0) throw std::runtime_error("pipe");
         pid_ = fork();
@@ -22,8 +25,11 @@ public:
             int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
             dup2(err, 2);
             close(fds[0]);
-            execl(TUNDRA_SERVER_BIN, TUNDRA_SERVER_BIN, "serve", "--db", db.c_str(), "--listen",
-                  listen.c_str(), "--quiet", static_cast<char*>(nullptr));
+            std::vector<const char*> argv = {TUNDRA_SERVER_BIN, "serve", "--db", db.c_str(), "--listen",
+                                             listen.c_str(), "--quiet"};
+            for (auto& a : extra) argv.push_back(a.c_str());
+            argv.push_back(nullptr);
+            execv(TUNDRA_SERVER_BIN, const_cast<char* const*>(argv.data()));
             _exit(127);
         }
         close(fds[1]);

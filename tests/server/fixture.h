@@ -54,6 +54,7 @@ struct StoreFixture : ::testing::Test {
         r.method = "POST";
         r.target = path;
         r.body = body;
+        r.headers["content-type"] = "application/json";
         if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
         return handle_request(r, *store);
     }

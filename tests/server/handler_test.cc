@@ -61,6 +61,7 @@ TEST_F(Handler, HugeAndBombBodiesAreRefused) {
     HttpRequest r;
     r.method = "POST";
     r.target = "/v1/sync";
+    r.headers["content-type"] = "application/json";
     r.headers["authorization"] = "Bearer " + t;
     r.body = std::string(5000, ' ');
     EXPECT_EQ(handle_request(r, *store, small).status, 413);
@@ -76,6 +77,7 @@ TEST_F(Handler, GzipBothWays) {
     HttpRequest r;
     r.method = "POST";
     r.target = "/v1/sync";
+    r.headers["content-type"] = "application/json";
     r.headers["authorization"] = "Bearer " + t;
     r.headers["content-encoding"] = "gzip";
     r.headers["accept-encoding"] = "gzip, deflate";
@@ -88,6 +90,56 @@ TEST_F(Handler, GzipBothWays) {
     auto body = gzip_decompress(resp.body, 1 << 20);
     ASSERT_TRUE(body);
     EXPECT_TRUE(decode_sync_response(body.value()));
+}
+
+TEST_F(Handler, LoginAndSyncRequireAJsonContentType) {
+    std::string t = login("anna");
+    auto with_type = [&](const std::string& path, const std::string& body, const char* type) {
+        HttpRequest r;
+        r.method = "POST";
+        r.target = path;
+        r.body = body;
+        r.headers["authorization"] = "Bearer " + t;
+        if (type) r.headers["content-type"] = type;
+        return handle_request(r, *store);
+    };
+    const std::string login_body = R"({"protocol":1,"username":"anna","password":"password1"})";
+    const std::string sync_body = R"({"protocol":1,"cursor":""})";
+    for (const char* bad : {static_cast<const char*>(nullptr), "", "text/plain",
+                            "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                            "application/jsonp", "application/json-patch+json"}) {
+        for (auto& [path, body] : {std::pair{"/v1/login", login_body}, std::pair{"/v1/sync", sync_body}}) {
+            auto r = with_type(path, body, bad);
+            EXPECT_EQ(r.status, 415) << path << " with " << (bad ? bad : "no Content-Type");
+            EXPECT_NE(r.body.find("application/json"), std::string::npos) << r.body;
+            EXPECT_NE(r.body.find("invalid_argument"), std::string::npos) << r.body;
+        }
+    }
+    for (const char* good : {"application/json", "application/json; charset=utf-8",
+                             "Application/JSON;charset=UTF-8", " application/json "}) {
+        EXPECT_EQ(with_type("/v1/login", login_body, good).status, 200) << good;
+        EXPECT_EQ(with_type("/v1/sync", sync_body, good).status, 200) << good;
+    }
+    EXPECT_EQ(scalar("SELECT count(*) FROM applied_actions"), 0);
+}
+
+TEST_F(Handler, ResponsesNameTheUserAndDeviceForTheAccessLog) {
+    auto in = post("/v1/login", R"({"protocol":1,"username":"anna","password":"password1"})");
+    ASSERT_EQ(in.status, 200);
+    auto d = decode_login_response(in.body);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(in.log_user, "anna");
+    EXPECT_EQ(in.log_device, d->device_id);
+    EXPECT_FALSE(in.log_device.empty());
+    auto s = post("/v1/sync", R"({"protocol":1,"cursor":""})", d->token);
+    ASSERT_EQ(s.status, 200);
+    EXPECT_EQ(s.log_user, "anna");
+    EXPECT_EQ(s.log_device, d->device_id);
+    // Unauthenticated answers name nobody.
+    auto bad = post("/v1/sync", R"({"protocol":1})", "not-a-token");
+    EXPECT_EQ(bad.status, 401);
+    EXPECT_EQ(bad.log_user, "");
+    EXPECT_EQ(bad.log_device, "");
 }
 
 TEST_F(Handler, OutOfScopeActionIsRejectedAsForbiddenAndChangesNothing) {

@@ -185,6 +185,18 @@ struct ClientOptions {
     std::chrono::milliseconds login_timeout{30000};
 };
 
+// How to reach the server safely. Stored in the replica by login() and used by every later
+// request (sync, verify) of any Client on that replica.
+struct LoginOptions {
+    // PEM file of the CA to trust instead of the system's (a municipality's own CA); stored
+    // as an absolute path. Empty: the one an earlier login to the same server stored, if
+    // any, else the system trust store.
+    std::string ca_file = {};
+    // Allow http:// to a host other than this machine (the password and token cross the
+    // network in clear). Never implied: each login that needs it says so.
+    bool allow_insecure_http = false;
+};
+
 class Client {
 public:
     // Opens or creates a replica. Errors: storage (unreadable/corrupt file),
@@ -194,9 +206,11 @@ public:
     ~Client();
 
     // Logs in and binds the replica to this user and a device identity. Refuses to switch
-    // users while actions are queued. Errors: unauthorized, network, invalid_argument.
+    // users while actions are queued. Errors: unauthorized, network (also an untrusted
+    // certificate), invalid_argument (also http:// beyond loopback without
+    // allow_insecure_http, an unreadable ca_file).
     Status login(const std::string& server_url, const std::string& username,
-                 const std::string& password);
+                 const std::string& password, const LoginOptions& options = {});
 
     // Pushes queued actions and pulls until up to date. Retries transient failures with
     // backoff until opts.deadline; stops at once on errors retrying cannot cure.

@@ -1,5 +1,6 @@
-// The HTTP seam of the SDK. The default is libcurl (make_curl_transport); tests plug in an
-// in-process transport or a fault-injecting wrapper. No curl types appear here.
+// The HTTP seam of the SDK. The default is libcurl (make_curl_transport): HTTPS with the
+// server's certificate always verified, plain HTTP only to loopback unless allowed; tests
+// plug in an in-process transport or a fault-injecting wrapper. No curl types appear here.
 #pragma once
 
 #include <chrono>
@@ -46,7 +47,17 @@ struct CurlOptions {
     long low_speed_seconds = 30;
     size_t gzip_request_min_bytes = 1024;
     size_t max_response_bytes = 256 * 1024 * 1024;
+    // HTTPS: trust only the CA certificate(s) in this PEM file (a municipality's own CA);
+    // empty: the system's trust store. Certificates are always verified.
+    std::string ca_file;
+    // Plain http:// is refused (invalid_argument, nothing sent) to anything but loopback
+    // (127.0.0.0/8, ::1, localhost): passwords and tokens would cross the network in clear.
+    bool allow_insecure_http = false;
 };
+
+// Whether `url` may be used: https://, or http:// to a loopback host, or any http:// when
+// `allow_insecure_http`. Errors: invalid_argument saying why and what to do instead.
+Status check_transport_security(const std::string& url, bool allow_insecure_http);
 
 std::unique_ptr<Transport> make_curl_transport(const std::string& base_url, CurlOptions opts = {});
 

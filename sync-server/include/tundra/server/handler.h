@@ -25,6 +25,10 @@ struct HttpResponse {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    // For the access log (never sent): who the request was answered for, once the handler
+    // knows (a successful login, or a valid bearer token); empty otherwise.
+    std::string log_user;
+    std::string log_device;
 };
 
 struct HandlerOptions {
