@@ -101,7 +101,7 @@ private:
     }
 
     Status gave_up() const {
-        if (attempts_ == 0 || last_.ok())
+        if (attempts_ == 0 || last_.is_ok())
             return Status(Errc::timeout, "gave up after " + std::to_string(attempts_) +
                                              " attempt(s): the sync deadline passed");
         return Status(last_.code(), "gave up after " + std::to_string(attempts_) +
