@@ -1,5 +1,9 @@
 #include "tundra/core/json.h"
 
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
 namespace tundra::json {
 
 std::string join(std::string_view path, std::string_view key) {
@@ -37,12 +41,64 @@ void put_row(Writer& w, const Row& row) {
     w.EndObject();
 }
 
-Status parse(std::string_view text, rapidjson::Document& doc) {
-    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-    if (doc.HasParseError())
-        return Status(Errc::malformed,
-                      std::string("invalid JSON at byte ") + std::to_string(doc.GetErrorOffset()) +
-                          ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+namespace {
+// Forwards SAX events to the document while counting open arrays and objects; returning
+// false stops the reader (kParseErrorTermination) at the first level too deep.
+struct DepthLimit {
+    rapidjson::Document& doc;
+    int max_depth;
+    int depth = 0;
+    bool too_deep = false;
+
+    bool open() {
+        if (++depth <= max_depth) return true;
+        too_deep = true;
+        return false;
+    }
+    bool Null() { return doc.Null(); }
+    bool Bool(bool b) { return doc.Bool(b); }
+    bool Int(int i) { return doc.Int(i); }
+    bool Uint(unsigned u) { return doc.Uint(u); }
+    bool Int64(int64_t i) { return doc.Int64(i); }
+    bool Uint64(uint64_t u) { return doc.Uint64(u); }
+    bool Double(double d) { return doc.Double(d); }
+    bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc.RawNumber(s, n, copy); }
+    bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
+    bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
+    bool StartObject() { return open() && doc.StartObject(); }
+    bool EndObject(rapidjson::SizeType members) {
+        --depth;
+        return doc.EndObject(members);
+    }
+    bool StartArray() { return open() && doc.StartArray(); }
+    bool EndArray(rapidjson::SizeType elements) {
+        --depth;
+        return doc.EndArray(elements);
+    }
+};
+}  // namespace
+
+Status parse(std::string_view text, rapidjson::Document& doc, int max_depth) {
+    // Iterative: RapidJSON's default recursive descent overflows the stack on a million `[`
+    // (about 1 KB gzipped). Strings are copied into the document, so `text` may go away.
+    constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+    rapidjson::ParseResult result;
+    DepthLimit limit{doc, max_depth};
+    auto generate = [&](rapidjson::Document&) {
+        rapidjson::MemoryStream ms(text.data(), text.size());
+        rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+        rapidjson::Reader reader;
+        result = reader.Parse<kFlags>(in, limit);
+        return !result.IsError();
+    };
+    doc.SetNull();
+    doc.Populate(generate);
+    if (limit.too_deep)
+        return Status(Errc::malformed, "invalid JSON: nesting deeper than " + std::to_string(max_depth) +
+                                           " levels at byte " + std::to_string(result.Offset()));
+    if (result.IsError())
+        return Status(Errc::malformed, "invalid JSON at byte " + std::to_string(result.Offset()) + ": " +
+                                           rapidjson::GetParseError_En(result.Code()));
     return Status::ok();
 }
 

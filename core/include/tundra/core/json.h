@@ -22,8 +22,15 @@ inline void put(Writer& w, std::string_view s) {
 void put_value(Writer& w, const Value& v);
 void put_row(Writer& w, const Row& row);
 
-// Parses with UTF-8 validation; errors carry the byte offset.
-Status parse(std::string_view text, rapidjson::Document& doc);
+// How deep arrays and objects may nest in any JSON Tundra reads. A protocol message needs
+// about 5 levels, an import document 4; the bound keeps hostile input from exhausting memory
+// or the stack of anything that walks the document.
+inline constexpr int kMaxDepth = 64;
+
+// The only way Tundra reads JSON (protocol both ways, import documents, stored rows):
+// iterative (no recursion, whatever the input), with UTF-8 validation, and refusing nesting
+// deeper than `max_depth`. Errors are `malformed` and carry the byte offset.
+Status parse(std::string_view text, rapidjson::Document& doc, int max_depth = kMaxDepth);
 
 // Converts a JSON value into a Value. Nested objects and arrays of non-strings are refused.
 Status to_value(const rapidjson::Value& j, Value& out, std::string_view path);
