@@ -102,6 +102,11 @@ Status parse(std::string_view text, rapidjson::Document& doc, int max_depth) {
     return Status::ok();
 }
 
+const rapidjson::Value* find(const rapidjson::Value& obj, const char* key) {
+    auto it = obj.FindMember(key);
+    return it == obj.MemberEnd() ? nullptr : &it->value;
+}
+
 Status to_value(const rapidjson::Value& j, Value& out, std::string_view path) {
     if (j.IsNull()) out = std::monostate{};
     else if (j.IsBool()) out = j.GetBool();

@@ -32,6 +32,10 @@ inline constexpr int kMaxDepth = 64;
 // deeper than `max_depth`. Errors are `malformed` and carry the byte offset.
 Status parse(std::string_view text, rapidjson::Document& doc, int max_depth = kMaxDepth);
 
+// The member `key` of an object (null included), or nullptr when absent. Looks up through a
+// const value: RapidJSON 1.1's mutable member iterators compare ambiguously in C++20.
+const rapidjson::Value* find(const rapidjson::Value& obj, const char* key);
+
 // Converts a JSON value into a Value. Nested objects and arrays of non-strings are refused.
 Status to_value(const rapidjson::Value& j, Value& out, std::string_view path);
 
