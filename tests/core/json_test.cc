@@ -71,3 +71,32 @@ TEST(Json, EveryProtocolDecoderRefusesDeepNesting) {
         EXPECT_EQ(decode_outcome(text).status().code(), Errc::malformed);
     }
 }
+
+// Found by fuzz_login_request (fuzz/corpus/login_request/crash-lone-surrogate): RapidJSON
+// 1.1 accepted an escaped lone low surrogate and produced bytes that are not UTF-8. Stored
+// (a device name, a course title) and sent on, they made every reply holding them
+// unreadable to every device, for good.
+TEST(Json, UnpairedSurrogateEscapesAreMalformed) {
+    rapidjson::Document doc;
+    for (const char* text : {R"({"a":"\udeee"})", R"({"a":"x\udc00y"})", R"({"\udfff":1})",
+                             R"({"a":"\ud800"})", R"({"a":"\ud800\u0041"})"}) {
+        Status st = json::parse(text, doc);
+        ASSERT_FALSE(st) << text;
+        EXPECT_EQ(st.code(), Errc::malformed);
+    }
+    // A pair is one character (U+1F600), and what is decoded encodes back to valid JSON.
+    ASSERT_TRUE(json::parse(R"({"a":"\ud83d\ude00"})", doc));
+    EXPECT_EQ(std::string(doc["a"].GetString()), "\xf0\x9f\x98\x80");
+    auto m = decode_login_request(R"({"protocol":2,"username":"anna","password":"p","device_name":"\ud83d\ude00"})");
+    ASSERT_TRUE(m);
+    EXPECT_TRUE(decode_login_request(encode(m.value())));
+    EXPECT_EQ(decode_login_request(R"({"protocol":2,"username":"anna","password":"p","device_name":"e\udeee"})")
+                  .status().code(),
+              Errc::malformed);
+    EXPECT_EQ(decode_sync_request(R"({"protocol":2,"actions":[{"seq":1,"hlc":1,"type":"upsert_course","course":"c1","title":"\udeee"}]})")
+                  .status().code(),
+              Errc::malformed);
+    // Strict UTF-8 in raw bytes too: overlong forms and encoded surrogates.
+    EXPECT_FALSE(json::parse("{\"a\":\"\xc0\xaf\"}", doc));
+    EXPECT_FALSE(json::parse("{\"a\":\"\xed\xa0\x80\"}", doc));
+}
