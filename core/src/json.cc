@@ -41,10 +41,9 @@ void put_row(Writer& w, const Row& row) {
     w.EndObject();
 }
 
-namespace {
-// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(const char* p, size_t n) {
-    auto* s = reinterpret_cast<const unsigned char*>(p);
+bool valid_utf8(std::string_view text) {
+    auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    size_t n = text.size();
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
         size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
@@ -61,6 +60,7 @@ bool valid_utf8(const char* p, size_t n) {
     return true;
 }
 
+namespace {
 // Forwards SAX events to the document while counting open arrays and objects; returning
 // false stops the reader (kParseErrorTermination) at the first level too deep.
 struct DepthLimit {
@@ -86,7 +86,7 @@ struct DepthLimit {
     // RapidJSON 1.1 decodes an escaped lone low surrogate (`"\udc00"`) into bytes that are not
     // UTF-8; stored and sent on, they would make every later reply holding them unreadable.
     bool text(const char* s, rapidjson::SizeType n) {
-        if (valid_utf8(s, n)) return true;
+        if (valid_utf8(std::string_view(s, n))) return true;
         bad_string = true;
         return false;
     }

@@ -100,3 +100,23 @@ TEST(Json, UnpairedSurrogateEscapesAreMalformed) {
     EXPECT_FALSE(json::parse("{\"a\":\"\xc0\xaf\"}", doc));
     EXPECT_FALSE(json::parse("{\"a\":\"\xed\xa0\x80\"}", doc));
 }
+
+// Text typed on a device (a Latin-1 terminal, a paste) that is not UTF-8 is refused when the
+// action is recorded: queued, the server would refuse the whole sync request as malformed,
+// every time, and the outbox would never drain.
+TEST(Json, TextThatIsNotUtf8IsRefusedWhenAnActionIsRecorded) {
+    Action a;
+    a.seq = 1;
+    a.hlc = Hlc::from_parts(1795420800000ULL, 0);
+    a.type = "log_deviation";
+    a.fields = {{"deviation", std::string("d1")}, {"description", std::string("V\xe4ntetid")}};
+    Status st = validate_action(a, "action");
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.code(), Errc::invalid_argument);
+    EXPECT_NE(st.message().find("action.description: is not valid UTF-8"), std::string::npos) << st.to_string();
+    a.fields["description"] = std::string("V\xc3\xa4ntetid");  // "Väntetid" in UTF-8
+    EXPECT_TRUE(validate_action(a, "action"));
+    a.type = "upsert_course";
+    a.fields = {{"course", std::string("c1")}, {"organisations", StrList{"arjeplog", "\xed\xa0\x80"}}};
+    EXPECT_FALSE(validate_action(a, "action"));
+}

@@ -36,6 +36,10 @@ Status parse(std::string_view text, rapidjson::Document& doc, int max_depth = kM
 // const value: RapidJSON 1.1's mutable member iterators compare ambiguously in C++20.
 const rapidjson::Value* find(const rapidjson::Value& obj, const char* key);
 
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. Every
+// text value is checked (check_value), so a device cannot queue what the server refuses.
+bool valid_utf8(std::string_view text);
+
 // Converts a JSON value into a Value. Nested objects and arrays of non-strings are refused.
 Status to_value(const rapidjson::Value& j, Value& out, std::string_view path);
 
