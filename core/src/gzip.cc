@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <limits>
+
 namespace tundra {
 
 std::string gzip_compress(std::string_view data, int level) {
@@ -20,6 +22,9 @@ std::string gzip_compress(std::string_view data, int level) {
 }
 
 Result<std::string> gzip_decompress(std::string_view data, size_t max_output) {
+    // zlib counts input in 32 bits; a larger body would be read as a truncated one.
+    if (data.size() > std::numeric_limits<uInt>::max())
+        return Result<std::string>(Errc::too_large, "compressed body is over the limit");
     z_stream zs{};
     if (inflateInit2(&zs, 15 + 32) != Z_OK)
         return Result<std::string>(Errc::internal, "zlib init failed");

@@ -1,5 +1,9 @@
 #include "tundra/core/json.h"
 
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
 namespace tundra::json {
 
 std::string join(std::string_view path, std::string_view key) {
@@ -37,13 +41,100 @@ void put_row(Writer& w, const Row& row) {
     w.EndObject();
 }
 
-Status parse(std::string_view text, rapidjson::Document& doc) {
-    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-    if (doc.HasParseError())
-        return Status(Errc::malformed,
-                      std::string("invalid JSON at byte ") + std::to_string(doc.GetErrorOffset()) +
-                          ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+bool valid_utf8(std::string_view text) {
+    auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    size_t n = text.size();
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        if (len == 0 || i + len > n) return false;
+        uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+        for (size_t k = 1; k < len; ++k) {
+            if ((s[i + k] & 0xc0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+        i += len;
+    }
+    return true;
+}
+
+namespace {
+// Forwards SAX events to the document while counting open arrays and objects; returning
+// false stops the reader (kParseErrorTermination) at the first level too deep.
+struct DepthLimit {
+    rapidjson::Document& doc;
+    int max_depth;
+    int depth = 0;
+    bool too_deep = false;
+    bool bad_string = false;
+
+    bool open() {
+        if (++depth <= max_depth) return true;
+        too_deep = true;
+        return false;
+    }
+    bool Null() { return doc.Null(); }
+    bool Bool(bool b) { return doc.Bool(b); }
+    bool Int(int i) { return doc.Int(i); }
+    bool Uint(unsigned u) { return doc.Uint(u); }
+    bool Int64(int64_t i) { return doc.Int64(i); }
+    bool Uint64(uint64_t u) { return doc.Uint64(u); }
+    bool Double(double d) { return doc.Double(d); }
+    bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc.RawNumber(s, n, copy); }
+    // RapidJSON 1.1 decodes an escaped lone low surrogate (`"\udc00"`) into bytes that are not
+    // UTF-8; stored and sent on, they would make every later reply holding them unreadable.
+    bool text(const char* s, rapidjson::SizeType n) {
+        if (valid_utf8(std::string_view(s, n))) return true;
+        bad_string = true;
+        return false;
+    }
+    bool String(const char* s, rapidjson::SizeType n, bool copy) { return text(s, n) && doc.String(s, n, copy); }
+    bool Key(const char* s, rapidjson::SizeType n, bool copy) { return text(s, n) && doc.Key(s, n, copy); }
+    bool StartObject() { return open() && doc.StartObject(); }
+    bool EndObject(rapidjson::SizeType members) {
+        --depth;
+        return doc.EndObject(members);
+    }
+    bool StartArray() { return open() && doc.StartArray(); }
+    bool EndArray(rapidjson::SizeType elements) {
+        --depth;
+        return doc.EndArray(elements);
+    }
+};
+}  // namespace
+
+Status parse(std::string_view text, rapidjson::Document& doc, int max_depth) {
+    // Iterative: RapidJSON's default recursive descent overflows the stack on a million `[`
+    // (about 1 KB gzipped). Strings are copied into the document, so `text` may go away.
+    constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+    rapidjson::ParseResult result;
+    DepthLimit limit{doc, max_depth};
+    auto generate = [&](rapidjson::Document&) {
+        rapidjson::MemoryStream ms(text.data(), text.size());
+        rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+        rapidjson::Reader reader;
+        result = reader.Parse<kFlags>(in, limit);
+        return !result.IsError();
+    };
+    doc.SetNull();
+    doc.Populate(generate);
+    if (limit.too_deep)
+        return Status(Errc::malformed, "invalid JSON: nesting deeper than " + std::to_string(max_depth) +
+                                           " levels at byte " + std::to_string(result.Offset()));
+    if (limit.bad_string)
+        return Status(Errc::malformed, "invalid JSON: a string before byte " + std::to_string(result.Offset()) +
+                                           " is not valid UTF-8 (an unpaired \\u surrogate escape)");
+    if (result.IsError())
+        return Status(Errc::malformed, "invalid JSON at byte " + std::to_string(result.Offset()) + ": " +
+                                           rapidjson::GetParseError_En(result.Code()));
     return Status::ok();
+}
+
+const rapidjson::Value* find(const rapidjson::Value& obj, const char* key) {
+    auto it = obj.FindMember(key);
+    return it == obj.MemberEnd() ? nullptr : &it->value;
 }
 
 Status to_value(const rapidjson::Value& j, Value& out, std::string_view path) {

@@ -1,5 +1,7 @@
 #include "tundra/core/model.h"
 
+#include "tundra/core/json.h"
+
 #include <array>
 #include <cstdio>
 #include <ctime>
@@ -180,6 +182,7 @@ Status check_value(const Column& col, const Value& v, std::string_view path) {
             if (!s) return bad("must be a string");
             if (!col.nullable && s->empty()) return bad("must not be empty");
             if (s->size() > 10000) return bad("is longer than 10000 bytes");
+            if (!json::valid_utf8(*s)) return bad("is not valid UTF-8");
             if (col.values && !col.values->contains(*s))
                 return bad("must be one of " + col.values->list());
             if (col.type == ColType::iso_time) {
@@ -196,6 +199,8 @@ Status check_value(const Column& col, const Value& v, std::string_view path) {
             return Status::ok();
         case ColType::str_list:
             if (!std::holds_alternative<StrList>(v)) return bad("must be an array of strings");
+            for (auto& item : std::get<StrList>(v))
+                if (!json::valid_utf8(item)) return bad("is not valid UTF-8");
             return Status::ok();
     }
     return bad("has an unknown type");

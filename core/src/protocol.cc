@@ -318,13 +318,13 @@ Result<LoginResponse> decode_login_response(std::string_view text) {
     TUNDRA_TRY(json::opt_uint(doc, "server_hlc", m.server_hlc, ""));
     TUNDRA_TRY(json::opt_uint(doc, "last_seq", m.last_seq, ""));
     TUNDRA_TRY(json::opt_str_list(doc, "capabilities", m.capabilities, ""));
-    auto it = doc.FindMember("user");
-    if (it == doc.MemberEnd() || !it->value.IsObject())
+    auto* user = json::find(doc, "user");
+    if (!user || !user->IsObject())
         return Result<LoginResponse>(Errc::malformed, "user: must be an object");
-    TUNDRA_TRY(json::req_string(it->value, "username", m.user.username, "user"));
-    TUNDRA_TRY(json::req_string(it->value, "role", m.user.role, "user"));
-    TUNDRA_TRY(json::opt_string(it->value, "person", m.user.person, "user"));
-    TUNDRA_TRY(json::opt_str_list(it->value, "sites", m.user.sites, "user"));
+    TUNDRA_TRY(json::req_string(*user, "username", m.user.username, "user"));
+    TUNDRA_TRY(json::req_string(*user, "role", m.user.role, "user"));
+    TUNDRA_TRY(json::opt_string(*user, "person", m.user.person, "user"));
+    TUNDRA_TRY(json::opt_str_list(*user, "sites", m.user.sites, "user"));
     return m;
 }
 
@@ -343,18 +343,17 @@ Result<SyncRequest> decode_sync_request(std::string_view text) {
     if (m.limit < 0 || m.limit > kMaxPageRows)
         return Result<SyncRequest>(Errc::malformed,
                                    "limit: must be 0.." + std::to_string(kMaxPageRows));
-    auto it = doc.FindMember("actions");
-    if (it != doc.MemberEnd() && !it->value.IsNull()) {
-        if (!it->value.IsArray())
+    if (auto* actions = json::find(doc, "actions"); actions && !actions->IsNull()) {
+        if (!actions->IsArray())
             return Result<SyncRequest>(Errc::malformed, "actions: must be an array");
-        if (it->value.Size() > kMaxActionsPerRequest)
+        if (actions->Size() > kMaxActionsPerRequest)
             return Result<SyncRequest>(Errc::too_large,
                                        "actions: at most " +
                                            std::to_string(kMaxActionsPerRequest) + " per request");
         uint64_t prev = 0;
-        for (rapidjson::SizeType i = 0; i < it->value.Size(); ++i) {
+        for (rapidjson::SizeType i = 0; i < actions->Size(); ++i) {
             Action a;
-            TUNDRA_TRY(read_action(it->value[i], a, json::index("actions", i)));
+            TUNDRA_TRY(read_action((*actions)[i], a, json::index("actions", i)));
             if (a.seq <= prev)
                 return Result<SyncRequest>(
                     Errc::malformed, json::index("actions", i) + ".seq: must increase");
@@ -377,31 +376,29 @@ Result<SyncResponse> decode_sync_response(std::string_view text) {
     TUNDRA_TRY(json::opt_bool(doc, "reset", m.reset, ""));
     TUNDRA_TRY(json::opt_uint(doc, "remaining", m.remaining, ""));
     TUNDRA_TRY(json::opt_uint(doc, "last_seq", m.last_seq, ""));
-    if (auto kit = doc.FindMember("checksum"); kit != doc.MemberEnd() && !kit->value.IsNull()) {
-        if (!kit->value.IsObject())
+    if (auto* sum = json::find(doc, "checksum"); sum && !sum->IsNull()) {
+        if (!sum->IsObject())
             return Result<SyncResponse>(Errc::malformed, "checksum: must be an object");
         ScopeChecksum k;
-        TUNDRA_TRY(json::req_uint(kit->value, "count", k.count, "checksum"));
-        TUNDRA_TRY(json::req_string(kit->value, "hash", k.hash, "checksum"));
+        TUNDRA_TRY(json::req_uint(*sum, "count", k.count, "checksum"));
+        TUNDRA_TRY(json::req_string(*sum, "hash", k.hash, "checksum"));
         m.checksum = k;
     }
-    auto oit = doc.FindMember("outcomes");
-    if (oit != doc.MemberEnd()) {
-        if (!oit->value.IsArray())
+    if (auto* outcomes = json::find(doc, "outcomes")) {
+        if (!outcomes->IsArray())
             return Result<SyncResponse>(Errc::malformed, "outcomes: must be an array");
-        for (rapidjson::SizeType i = 0; i < oit->value.Size(); ++i) {
+        for (rapidjson::SizeType i = 0; i < outcomes->Size(); ++i) {
             Outcome o;
-            TUNDRA_TRY(read_outcome(oit->value[i], o, json::index("outcomes", i)));
+            TUNDRA_TRY(read_outcome((*outcomes)[i], o, json::index("outcomes", i)));
             m.outcomes.push_back(std::move(o));
         }
     }
-    auto cit = doc.FindMember("changes");
-    if (cit != doc.MemberEnd()) {
-        if (!cit->value.IsArray())
+    if (auto* changes = json::find(doc, "changes")) {
+        if (!changes->IsArray())
             return Result<SyncResponse>(Errc::malformed, "changes: must be an array");
-        m.changes.reserve(cit->value.Size());
-        for (rapidjson::SizeType i = 0; i < cit->value.Size(); ++i) {
-            auto& j = cit->value[i];
+        m.changes.reserve(changes->Size());
+        for (rapidjson::SizeType i = 0; i < changes->Size(); ++i) {
+            auto& j = (*changes)[i];
             std::string path = json::index("changes", i);
             if (!j.IsObject()) return Result<SyncResponse>(Errc::malformed, path + ": must be an object");
             Change c;
@@ -414,10 +411,9 @@ Result<SyncResponse> decode_sync_response(std::string_view text) {
             TUNDRA_TRY(json::opt_uint(j, "v", c.version, path));
             TUNDRA_TRY(json::opt_bool(j, "deleted", c.deleted, path));
             if (!c.deleted) {
-                auto rit = j.FindMember("row");
-                if (rit == j.MemberEnd())
-                    return Result<SyncResponse>(Errc::malformed, path + ".row: is required");
-                TUNDRA_TRY(read_row(rit->value, spec, c.row, path + ".row"));
+                auto* row = json::find(j, "row");
+                if (!row) return Result<SyncResponse>(Errc::malformed, path + ".row: is required");
+                TUNDRA_TRY(read_row(*row, spec, c.row, path + ".row"));
             }
             m.changes.push_back(std::move(c));
         }
@@ -429,13 +425,13 @@ Result<ErrorBody> decode_error(std::string_view text) {
     rapidjson::Document doc;
     TUNDRA_TRY(json::parse(text, doc));
     TUNDRA_TRY(object_root(doc));
-    auto it = doc.FindMember("error");
-    if (it == doc.MemberEnd() || !it->value.IsObject())
+    auto* error = json::find(doc, "error");
+    if (!error || !error->IsObject())
         return Result<ErrorBody>(Errc::malformed, "error: must be an object");
     ErrorBody e;
     std::string code;
-    TUNDRA_TRY(json::req_string(it->value, "code", code, "error"));
-    TUNDRA_TRY(json::opt_string(it->value, "message", e.message, "error"));
+    TUNDRA_TRY(json::req_string(*error, "code", code, "error"));
+    TUNDRA_TRY(json::opt_string(*error, "message", e.message, "error"));
     e.code = errc_from_wire(code);
     return e;
 }

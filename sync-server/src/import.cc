@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 
 #include "store_internal.h"
 #include "tundra/core/crypto.h"
@@ -143,13 +144,13 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     if (Status st = json::parse(document, doc); !st) return st;
     if (!doc.IsObject()) return Result<ImportReport>(Errc::invalid_argument, "the document must be a JSON object");
     std::map<std::string, Rows> data;
-    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
-        std::string name(it->name.GetString(), it->name.GetStringLength());
+    for (auto& member : std::as_const(doc).GetObject()) {
+        std::string name(member.name.GetString(), member.name.GetStringLength());
         const Section* sec = nullptr;
         for (auto& ss : kSections)
             if (name == ss.name) sec = &ss;
         if (!sec) return Result<ImportReport>(Errc::invalid_argument, name + ": unknown section");
-        if (Status st = read_section(it->value, *sec, data[name]); !st) return st;
+        if (Status st = read_section(member.value, *sec, data[name]); !st) return st;
     }
 
     std::lock_guard lock(mu_);

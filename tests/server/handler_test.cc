@@ -72,6 +72,35 @@ TEST_F(Handler, HugeAndBombBodiesAreRefused) {
     EXPECT_EQ(handle_request(r, *store).status, 400);
 }
 
+TEST_F(Handler, DeeplyNestedGzipBombIsMalformedAndTheServerKeepsServing) {
+    std::string t = login("anna");
+    // About 1 KB on the wire: a million `[`, before any authentication on /v1/login.
+    for (const std::string& inner : {std::string(1'000'000, '['), [] {
+             std::string s;
+             for (int i = 0; i < 200'000; ++i) s += "{\"a\":";
+             return s;
+         }()}) {
+        std::string bomb = gzip_compress(inner, 9);
+        EXPECT_LT(bomb.size(), 2000u);
+        for (const char* path : {"/v1/login", "/v1/sync"}) {
+            HttpRequest r;
+            r.method = "POST";
+            r.target = path;
+            r.headers["content-encoding"] = "gzip";
+            r.headers["authorization"] = "Bearer " + t;
+            r.body = bomb;
+            auto resp = handle_request(r, *store);
+            EXPECT_EQ(resp.status, 400) << path;
+            auto e = decode_error(resp.body);
+            ASSERT_TRUE(e) << resp.body;
+            EXPECT_EQ(e->code, Errc::malformed);
+            EXPECT_NE(e->message.find("nesting deeper than 64 levels"), std::string::npos) << e->message;
+        }
+    }
+    EXPECT_EQ(post("/v1/sync", R"({"protocol":1})", t).status, 200);
+    EXPECT_FALSE(login("anna").empty());
+}
+
 TEST_F(Handler, GzipBothWays) {
     std::string t = login("anna");
     HttpRequest r;

@@ -38,6 +38,18 @@ TEST_F(Import, BadDocumentIsRefusedWholeWithThePathOfTheFirstBadField) {
     EXPECT_EQ(scalar("SELECT count(*) FROM persons"), persons);
 }
 
+TEST_F(Import, DeeplyNestedDocumentIsMalformedNotACrash) {
+    int64_t persons = scalar("SELECT count(*) FROM persons");
+    std::string doc = R"({"persons":[{"id":"p9","organisation":"arjeplog","name":)" +
+                      std::string(1'000'000, '[');
+    auto r = store->import_json(doc);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.status().code(), Errc::malformed);
+    EXPECT_NE(r.status().message().find("nesting deeper than 64 levels"), std::string::npos)
+        << r.status().to_string();
+    EXPECT_EQ(scalar("SELECT count(*) FROM persons"), persons);
+}
+
 TEST_F(Import, ReimportUpdatesInsteadOfDuplicatingAndTouchesOnlyChangedRows) {
     uint64_t v = store->current_version();
     ASSERT_TRUE(store->import_json(tiny_document()));

@@ -22,8 +22,23 @@ inline void put(Writer& w, std::string_view s) {
 void put_value(Writer& w, const Value& v);
 void put_row(Writer& w, const Row& row);
 
-// Parses with UTF-8 validation; errors carry the byte offset.
-Status parse(std::string_view text, rapidjson::Document& doc);
+// How deep arrays and objects may nest in any JSON Tundra reads. A protocol message needs
+// about 5 levels, an import document 4; the bound keeps hostile input from exhausting memory
+// or the stack of anything that walks the document.
+inline constexpr int kMaxDepth = 64;
+
+// The only way Tundra reads JSON (protocol both ways, import documents, stored rows):
+// iterative (no recursion, whatever the input), with UTF-8 validation, and refusing nesting
+// deeper than `max_depth`. Errors are `malformed` and carry the byte offset.
+Status parse(std::string_view text, rapidjson::Document& doc, int max_depth = kMaxDepth);
+
+// The member `key` of an object (null included), or nullptr when absent. Looks up through a
+// const value: RapidJSON 1.1's mutable member iterators compare ambiguously in C++20.
+const rapidjson::Value* find(const rapidjson::Value& obj, const char* key);
+
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. Every
+// text value is checked (check_value), so a device cannot queue what the server refuses.
+bool valid_utf8(std::string_view text);
 
 // Converts a JSON value into a Value. Nested objects and arrays of non-strings are refused.
 Status to_value(const rapidjson::Value& j, Value& out, std::string_view path);
