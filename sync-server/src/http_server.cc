@@ -104,6 +104,9 @@ private:
             r.headers[name] = std::string(f.value());
         }
         r.body = std::move(req.body());
+        beast::error_code peer_ec;
+        auto peer = stream_.socket().remote_endpoint(peer_ec);
+        if (!peer_ec) r.remote_address = peer.address().to_string();
         unsigned version = req.version();
         bool keep_alive = req.keep_alive();
         if (server_.queued.load() >= server_.opts.max_queued_requests) {
