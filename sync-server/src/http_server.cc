@@ -109,7 +109,10 @@ private:
         if (!peer_ec) r.remote_address = peer.address().to_string();
         unsigned version = req.version();
         bool keep_alive = req.keep_alive();
-        if (server_.queued.load() >= server_.opts.max_queued_requests) {
+        // Logins may fill half the queue at most: a login flood never leaves sync rounds
+        // without room (auth.cc turns the flood itself away cheaply).
+        bool login = r.target.rfind("/v1/login", 0) == 0;
+        if (server_.queued.load() >= server_.opts.max_queued_requests / (login ? 2 : 1)) {
             server_.log(r.method + " " + r.target + " 503 overloaded");
             HttpResponse busy;
             busy.status = 503;
