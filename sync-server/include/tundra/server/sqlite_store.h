@@ -139,8 +139,8 @@ public:
 private:
     struct Impl;
     explicit SqliteStore(std::unique_ptr<sqlite::Db> db, StoreOptions opts);
-    // login.cc's steps: the password check (dummy hash for unknown users) behind the gate,
-    // then the token for a correct password.
+    // auth.cc: login()'s last step, for a correct password: the token for the device named
+    // (unless it was revoked: `revoked`) or for a new device.
     Result<LoginResponse> issue_token(const LoginRequest& req, const std::string& role,
                                       const std::string& person);
     std::unique_ptr<sqlite::Db> db_;
