@@ -2,6 +2,7 @@
 // through a byte-counting proxy, and prints wall time, requests and bytes each way.
 //
 //   tundra-bench [--records N]     (default 100000)
+//   tundra-bench login-flood ...   (login_flood.cc)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -59,7 +60,10 @@ void print(const Phase& p) {
 }
 }  // namespace
 
+int login_flood_main(int argc, char** argv);  // login_flood.cc
+
 int main(int argc, char** argv) {
+    if (argc > 1 && !std::strcmp(argv[1], "login-flood")) return login_flood_main(argc - 1, argv + 1);
     int records = 100000;
     for (int i = 1; i + 1 < argc; ++i)
         if (!std::strcmp(argv[i], "--records")) records = std::atoi(argv[i + 1]);

@@ -1,4 +1,5 @@
-// tundra-server: init, serve, import and demo-data over a SQLite store.
+// tundra-server: init, serve, import and demo-data over a SQLite store; user administration
+// (add-user, set-password, revoke-user, revoke-device), each written to the audit trail.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -34,6 +35,22 @@ std::string find_data_dir(const std::string& given, const char* argv0) {
                        fs::path("data")})
         if (fs::exists(p / "municipalities.csv", ec)) return p.lexically_normal().string();
     return TUNDRA_SOURCE_DATA_DIR;
+}
+
+// Who runs an admin subcommand, for the audit trail.
+std::string cli_actor() {
+    const char* user = std::getenv("USER");
+    return user && *user ? std::string("cli:") + user : std::string("cli");
+}
+
+// The password, from the first line of standard input (never an argument: argv is visible
+// to every user of the machine).
+Result<std::string> password_from_stdin() {
+    std::string password;
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (password.empty()) return Status(Errc::invalid_argument, "no password on standard input");
+    return password;
 }
 
 Result<std::unique_ptr<SqliteStore>> open_store(const std::string& path, bool create) {
@@ -86,9 +103,33 @@ int main(int argc, char** argv) try {
     demo->add_option("--seed", seed, "random seed");
 
     std::string device;
-    auto* revoke = app.add_subcommand("revoke-device", "revoke a device's token");
+    auto* revoke = app.add_subcommand("revoke-device",
+                                      "revoke a device: it is answered `revoked` and wipes its synced data");
     revoke->add_option("--db", db, "SQLite file")->required();
     revoke->add_option("device", device, "device id")->required();
+
+    std::string username, role, person;
+    std::vector<std::string> sites;
+    bool password_stdin = false;
+    auto* add_user = app.add_subcommand("add-user", "create a login (the first admin of a fresh store too)");
+    add_user->add_option("--db", db, "SQLite file")->required();
+    add_user->add_option("username", username, "login name")->required();
+    add_user->add_option("--role", role, "participant, coordinator or admin")->required();
+    auto* person_opt = add_user->add_option("--person", person, "participants: their person id");
+    add_user->add_option("--site", sites, "coordinators: a site id (repeat for several)")->excludes(person_opt);
+    add_user->add_flag("--password-stdin", password_stdin, "read the password from standard input")->required();
+
+    auto* set_password = app.add_subcommand(
+        "set-password", "set a user's password and end their tokens (devices keep their identity)");
+    set_password->add_option("--db", db, "SQLite file")->required();
+    set_password->add_option("username", username, "login name")->required();
+    set_password->add_flag("--password-stdin", password_stdin, "read the password from standard input")
+        ->required();
+
+    auto* revoke_user = app.add_subcommand(
+        "revoke-user", "the user can no longer log in; every device of theirs is revoked");
+    revoke_user->add_option("--db", db, "SQLite file")->required();
+    revoke_user->add_option("username", username, "login name")->required();
 
     CLI11_PARSE(app, argc, argv);
 
@@ -146,6 +187,9 @@ int main(int argc, char** argv) try {
         auto rep = store.import_json(ss.str());
         if (!rep) return fail(rep.status());
         auto& r = rep.value();
+        Status au = store.audit(cli_actor(), "import", file,
+                                R"({"records":)" + std::to_string(r.total()) + "}");
+        if (!au) return fail(au);
         std::cout << "imported " << r.total() << " records: " << r.organisations
                   << " organisations, " << r.sites << " sites, " << r.persons << " persons, "
                   << r.users << " users, " << r.courses << " courses, " << r.occasions
@@ -162,6 +206,10 @@ int main(int argc, char** argv) try {
         auto rep = store.import_json(docu.value());
         if (!rep) return fail(rep.status());
         auto& r = rep.value();
+        Status au = store.audit(cli_actor(), "demo-data", "",
+                                R"({"records":)" + std::to_string(r.total()) +
+                                    R"(,"seed":)" + std::to_string(seed) + "}");
+        if (!au) return fail(au);
         std::cout << "demo data from " << o.data_dir << ": " << r.organisations
                   << " municipalities, " << r.sites << " sites, " << r.persons << " staff, "
                   << r.courses << " courses, " << r.occasions << " occasions, " << r.enrolments
@@ -169,9 +217,35 @@ int main(int argc, char** argv) try {
         return 0;
     }
     if (*revoke) {
-        Status st = store.revoke_device(device);
+        Status st = store.revoke_device(device, cli_actor());
         if (!st) return fail(st);
         std::cout << "revoked " << device << "\n";
+        return 0;
+    }
+    if (*add_user) {
+        auto pw = password_from_stdin();
+        if (!pw) return fail(pw.status());
+        Status st = store.add_user(
+            {.username = username, .role = role, .person = person, .sites = sites, .password = pw.value()},
+            cli_actor());
+        if (!st) return fail(st);
+        std::cout << "added user " << username << " (" << role << ")\n";
+        return 0;
+    }
+    if (*set_password) {
+        auto pw = password_from_stdin();
+        if (!pw) return fail(pw.status());
+        auto ended = store.set_password(username, pw.value(), cli_actor());
+        if (!ended) return fail(ended.status());
+        std::cout << "set the password of " << username << "; ended " << ended.value()
+                  << " token(s): their devices log in again and keep their identity\n";
+        return 0;
+    }
+    if (*revoke_user) {
+        auto devices = store.revoke_user(username, cli_actor());
+        if (!devices) return fail(devices.status());
+        std::cout << "revoked user " << username << " and " << devices.value()
+                  << " device(s): each wipes its synced data at its next contact\n";
         return 0;
     }
     return 0;

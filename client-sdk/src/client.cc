@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "client_internal.h"
 #include "tundra/core/protocol.h"
@@ -128,6 +129,27 @@ Status ClientCore::require_login(const ReplicaMeta& m) const {
 }
 
 
+namespace {
+// One login request. A server busy checking other passwords (503, `overloaded`) is asked
+// again after its Retry-After while the login timeout allows; any other answer, and above all
+// `rate_limited`, is returned at once: a login is never retried into a throttle.
+Result<HttpReply> post_login(ClientCore& core, Transport& transport, const std::string& body) {
+    using namespace std::chrono;
+    auto deadline = steady_clock::now() + core.opts.login_timeout;
+    for (int attempt = 0;; ++attempt) {
+        auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+        auto reply = transport.post("/v1/login", body, {}, left);
+        if (!reply || reply->status != 503 || attempt >= 4) return reply;
+        Status st = error_from_reply(reply.value());
+        if (st.code() != Errc::overloaded) return reply;
+        milliseconds wait(std::max(1, st.retry_after_s()) * 1000);
+        if (wait + milliseconds(100) > deadline - steady_clock::now()) return reply;
+        if (core.opts.sleep) core.opts.sleep(wait);
+        else std::this_thread::sleep_for(wait);
+    }
+}
+}  // namespace
+
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
 
@@ -200,10 +222,15 @@ Status Client::login(const std::string& server_url, const std::string& username,
         req.device_name = I.opts.device_name;
         bool same_user = before.username == username && before.server == server_url;
         if (same_user) req.device_id = before.device_id;
-        auto reply = I.transport_for(server_url, link.ca_file, link.allow_insecure_http)
-                         .post("/v1/login", encode(req), {}, I.opts.login_timeout);
+        auto reply = post_login(I, I.transport_for(server_url, link.ca_file, link.allow_insecure_http),
+                                encode(req));
         if (!reply) return reply.status();
-        if (reply->status != 200) return error_from_reply(reply.value());
+        if (reply->status != 200) {
+            Status st = error_from_reply(reply.value());
+            // The replica holds this user's synced data: a revoked device or user wipes it.
+            if (st.code() == Errc::revoked && same_user) return wipe_after_revocation(I);
+            return st;
+        }
         auto resp = decode_login_response(reply->body);
         if (!resp) return Status(Errc::malformed, "bad login response: " + resp.status().message());
         auto install_id = ensure_install_id(I.install_id_path);

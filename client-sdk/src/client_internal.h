@@ -110,7 +110,12 @@ Status apply_page(Replica& replica, const PageInput& in, const HlcClock::WallClo
 // The round loop (sync_engine.cc).
 Result<SyncReport> run_sync(ClientCore& core, const SyncOptions& opts);
 
-// A non-200 reply as a Status (sync_engine.cc).
+// A non-200 reply as a Status (sync_engine.cc): the server's code and message; a
+// `rate_limited` answer says how long to wait (from Retry-After).
 Status error_from_reply(const HttpReply& reply);
+
+// The answer to `revoked` (remote_wipe.cc): wipes the replica's synced data, keeps its queued
+// actions, and returns the `revoked` status that tells the user how many were kept.
+Status wipe_after_revocation(ClientCore& core);
 
 }  // namespace tundra::client

@@ -5,6 +5,7 @@
 //   replica.cc   open, migrations, meta, rows, full-pull marks, checksum, outbox
 //   overlay.cc   shadows and the optimistic overlay of not-yet-reflected actions
 //   views.cc     read queries behind Client::courses/enrolments/attendance/snapshot
+//   remote_wipe.cc  wipe_synced_data (the device was revoked)
 // No SQL crosses this boundary: callers pass enums and values.
 //
 // Thread safety: a Replica belongs to one thread at a time (the Client serialises). Several
@@ -65,6 +66,12 @@ public:
                    std::optional<uint64_t> version = std::nullopt);
     Status delete_row(Kind kind, const std::string& id);
     Status wipe_data();
+    // Remote wipe (remote_wipe.cc): deletes every synced row, the shadows and the answered
+    // outbox entries, and forgets the token, cursor and scope; keeps the queued actions, the
+    // user, server and device identity (a login from here names the revoked device again)
+    // and the seq counter. Freed pages are overwritten and the WAL emptied. Returns how many
+    // queued actions were kept. Own transaction; call with no transaction open.
+    Result<int64_t> wipe_synced_data();
     // Full pulls: begin (forget earlier marks), mark each row sent, sweep the synced rows
     // not sent. The sweep never removes local-only or pending rows.
     Status begin_full_pull();

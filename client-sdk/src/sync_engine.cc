@@ -13,11 +13,18 @@
 namespace tundra::client {
 
 Status error_from_reply(const HttpReply& reply) {
+    int retry_after_s = 0;
+    if (auto it = reply.headers.find("retry-after"); it != reply.headers.end())
+        if (auto d = parse_retry_after(it->second)) retry_after_s = static_cast<int>(d->count() / 1000);
     auto e = decode_error(reply.body);
     if (e) {
         Errc code = e->code;
-        if (reply.status == 429) code = Errc::overloaded;
-        return Status(code, e->message);
+        // A 429 that is not a login throttle is the server shedding load: retry later.
+        if (reply.status == 429 && code != Errc::rate_limited) code = Errc::overloaded;
+        std::string message = e->message;
+        if (code == Errc::rate_limited && retry_after_s > 0 && message.find("try again") == std::string::npos)
+            message += "; try again in " + std::to_string(retry_after_s) + " s";
+        return Status(code, std::move(message), retry_after_s);
     }
     Errc code = reply.status >= 500 ? Errc::server_error
                 : reply.status == 429 ? Errc::overloaded
@@ -145,8 +152,11 @@ private:
                 report_.reset = true;  // the user sees a rebuild, as for a reset
                 return core_.with_replica([](Replica& r) { return r.forget_cursor(); });
             }
-            bool retry = reply->status == 429 || reply->status == 503 ||
-                         (reply->status >= 500 && last_.retryable());
+            // Remote wipe: the device (or its user) was revoked.
+            if (last_.code() == Errc::revoked) return wipe_after_revocation(core_);
+            bool retry = last_.code() != Errc::rate_limited &&
+                         (reply->status == 429 || reply->status == 503 ||
+                          (reply->status >= 500 && last_.retryable()));
             if (!retry) return last_;
             if (auto it = reply->headers.find("retry-after"); it != reply->headers.end())
                 retry_after = parse_retry_after(it->second).value_or(milliseconds{0});

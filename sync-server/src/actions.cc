@@ -16,6 +16,12 @@ Outcome rejected(const Action& a, std::string_view reason, std::string msg) {
     return make_outcome(a, OutcomeResult::rejected, reason, std::move(msg));
 }
 
+// The one answer for an id that does not exist and for one the user may not see: telling
+// them apart would let anyone probe which ids exist. `forbidden` is for visible targets only.
+Outcome unknown_id(const Action& a, std::string_view what, const std::string& id) {
+    return rejected(a, reasons::kNotFound, std::string(what) + " '" + id + "' does not exist");
+}
+
 bool contains(const StrList& l, const std::string& v) {
     return std::find(l.begin(), l.end(), v) != l.end();
 }
@@ -141,8 +147,8 @@ Status SqliteStore::Impl::reallocate(const std::string& occasion_id) {
     return Status::ok();
 }
 
-// The occasion and person an action names, or the refusal when either is unknown or the
-// person is outside the user's scope.
+// The occasion and person an action names, or the refusal when either is unknown or outside
+// the user's scope (the same answer for both).
 Result<SqliteStore::Impl::Target> SqliteStore::Impl::target(const AuthContext& who, const Action& a,
                                                            const std::string& doing) {
     Target t;
@@ -150,20 +156,20 @@ Result<SqliteStore::Impl::Target> SqliteStore::Impl::target(const AuthContext& w
     const std::string person_id = str(a.fields, "person");
     auto occ = occasion(occ_id);
     if (!occ) return occ.status();
-    if (!occ.value()) {
-        t.refusal = rejected(a, reasons::kNotFound, "occasion '" + occ_id + "' does not exist");
+    auto seen = occ.value() ? course_visible(who, occ.value()->course) : Result<bool>(false);
+    if (!seen) return seen.status();
+    if (!seen.value()) {
+        t.refusal = unknown_id(a, "occasion", occ_id);
         return t;
     }
     t.occasion = *occ.value();
     auto p = person(person_id);
     if (!p) return p.status();
-    if (!p.value()) {
-        t.refusal = rejected(a, reasons::kNotFound, "person '" + person_id + "' does not exist");
+    if (!p.value() || !can_act_for(who, *p.value())) {
+        t.refusal = unknown_id(a, "person", person_id);
         return t;
     }
     t.person = *p.value();
-    if (!can_act_for(who, t.person))
-        t.refusal = rejected(a, reasons::kForbidden, "you may not " + doing + " '" + person_id + "': outside your scope");
     return t;
 }
 
@@ -264,12 +270,11 @@ Result<Outcome> SqliteStore::Impl::cancel_enrolment(const AuthContext& who, cons
     const std::string id = str(a.fields, "enrolment");
     auto row = load_row(Kind::enrolment, id);
     if (!row) return row.status();
-    if (!row.value()) return rejected(a, reasons::kNotFound, "enrolment '" + id + "' does not exist");
+    if (!row.value()) return unknown_id(a, "enrolment", id);
     const Row& e = *row.value();
     auto p = person(str(e, "person"));
     if (!p) return p.status();
-    if (!p.value() || !can_act_for(who, *p.value()))
-        return rejected(a, reasons::kForbidden, "you may not cancel enrolment '" + id + "'");
+    if (!p.value() || !can_act_for(who, *p.value())) return unknown_id(a, "enrolment", id);
     std::string status = str(e, "status");
     if (status == "cancelled" || status == "rejected")
         return rejected(a, reasons::kAlreadyCancelled, "enrolment '" + id + "' is already " + status);
@@ -519,9 +524,7 @@ Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const A
     const std::string id = str(a.fields, "person");
     auto p = person(id);
     if (!p) return p.status();
-    if (!p.value()) return rejected(a, reasons::kNotFound, "person '" + id + "' does not exist");
-    if (!can_act_for(who, *p.value()))
-        return rejected(a, reasons::kForbidden, "you may not edit person '" + id + "'");
+    if (!p.value() || !can_act_for(who, *p.value())) return unknown_id(a, "person", id);
     if (who.role == "participant" && (a.fields.count("site") || a.fields.count("name")))
         return rejected(a, reasons::kForbidden, "participants cannot change their site or name");
     std::string organisation;
@@ -606,7 +609,9 @@ Result<Outcome> SqliteStore::Impl::submit_survey(const AuthContext& who, const A
         return rejected(a, reasons::kForbidden, "only the participant answers their own survey");
     auto occ = occasion(occ_id);
     if (!occ) return occ.status();
-    if (!occ.value()) return rejected(a, reasons::kNotFound, "occasion '" + occ_id + "' does not exist");
+    auto seen = occ.value() ? course_visible(who, occ.value()->course) : Result<bool>(false);
+    if (!seen) return seen.status();
+    if (!seen.value()) return unknown_id(a, "occasion", occ_id);
     if (static_cast<int64_t>(a.hlc.physical_ms()) < occ.value()->ends_ms)
         return rejected(a, reasons::kInvalid, "the survey opens when the occasion has ended");
     for (auto k : {"rating_content", "rating_usefulness", "rating_overall"}) {

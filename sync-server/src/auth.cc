@@ -1,16 +1,47 @@
-// Logins and tokens: password check (the slow KDF outside the store lock), per-device tokens
-// (only their hash is stored), a new device's stamp floor, revocation.
+// Logins and tokens: throttling of failed logins (login_throttle.cc), the password check
+// behind an admission gate (kdf_gate.h) with the same cost for unknown users, per-device
+// tokens (only their hash is stored), a new device's stamp floor, revocation.
+#include "kdf_gate.h"
+#include "login_throttle.h"
 #include "store_internal.h"
 #include "tundra/core/crypto.h"
 
 namespace tundra::server {
+namespace {
+int seconds_up(int64_t ms) { return static_cast<int>((ms + 999) / 1000); }
 
-// ---- login / auth -------------------------------------------------------------------------
-Result<LoginResponse> SqliteStore::login(const LoginRequest& req) {
+Status rate_limited(int64_t wait_ms) {
+    int s = seconds_up(wait_ms);
+    return Status(Errc::rate_limited,
+                  "too many failed logins; try again in " + std::to_string(s) + " s", s);
+}
+
+const char* const kRevokedDevice =
+    "this device was revoked by an admin: it must delete its synced data";
+}  // namespace
+
+// ---- login --------------------------------------------------------------------------------
+// Throttled keys first (a blocked guess costs a read), then the password check behind the
+// gate, then a failure is counted or a token issued. A wrong password and an unknown user get
+// the same answer after the same work: the unknown user's password is checked against a
+// dummy hash of the same cost, and both count as failures of their username and address.
+Result<LoginResponse> SqliteStore::login(const LoginRequest& req, const std::string& remote_address) {
+    const auto& policy = opts_.login_throttle;
+    const std::string ukey = user_key(req.username), akey = address_key(remote_address);
+    int64_t now = static_cast<int64_t>(opts_.wall());
     std::string hash, role, person;
+    bool user_revoked = false;
     {
         std::lock_guard lock(mu_);
-        auto q = db_->query("SELECT password_hash, role, person FROM users WHERE username = ?");
+        auto by_user = blocked_for(*db_, ukey, policy.user, now);
+        if (!by_user) return by_user.status();
+        auto by_addr = blocked_for(*db_, akey, policy.address, now);
+        if (!by_addr) return by_addr.status();
+        if (int64_t wait = std::max(by_user.value(), by_addr.value()); wait > 0) {
+            ++throttled_;
+            return rate_limited(wait);
+        }
+        auto q = db_->query("SELECT password_hash, role, person, revoked FROM users WHERE username = ?");
         q->bind(1, req.username);
         auto r = q->step();
         if (!r) return r.status();
@@ -18,12 +49,42 @@ Result<LoginResponse> SqliteStore::login(const LoginRequest& req) {
             hash = q->text(0);
             role = q->text(1);
             person = q->opt_text(2).value_or("");
+            user_revoked = q->int64(3) != 0;
         }
     }
-    // The slow KDF runs outside the lock so that logins do not stall sync rounds.
-    bool ok = !hash.empty() && verify_password(req.password, hash);
-    if (!ok) return Result<LoginResponse>(Errc::unauthorized, "wrong username or password");
+    bool ok = false;
+    {
+        // The slow KDF runs outside the store lock, and at most as many at once as the gate
+        // allows: the rest are turned away before they hold a request worker for long.
+        KdfGate::Turn turn = kdf_gate_->enter(opts_.kdf_wait);
+        if (!turn) {
+            ++overloaded_;
+            return Status(Errc::overloaded, "the server is busy checking other logins; try again in 1 s", 1);
+        }
+        ++password_checks_;
+        bool known = !hash.empty();
+        ok = verify_password(req.password, known ? hash : dummy_hash_) && known;
+    }
+    if (!ok) {
+        std::lock_guard lock(mu_);
+        now = static_cast<int64_t>(opts_.wall());
+        sqlite::Transaction txn(*db_);
+        TUNDRA_TRY(txn.begin());
+        TUNDRA_TRY(record_failure(*db_, ukey, policy.user, now));
+        TUNDRA_TRY(record_failure(*db_, akey, policy.address, now));
+        TUNDRA_TRY(purge_throttle(*db_, now,
+                                  std::max(policy.user.forget_after_ms, policy.address.forget_after_ms)));
+        TUNDRA_TRY(txn.commit());
+        return Status(Errc::unauthorized, "wrong username or password");
+    }
+    // Only someone who knows the password learns that the user or device was revoked.
+    if (user_revoked) return Status(Errc::revoked, "this user was revoked by an admin");
+    return issue_token(req, role, person);
+}
 
+// A correct password: a token for the device named (unless it was revoked) or a new one.
+Result<LoginResponse> SqliteStore::issue_token(const LoginRequest& req, const std::string& role,
+                                               const std::string& person) {
     std::lock_guard lock(mu_);
     sqlite::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
@@ -38,13 +99,14 @@ Result<LoginResponse> SqliteStore::login(const LoginRequest& req) {
         auto r = q->step();
         if (!r) return r.status();
         if (r.value() && q->text(0) == req.username) {
-            if (q->int64(1))
-                return Result<LoginResponse>(Errc::unauthorized,
-                                             "this device has been revoked; ask an admin");
+            // A revoked device stays revoked: logging in from it never hands out a new
+            // identity that would escape the revocation (and its remote wipe).
+            if (q->int64(1)) return Status(Errc::revoked, kRevokedDevice);
             reused = true;
             resp.last_seq = static_cast<uint64_t>(q->int64(2));
         }
     }
+    TUNDRA_TRY(forget_failures(*db_, user_key(req.username)));
     if (reused) {
         resp.device_id = req.device_id;
         auto u = db_->query(
@@ -97,19 +159,27 @@ Result<LoginResponse> SqliteStore::login(const LoginRequest& req) {
     return resp;
 }
 
+SqliteStore::LoginStats SqliteStore::login_stats() const {
+    return {password_checks_.load(), throttled_.load(), overloaded_.load()};
+}
+
+// ---- tokens -------------------------------------------------------------------------------
 Result<AuthContext> SqliteStore::authenticate(std::string_view token) {
     if (token.empty() || token.size() > 200)
         return Result<AuthContext>(Errc::unauthorized, "missing or malformed bearer token");
     std::lock_guard lock(mu_);
     auto q = db_->query(
-        "SELECT d.id, d.username, d.revoked, d.token_expires_ms, u.role, u.person "
+        "SELECT d.id, d.username, d.revoked OR u.revoked, d.token_expires_ms, u.role, u.person "
         "FROM devices d JOIN users u ON u.username = d.username WHERE d.token_hash = ?");
     q->bind(1, sha256_hex(token));
     auto r = q->step();
     if (!r) return r.status();
     if (!r.value()) return Result<AuthContext>(Errc::unauthorized, "unknown token; log in again");
-    if (q->int64(2))
-        return Result<AuthContext>(Errc::unauthorized, "this device has been revoked; ask an admin");
+    // Revoked before expired: a revoked device must learn it, however long it was away.
+    if (q->int64(2)) return Result<AuthContext>(Errc::revoked, kRevokedDevice);
+    if (q->int64(3) == 0)
+        return Result<AuthContext>(Errc::unauthorized,
+                                   "the session was ended (the password was changed); log in again");
     if (q->int64(3) < static_cast<int64_t>(opts_.wall()))
         return Result<AuthContext>(Errc::unauthorized, "the token has expired; log in again");
     AuthContext who;
@@ -128,12 +198,24 @@ Result<AuthContext> SqliteStore::authenticate(std::string_view token) {
     return who;
 }
 
-Status SqliteStore::revoke_device(const std::string& device_id) {
+Status SqliteStore::revoke_device(const std::string& device_id, const std::string& actor) {
     std::lock_guard lock(mu_);
+    sqlite::Transaction txn(*db_);
+    TUNDRA_TRY(txn.begin());
+    std::string username;
+    {
+        auto q = db_->query("SELECT username FROM devices WHERE id = ?");
+        q->bind(1, device_id);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) return Status(Errc::not_found, "no device " + device_id);
+        username = q->text(0);
+    }
     auto q = db_->query("UPDATE devices SET revoked = 1 WHERE id = ?");
     TUNDRA_TRY(q->bind(1, device_id).run());
-    if (db_->changes() == 0) return Status(Errc::not_found, "no device " + device_id);
-    return Status::ok();
+    TUNDRA_TRY(append_audit(*db_, static_cast<int64_t>(opts_.wall()), actor, "revoke-device", device_id,
+                            audit_detail({{"username", username}})));
+    return txn.commit();
 }
 
 }  // namespace tundra::server

@@ -20,8 +20,10 @@ HttpResponse error_response(const Status& st) {
     int http = errc_info(st.code()).http_status;
     if (http == 0) http = 500;
     HttpResponse r = json_response(http, encode(ErrorBody{st.code(), st.message()}));
-    if (st.code() == Errc::unauthorized) r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    if (st.retryable()) r.headers.emplace_back("Retry-After", "1");
+    if (st.code() == Errc::unauthorized || st.code() == Errc::revoked)
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    if (st.retry_after_s() > 0) r.headers.emplace_back("Retry-After", std::to_string(st.retry_after_s()));
+    else if (st.retryable()) r.headers.emplace_back("Retry-After", "1");
     return r;
 }
 
@@ -87,7 +89,7 @@ HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& o
     if (path == "/v1/login") {
         auto req_m = decode_login_request(*body);
         if (!req_m) return error_response(req_m.status());
-        auto resp = store.login(req_m.value());
+        auto resp = store.login(req_m.value(), req.remote_address);
         if (!resp) return error_response(resp.status());
         resp->protocol = req_m->protocol;  // answer in the version the device speaks
         HttpResponse ok = json_response(200, encode(resp.value()));

@@ -205,7 +205,10 @@ private:
         r.remote_address = record_.address;
         unsigned version = req.version();
         bool keep_alive = req.keep_alive();
-        if (server_.queued.load() >= server_.opts.max_queued_requests) {
+        // Logins may fill half the queue at most: a login flood never leaves sync rounds
+        // without room (auth.cc turns the flood itself away cheaply).
+        bool login = r.target.rfind("/v1/login", 0) == 0;
+        if (server_.queued.load() >= server_.opts.max_queued_requests / (login ? 2 : 1)) {
             HttpResponse busy;
             busy.status = 503;
             busy.headers.emplace_back("Content-Type", "application/json");

@@ -136,6 +136,9 @@ constexpr const char* kSchemaV4 = R"SQL(
 CREATE TABLE login_throttle (
   key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_failure_ms INTEGER NOT NULL,
   blocked_until_ms INTEGER NOT NULL) WITHOUT ROWID;
+-- Rows with no recent failure are purged (login_throttle.cc): the table holds only keys that
+-- failed recently, however many usernames an attacker sprays.
+CREATE INDEX login_throttle_last ON login_throttle(last_failure_ms);
 -- Admin operations (imports, user changes, revocations, erasures): who, what, when (UTC ms).
 CREATE TABLE audit_log (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, actor TEXT NOT NULL,

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "kdf_gate.h"
 #include "schema.h"
 #include "store_internal.h"
 #include "tundra/core/crypto.h"
@@ -29,6 +30,11 @@ Outcome make_outcome(const Action& a, OutcomeResult r, std::string_view reason,
 SqliteStore::SqliteStore(std::unique_ptr<sqlite::Db> db, StoreOptions opts)
     : db_(std::move(db)), opts_(std::move(opts)), clock_(opts_.wall) {
     impl_ = std::make_unique<Impl>(*this);
+    kdf_gate_ = std::make_unique<KdfGate>(opts_.max_concurrent_kdf, opts_.max_waiting_kdf);
+    // What an unknown user's password is checked against (auth.cc): a real check's cost,
+    // a hash nothing matches.
+    dummy_hash_ = "pbkdf2-sha256$" + std::to_string(opts_.kdf_iterations) + "$" + random_hex(16) +
+                  "$" + std::string(64, '0');
 }
 
 SqliteStore::~SqliteStore() = default;

@@ -40,7 +40,9 @@ struct LwwResult {
 
 // State of one write transaction. Versions are handed out from `version` and written
 // back to meta at commit. Methods live in: sqlite_store.cc (meta, rows, the round backend),
-// auth.cc (SqliteStore::login, authenticate, revoke_device),
+// auth.cc (SqliteStore::login, issue_token, authenticate, revoke_device), users.cc (add_user,
+// set_password, revoke_user), login_throttle.cc and kdf_gate.h (what login uses),
+// audit.cc (the audit trail),
 // pull.cc (pages, scope SQL, checksum), visibility.cc (tombstones, touches, who sees what),
 // actions.cc (one function per action type), import.cc.
 struct SqliteStore::Impl final : RoundBackend {
@@ -127,6 +129,14 @@ struct SqliteStore::Impl final : RoundBackend {
                  std::vector<Change>& changes);
     Result<uint64_t> count_remaining(const AuthContext& who, const SyncCursor& next);
 };
+
+// audit.cc: one audit entry, written by the caller's transaction (the change it records and
+// its entry commit together). `detail_json` never holds a password, token or erased data.
+Status append_audit(sqlite::Db& db, int64_t at_ms, const std::string& actor,
+                    const std::string& operation, const std::string& target,
+                    const std::string& detail_json);
+// A flat JSON object for an audit entry's detail.
+std::string audit_detail(const Row& fields);
 
 // Whether a change from `before` to `after` can change who may see the row (visibility.cc).
 bool visibility_columns_changed(Kind kind, const Row& before, const Row& after);

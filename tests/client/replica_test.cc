@@ -6,6 +6,8 @@
 
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "tundra/client/client.h"
 #include "tundra/core/checksum.h"
@@ -510,4 +512,88 @@ TEST_F(ClientTest, AReplicaLoggedInBeforeInstallIdsAdoptsOneAndKeepsItsIdentity)
     EXPECT_TRUE(std::filesystem::exists(path("r.db.install-id")));
     c.reset();
     EXPECT_EQ(open()->status()->device_id, "dev-0123456789") << "adopted, not taken for a copy";
+}
+
+// Issue 8: a throttled login is surfaced at once with the wait, never retried.
+TEST_F(ClientTest, ARateLimitedLoginIsNeverRetriedAndSaysHowLongToWait) {
+    auto c = open();
+    replies.push_back(reply(429, encode(ErrorBody{Errc::rate_limited, "too many failed logins"}),
+                            {{"retry-after", "40"}}));
+    Status st = c->login("http://test", "anna", "pw");
+    EXPECT_EQ(st.code(), Errc::rate_limited);
+    EXPECT_EQ(st.to_string(), "rate_limited: too many failed logins; try again in 40 s");
+    EXPECT_EQ(st.retry_after_s(), 40);
+    EXPECT_EQ(bodies.size(), 1u) << "one request, no retry";
+    EXPECT_TRUE(sleeps.empty());
+}
+
+TEST_F(ClientTest, ALoginTurnedAwayBecauseTheServerIsBusyIsAskedAgain) {
+    auto c = open();
+    replies.push_back(reply(503, encode(ErrorBody{Errc::overloaded, "busy checking other logins"}),
+                            {{"retry-after", "1"}}));
+    LoginResponse lr;
+    lr.token = "t";
+    lr.device_id = "dev-0123456789";
+    lr.user = {"anna", "participant", "p1", {}};
+    replies.push_back(reply(200, encode(lr)));
+    ASSERT_TRUE(c->login("http://test", "anna", "pw"));
+    EXPECT_EQ(bodies.size(), 2u);
+    ASSERT_EQ(sleeps.size(), 1u);
+    EXPECT_EQ(sleeps[0], 1000);
+}
+
+// Remote wipe: `revoked` deletes the synced personal data and the token, keeps the queued
+// actions, and says how many were kept.
+TEST_F(ClientTest, ARevokedDeviceWipesItsSyncedDataAndKeepsItsUnsentActions) {
+    auto c = ready();
+    SyncResponse page;
+    page.cursor = "c1";
+    page.changes.push_back(change(Kind::person, person_row("p1"), 3));
+    replies.push_back(reply(200, encode(page)));
+    ASSERT_TRUE(c->sync());
+    ASSERT_TRUE(has_row(*c, "persons", "p1"));
+    ASSERT_TRUE(c->enrol("o1"));
+    ASSERT_TRUE(c->update_person({.id = "p1", .profession = "undersköterska"}));
+    replies.push_back(reply(401, encode(ErrorBody{Errc::revoked, "this device was revoked by an admin"})));
+    auto r = c->sync();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.status().code(), Errc::revoked);
+    EXPECT_EQ(r.status().message(),
+              "this device was revoked: synced data wiped; 2 unsent actions kept — export with "
+              "`tundra logout --export FILE`");
+    EXPECT_TRUE(sleeps.empty());
+    for (auto& [table, rows] : c->snapshot().value()) EXPECT_TRUE(rows.empty()) << table;
+    auto st = c->status();
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->pending, 2);
+    EXPECT_EQ(st->device_id, "dev-0123456789") << "the identity stays: a login names it again";
+    EXPECT_EQ(st->role, "");
+    EXPECT_EQ(c->sync().status().code(), Errc::unauthorized) << "no token left";
+    EXPECT_EQ(c->enrol("o1").status().code(), Errc::unauthorized);
+    // No byte of the wiped rows is left in the file or its log.
+    c.reset();
+    for (auto* suffix : {"", "-wal"}) {
+        std::ifstream in(path("r.db") + suffix, std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        EXPECT_EQ(bytes.find("arjeplog"), std::string::npos) << "r.db" << suffix;
+    }
+}
+
+TEST_F(ClientTest, ALoginNamingARevokedDeviceWipesTooAndLoginsElsewhereDoNot) {
+    auto c = ready();
+    SyncResponse page;
+    page.cursor = "c1";
+    page.changes.push_back(change(Kind::person, person_row("p1"), 3));
+    replies.push_back(reply(200, encode(page)));
+    ASSERT_TRUE(c->sync());
+    replies.push_back(reply(401, encode(ErrorBody{Errc::revoked, "this device was revoked by an admin"})));
+    Status st = c->login("http://test", "anna", "pw");
+    EXPECT_EQ(st.code(), Errc::revoked);
+    EXPECT_NE(st.message().find("no unsent actions"), std::string::npos) << st.message();
+    EXPECT_NE(bodies.back().find("dev-0123456789"), std::string::npos) << "the login named the device";
+    EXPECT_FALSE(has_row(*c, "persons", "p1"));
+    // Another replica of another user, told `revoked` at login, has nothing of that user's.
+    auto other = open("other.db");
+    replies.push_back(reply(401, encode(ErrorBody{Errc::revoked, "this user was revoked by an admin"})));
+    EXPECT_EQ(other->login("http://test", "erik", "pw").to_string(), "revoked: this user was revoked by an admin");
 }

@@ -254,8 +254,9 @@ TEST(Sync, BadCredentialsAndRevokedDevicesStopAtOnce) {
     ASSERT_TRUE(w.store->revoke_device(p1->status()->device_id));
     auto r = p1->sync();
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.status().code(), Errc::unauthorized);
+    EXPECT_EQ(r.status().code(), Errc::revoked);  // not `unauthorized`: the device wipes
     EXPECT_EQ(r.status().message().find("gave up"), std::string::npos);  // no pointless retries
+    for (auto& [table, rows] : p1->snapshot().value()) EXPECT_TRUE(rows.empty()) << table;
 }
 
 TEST(Sync, AClockFarAheadIsBoundedWithAClearReason) {

@@ -78,6 +78,10 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
     EXPECT_EQ(s.value()->db().user_version(), 4);
     EXPECT_EQ(s.value()->count("organisations").value(), 1);
     EXPECT_EQ(s.value()->count("login_throttle").value(), 0);
+    auto idx = s.value()->db().query(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'login_throttle_last'");
+    ASSERT_TRUE(idx->step().value());
+    EXPECT_EQ(idx->int64(0), 1);
     ASSERT_TRUE(s.value()->audit("cli:root", "import", "", R"({"rows":1})"));
     auto trail = s.value()->audit_trail();
     ASSERT_TRUE(trail);

@@ -206,14 +206,21 @@ public:
     ~Client();
 
     // Logs in and binds the replica to this user and a device identity. Refuses to switch
-    // users while actions are queued. Errors: unauthorized, network (also an untrusted
-    // certificate), invalid_argument (also http:// beyond loopback without
-    // allow_insecure_http, an unreadable ca_file).
+    // users while actions are queued. A server busy checking other passwords is asked again
+    // within the login timeout; nothing else is retried. Errors: unauthorized, network (also
+    // an untrusted certificate), invalid_argument (also http:// beyond loopback without
+    // allow_insecure_http, an unreadable ca_file), rate_limited (too many failed logins: the
+    // message and Status::retry_after_s say how long to wait; never retried automatically),
+    // revoked (this device or user was revoked: the replica's synced data is wiped, as for
+    // sync()).
     Status login(const std::string& server_url, const std::string& username,
                  const std::string& password, const LoginOptions& options = {});
 
     // Pushes queued actions and pulls until up to date. Retries transient failures with
     // backoff until opts.deadline; stops at once on errors retrying cannot cure.
+    // Remote wipe: when the server answers `revoked`, every synced row, the token and the
+    // answered outbox entries are deleted from the replica; queued actions are kept, and the
+    // `revoked` error says how many (`tundra logout --export FILE` takes them out).
     Result<SyncReport> sync(const SyncOptions& opts = {});
 
     // Syncs until caught up asking for the server's scope checksum and compares it with the

@@ -48,6 +48,10 @@ class [[nodiscard]] Status {
 public:
     Status() = default;
     Status(Errc code, std::string message) : code_(code), message_(std::move(message)) {}
+    // `retry_after_s`: how long the caller must wait before trying again (the HTTP
+    // Retry-After of a `rate_limited` or `overloaded` answer); 0 = unspecified.
+    Status(Errc code, std::string message, int retry_after_s)
+        : code_(code), message_(std::move(message)), retry_after_s_(retry_after_s) {}
     static Status ok() { return Status(); }
 
     bool is_ok() const { return code_ == Errc::ok; }
@@ -55,12 +59,14 @@ public:
     Errc code() const { return code_; }
     const std::string& message() const { return message_; }
     bool retryable() const { return errc_info(code_).retryable; }
+    int retry_after_s() const { return retry_after_s_; }
     // "wire_name: message"
     std::string to_string() const;
 
 private:
     Errc code_ = Errc::ok;
     std::string message_;
+    int retry_after_s_ = 0;
 };
 
 template <class T>

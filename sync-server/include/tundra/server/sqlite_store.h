@@ -3,6 +3,8 @@
 // which the pull cursor relies on (docs/architecture.md, "Versions and cursors").
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +14,25 @@
 #include "tundra/sqlite/db.h"
 
 namespace tundra::server {
+
+class KdfGate;  // kdf_gate.h
+
+// Failed-login throttling (login_throttle.cc): a key ('user:NAME' or 'addr:ADDRESS') is
+// allowed `free_failures` failed logins; each further failure blocks it for
+// base_ms * 2^(n-1), at most cap_ms. A key with no failure for forget_after_ms starts again
+// from zero. Only failures count: successes never block anyone.
+struct ThrottlePolicy {
+    int free_failures = 5;
+    int64_t base_ms = 1000;
+    int64_t cap_ms = 15 * 60'000;
+    int64_t forget_after_ms = 60 * 60'000;  // keep above cap_ms
+};
+
+struct LoginThrottleOptions {
+    ThrottlePolicy user{.free_failures = 5};
+    // Care units share one 4G address: more room before an address is blocked.
+    ThrottlePolicy address{.free_failures = 30};
+};
 
 struct StoreOptions {
     int kdf_iterations = 100000;         // for passwords set through this store
@@ -29,6 +50,14 @@ struct StoreOptions {
     // synchronous=FULL: an acknowledged round survives power loss, not only a crash of the
     // process. In-process tests that cannot lose power turn it off for speed.
     bool durable = true;
+    LoginThrottleOptions login_throttle = {};
+    // Admission control for password checks (the deliberately slow KDF): at most
+    // max_concurrent_kdf run at once in this process and at most max_waiting_kdf wait for a
+    // turn (each up to kdf_wait); any other login is answered `overloaded` at once. So a
+    // flood of logins never holds the request workers that sync rounds need.
+    int max_concurrent_kdf = 1;
+    int max_waiting_kdf = 0;
+    std::chrono::milliseconds kdf_wait{500};
 };
 
 struct ImportReport {
@@ -48,7 +77,7 @@ public:
                                                      StoreOptions opts = {}, bool create = true);
     ~SqliteStore() override;
 
-    Result<LoginResponse> login(const LoginRequest& req) override;
+    Result<LoginResponse> login(const LoginRequest& req, const std::string& remote_address) override;
     Result<AuthContext> authenticate(std::string_view token) override;
     Result<SyncResponse> sync(const AuthContext& who, const SyncRequest& req) override;
     Status check_health() override;
@@ -64,7 +93,35 @@ public:
         std::vector<std::string> by_sql, by_cpp;
     };
     Result<VisibleIds> visible_ids(const AuthContext& who, Kind kind);
-    Status revoke_device(const std::string& device_id);
+
+    // Admin operations (users.cc; revoke_device in auth.cc). Each writes its audit entry in
+    // the same transaction as the change; `actor` as for audit(). Passwords are hashed
+    // outside the store lock and never logged or audited.
+    struct NewUser {
+        std::string username, role;  // role: participant | coordinator | admin
+        std::string person = {};     // participants: their person
+        StrList sites = {};          // coordinators: their sites
+        std::string password = {};   // at least 8 characters
+    };
+    // Errors: conflict (the username exists), not_found (person or site), invalid_argument.
+    Status add_user(const NewUser& u, const std::string& actor);
+    // Sets the password and ends every token of the user (their devices answer `unauthorized`
+    // and log in again with the same device_id, keeping their seq memory, so nothing is
+    // applied twice). Returns the number of tokens ended. Errors: not_found, invalid_argument.
+    Result<int64_t> set_password(const std::string& username, const std::string& password,
+                                 const std::string& actor);
+    // The user can no longer log in, and every device of theirs is revoked (answered
+    // `revoked`: remote wipe). Returns the number of devices revoked. Errors: not_found.
+    Result<int64_t> revoke_user(const std::string& username, const std::string& actor);
+    // The device is answered `revoked` from now on, on sync and on a login naming it.
+    Status revoke_device(const std::string& device_id, const std::string& actor = "cli");
+    // Counters of this process's login path (for benches, metrics and tests).
+    struct LoginStats {
+        uint64_t password_checks = 0;  // KDF runs, the dummy ones for unknown users included
+        uint64_t throttled = 0;        // answered rate_limited without a check
+        uint64_t overloaded = 0;       // answered overloaded: the KDF gate was full
+    };
+    LoginStats login_stats() const;
     // Appends one entry to the audit trail of admin operations (audit.cc). `actor` is who
     // did it ("cli:<os user>" for tundra-server subcommands, the username in the console),
     // `detail` a JSON object that never holds a password, token or erased personal data.
@@ -82,11 +139,18 @@ public:
 private:
     struct Impl;
     explicit SqliteStore(std::unique_ptr<sqlite::Db> db, StoreOptions opts);
+    // auth.cc: login()'s last step, for a correct password: the token for the device named
+    // (unless it was revoked: `revoked`) or for a new device.
+    Result<LoginResponse> issue_token(const LoginRequest& req, const std::string& role,
+                                      const std::string& person);
     std::unique_ptr<sqlite::Db> db_;
     StoreOptions opts_;
     std::mutex mu_;
     HlcClock clock_;
     std::unique_ptr<Impl> impl_;
+    std::unique_ptr<KdfGate> kdf_gate_;
+    std::string dummy_hash_;  // checked for unknown users: the same cost as a real check
+    std::atomic<uint64_t> password_checks_{0}, throttled_{0}, overloaded_{0};
     friend struct Impl;
 };
 

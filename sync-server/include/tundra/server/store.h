@@ -28,9 +28,18 @@ class Store {
 public:
     virtual ~Store() = default;
     // Verifies the password and issues a per-device token (only its hash is stored).
-    // Errors: unauthorized (bad credentials, revoked device), invalid_argument, storage.
-    virtual Result<LoginResponse> login(const LoginRequest& req) = 0;
-    // Resolves a bearer token. Errors: unauthorized (unknown, expired, revoked), storage.
+    // `remote_address` is the client's address as the HTTP layer decided it (empty when
+    // unknown): failed logins are throttled per username and per address (docs/protocol.md,
+    // "Login throttling"). An unknown user costs the same password check as a known one.
+    // Errors: unauthorized (bad credentials: one answer for unknown user and wrong
+    // password), revoked (a revoked user, or a revoked device named by device_id),
+    // rate_limited (too many recent failures; Status::retry_after_s says how long),
+    // overloaded (password checks are at capacity; retry shortly), invalid_argument, storage.
+    // Blocks for one password check (tens of ms) at most.
+    virtual Result<LoginResponse> login(const LoginRequest& req,
+                                        const std::string& remote_address) = 0;
+    // Resolves a bearer token. Errors: unauthorized (unknown, expired or ended token),
+    // revoked (the device or its user was revoked: the device wipes its synced data), storage.
     virtual Result<AuthContext> authenticate(std::string_view token) = 0;
     // One sync round: actions in seq order (a seq already applied returns its original
     // outcome), then up to `limit` changes after `cursor` visible to the user.

@@ -1,0 +1,121 @@
+// Admin operations on users (tundra-server add-user, set-password, revoke-user): each change
+// and its audit entry commit in one transaction; passwords are hashed outside the store lock
+// and appear nowhere but as their hash.
+#include "login_throttle.h"
+#include "store_internal.h"
+#include "tundra/core/crypto.h"
+
+namespace tundra::server {
+namespace {
+Status check_password(const std::string& password) {
+    if (password.size() < 8) return Status(Errc::invalid_argument, "the password must have at least 8 characters");
+    if (password.size() > 1024) return Status(Errc::invalid_argument, "the password is over 1024 characters");
+    return Status::ok();
+}
+
+Status check_username(const std::string& username) {
+    if (username.empty() || username.size() > 64)
+        return Status(Errc::invalid_argument, "a username has 1 to 64 characters");
+    for (unsigned char c : username)
+        if (c <= ' ' || c == 0x7f)
+            return Status(Errc::invalid_argument, "a username has no spaces or control characters");
+    return Status::ok();
+}
+
+Result<bool> exists(sqlite::Db& db, const std::string& sql, const std::string& id) {
+    auto q = db.query(sql);
+    q->bind(1, id);
+    auto r = q->step();
+    if (!r) return r.status();
+    return r.value();
+}
+}  // namespace
+
+Status SqliteStore::add_user(const NewUser& u, const std::string& actor) {
+    TUNDRA_TRY(check_username(u.username));
+    TUNDRA_TRY(check_password(u.password));
+    if (u.role == "participant") {
+        if (u.person.empty()) return Status(Errc::invalid_argument, "a participant needs --person");
+        if (!u.sites.empty()) return Status(Errc::invalid_argument, "a participant has no --site");
+    } else if (u.role == "coordinator") {
+        if (u.sites.empty()) return Status(Errc::invalid_argument, "a coordinator needs at least one --site");
+    } else if (u.role != "admin") {
+        return Status(Errc::invalid_argument, "role must be participant, coordinator or admin");
+    }
+    std::string hash = hash_password(u.password, opts_.kdf_iterations);
+    std::lock_guard lock(mu_);
+    sqlite::Transaction txn(*db_);
+    TUNDRA_TRY(txn.begin());
+    auto taken = exists(*db_, "SELECT 1 FROM users WHERE username = ?", u.username);
+    if (!taken) return taken.status();
+    if (taken.value()) return Status(Errc::conflict, "user '" + u.username + "' exists (use set-password)");
+    if (!u.person.empty()) {
+        auto p = exists(*db_, "SELECT 1 FROM persons WHERE id = ?", u.person);
+        if (!p) return p.status();
+        if (!p.value()) return Status(Errc::not_found, "no person '" + u.person + "'");
+    }
+    for (auto& site : u.sites) {
+        auto s = exists(*db_, "SELECT 1 FROM sites WHERE id = ?", site);
+        if (!s) return s.status();
+        if (!s.value()) return Status(Errc::not_found, "no site '" + site + "'");
+    }
+    int64_t now = static_cast<int64_t>(opts_.wall());
+    auto ins = db_->query(
+        "INSERT INTO users (username, password_hash, role, person, created_at) VALUES (?, ?, ?, ?, ?)");
+    ins->bind(1, u.username).bind(2, hash).bind(3, u.role);
+    if (u.person.empty()) ins->bind(4, nullptr);
+    else ins->bind(4, u.person);
+    TUNDRA_TRY(ins->bind(5, format_iso8601(now)).run());
+    auto site = db_->query("INSERT OR IGNORE INTO user_sites (username, site) VALUES (?, ?)");
+    for (auto& s : u.sites) {
+        TUNDRA_TRY(site->bind(1, u.username).bind(2, s).run());
+        site->reset();
+    }
+    Row detail{{"role", u.role}};
+    if (!u.person.empty()) detail["person"] = u.person;
+    if (!u.sites.empty()) detail["sites"] = u.sites;
+    TUNDRA_TRY(append_audit(*db_, now, actor, "add-user", u.username, audit_detail(detail)));
+    return txn.commit();
+}
+
+Result<int64_t> SqliteStore::set_password(const std::string& username, const std::string& password,
+                                          const std::string& actor) {
+    TUNDRA_TRY(check_password(password));
+    std::string hash = hash_password(password, opts_.kdf_iterations);
+    std::lock_guard lock(mu_);
+    sqlite::Transaction txn(*db_);
+    TUNDRA_TRY(txn.begin());
+    auto u = db_->query("UPDATE users SET password_hash = ? WHERE username = ?");
+    TUNDRA_TRY(u->bind(1, hash).bind(2, username).run());
+    if (db_->changes() == 0) return Status(Errc::not_found, "no user '" + username + "'");
+    // Tokens end (expiry 0: `authenticate` says why); the devices keep their identity and
+    // seq memory, so a device that logs in again with its device_id applies nothing twice.
+    auto end = db_->query(
+        "UPDATE devices SET token_expires_ms = 0 WHERE username = ? AND token_expires_ms > 0");
+    TUNDRA_TRY(end->bind(1, username).run());
+    int64_t ended = db_->changes();
+    TUNDRA_TRY(forget_failures(*db_, user_key(username)));
+    TUNDRA_TRY(append_audit(*db_, static_cast<int64_t>(opts_.wall()), actor, "set-password", username,
+                            audit_detail({{"tokens_ended", ended}})));
+    TUNDRA_TRY(txn.commit());
+    return ended;
+}
+
+Result<int64_t> SqliteStore::revoke_user(const std::string& username, const std::string& actor) {
+    std::lock_guard lock(mu_);
+    sqlite::Transaction txn(*db_);
+    TUNDRA_TRY(txn.begin());
+    auto u = db_->query("UPDATE users SET revoked = 1 WHERE username = ?");
+    TUNDRA_TRY(u->bind(1, username).run());
+    if (db_->changes() == 0) return Status(Errc::not_found, "no user '" + username + "'");
+    // Tokens are kept: each device must still be told `revoked` (and wipe its data).
+    auto d = db_->query("UPDATE devices SET revoked = 1 WHERE username = ? AND revoked = 0");
+    TUNDRA_TRY(d->bind(1, username).run());
+    int64_t devices = db_->changes();
+    TUNDRA_TRY(append_audit(*db_, static_cast<int64_t>(opts_.wall()), actor, "revoke-user", username,
+                            audit_detail({{"devices_revoked", devices}})));
+    TUNDRA_TRY(txn.commit());
+    return devices;
+}
+
+}  // namespace tundra::server
