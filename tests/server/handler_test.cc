@@ -90,14 +90,16 @@ TEST_F(Handler, GzipBothWays) {
     EXPECT_TRUE(decode_sync_response(body.value()));
 }
 
-TEST_F(Handler, OutOfScopeActionIsRejectedAsForbiddenAndChangesNothing) {
+// A person the actor may not see is answered like an unknown one (issue 8).
+TEST_F(Handler, OutOfScopeActionIsRejectedAsNotFoundAndChangesNothing) {
     std::string t = login("anna");
     auto r = post("/v1/sync", enrol_json(1, "e1", "p2"), t);  // Anna enrols Erik
     ASSERT_EQ(r.status, 200);
     auto d = decode_sync_response(r.body);
     ASSERT_TRUE(d);
     EXPECT_EQ(d->outcomes[0].result, OutcomeResult::rejected);
-    EXPECT_EQ(d->outcomes[0].reason, "forbidden");
+    EXPECT_EQ(d->outcomes[0].reason, "not_found");
+    EXPECT_EQ(d->outcomes[0].message, "person 'p2' does not exist");
     EXPECT_EQ(scalar("SELECT count(*) FROM enrolments"), 0);
     for (auto& c : d->changes) EXPECT_NE(c.id, "p2") << "another person's row was sent";
 }
