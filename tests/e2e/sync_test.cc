@@ -213,6 +213,7 @@ TEST(Sync, OlderOfflineEditNeverOverwritesANewerOne) {
 
 TEST(Sync, ConcurrentAttendanceMarksConvergeAndKeepHistory) {
     World w;
+    add_roster(w);  // staff mark enrolled people only
     auto coord = w.client("c.db", "coord1");
     auto admin = w.client("a.db", "coord3");  // a second coordinator of the same site
     sync_ok(*coord);
@@ -317,9 +318,12 @@ TEST(Sync, SkewedClocksStillOrderEditsCausally) {
 // refused action is never reported as applied, and an applied one is never applied again.
 TEST(Sync, RetryAfterTheRetentionStillGetsItsRealOutcomeAndIsAppliedOnlyOnce) {
     World w;
+    // Staff mark enrolled people only: p2 has a place; p1 is enrolled below.
+    ASSERT_TRUE(w.store->import_json(
+        R"({"enrolments":[{"id":"r-p2","occasion":"o1","person":"p2","status":"confirmed"}]})"));
     auto c = w.client("c.db", "coord1");
     sync_ok(*c);
-    ASSERT_TRUE(c->mark_attendance("o1", "p1", "present", 60));
+    ASSERT_TRUE(c->mark_attendance("o1", "p2", "present", 60));
     ASSERT_TRUE(c->enrol("o1", "p1"));
     ASSERT_TRUE(c->enrol("o1", "p1"));  // the second is refused: already enrolled
     w.faults = [] { return Fault::drop_response; };  // applied; the answer never arrives
@@ -348,7 +352,7 @@ TEST(Sync, RetryAfterTheRetentionStillGetsItsRealOutcomeAndIsAppliedOnlyOnce) {
     EXPECT_EQ(r->outcomes[2].result, "rejected");
     EXPECT_EQ(r->outcomes[2].reason, "already_enrolled");
     EXPECT_EQ(w.scalar("SELECT count(*) FROM attendance"), 1);
-    EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments"), 1);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments"), 2);
 }
 
 TEST(Sync, AFirstSyncBringsWhatIsNeededNextBeforeTheRestOfTheCatalogue) {
