@@ -94,6 +94,15 @@ int main(int argc, char** argv) try {
     auto* att_list = att->add_subcommand("list", "current mark per person");
     att_list->add_option("occasion", occasion)->required();
 
+    // A person who turned up without an enrolment: enrolled (confirmed, reason walk_in) and
+    // marked in one action.
+    std::string walk_status = "present";
+    auto* walk_in = app.add_subcommand("walk-in", "staff: record a person who turned up without an enrolment");
+    walk_in->add_option("occasion", occasion)->required();
+    walk_in->add_option("--person", person, "the person's id")->required();
+    walk_in->add_option("--minutes", minutes, "minutes attended")->check(CLI::Range(0, 1440));
+    walk_in->add_option("--status", walk_status, "unmarked|present|absent|late|left_early|excused (default present)");
+
     uint64_t dismiss_seq = 0;
     auto* dismiss = app.add_subcommand("dismiss", "hide a rejected action after reading it");
     dismiss->add_option("seq", dismiss_seq, "number shown by `status`")->required();
@@ -254,6 +263,14 @@ int main(int argc, char** argv) try {
         if (!id) return fail(id.status());
         print("{\"mark\":\"" + id.value() + "\",\"pending\":true}",
               "marked " + person + " " + att_status + " at " + occasion + " (pending until `tundra sync`)\n");
+        return 0;
+    }
+    if (*walk_in) {
+        auto r = cl.walk_in(occasion, person, walk_status, minutes);
+        if (!r) return fail(r.status());
+        print("{\"enrolment\":\"" + r->enrolment + "\",\"mark\":\"" + r->mark + "\",\"pending\":true}",
+              "walk-in: " + person + " enrolled and marked " + walk_status + " at " + occasion +
+                  " (pending until `tundra sync`)\n");
         return 0;
     }
     if (*att_list) {

@@ -64,6 +64,32 @@ Result<std::string> Client::mark_attendance(const std::string& occasion, const s
     });
 }
 
+Result<WalkInReceipt> Client::walk_in(const std::string& occasion, const std::string& person,
+                                      const std::string& status, std::optional<int64_t> minutes) {
+    return impl_->locked([&]() -> Result<WalkInReceipt> {
+        auto& I = *impl_;
+        auto session = I.signed_in();
+        if (!session) return session.status();
+        const ReplicaMeta& m = session.value();
+        if (m.role == "participant")
+            return Status(Errc::forbidden, "only coordinators and admins record walk-ins");
+        if (!kAttendanceStatuses.contains(status))
+            return Status(Errc::invalid_argument,
+                          "status must be one of " + kAttendanceStatuses.list());
+        if (minutes && (*minutes < 0 || *minutes > 1440))
+            return Status(Errc::invalid_argument, "minutes must be between 0 and 1440");
+        TUNDRA_TRY(I.need(Kind::occasion, occasion));
+        TUNDRA_TRY(I.need(Kind::person, person));
+        WalkInReceipt out{new_id("e", m), new_id("m", m)};
+        Row f{{"enrolment", out.enrolment}, {"mark", out.mark}, {"occasion", occasion},
+              {"person", person}, {"status", status}};
+        if (minutes) f["minutes"] = *minutes;
+        auto id = I.record("walk_in", std::move(f));
+        if (!id) return id.status();
+        return out;
+    });
+}
+
 Result<std::string> Client::upsert_course(const CourseInput& in) {
     return impl_->locked([&]() -> Result<std::string> {
         auto& I = *impl_;

@@ -112,18 +112,29 @@ Status Replica::apply_overlay(const OutboxEntry& e, const ReplicaMeta& m) {
              // Marks acknowledged but not yet pulled stay visible.
              bool pulled = in.server_row.has_value();
              if (!in.queued && (in.e.state != OutboxState::acked || pulled)) return Status::ok();
+             return r.overlay_mark(in.e, in.m, in.queued);
+         }},
+        {"walk_in",
+         [](Replica& r, const OverlayInput& in) -> Status {
+             if (in.e.state == OutboxState::rejected) return Status::ok();
              const Row& f = in.e.action.fields;
-             Row row{{"id", in.id},
-                     {"occasion", str(f, "occasion")},
-                     {"person", str(f, "person")},
-                     {"status", str(f, "status")},
-                     {"minutes", f.count("minutes") ? f.at("minutes") : Value{}},
-                     {"recorded_by", in.m.username},
-                     {"source", std::string(str(f, "person") == in.m.person ? "self_check_in" : "coordinator")},
-                     {"hlc", static_cast<int64_t>(in.e.action.hlc.value)},
-                     {"device", in.m.device_id}};
-             TUNDRA_TRY(r.shadow(in.spec.target, in.id));
-             return r.put_row(in.spec.target, row, in.queued, false);
+             // The enrolment until its server row arrives: confirmed, reason walk_in.
+             if (in.queued || !in.server_row) {
+                 Row row{{"id", in.id},
+                         {"occasion", str(f, "occasion")},
+                         {"person", str(f, "person")},
+                         {"status", std::string("confirmed")},
+                         {"reason", std::string(reasons::kWalkIn)},
+                         {"acted_hlc", static_cast<int64_t>(in.e.action.hlc.value)},
+                         {"acted_by", in.m.username},
+                         {"updated_hlc", static_cast<int64_t>(in.e.action.hlc.value)}};
+                 TUNDRA_TRY(r.shadow(Kind::enrolment, in.id));
+                 TUNDRA_TRY(r.put_row(Kind::enrolment, row, in.queued, false));
+             }
+             auto mark = r.load_row(Kind::attendance, str(f, "mark"));
+             if (!mark) return mark.status();
+             if (!in.queued && mark.value()) return Status::ok();
+             return r.overlay_mark(in.e, in.m, in.queued);
          }},
     };
     for (auto& o : kOverlays)
@@ -175,6 +186,24 @@ Status Replica::overlay_enrol(const OutboxEntry& e, const ReplicaMeta& m, bool h
     }
     TUNDRA_TRY(shadow(Kind::enrolment, id));
     return put_row(Kind::enrolment, row, queued, local_only);
+}
+
+// The mark an action records (mark_attendance, walk_in), as the server will store it: the
+// source follows the role, as on the server, so the current mark is ranked alike.
+Status Replica::overlay_mark(const OutboxEntry& e, const ReplicaMeta& m, bool queued) {
+    const Row& f = e.action.fields;
+    const std::string id = str(f, "mark");
+    Row row{{"id", id},
+            {"occasion", str(f, "occasion")},
+            {"person", str(f, "person")},
+            {"status", f.count("status") ? str(f, "status") : std::string("present")},
+            {"minutes", f.count("minutes") ? f.at("minutes") : Value{}},
+            {"recorded_by", m.username},
+            {"source", std::string(m.role == "participant" ? "self_check_in" : "coordinator")},
+            {"hlc", static_cast<int64_t>(e.action.hlc.value)},
+            {"device", m.device_id}};
+    TUNDRA_TRY(shadow(Kind::attendance, id));
+    return put_row(Kind::attendance, row, queued, false);
 }
 
 Status Replica::apply_all_overlays(const ReplicaMeta& m) {

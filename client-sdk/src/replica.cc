@@ -287,6 +287,7 @@ Result<Action> Replica::record(const std::string& type, Row fields, const HlcClo
     a.type = type;
     a.fields = std::move(fields);
     TUNDRA_TRY(validate_action(a, "action"));
+    TUNDRA_TRY(check_action_limits(a, "action"));
     {
         auto q = db_->query(
             "INSERT INTO outbox (seq, type, target, hlc, action, state, created_ms) VALUES (?, ?, "

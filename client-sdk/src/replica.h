@@ -117,6 +117,8 @@ private:
     // overlay.cc: an enrolment's local effect (requested, then the server's answer).
     Status overlay_enrol(const OutboxEntry& e, const ReplicaMeta& m, bool has_server_row,
                          bool queued);
+    // overlay.cc: the mark of a mark_attendance or walk_in, ranked like the server's.
+    Status overlay_mark(const OutboxEntry& e, const ReplicaMeta& m, bool queued);
     std::unique_ptr<sqlite::Db> db_;
 };
 

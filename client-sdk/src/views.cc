@@ -76,9 +76,9 @@ Result<std::vector<AttendanceView>> Replica::attendance(const std::string& occas
     auto q = db_->query(
         "SELECT id, person, coalesce(name, ''), status, minutes, coalesce(recorded_by, ''), "
         "pending, n FROM (SELECT a.*, p.name AS name, row_number() OVER (PARTITION BY "
-        "a.person ORDER BY a.hlc DESC, a.device DESC) AS rn, count(*) OVER (PARTITION BY "
-        "a.person) AS n FROM attendance a LEFT JOIN persons p ON p.id = a.person WHERE "
-        "a.occasion = ?) WHERE rn = 1 ORDER BY name, person");
+        "a.person ORDER BY " + attendance_current_order_sql("a") + ", a.id DESC) AS rn, "
+        "count(*) OVER (PARTITION BY a.person) AS n FROM attendance a LEFT JOIN persons p ON "
+        "p.id = a.person WHERE a.occasion = ?) WHERE rn = 1 ORDER BY name, person");
     q->bind(1, occasion);
     for (;;) {
         auto r = q->step();

@@ -11,6 +11,13 @@ const ActionField kMark[] = {{"mark", T::text, true},
                              {"person", T::text, true},
                              {"status", T::text, true, &kAttendanceStatuses},
                              {"minutes", T::integer, false, nullptr, true}};
+// A person who turned up without an enrolment: a confirmed enrolment and a mark, in one action.
+const ActionField kWalkIn[] = {{"enrolment", T::text, true},
+                               {"mark", T::text, true},
+                               {"occasion", T::text, true},
+                               {"person", T::text, true},
+                               {"status", T::text, false, &kAttendanceStatuses},
+                               {"minutes", T::integer, false, nullptr, true}};
 const ActionField kCourse[] = {{"course", T::text, true},
                                {"title", T::text, false},
                                {"description", T::text, false, nullptr, true},
@@ -56,17 +63,19 @@ const ActionField kDeviation[] = {{"deviation", T::text, true},
                                   {"status", T::text, false, &kDeviationStatuses},
                                   {"action_taken", T::text, false, nullptr, true}};
 
+using W = ActionWrite;
 const ActionSpec kActions[] = {
-    {"enrol", Kind::enrolment, "enrolment", kEnrol},
-    {"cancel_enrolment", Kind::enrolment, "enrolment", kCancel},
-    {"mark_attendance", Kind::attendance, "mark", kMark},
-    {"upsert_course", Kind::course, "course", kCourse},
-    {"upsert_occasion", Kind::occasion, "occasion", kOccasion},
-    {"delete_occasion", Kind::occasion, "occasion", kDeleteOccasion},
-    {"update_person", Kind::person, "person", kPerson},
-    {"attest_time", Kind::time_attestation, "attestation", kAttest},
-    {"submit_survey", Kind::survey_response, "response", kSurvey},
-    {"log_deviation", Kind::deviation, "deviation", kDeviation},
+    {"enrol", Kind::enrolment, "enrolment", kEnrol, W::creates},
+    {"cancel_enrolment", Kind::enrolment, "enrolment", kCancel, W::changes},
+    {"mark_attendance", Kind::attendance, "mark", kMark, W::creates},
+    {"walk_in", Kind::enrolment, "enrolment", kWalkIn, W::creates},
+    {"upsert_course", Kind::course, "course", kCourse, W::upserts},
+    {"upsert_occasion", Kind::occasion, "occasion", kOccasion, W::upserts},
+    {"delete_occasion", Kind::occasion, "occasion", kDeleteOccasion, W::changes},
+    {"update_person", Kind::person, "person", kPerson, W::changes},
+    {"attest_time", Kind::time_attestation, "attestation", kAttest, W::upserts},
+    {"submit_survey", Kind::survey_response, "response", kSurvey, W::upserts},
+    {"log_deviation", Kind::deviation, "deviation", kDeviation, W::upserts},
 };
 }  // namespace
 
@@ -109,6 +118,12 @@ Status validate_action(const Action& a, std::string_view path) {
     if (id.empty() || id.size() > 200)
         return Status(Errc::invalid_argument, p + "." + std::string(spec->id_field) +
                                                   ": must be 1-200 bytes");
+    return Status::ok();
+}
+
+Status check_action_limits(const Action& a, std::string_view path) {
+    for (auto& [name, v] : a.fields)
+        TUNDRA_TRY(check_limits(name, v, std::string(path) + "." + name));
     return Status::ok();
 }
 

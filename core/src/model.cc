@@ -206,6 +206,53 @@ Status check_value(const Column& col, const Value& v, std::string_view path) {
     return bad("has an unknown type");
 }
 
+// ---- limits ------------------------------------------------------------------------------
+bool is_id_field(std::string_view name) {
+    return name == "id" || name == "code" || name == "username" || name == "mark" ||
+           name == "attestation" || name == "response" || name == "sites" ||
+           name == "organisations" || entity_by_name(name) != nullptr;
+}
+
+namespace {
+size_t utf8_chars(std::string_view s) {
+    size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;  // count lead bytes only
+    return n;
+}
+}  // namespace
+
+Status check_limits(std::string_view name, const Value& v, std::string_view path) {
+    auto bad = [&](std::string what) {
+        return Status(Errc::invalid_argument, std::string(path) + ": " + what);
+    };
+    const bool id = is_id_field(name);
+    auto one = [&](const std::string& s, const std::string& where) -> Status {
+        if (id && s.size() > kMaxIdBytes)
+            return Status(Errc::invalid_argument,
+                          where + ": an id is at most " + std::to_string(kMaxIdBytes) + " bytes");
+        if (!id && utf8_chars(s) > kMaxTextChars)
+            return Status(Errc::invalid_argument, where + ": is longer than " +
+                                                      std::to_string(kMaxTextChars) + " characters");
+        return Status::ok();
+    };
+    if (auto* s = std::get_if<std::string>(&v)) return one(*s, std::string(path));
+    if (auto* l = std::get_if<StrList>(&v)) {
+        if (l->size() > kMaxListItems)
+            return bad("has more than " + std::to_string(kMaxListItems) + " entries");
+        for (size_t i = 0; i < l->size(); ++i)
+            TUNDRA_TRY(one((*l)[i], std::string(path) + "[" + std::to_string(i) + "]"));
+    }
+    return Status::ok();
+}
+
+int attendance_source_rank(std::string_view source) { return source == "self_check_in" ? 0 : 1; }
+
+std::string attendance_current_order_sql(std::string_view a) {
+    const std::string t(a);
+    return "(CASE " + t + ".source WHEN 'self_check_in' THEN 0 ELSE 1 END) DESC, " + t +
+           ".hlc DESC, coalesce(" + t + ".device, '') DESC";
+}
+
 // ---- ISO 8601 ---------------------------------------------------------------------------
 namespace {
 bool digits(std::string_view s, size_t pos, size_t n, int& out) {

@@ -16,12 +16,6 @@ Outcome rejected(const Action& a, std::string_view reason, std::string msg) {
     return make_outcome(a, OutcomeResult::rejected, reason, std::move(msg));
 }
 
-// The one answer for an id that does not exist and for one the user may not see: telling
-// them apart would let anyone probe which ids exist. `forbidden` is for visible targets only.
-Outcome unknown_id(const Action& a, std::string_view what, const std::string& id) {
-    return rejected(a, reasons::kNotFound, std::string(what) + " '" + id + "' does not exist");
-}
-
 bool contains(const StrList& l, const std::string& v) {
     return std::find(l.begin(), l.end(), v) != l.end();
 }
@@ -55,27 +49,46 @@ Result<std::optional<OccasionInfo>> SqliteStore::Impl::occasion(const std::strin
     o.capacity = get_int(r, "capacity").value_or(0);
     o.opens_ms = iso_ms(r, "enrolment_opens");
     o.closes_ms = iso_ms(r, "enrolment_closes");
+    o.starts_ms = iso_ms(r, "starts_at");
     o.ends_ms = iso_ms(r, "ends_at");
     o.confirmed = get_int(r, "confirmed").value_or(0);
     o.waitlisted = get_int(r, "waitlisted").value_or(0);
     return std::optional<OccasionInfo>(o);
 }
 
-Result<bool> SqliteStore::Impl::course_visible(const AuthContext& who, const std::string& course) {
-    auto row = load_row(Kind::course, course);
-    if (!row) return row.status();
-    if (!row.value()) return false;
-    return may_see(who, Kind::course, *row.value());
+// The refusal for an id that does not exist and for one the actor may not see: the same
+// reason and words, so that a refusal never tells which.
+Outcome unknown_id(const Action& a, Kind kind, const std::string& id) {
+    return rejected(a, reasons::kNotFound,
+                    std::string(entity(kind).name) + " '" + id + "' does not exist");
 }
 
-// Acting for a person needs the same scope as seeing them (visibility.cc).
-bool SqliteStore::Impl::can_act_for(const AuthContext& who, const PersonInfo& p) {
-    auto r = may_see(who, Kind::person, Row{{"id", p.id}, {"site", p.site}});
-    return r && r.value();
+// A row an action refers to (its occasion, its person): unknown and out of sight alike are
+// `not_found`.
+Result<std::optional<Outcome>> SqliteStore::Impl::visible_ref(const AuthContext& who,
+                                                             const Action& a, Kind kind,
+                                                             const std::string& id) {
+    auto row = load_row(kind, id);
+    if (!row) return row.status();
+    if (row.value()) {
+        auto ok = may_see(who, kind, *row.value());
+        if (!ok) return ok.status();
+        if (ok.value()) return std::optional<Outcome>();
+    }
+    return std::optional<Outcome>(unknown_id(a, kind, id));
 }
 
 // The server side of each action type, by wire name (the fields are in core's ActionSpec):
 // a table, so that a new type is one line here and one ActionSpec in core.
+//
+// Every action passes the same checks around its handler, whatever its kind:
+// - limits: ids, text and lists within the storage limits (core `check_action_limits`),
+//   and the device's daily quota (`quota_refusal`);
+// - the row as stored: an action that changes a row must be allowed to see it as it is now
+//   (`scope_before`); one it may not see is answered like an unknown id;
+// - the row as it became: the actor must still be allowed to see it (`scope_after`), or the
+//   write is undone (`apply` rolls back the savepoint of a rejected action) and refused
+//   `forbidden`. So no action moves a row into or out of anybody's scope but the actor's own.
 Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action& a, Hlc acted) {
     struct Handler {
         std::string_view type;
@@ -84,7 +97,8 @@ Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action
     static constexpr Handler kHandlers[] = {
         {"enrol", [](Impl& i, const AuthContext& w, const Action& x, Hlc t) { return i.enrol(w, x, t); }},
         {"cancel_enrolment", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.cancel_enrolment(w, x); }},
-        {"mark_attendance", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.mark_attendance(w, x); }},
+        {"mark_attendance", [](Impl& i, const AuthContext& w, const Action& x, Hlc t) { return i.mark_attendance(w, x, t); }},
+        {"walk_in", [](Impl& i, const AuthContext& w, const Action& x, Hlc t) { return i.walk_in(w, x, t); }},
         {"upsert_course", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.upsert_course(w, x); }},
         {"upsert_occasion", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.upsert_occasion(w, x); }},
         {"delete_occasion", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.delete_occasion(w, x); }},
@@ -93,9 +107,94 @@ Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action
         {"submit_survey", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.submit_survey(w, x); }},
         {"log_deviation", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.log_deviation(w, x); }},
     };
+    const Handler* handler = nullptr;
     for (auto& h : kHandlers)
-        if (h.type == a.type) return h.apply(*this, who, a, acted);
-    return rejected(a, reasons::kInvalid, "unknown action type '" + a.type + "'");
+        if (h.type == a.type) handler = &h;
+    if (!handler) return rejected(a, reasons::kInvalid, "unknown action type '" + a.type + "'");
+    if (Status st = check_action_limits(a, "action"); !st)
+        return rejected(a, reasons::kInvalid, st.message());
+    auto over = quota_refusal(who, a);
+    if (!over) return over.status();
+    if (over.value()) return *over.value();
+    auto before = scope_before(who, a);
+    if (!before) return before.status();
+    if (before.value()) return *before.value();
+    auto r = handler->apply(*this, who, a, acted);
+    if (!r || r->result == OutcomeResult::rejected) return r;
+    auto after = scope_after(who, a);
+    if (!after) return after.status();
+    if (after.value()) return *after.value();
+    TUNDRA_TRY(count_quota(who, a));
+    return r;
+}
+
+Result<std::optional<Outcome>> SqliteStore::Impl::scope_before(const AuthContext& who,
+                                                              const Action& a) {
+    const ActionSpec& spec = *action_spec(a.type);
+    const std::string& id = a.target_id();
+    auto row = load_row(spec.target, id);
+    if (!row) return row.status();
+    if (!row.value()) {
+        if (spec.write == ActionWrite::changes) return std::optional(unknown_id(a, spec.target, id));
+        return std::optional<Outcome>();
+    }
+    // A new row under an id in use: refused whoever's row it is, so the answer tells nothing
+    // about the row's scope (client ids are random; docs/security/data.md).
+    if (spec.write == ActionWrite::creates)
+        return std::optional(rejected(a, reasons::kIdConflict,
+                                      std::string(entity(spec.target).name) + " id '" + id +
+                                          "' is taken"));
+    auto ok = may_see(who, spec.target, *row.value());
+    if (!ok) return ok.status();
+    if (!ok.value()) return std::optional(unknown_id(a, spec.target, id));
+    return std::optional<Outcome>();
+}
+
+Result<std::optional<Outcome>> SqliteStore::Impl::scope_after(const AuthContext& who,
+                                                             const Action& a) {
+    const ActionSpec& spec = *action_spec(a.type);
+    const std::string& id = a.target_id();
+    auto row = load_row(spec.target, id);
+    if (!row) return row.status();
+    if (!row.value()) return std::optional<Outcome>();  // deleted, or kept under another id
+    auto ok = may_see(who, spec.target, *row.value());
+    if (!ok) return ok.status();
+    if (ok.value()) return std::optional<Outcome>();
+    return std::optional(rejected(a, reasons::kForbidden,
+                                  "this would take " + std::string(entity(spec.target).name) +
+                                      " '" + id + "' out of your scope"));
+}
+
+// ---- the daily quota ----------------------------------------------------------------------
+// Each device may store a bounded number of actions, and of action bytes, per UTC day
+// (StoreOptions). The count is kept in the store, in the round's transaction, so several
+// server processes share it and a rolled-back round counts nothing.
+Result<std::optional<Outcome>> SqliteStore::Impl::quota_refusal(const AuthContext& who,
+                                                               const Action& a) {
+    auto q = db.query("SELECT actions, bytes FROM action_quota WHERE device = ? AND day = ?");
+    q->bind(1, who.device_id).bind(2, now_ms / 86400'000);
+    auto r = q->step();
+    if (!r) return r.status();
+    int64_t actions = r.value() ? q->int64(0) : 0, bytes = r.value() ? q->int64(1) : 0;
+    int64_t size = static_cast<int64_t>(encode_action(a).size());
+    if (actions + 1 > self.opts_.device_daily_actions || bytes + size > self.opts_.device_daily_bytes)
+        return std::optional(rejected(
+            a, reasons::kQuotaExceeded,
+            "this device has stored its allowance for today (" +
+                std::to_string(self.opts_.device_daily_actions) + " actions or " +
+                std::to_string(self.opts_.device_daily_bytes) +
+                " bytes a day); nothing was applied: record it again tomorrow or ask an admin"));
+    return std::optional<Outcome>();
+}
+
+Status SqliteStore::Impl::count_quota(const AuthContext& who, const Action& a) {
+    auto q = db.query(
+        "INSERT INTO action_quota (device, day, actions, bytes) VALUES (?, ?, 1, ?) "
+        "ON CONFLICT(device, day) DO UPDATE SET actions = actions + 1, bytes = bytes + excluded.bytes");
+    return q->bind(1, who.device_id)
+        .bind(2, now_ms / 86400'000)
+        .bind(3, static_cast<int64_t>(encode_action(a).size()))
+        .run();
 }
 
 // ---- seats --------------------------------------------------------------------------------
@@ -108,7 +207,9 @@ Status SqliteStore::Impl::reallocate(const std::string& occasion_id) {
     {
         auto q = db.query(
             "SELECT id, acted_hlc, coalesce(device, ''), status, coalesce(reason, '') FROM "
-            "enrolments WHERE occasion = ? AND status IN ('requested', 'confirmed', 'waitlisted')");
+            "enrolments WHERE occasion = ? AND status IN ('requested', 'confirmed', 'waitlisted') "
+            // A walk-in is confirmed over and above the seats: it neither takes nor loses one.
+            "AND NOT (status = 'confirmed' AND reason IS 'walk_in')");
         q->bind(1, occasion_id);
         for (;;) {
             auto r = q->step();
@@ -147,28 +248,25 @@ Status SqliteStore::Impl::reallocate(const std::string& occasion_id) {
     return Status::ok();
 }
 
-// The occasion and person an action names, or the refusal when either is unknown or outside
-// the user's scope (the same answer for both).
-Result<SqliteStore::Impl::Target> SqliteStore::Impl::target(const AuthContext& who, const Action& a,
-                                                           const std::string& doing) {
+// The occasion and person an action names, or the refusal when either is unknown or the
+// person is outside the user's scope.
+Result<SqliteStore::Impl::Target> SqliteStore::Impl::target(const AuthContext& who, const Action& a) {
     Target t;
     const std::string occ_id = str(a.fields, "occasion");
     const std::string person_id = str(a.fields, "person");
+    for (auto [kind, id] : {std::pair{Kind::occasion, &occ_id}, {Kind::person, &person_id}}) {
+        auto refused = visible_ref(who, a, kind, *id);
+        if (!refused) return refused.status();
+        if (refused.value()) {
+            t.refusal = refused.value();
+            return t;
+        }
+    }
     auto occ = occasion(occ_id);
     if (!occ) return occ.status();
-    auto seen = occ.value() ? course_visible(who, occ.value()->course) : Result<bool>(false);
-    if (!seen) return seen.status();
-    if (!seen.value()) {
-        t.refusal = unknown_id(a, "occasion", occ_id);
-        return t;
-    }
     t.occasion = *occ.value();
     auto p = person(person_id);
     if (!p) return p.status();
-    if (!p.value() || !can_act_for(who, *p.value())) {
-        t.refusal = unknown_id(a, "person", person_id);
-        return t;
-    }
     t.person = *p.value();
     return t;
 }
@@ -178,15 +276,12 @@ Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a
     const std::string id = str(a.fields, "enrolment");
     const std::string occ_id = str(a.fields, "occasion");
     const std::string person_id = str(a.fields, "person");
-    auto t = target(who, a, "enrol");
+    // The occasion is visible only while its course is published and open to the actor
+    // (visibility.cc), so an unpublished course's occasion is `not_found` here.
+    auto t = target(who, a);
     if (!t) return t.status();
     if (t->refusal) return *t->refusal;
     const OccasionInfo& o = t->occasion;
-    auto visible = course_visible(who, o.course);
-    if (!visible) return visible.status();
-    if (!visible.value())
-        return rejected(a, reasons::kNotPublished,
-                        "the course of occasion '" + occ_id + "' is not open to you");
     if (o.status == "cancelled")
         return rejected(a, reasons::kOccasionCancelled, "occasion '" + occ_id + "' is cancelled");
     if (o.status == "completed")
@@ -200,9 +295,6 @@ Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a
         return rejected(a, reasons::kEnrolmentNotOpen,
                         "enrolment for occasion '" + occ_id + "' opens at " +
                             format_iso8601(o.opens_ms));
-    auto taken = load_row(Kind::enrolment, id);
-    if (!taken) return taken.status();
-    if (taken.value()) return rejected(a, reasons::kIdConflict, "enrolment id '" + id + "' is taken");
     {
         auto q = db.query(
             "SELECT id, status, acted_hlc FROM enrolments WHERE occasion = ? AND person = ? AND "
@@ -266,15 +358,13 @@ Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a
                         status);
 }
 
-Result<Outcome> SqliteStore::Impl::cancel_enrolment(const AuthContext& who, const Action& a) {
+// dispatch has checked that the enrolment exists and that the actor may see it: their own,
+// or their sites' staff's.
+Result<Outcome> SqliteStore::Impl::cancel_enrolment(const AuthContext&, const Action& a) {
     const std::string id = str(a.fields, "enrolment");
     auto row = load_row(Kind::enrolment, id);
     if (!row) return row.status();
-    if (!row.value()) return unknown_id(a, "enrolment", id);
     const Row& e = *row.value();
-    auto p = person(str(e, "person"));
-    if (!p) return p.status();
-    if (!p.value() || !can_act_for(who, *p.value())) return unknown_id(a, "enrolment", id);
     std::string status = str(e, "status");
     if (status == "cancelled" || status == "rejected")
         return rejected(a, reasons::kAlreadyCancelled, "enrolment '" + id + "' is already " + status);
@@ -284,45 +374,6 @@ Result<Outcome> SqliteStore::Impl::cancel_enrolment(const AuthContext& who, cons
     TUNDRA_TRY(u->bind(1, a.hlc.value).bind(2, next_version()).bind(3, id).run());
     TUNDRA_TRY(reallocate(str(e, "occasion")));
     return make_outcome(a, OutcomeResult::applied, "", "enrolment cancelled", "cancelled");
-}
-
-// ---- attendance ---------------------------------------------------------------------------
-Result<Outcome> SqliteStore::Impl::mark_attendance(const AuthContext& who, const Action& a) {
-    const std::string id = str(a.fields, "mark");
-    const std::string occ_id = str(a.fields, "occasion");
-    const std::string person_id = str(a.fields, "person");
-    auto t = target(who, a, "record attendance for");
-    if (!t) return t.status();
-    if (t->refusal) return *t->refusal;
-    auto minutes = get_int(a.fields, "minutes");
-    if (minutes && (*minutes < 0 || *minutes > 24 * 60))
-        return rejected(a, reasons::kInvalid, "minutes must be between 0 and 1440");
-    auto taken = load_row(Kind::attendance, id);
-    if (!taken) return taken.status();
-    if (taken.value()) return rejected(a, reasons::kIdConflict, "mark id '" + id + "' is taken");
-    Row row{{"id", id},
-            {"occasion", occ_id},
-            {"person", person_id},
-            {"status", str(a.fields, "status")},
-            {"minutes", minutes ? Value(*minutes) : Value()},
-            {"recorded_by", who.username},
-            {"source", std::string(who.role == "participant" ? "self_check_in" : "coordinator")},
-            {"hlc", static_cast<int64_t>(a.hlc.value)},
-            {"device", who.device_id}};
-    TUNDRA_TRY(write_row(Kind::attendance, row));
-    // The current mark is the newest by (hlc, device); an older one is kept as history.
-    auto q = db.query(
-        "SELECT recorded_by, status FROM attendance WHERE occasion = ? AND person = ? AND "
-        "(hlc > ? OR (hlc = ? AND coalesce(device, '') > ?)) ORDER BY hlc DESC LIMIT 1");
-    q->bind(1, occ_id).bind(2, person_id).bind(3, a.hlc.value).bind(4, a.hlc.value).bind(5, who.device_id);
-    auto r = q->step();
-    if (!r) return r.status();
-    if (r.value())
-        return make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
-                            "kept in history; a newer mark by " + q->text(0) + " (" + q->text(1) +
-                                ") is current",
-                            q->text(1));
-    return make_outcome(a, OutcomeResult::applied, "", "attendance recorded", str(a.fields, "status"));
 }
 
 // ---- last-writer-wins edits ---------------------------------------------------------------
@@ -521,10 +572,8 @@ Result<Outcome> SqliteStore::Impl::delete_occasion(const AuthContext& who, const
 }
 
 Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const Action& a) {
+    // dispatch has checked that the person exists and that the actor may see them.
     const std::string id = str(a.fields, "person");
-    auto p = person(id);
-    if (!p) return p.status();
-    if (!p.value() || !can_act_for(who, *p.value())) return unknown_id(a, "person", id);
     if (who.role == "participant" && (a.fields.count("site") || a.fields.count("name")))
         return rejected(a, reasons::kForbidden, "participants cannot change their site or name");
     std::string organisation;
@@ -607,11 +656,11 @@ Result<Outcome> SqliteStore::Impl::submit_survey(const AuthContext& who, const A
     const std::string occ_id = str(a.fields, "occasion");
     if (who.role != "participant" || person_id != who.person)
         return rejected(a, reasons::kForbidden, "only the participant answers their own survey");
+    auto refused = visible_ref(who, a, Kind::occasion, occ_id);
+    if (!refused) return refused.status();
+    if (refused.value()) return *refused.value();
     auto occ = occasion(occ_id);
     if (!occ) return occ.status();
-    auto seen = occ.value() ? course_visible(who, occ.value()->course) : Result<bool>(false);
-    if (!seen) return seen.status();
-    if (!seen.value()) return unknown_id(a, "occasion", occ_id);
     if (static_cast<int64_t>(a.hlc.physical_ms()) < occ.value()->ends_ms)
         return rejected(a, reasons::kInvalid, "the survey opens when the occasion has ended");
     for (auto k : {"rating_content", "rating_usefulness", "rating_overall"}) {

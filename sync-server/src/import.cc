@@ -77,6 +77,20 @@ Status bad(const std::string& path, const std::string& what) {
 
 using Rows = std::vector<Row>;
 
+std::string expected(ColType t) {
+    switch (t) {
+        case T::text: return "a string";
+        case T::iso_time: return "an ISO 8601 time (a string)";
+        case T::integer: return "an integer";
+        case T::boolean: return "true or false";
+        case T::str_list: return "an array of strings";
+    }
+    return "a value";
+}
+
+// Every value is checked against its field's type before it is stored in a Row, so a value of
+// the wrong JSON type (null, a number, an object, an array where another is expected) is an
+// invalid_argument naming its path, never an exception further on.
 Status read_section(const rapidjson::Value& arr, const Section& sec, Rows& out) {
     if (!arr.IsArray()) return bad(sec.name, "must be an array");
     out.reserve(arr.Size());
@@ -91,11 +105,17 @@ Status read_section(const rapidjson::Value& arr, const Section& sec, Rows& out) 
             for (auto& ff : sec.fields)
                 if (key == ff.name) f = &ff;
             if (!f) return bad(path + "." + key, "is not a known field");
+            // null in an optional field means "not given"; in a required one it is refused.
+            // Either way no null reaches the code below, which reads each field as its type.
+            if (it->value.IsNull() && !f->required) continue;
+            if (it->value.IsObject() || (it->value.IsNumber() && !it->value.IsInt64()))
+                return bad(path + "." + key, "must be " + expected(f->type));
             Value v;
             Status st = json::to_value(it->value, v, path + "." + key);
             if (!st) return Status(Errc::invalid_argument, st.message());
             Column col{f->name, f->type, !f->required, f->values};
             TUNDRA_TRY(check_value(col, v, path + "." + key));
+            TUNDRA_TRY(check_limits(key, v, path + "." + key));
             if (f->type == T::iso_time && std::holds_alternative<std::string>(v))
                 v = format_iso8601(parse_iso8601(std::get<std::string>(v)).value());
             row.emplace(std::move(key), std::move(v));

@@ -145,6 +145,10 @@ CREATE TABLE audit_log (
   operation TEXT NOT NULL, target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX audit_log_at ON audit_log(at_ms);
 ALTER TABLE users ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
+-- What each device stored per UTC day (day = ms / 86400000): its daily quota.
+CREATE TABLE action_quota (
+  device TEXT NOT NULL, day INTEGER NOT NULL, actions INTEGER NOT NULL, bytes INTEGER NOT NULL,
+  PRIMARY KEY (device, day)) WITHOUT ROWID;
 )SQL";
 
 constexpr const char* kVersionIndexes[] = {"organisations", "sites",       "persons",

@@ -96,7 +96,8 @@ Status SqliteStore::check_health() {
 Result<int64_t> SqliteStore::count(const std::string& table) {
     std::lock_guard lock(mu_);
     static const std::set<std::string> kServerTables = {
-        "devices", "applied_actions", "users", "login_throttle", "audit_log", "tombstones"};
+        "devices", "applied_actions", "users", "login_throttle", "audit_log", "tombstones",
+        "action_quota"};
     bool known = kServerTables.count(table) > 0;
     for (auto& e : all_entities()) known = known || e.table == table;
     if (known) {

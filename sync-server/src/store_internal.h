@@ -27,6 +27,7 @@ struct OccasionInfo {
     int64_t capacity = 0;
     int64_t opens_ms = 0;  // 0 = open from publication
     int64_t closes_ms = 0;
+    int64_t starts_ms = 0;
     int64_t ends_ms = 0;
     int64_t confirmed = 0, waitlisted = 0;
 };
@@ -44,7 +45,8 @@ struct LwwResult {
 // set_password, revoke_user), login_throttle.cc and kdf_gate.h (what login uses),
 // audit.cc (the audit trail),
 // pull.cc (pages, scope SQL, checksum), visibility.cc (tombstones, touches, who sees what),
-// actions.cc (one function per action type), import.cc.
+// actions.cc (dispatch, scope checks, quota, one function per action type), attendance.cc
+// (marks and walk-ins), import.cc.
 struct SqliteStore::Impl final : RoundBackend {
     SqliteStore& self;
     sqlite::Db& db;
@@ -78,14 +80,23 @@ struct SqliteStore::Impl final : RoundBackend {
     // visibility.cc: the scope rules in C++ (the SQL form is scope_sql).
     Result<bool> may_see(const AuthContext& who, Kind kind, const Row& row);
     Result<StrList> organisations_of(const AuthContext& who);
-    Result<bool> course_visible(const AuthContext& who, const std::string& course);
-    bool can_act_for(const AuthContext& who, const PersonInfo& p);
+    // actions.cc: the scope check of every action (see `dispatch`). A row that is unknown or
+    // that the actor may not see is `not_found`, in the same words (`unknown_id`).
+    Result<std::optional<Outcome>> scope_before(const AuthContext& who, const Action& a);
+    Result<std::optional<Outcome>> scope_after(const AuthContext& who, const Action& a);
+    Result<std::optional<Outcome>> visible_ref(const AuthContext& who, const Action& a, Kind kind,
+                                               const std::string& id);
+    // actions.cc: the device's daily allowance (table action_quota).
+    Result<std::optional<Outcome>> quota_refusal(const AuthContext& who, const Action& a);
+    Status count_quota(const AuthContext& who, const Action& a);
+    // The occasion and person an action names (fields "occasion", "person"), or the
+    // refusal when either is unknown or out of the actor's sight.
     struct Target {
         OccasionInfo occasion;
         PersonInfo person;
         std::optional<Outcome> refusal;
     };
-    Result<Target> target(const AuthContext& who, const Action& a, const std::string& doing);
+    Result<Target> target(const AuthContext& who, const Action& a);
 
     // Per-field last-writer-wins over an editable row.
     Result<LwwResult> lww_apply(Kind kind, const std::string& id, const Row& fields, Hlc hlc,
@@ -113,7 +124,12 @@ struct SqliteStore::Impl final : RoundBackend {
     Result<Outcome> dispatch(const AuthContext& who, const Action& a, Hlc acted);
     Result<Outcome> enrol(const AuthContext& who, const Action& a, Hlc acted);
     Result<Outcome> cancel_enrolment(const AuthContext& who, const Action& a);
-    Result<Outcome> mark_attendance(const AuthContext& who, const Action& a);
+    // attendance.cc: marks and walk-ins.
+    Result<Outcome> mark_attendance(const AuthContext& who, const Action& a, Hlc acted);
+    Result<Outcome> walk_in(const AuthContext& who, const Action& a, Hlc acted);
+    Result<std::string> active_enrolment_status(const std::string& occasion,
+                                                const std::string& person);
+    Result<Outcome> write_mark(const AuthContext& who, const Action& a, const std::string& source);
     Result<Outcome> upsert_course(const AuthContext& who, const Action& a);
     Result<Outcome> upsert_occasion(const AuthContext& who, const Action& a);
     Result<Outcome> delete_occasion(const AuthContext& who, const Action& a);
@@ -143,5 +159,7 @@ bool visibility_columns_changed(Kind kind, const Row& before, const Row& after);
 
 Outcome make_outcome(const Action& a, OutcomeResult r, std::string_view reason,
                      std::string message, std::string status = {});
+// actions.cc: `not_found` for an id that is unknown or out of the actor's sight, alike.
+Outcome unknown_id(const Action& a, Kind kind, const std::string& id);
 
 }  // namespace tundra::server

@@ -47,6 +47,7 @@ void expect_stamps_follow_seqs(World& w, const std::string& file) {
 void run_seed(uint32_t seed, int steps) {
     SCOPED_TRACE("client fuzz seed " + std::to_string(seed) + " (rerun with TUNDRA_CLIENT_SEED)");
     World w;
+    add_roster(w);  // staff mark enrolled people only
     std::mt19937 rng(seed);
     auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
     std::vector<Replica> reps;

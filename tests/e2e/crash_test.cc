@@ -41,6 +41,7 @@ std::string make_store(TempDir& dir, int extra) {
     auto s = server::SqliteStore::open(path, so);
     EXPECT_TRUE(s);
     EXPECT_TRUE(s.value()->import_json(small_world_document(wall_clock_ms())));
+    EXPECT_TRUE(s.value()->import_json(roster_document()));  // staff mark enrolled people only
     if (extra) {
         std::string d = R"({"occasions":[{"id":"big","course":"c1","starts_at":"2027-05-01T08:00:00Z","ends_at":"2027-05-01T10:00:00Z","capacity":100000,"enrolment_closes":"2027-04-01T00:00:00Z"}],"enrolments":[)";
         for (int i = 0; i < extra; ++i)

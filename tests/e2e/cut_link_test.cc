@@ -55,6 +55,7 @@ TEST(CutLink, ACoordinatorsFirstSyncCompletesThroughCutsAfter16_64And256KiB) {
 
 TEST(CutLink, APushOf1000QueuedActionsGetsThroughALinkThatCutsAfter16KiBUpstream) {
     World w;
+    add_roster(w);  // staff mark enrolled people only
     auto c = w.client("c.db", "coord1");
     sync_ok(*c);
     const char* people[] = {"p1", "p2", "p3", "p4", "p5", "p6"};

@@ -181,6 +181,21 @@ void add_history(World& w, int marks) {
     ASSERT_TRUE(w.store->import_json(d + "]}"));
 }
 
+std::string roster_document() {
+    std::string d = R"({"enrolments":[)";
+    for (int o = 1; o <= 4; ++o)
+        for (int p = 1; p <= 9; ++p)
+            d += std::string(o + p > 2 ? "," : "") + R"({"id":"r-o)" + std::to_string(o) + "-p" +
+                 std::to_string(p) + R"(","occasion":"o)" + std::to_string(o) + R"(","person":"p)" +
+                 std::to_string(p) + R"(","status":"confirmed"})";
+    return d + "]}";
+}
+
+void add_roster(World& w) {
+    auto r = w.store->import_json(roster_document());
+    ASSERT_TRUE(r) << r.status().to_string();
+}
+
 void sync_ok(client::Client& c) {
     auto r = c.sync();
     ASSERT_TRUE(r) << r.status().to_string();

@@ -100,6 +100,11 @@ struct World {
 // Adds `marks` attendance marks (o1..o4, p1..p6) to the world: a coordinator-sized load for
 // coord1, whose sites hold p1..p6, so that first syncs take many pages.
 void add_history(World& w, int marks);
+// Staff mark only people with a confirmed or waitlisted place (issue 8). For tests about marks
+// rather than seats: every person of the small world (p1..p9) confirmed on o1..o4, as an import
+// of another system's rosters would (imports are facts; no seat allocation runs).
+std::string roster_document();
+void add_roster(World& w);
 void sync_ok(client::Client& c);
 // Whether the replica holds a synced row of `table` with this id.
 bool has(client::Client& c, const char* table, const std::string& id);

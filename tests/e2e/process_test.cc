@@ -165,6 +165,61 @@ TEST_F(Cli, OfflineEnrolmentAndAttendanceReconcileThroughTheServer) {
     EXPECT_EQ(st2["rejected"].Size(), 0u);
 }
 
+// Issue 8: a person who turns up without an enrolment is recorded with `tundra walk-in`: one
+// action, shown at once offline, that enrols (confirmed, reason walk_in) and marks.
+TEST_F(Cli, WalkInEnrolsAndMarksInOneActionThroughTheServer) {
+    ASSERT_NO_FATAL_FAILURE(start_demo());
+    ASSERT_NO_FATAL_FAILURE(login("coord.db", "coord.arjeplog"));
+    ASSERT_EQ(tundra("coord.db", "sync").code, 0);
+    std::string person;
+    {
+        auto db = sqlite::Db::open(dir.file("coord.db"));
+        ASSERT_TRUE(db);
+        auto q = db.value()->query(
+            "SELECT id FROM persons WHERE id NOT IN (SELECT person FROM enrolments WHERE occasion = "
+            "'o-sam-1') ORDER BY id LIMIT 1");
+        ASSERT_TRUE(q->step().value()) << "no person without a place on o-sam-1";
+        person = q->text(0);
+    }
+    auto w = tundra("coord.db", "walk-in o-sam-1 --person " + person + " --minutes 45 --json");
+    ASSERT_EQ(w.code, 0) << w.err;
+    auto receipt = json(w.out);
+    ASSERT_TRUE(receipt.HasMember("enrolment") && receipt.HasMember("mark")) << w.out;
+    EXPECT_TRUE(receipt["pending"].GetBool());
+    const std::string enrolment = receipt["enrolment"].GetString();
+    auto find = [&](const rapidjson::Document& all, const char* key, const std::string& value) {
+        rapidjson::Document one;
+        for (auto& x : all.GetArray())
+            if (x.HasMember(key) && x[key].IsString() && x[key].GetString() == value)
+                one.CopyFrom(x, one.GetAllocator());
+        return one;
+    };
+    for (bool synced : {false, true}) {
+        SCOPED_TRACE(synced ? "after sync" : "offline, at once");
+        auto e = find(json(tundra("coord.db", "enrolments --json").out), "id", enrolment);
+        ASSERT_TRUE(e.IsObject());
+        EXPECT_STREQ(e["status"].GetString(), "confirmed");
+        EXPECT_STREQ(e["reason"].GetString(), "walk_in");
+        EXPECT_EQ(e["pending"].GetBool(), !synced);
+        auto m = find(json(tundra("coord.db", "attendance list o-sam-1 --json").out), "person", person);
+        ASSERT_TRUE(m.IsObject());
+        EXPECT_STREQ(m["status"].GetString(), "present");
+        EXPECT_EQ(m["minutes"].GetInt(), 45);
+        EXPECT_EQ(m["pending"].GetBool(), !synced);
+        if (synced) break;
+        auto s = json(tundra("coord.db", "sync --json").out);
+        ASSERT_EQ(s["outcomes"].Size(), 1u);
+        EXPECT_STREQ(s["outcomes"][0]["result"].GetString(), "applied");
+        EXPECT_STREQ(s["outcomes"][0]["status"].GetString(), "confirmed");
+    }
+    // Participants do not record walk-ins.
+    ASSERT_NO_FATAL_FAILURE(login("anna.db", "anna"));
+    ASSERT_EQ(tundra("anna.db", "sync").code, 0);
+    auto refused = tundra("anna.db", "walk-in o-sam-1 --person p-arjeplog-hemtjanst-1");
+    EXPECT_EQ(refused.code, 1);
+    EXPECT_NE(refused.err.find("forbidden"), std::string::npos) << refused.err;
+}
+
 TEST_F(Cli, EveryCommandFailsWithOneClearLine) {
     ASSERT_NO_FATAL_FAILURE(start_demo());
     auto bad = tundra("x.db", "login --server " + server->url + " --username anna --password-stdin", "wrong\n");

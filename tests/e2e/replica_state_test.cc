@@ -24,6 +24,7 @@ void copy_replica(World& w, const std::string& from, const std::string& to) {
 // is taken from the replica inside the write transaction, so stamps strictly increase with seq.
 TEST(SharedReplica, TwoClientsOnOneFileFromSeveralThreadsStampInSeqOrder) {
     World w;
+    add_roster(w);  // staff mark enrolled people only
     { sync_ok(*w.client("c.db", "coord1")); }
     auto a = w.open_client("c.db");
     auto b = w.open_client("c.db", -10000);
@@ -78,6 +79,7 @@ TEST(SharedReplica, TwoClientsOnOneFileFromSeveralThreadsStampInSeqOrder) {
 // each other's seqs.
 TEST(RestoredReplica, ACopyElsewhereLogsInAsANewDeviceAndBothDevicesPush) {
     World w;
+    add_roster(w);  // staff mark enrolled people only
     auto a = w.client("a.db", "coord1");
     sync_ok(*a);
     ASSERT_TRUE(a->mark_attendance("o1", "p1", "present"));
@@ -108,6 +110,7 @@ TEST(RestoredReplica, ACopyElsewhereLogsInAsANewDeviceAndBothDevicesPush) {
 // (`seq_reused`, protocol v2).
 TEST(RestoredReplica, ARolledBackReplicaNeverLosesANewActionToAnOldSeq) {
     World w;
+    add_roster(w);  // staff mark enrolled people only
     { sync_ok(*w.client("a.db", "coord1")); }
     copy_replica(w, "a.db", "backup.db");
     {

@@ -213,6 +213,7 @@ TEST(Sync, OlderOfflineEditNeverOverwritesANewerOne) {
 
 TEST(Sync, ConcurrentAttendanceMarksConvergeAndKeepHistory) {
     World w;
+    add_roster(w);  // staff mark enrolled people only
     auto coord = w.client("c.db", "coord1");
     auto admin = w.client("a.db", "coord3");  // a second coordinator of the same site
     sync_ok(*coord);
@@ -231,6 +232,92 @@ TEST(Sync, ConcurrentAttendanceMarksConvergeAndKeepHistory) {
         EXPECT_EQ(marks[0].status, "present");
         EXPECT_EQ(marks[0].history, 2);
     }
+}
+
+// Issue 8: a participant's check-in stamped minutes ahead loses to the coordinator's later
+// correction, on the server and in every replica's view, in whichever order they arrive.
+TEST(Sync, StaffsCorrectionOutranksASelfCheckInStampedAheadInEveryView) {
+    World w;
+    add_roster(w);  // p1 has a place on o1
+    w.now += 14 * 24 * 60 * kMinute + 10 * kMinute;  // o1 started ten minutes ago
+    auto part = w.client("p.db", "part1", 5 * static_cast<int64_t>(kMinute));  // clock 5 min ahead
+    auto coord = w.client("c.db", "coord1");
+    sync_ok(*part);
+    ASSERT_TRUE(part->mark_attendance("o1", "p1", "present", 120));
+    sync_ok(*part);
+    sync_ok(*coord);
+    ASSERT_EQ(coord->attendance("o1").value()[0].status, "present");
+    w.now += kMinute;  // a minute later, the coordinator corrects: she is not here
+    ASSERT_TRUE(coord->mark_attendance("o1", "p1", "absent", 0));
+    auto local = coord->attendance("o1").value();
+    ASSERT_EQ(local.size(), 1u);
+    EXPECT_EQ(local[0].person, "p1");
+    EXPECT_EQ(local[0].status, "absent") << "the queued correction is the current mark at once";
+    auto r = coord->sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+    ASSERT_EQ(r->outcomes.size(), 1u);
+    EXPECT_EQ(r->outcomes[0].result, "applied") << r->outcomes[0].message;
+    sync_ok(*part);
+    for (auto* c : {coord.get(), part.get()}) {
+        auto marks = c->attendance("o1").value();
+        ASSERT_FALSE(marks.empty());
+        EXPECT_EQ(marks[0].person, "p1");
+        EXPECT_EQ(marks[0].status, "absent");
+        EXPECT_EQ(marks[0].history, 2);
+    }
+}
+
+// Issue 8: a walk-in shows at once offline (enrolment confirmed/walk_in and the mark), takes
+// nobody's seat, and a lost reply does not make it twice.
+TEST(Sync, AWalkInShowsAtOnceTakesNobodysSeatAndIsAppliedOnce) {
+    World w;
+    auto admin = w.client("a.db", "admin");
+    sync_ok(*admin);
+    ASSERT_TRUE(admin->enrol("o1", "p2"));
+    ASSERT_TRUE(admin->enrol("o1", "p3"));  // o1 holds 2: now full
+    sync_ok(*admin);
+    auto coord = w.client("c.db", "coord1");
+    sync_ok(*coord);
+    auto receipt = coord->walk_in("o1", "p1", "present", 100);
+    ASSERT_TRUE(receipt) << receipt.status().to_string();
+    auto shown = [&](bool pending) {
+        bool enrolled = false;
+        for (auto& e : coord->enrolments().value())
+            if (e.id == receipt->enrolment) {
+                enrolled = true;
+                EXPECT_EQ(e.status, "confirmed");
+                EXPECT_EQ(e.reason, "walk_in");
+                EXPECT_EQ(e.pending, pending);
+            }
+        EXPECT_TRUE(enrolled);
+        bool marked = false;
+        for (auto& m : coord->attendance("o1").value())
+            if (m.person == "p1") {
+                marked = true;
+                EXPECT_EQ(m.status, "present");
+                EXPECT_EQ(m.minutes, 100);
+                EXPECT_EQ(m.pending, pending);
+            }
+        EXPECT_TRUE(marked);
+    };
+    shown(true);
+    w.faults = [] { return Fault::drop_response; };  // applied; the answer is lost
+    {
+        auto lost = w.open_client("c.db");
+        client::SyncOptions once;
+        once.deadline = std::chrono::milliseconds(0);
+        EXPECT_FALSE(lost->sync(once));
+    }
+    w.faults = {};
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments WHERE reason = 'walk_in'"), 1);
+    shown(true);  // still queued: the device never heard back
+    sync_ok(*coord);
+    shown(false);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments WHERE person = 'p1'"), 1);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM attendance WHERE person = 'p1'"), 1);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments WHERE occasion = 'o1' AND status = 'confirmed'"), 3);
+    EXPECT_EQ(w.scalar("SELECT confirmed FROM occasions WHERE id = 'o1'"), 3);
+    expect_converged(w, *coord, "coord1");
 }
 
 TEST(Sync, LargePullComesInPagesThatEachCommitWithTheirCursor) {
@@ -318,9 +405,12 @@ TEST(Sync, SkewedClocksStillOrderEditsCausally) {
 // refused action is never reported as applied, and an applied one is never applied again.
 TEST(Sync, RetryAfterTheRetentionStillGetsItsRealOutcomeAndIsAppliedOnlyOnce) {
     World w;
+    // Staff mark enrolled people only: p2 has a place; p1 is enrolled below.
+    ASSERT_TRUE(w.store->import_json(
+        R"({"enrolments":[{"id":"r-p2","occasion":"o1","person":"p2","status":"confirmed"}]})"));
     auto c = w.client("c.db", "coord1");
     sync_ok(*c);
-    ASSERT_TRUE(c->mark_attendance("o1", "p1", "present", 60));
+    ASSERT_TRUE(c->mark_attendance("o1", "p2", "present", 60));
     ASSERT_TRUE(c->enrol("o1", "p1"));
     ASSERT_TRUE(c->enrol("o1", "p1"));  // the second is refused: already enrolled
     w.faults = [] { return Fault::drop_response; };  // applied; the answer never arrives
@@ -349,7 +439,7 @@ TEST(Sync, RetryAfterTheRetentionStillGetsItsRealOutcomeAndIsAppliedOnlyOnce) {
     EXPECT_EQ(r->outcomes[2].result, "rejected");
     EXPECT_EQ(r->outcomes[2].reason, "already_enrolled");
     EXPECT_EQ(w.scalar("SELECT count(*) FROM attendance"), 1);
-    EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments"), 1);
+    EXPECT_EQ(w.scalar("SELECT count(*) FROM enrolments"), 2);
 }
 
 TEST(Sync, AFirstSyncBringsWhatIsNeededNextBeforeTheRestOfTheCatalogue) {

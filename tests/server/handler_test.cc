@@ -171,6 +171,7 @@ TEST_F(Handler, ResponsesNameTheUserAndDeviceForTheAccessLog) {
     EXPECT_EQ(bad.log_device, "");
 }
 
+// A person the actor may not see is answered like an unknown one (issue 8).
 TEST_F(Handler, OutOfScopeActionIsAnsweredLikeAnUnknownIdAndChangesNothing) {
     std::string t = login("anna");
     auto r = post("/v1/sync", enrol_json(1, "e1", "p2"), t);  // Anna enrols Erik

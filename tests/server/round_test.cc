@@ -314,7 +314,7 @@ TEST_F(Round, AStoreFromThePreviousReleaseMigratesAndKeepsItsMemory) {
         ASSERT_TRUE(db);
         ASSERT_TRUE(db.value()->exec("DROP INDEX applied_actions_applied; DROP INDEX applied_actions_hash; ALTER TABLE applied_actions "
                                      "DROP COLUMN hash; DELETE FROM meta WHERE key = 'cursor_key'; DROP TABLE login_throttle; "
-                                     "DROP TABLE audit_log; ALTER TABLE users DROP COLUMN revoked;"));
+                                     "DROP TABLE audit_log; ALTER TABLE users DROP COLUMN revoked; DROP TABLE action_quota;"));
         ASSERT_TRUE(db.value()->set_user_version(2));
     }
     StoreOptions o;

@@ -70,7 +70,8 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
             R"({"organisations":[{"code":"o1","name":"Kiruna","county":"Norrbotten"}]})");
         ASSERT_TRUE(rep) << rep.status().to_string();
         ASSERT_TRUE(s.value()->db().exec(
-            "DROP TABLE login_throttle; DROP TABLE audit_log; ALTER TABLE users DROP COLUMN revoked;"));
+            "DROP TABLE login_throttle; DROP TABLE audit_log; ALTER TABLE users DROP COLUMN revoked; "
+            "DROP TABLE action_quota;"));
         ASSERT_TRUE(s.value()->db().set_user_version(3));
     }
     auto s = SqliteStore::open(path, {}, false);
@@ -82,6 +83,7 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
         "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'login_throttle_last'");
     ASSERT_TRUE(idx->step().value());
     EXPECT_EQ(idx->int64(0), 1);
+    EXPECT_EQ(s.value()->count("action_quota").value(), 0);
     ASSERT_TRUE(s.value()->audit("cli:root", "import", "", R"({"rows":1})"));
     auto trail = s.value()->audit_trail();
     ASSERT_TRUE(trail);

@@ -59,6 +59,11 @@ struct AttendanceView {
     int history = 0;  // number of marks kept for this person at this occasion
 };
 
+// What Client::walk_in recorded: the enrolment it creates and the attendance mark.
+struct WalkInReceipt {
+    std::string enrolment, mark;
+};
+
 struct RejectedAction {
     uint64_t seq = 0;
     std::string type, target, reason, message;
@@ -232,7 +237,9 @@ public:
     Result<StatusView> status();
     Result<std::vector<CourseView>> courses();
     Result<std::vector<EnrolmentView>> enrolments();
-    // Current mark per person (newest by HLC) at an occasion.
+    // Current mark per person at an occasion: the newest by (source rank, HLC, device), where
+    // a mark by staff or import outranks a self check-in (core `attendance_current_order_sql`,
+    // the server's rule).
     Result<std::vector<AttendanceView>> attendance(const std::string& occasion);
 
     // Actions: each returns the id of the row it creates or changes. Errors: not_found
@@ -243,6 +250,12 @@ public:
     Result<std::string> mark_attendance(const std::string& occasion, const std::string& person,
                                         const std::string& status,
                                         std::optional<int64_t> minutes = {});
+    // Staff: a person who turned up at an occasion without an enrolment. One action: a
+    // confirmed enrolment (reason `walk_in`, even over capacity, taking nobody's seat) and the
+    // mark, both shown at once. Errors as above; forbidden for participants.
+    Result<WalkInReceipt> walk_in(const std::string& occasion, const std::string& person,
+                                  const std::string& status = "present",
+                                  std::optional<int64_t> minutes = {});
     Result<std::string> upsert_course(const CourseInput& in);
     Result<std::string> upsert_occasion(const OccasionInput& in);
     // Coordinators (their sites' staff), admins; participants may edit their own profession,

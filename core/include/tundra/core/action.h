@@ -22,14 +22,23 @@ struct ActionField {
     bool nullable = false;  // may be sent as null to clear the field
 };
 
+// What an action does to the row its id names; decides the server's scope check on that row
+// (sync-server/src/actions.cc, `dispatch`).
+enum class ActionWrite {
+    creates,  // a new row: an id in use, whoever's it is, is `id_conflict`
+    changes,  // an existing row: an unknown id, or one the actor may not see, is `not_found`
+    upserts,  // creates or changes: an id the actor may not see is `not_found`
+};
+
 struct ActionSpec {
     std::string_view type;  // wire name
     Kind target;            // the entity kind it creates or changes
     std::string_view id_field;
     std::span<const ActionField> fields;  // includes the id field
+    ActionWrite write;
 };
 
-// Known action types: enrol, cancel_enrolment, mark_attendance, upsert_course,
+// Known action types: enrol, cancel_enrolment, mark_attendance, walk_in, upsert_course,
 // upsert_occasion, delete_occasion, update_person, attest_time, submit_survey, log_deviation.
 std::span<const ActionSpec> all_actions();
 const ActionSpec* action_spec(std::string_view type);
@@ -45,6 +54,10 @@ struct Action {
 
 // Checks type, field presence, field types and enumerations. `path` prefixes messages.
 Status validate_action(const Action& action, std::string_view path);
+// Checks every field against the storage limits (ids, text length, list length; model.h):
+// invalid_argument naming the field. The client refuses to record such an action; the
+// server answers it `rejected`/`invalid` (an older client's queue is never blocked by it).
+Status check_action_limits(const Action& action, std::string_view path);
 
 enum class OutcomeResult { applied, adjusted, rejected };
 std::string_view to_string(OutcomeResult r);
@@ -89,6 +102,8 @@ inline constexpr std::string_view kErased = "erased";
 // more minutes than the occasion lasts.
 inline constexpr std::string_view kNotEnrolled = "not_enrolled";
 inline constexpr std::string_view kOutsideWindow = "outside_window";
+// The device has stored its daily allowance of actions (count or bytes); see protocol.md.
+inline constexpr std::string_view kQuotaExceeded = "quota_exceeded";
 }  // namespace reasons
 
 }  // namespace tundra

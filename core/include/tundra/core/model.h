@@ -82,6 +82,26 @@ const EntitySpec* entity_by_name(std::string_view name);
 // `path` names the field in error messages, e.g. "persons[3].gender".
 Status check_value(const Column& col, const Value& v, std::string_view path);
 
+// ---- limits on what a device or an import may store -------------------------------------
+// Ids (a row's id, the ids it refers to, usernames) are at most kMaxIdBytes bytes; every other
+// text at most kMaxTextChars characters (UTF-8 code points); a list at most kMaxListItems
+// entries. Documented in docs/protocol.md (Limits).
+inline constexpr size_t kMaxIdBytes = 100;
+inline constexpr size_t kMaxTextChars = 4000;
+inline constexpr size_t kMaxListItems = 1000;
+// Whether a field holds an id: "id", "code", "username", "mark", or the wire name of a kind
+// (a reference such as "occasion", or an action's id field such as "deviation").
+bool is_id_field(std::string_view name);
+// Checks one value against the limits above; invalid_argument names `path`.
+Status check_limits(std::string_view name, const Value& v, std::string_view path);
+
+// ---- attendance: which mark is current ---------------------------------------------------
+// The current mark of a person at an occasion is the newest by (source rank, HLC, device):
+// a mark by staff or import outranks a self check-in, whatever their stamps.
+int attendance_source_rank(std::string_view source);
+// The same order as SQL, for `ORDER BY`: newest first, over the attendance table alias `a`.
+std::string attendance_current_order_sql(std::string_view a);
+
 // ---- time --------------------------------------------------------------------------------
 // Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z" or "+hh:mm"/"-hh:mm" (no offset
 // means UTC). Returns milliseconds since the epoch.

@@ -46,6 +46,10 @@ struct StoreOptions {
     // seq) was and its result, reason and status are kept for good, so a retry at any age
     // gets its real outcome and a different action under a used seq is `seq_reused`.
     int64_t outcome_retention_days = 180;
+    // What one device may store per UTC day: actions applied, and their bytes (the action as
+    // JSON). Beyond either, an action is `rejected`/`quota_exceeded` (docs/protocol.md).
+    int64_t device_daily_actions = 20'000;
+    int64_t device_daily_bytes = 16 << 20;
     HlcClock::WallClock wall = wall_clock_ms;  // injectable for tests
     // synchronous=FULL: an acknowledged round survives power loss, not only a crash of the
     // process. In-process tests that cannot lose power turn it off for speed.

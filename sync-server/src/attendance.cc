@@ -1,0 +1,157 @@
+// Attendance on the server: marks by staff and self check-ins, and walk-ins (a person who
+// turned up without an enrolment). The figures feed ESF reports, so each kind of mark has
+// its rules (docs/protocol.md, "Attendance"); import is exempt.
+#include "store_internal.h"
+
+namespace tundra::server {
+namespace {
+// A participant may check in from 30 minutes before the occasion starts until 24 hours
+// after it ends (by the action's stamp: a check-in made offline counts when it was made).
+constexpr int64_t kCheckInOpensBeforeMs = 30 * 60'000;
+constexpr int64_t kCheckInClosesAfterMs = 24 * 3600'000;
+constexpr int64_t kMaxMarkMinutes = 24 * 60;
+
+std::string str(const Row& r, std::string_view k) {
+    auto* s = get_str(r, k);
+    return s ? *s : std::string();
+}
+
+Outcome rejected(const Action& a, std::string_view reason, std::string msg) {
+    return make_outcome(a, OutcomeResult::rejected, reason, std::move(msg));
+}
+}  // namespace
+
+// The status of the person's requested, confirmed or waitlisted enrolment, or "".
+Result<std::string> SqliteStore::Impl::active_enrolment_status(const std::string& occasion,
+                                                               const std::string& person) {
+    auto q = db.query(
+        "SELECT status FROM enrolments WHERE occasion = ? AND person = ? AND status IN "
+        "('requested', 'confirmed', 'waitlisted') ORDER BY status = 'confirmed' DESC LIMIT 1");
+    q->bind(1, occasion).bind(2, person);
+    auto r = q->step();
+    if (!r) return r.status();
+    return r.value() ? q->text(0) : std::string();
+}
+
+// Writes the action's mark (fields mark, occasion, person, status, minutes) and answers
+// whether it is the current one: the newest by (source rank, HLC, device), so staff's
+// correction outranks a self check-in stamped later.
+Result<Outcome> SqliteStore::Impl::write_mark(const AuthContext& who, const Action& a,
+                                              const std::string& source) {
+    const std::string id = str(a.fields, "mark");
+    const std::string occ_id = str(a.fields, "occasion");
+    const std::string person_id = str(a.fields, "person");
+    const std::string status = a.fields.count("status") ? str(a.fields, "status") : "present";
+    auto minutes = get_int(a.fields, "minutes");
+    Row row{{"id", id},
+            {"occasion", occ_id},
+            {"person", person_id},
+            {"status", status},
+            {"minutes", minutes ? Value(*minutes) : Value()},
+            {"recorded_by", who.username},
+            {"source", source},
+            {"hlc", static_cast<int64_t>(a.hlc.value)},
+            {"device", who.device_id}};
+    TUNDRA_TRY(write_row(Kind::attendance, row));
+    auto q = db.query("SELECT id, coalesce(recorded_by, ''), status FROM attendance a WHERE "
+                      "occasion = ? AND person = ? ORDER BY " +
+                      attendance_current_order_sql("a") + ", a.id DESC LIMIT 1");
+    q->bind(1, occ_id).bind(2, person_id);
+    auto r = q->step();
+    if (!r) return r.status();
+    if (r.value() && q->text(0) != id)
+        return make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
+                            "kept in history; a mark by " + q->text(1) + " (" + q->text(2) +
+                                ") is current",
+                            q->text(2));
+    return make_outcome(a, OutcomeResult::applied, "", "attendance recorded", status);
+}
+
+Result<Outcome> SqliteStore::Impl::mark_attendance(const AuthContext& who, const Action& a,
+                                                   Hlc acted) {
+    auto t = target(who, a);
+    if (!t) return t.status();
+    if (t->refusal) return *t->refusal;
+    const OccasionInfo& o = t->occasion;
+    const std::string& person_id = t->person.id;
+    auto minutes = get_int(a.fields, "minutes");
+    if (minutes && (*minutes < 0 || *minutes > kMaxMarkMinutes))
+        return rejected(a, reasons::kInvalid, "minutes must be between 0 and 1440");
+    auto enrolled = active_enrolment_status(o.id, person_id);
+    if (!enrolled) return enrolled.status();
+    if (role_of(who.role) == Role::participant) {
+        // target() let a participant name only their own person.
+        if (enrolled.value() != "confirmed")
+            return rejected(a, reasons::kNotEnrolled,
+                            "you can check in only where you have a confirmed place; '" + o.id +
+                                "' is not one");
+        int64_t at = static_cast<int64_t>(acted.physical_ms());
+        if (at < o.starts_ms - kCheckInOpensBeforeMs || at > o.ends_ms + kCheckInClosesAfterMs)
+            return rejected(a, reasons::kOutsideWindow,
+                            "check-in for '" + o.id + "' is open from " +
+                                format_iso8601(o.starts_ms - kCheckInOpensBeforeMs) + " to " +
+                                format_iso8601(o.ends_ms + kCheckInClosesAfterMs));
+        int64_t length = (o.ends_ms - o.starts_ms) / 60'000;
+        if (minutes && *minutes > length)
+            return rejected(a, reasons::kInvalid,
+                            "minutes must be at most the occasion's length (" +
+                                std::to_string(length) + ")");
+        return write_mark(who, a, "self_check_in");
+    }
+    if (enrolled.value() != "confirmed" && enrolled.value() != "waitlisted")
+        return rejected(a, reasons::kNotEnrolled,
+                        "'" + person_id + "' has no confirmed or waitlisted place on '" + o.id +
+                            "': record a walk-in instead");
+    return write_mark(who, a, "coordinator");
+}
+
+// One action for a person who turned up without an enrolment: a confirmed enrolment (reason
+// `walk_in`, over capacity if need be, taking nobody's seat) and their mark.
+Result<Outcome> SqliteStore::Impl::walk_in(const AuthContext& who, const Action& a, Hlc acted) {
+    auto t = target(who, a);
+    if (!t) return t.status();
+    if (t->refusal) return *t->refusal;
+    if (role_of(who.role) == Role::participant)
+        return rejected(a, reasons::kForbidden, "only staff record walk-ins");
+    const OccasionInfo& o = t->occasion;
+    const std::string& person_id = t->person.id;
+    const std::string id = str(a.fields, "enrolment");
+    const std::string mark = str(a.fields, "mark");
+    if (o.status == "cancelled")
+        return rejected(a, reasons::kOccasionCancelled, "occasion '" + o.id + "' is cancelled");
+    auto minutes = get_int(a.fields, "minutes");
+    if (minutes && (*minutes < 0 || *minutes > kMaxMarkMinutes))
+        return rejected(a, reasons::kInvalid, "minutes must be between 0 and 1440");
+    auto taken = load_row(Kind::attendance, mark);
+    if (!taken) return taken.status();
+    if (taken.value()) return rejected(a, reasons::kIdConflict, "attendance id '" + mark + "' is taken");
+    auto enrolled = active_enrolment_status(o.id, person_id);
+    if (!enrolled) return enrolled.status();
+    if (!enrolled.value().empty())
+        return rejected(a, reasons::kAlreadyEnrolled,
+                        "'" + person_id + "' is already enrolled (" + enrolled.value() +
+                            "): mark their attendance instead");
+    auto ins = db.query(
+        "INSERT INTO enrolments (id, occasion, person, status, reason, acted_hlc, acted_by, "
+        "updated_hlc, device, version) VALUES (?, ?, ?, 'confirmed', 'walk_in', ?, ?, ?, ?, ?)");
+    TUNDRA_TRY(ins->bind(1, id)
+                   .bind(2, o.id)
+                   .bind(3, person_id)
+                   .bind(4, acted.value)
+                   .bind(5, who.username)
+                   .bind(6, a.hlc.value)
+                   .bind(7, who.device_id)
+                   .bind(8, next_version())
+                   .run());
+    TUNDRA_TRY(reallocate(o.id));  // seat counts now include the walk-in
+    auto marked = write_mark(who, a, "coordinator");
+    if (!marked) return marked.status();
+    bool over = o.confirmed + 1 > o.capacity;
+    return make_outcome(a, OutcomeResult::applied, "",
+                        "walk-in: '" + person_id + "' confirmed" +
+                            (over ? " over capacity" : "") + " and marked " +
+                            (a.fields.count("status") ? str(a.fields, "status") : "present"),
+                        "confirmed");
+}
+
+}  // namespace tundra::server
