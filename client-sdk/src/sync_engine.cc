@@ -224,7 +224,11 @@ private:
 }  // namespace
 
 Result<SyncReport> run_sync(ClientCore& core, const SyncOptions& opts) {
-    return SyncEngine(core, opts).run();
+    auto r = SyncEngine(core, opts).run();
+    // Rows this sync deleted (tombstones of an erased or moved person, a sweep) must not
+    // linger in the -wal file: truncate it. Best effort: a reader elsewhere may hold it.
+    if (r) (void)core.with_replica([](Replica& rep) { return rep.checkpoint(); });
+    return r;
 }
 
 }  // namespace tundra::client

@@ -87,6 +87,10 @@ Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action
         {"submit_survey", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.submit_survey(w, x); }},
         {"log_deviation", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.log_deviation(w, x); }},
     };
+    // GDPR: nothing more is written about an erased person (privacy.cc).
+    auto erased = refuse_if_erased(a);
+    if (!erased) return erased.status();
+    if (erased.value()) return *erased.value();
     for (auto& h : kHandlers)
         if (h.type == a.type) return h.apply(*this, who, a, acted);
     return rejected(a, reasons::kInvalid, "unknown action type '" + a.type + "'");

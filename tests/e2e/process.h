@@ -13,7 +13,9 @@ namespace tundra::testing {
 
 class ServerProcess {
 public:
-    ServerProcess(const std::string& db, const std::string& log, const std::string& listen = "127.0.0.1:0") {
+    // quiet = false keeps the access log (stderr, in `log`).
+    ServerProcess(const std::string& db, const std::string& log, const std::string& listen = "127.0.0.1:0",
+                  bool quiet = true) {
         int fds[2];
         if (pipe(fds) != 0) throw std::runtime_error("pipe");
         pid_ = fork();
@@ -23,7 +25,7 @@ public:
             dup2(err, 2);
             close(fds[0]);
             execl(TUNDRA_SERVER_BIN, TUNDRA_SERVER_BIN, "serve", "--db", db.c_str(), "--listen",
-                  listen.c_str(), "--quiet", static_cast<char*>(nullptr));
+                  listen.c_str(), quiet ? "--quiet" : static_cast<char*>(nullptr), static_cast<char*>(nullptr));
             _exit(127);
         }
         close(fds[1]);
