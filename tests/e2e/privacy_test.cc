@@ -154,6 +154,21 @@ TEST(SharedTablet, ExportedActionsAreReplayedOnceAndNeverAppliedTwice) {
     EXPECT_EQ(count_on(w, "SELECT count(*) FROM enrolments WHERE person = 'p4' AND occasion = 'o2'"), 1);
 }
 
+// An app keeps its replica open for hours: the rows an erasure deleted must not linger in the
+// -wal file of an open replica either (every sync ends with a checkpoint that truncates it).
+TEST(SharedTablet, AnErasedPersonLeavesAnOpenReplicaAndItsWal) {
+    World w;
+    auto c = w.client("c.db", "coord1");
+    sync_ok(*c);
+    ASSERT_NE(files_of(w.dir, "c.db").find("Person 1"), std::string::npos);
+    auto rep = w.store->erase_person("p1", "test");
+    ASSERT_TRUE(rep) << rep.status().to_string();
+    sync_ok(*c);
+    EXPECT_FALSE(has(*c, "persons", "p1"));
+    EXPECT_EQ(files_of(w.dir, "c.db").find("Person 1"), std::string::npos);
+    expect_converged(w, *c, "coord1");
+}
+
 // ---- erasure, with the real binaries --------------------------------------------------------
 namespace {
 struct Cmd {
