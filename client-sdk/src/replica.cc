@@ -288,6 +288,12 @@ Result<int64_t> Replica::logout(bool drop_queued) {
 
 Status Replica::checkpoint() { return db_->checkpoint_truncate(); }
 
+Status Replica::prune_history() {
+    return db_->exec(
+        "DELETE FROM outbox WHERE state IN ('done', 'dismissed') AND json_extract(action, '$.person') IS NOT "
+        "NULL AND json_extract(action, '$.person') NOT IN (SELECT id FROM persons)");
+}
+
 Status Replica::begin_full_pull() { return db_->exec("DELETE FROM reset_seen"); }
 
 Status Replica::mark_seen(Kind kind, const std::string& id) {

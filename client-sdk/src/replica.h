@@ -79,6 +79,10 @@ public:
     // logout). Refuses with `conflict` while actions are queued, unless `drop_queued` (the
     // caller has exported them first). Returns how many queued actions were dropped.
     Result<int64_t> logout(bool drop_queued);
+    // Drops finished outbox entries (done, dismissed) about a person this replica no longer
+    // holds (erased, moved out of scope): their content may carry personal data (a name in
+    // update_person, a survey comment) that must leave with the person's row.
+    Status prune_history();
     // The WAL checkpoint after deletions (Db::checkpoint_truncate); best effort while another
     // connection reads.
     Status checkpoint();

@@ -159,14 +159,24 @@ TEST(SharedTablet, ExportedActionsAreReplayedOnceAndNeverAppliedTwice) {
 TEST(SharedTablet, AnErasedPersonLeavesAnOpenReplicaAndItsWal) {
     World w;
     auto c = w.client("c.db", "coord1");
+    auto admin = w.client("a.db", "admin");
+    sync_ok(*c);
+    sync_ok(*admin);
+    // The admin corrects her name: the action (with the name) stays in the admin's outbox.
+    ASSERT_TRUE(admin->update_person({.id = "p1", .name = "Person 1 Lindqvist"}));
+    sync_ok(*admin);
     sync_ok(*c);
     ASSERT_NE(files_of(w.dir, "c.db").find("Person 1"), std::string::npos);
+    ASSERT_NE(files_of(w.dir, "a.db").find("Person 1 Lindqvist"), std::string::npos);
     auto rep = w.store->erase_person("p1", "test");
     ASSERT_TRUE(rep) << rep.status().to_string();
     sync_ok(*c);
+    sync_ok(*admin);
     EXPECT_FALSE(has(*c, "persons", "p1"));
     EXPECT_EQ(files_of(w.dir, "c.db").find("Person 1"), std::string::npos);
+    EXPECT_EQ(files_of(w.dir, "a.db").find("Person 1"), std::string::npos);
     expect_converged(w, *c, "coord1");
+    expect_converged(w, *admin, "admin");
 }
 
 // ---- erasure, with the real binaries --------------------------------------------------------
