@@ -226,8 +226,13 @@ private:
 Result<SyncReport> run_sync(ClientCore& core, const SyncOptions& opts) {
     auto r = SyncEngine(core, opts).run();
     // Rows this sync deleted (tombstones of an erased or moved person, a sweep) must not
-    // linger in the -wal file: truncate it. Best effort: a reader elsewhere may hold it.
-    if (r) (void)core.with_replica([](Replica& rep) { return rep.checkpoint(); });
+    // linger in the outbox's history or in the -wal file: prune, then truncate the log.
+    // Best effort: a reader elsewhere may hold the log.
+    if (r)
+        (void)core.with_replica([](Replica& rep) {
+            TUNDRA_TRY(rep.prune_history());
+            return rep.checkpoint();
+        });
     return r;
 }
 
