@@ -70,7 +70,8 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
             R"({"organisations":[{"code":"o1","name":"Kiruna","county":"Norrbotten"}]})");
         ASSERT_TRUE(rep) << rep.status().to_string();
         ASSERT_TRUE(s.value()->db().exec(
-            "DROP TABLE login_throttle; DROP TABLE audit_log; ALTER TABLE users DROP COLUMN revoked;"));
+            "DROP TABLE login_throttle; DROP TABLE audit_log; ALTER TABLE users DROP COLUMN revoked;"
+            "DROP INDEX persons_erased; DELETE FROM meta WHERE key = 'pseudonym_key';"));
         ASSERT_TRUE(s.value()->db().set_user_version(3));
     }
     auto s = SqliteStore::open(path, {}, false);
@@ -78,6 +79,11 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
     EXPECT_EQ(s.value()->db().user_version(), 4);
     EXPECT_EQ(s.value()->count("organisations").value(), 1);
     EXPECT_EQ(s.value()->count("login_throttle").value(), 0);
+    {
+        auto q = s.value()->db().query("SELECT length(value) FROM meta WHERE key = 'pseudonym_key'");
+        ASSERT_TRUE(q->step().value());
+        EXPECT_EQ(q->int64(0), 64);  // the erasure pseudonyms' secret (privacy.cc)
+    }
     ASSERT_TRUE(s.value()->audit("cli:root", "import", "", R"({"rows":1})"));
     auto trail = s.value()->audit_trail();
     ASSERT_TRUE(trail);
