@@ -123,7 +123,7 @@ Status Replica::migrate() {
         // logout and a change of user, so the same file is never queued twice here.
         sqlite::Transaction txn(*db_);
         TUNDRA_TRY(txn.begin());
-        TUNDRA_TRY(db_->exec("CREATE TABLE replayed_exports (export_id TEXT PRIMARY KEY, "
+        TUNDRA_TRY(db_->exec("CREATE TABLE IF NOT EXISTS replayed_exports (export_id TEXT PRIMARY KEY, "
                              "replayed_ms INTEGER NOT NULL, actions INTEGER NOT NULL)"));
         TUNDRA_TRY(db_->set_user_version(4));
         TUNDRA_TRY(txn.commit());

@@ -144,8 +144,8 @@ CREATE INDEX audit_log_at ON audit_log(at_ms);
 ALTER TABLE users ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
 -- GDPR erasure (privacy.cc): erased persons are looked up on every pull and action; the
 -- pseudonym of an erased person is "x-" + HMAC-SHA256(pseudonym_key, old id).
-CREATE INDEX persons_erased ON persons(id) WHERE erased = 1;
-INSERT INTO meta VALUES ('pseudonym_key', lower(hex(randomblob(32))));
+CREATE INDEX IF NOT EXISTS persons_erased ON persons(id) WHERE erased = 1;
+INSERT OR IGNORE INTO meta VALUES ('pseudonym_key', lower(hex(randomblob(32))));
 )SQL";
 
 constexpr const char* kVersionIndexes[] = {"organisations", "sites",       "persons",
