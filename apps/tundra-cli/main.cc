@@ -143,6 +143,13 @@ int main(int argc, char** argv) try {
     auto* occ_del = occ->add_subcommand("delete", "remove an occasion nobody enrolled in");
     occ_del->add_option("occasion", delete_id)->required();
 
+    std::string export_file;
+    auto* logout = app.add_subcommand(
+        "logout", "leave this tablet: wipe the synced data and the token (refused while actions are queued)");
+    logout->add_option("--export", export_file, "first write the queued actions to FILE (for `tundra replay`)");
+    auto* replay = app.add_subcommand("replay", "queue the actions of a `logout --export` file again");
+    replay->add_option("file", export_file, "the export file")->required();
+
     CLI11_PARSE(app, argc, argv);
 
     // Only login creates a replica: any other command on a file that is not there is a
@@ -283,6 +290,24 @@ int main(int argc, char** argv) try {
         Status st = cl.dismiss(dismiss_seq);
         if (!st) return fail(st);
         std::cout << "dismissed #" << dismiss_seq << "\n";
+        return 0;
+    }
+    if (*logout) {
+        auto r = cl.logout(export_file);
+        if (!r) return fail(r.status());
+        if (!export_file.empty())
+            std::cout << r->exported << " queued action(s) written to " << export_file
+                      << " (export " << r->export_id << "); after the next login: tundra replay "
+                      << export_file << "\n";
+        std::cout << "logged out: synced data and token removed from " << replica << "\n";
+        return 0;
+    }
+    if (*replay) {
+        auto r = cl.replay(export_file);
+        if (!r) return fail(r.status());
+        print("{\"queued\":" + std::to_string(r->queued) + ",\"export_id\":\"" + r->export_id + "\"}",
+              "queued " + std::to_string(r->queued) + " action(s) from " + export_file +
+                  " (pending until `tundra sync`)\n");
         return 0;
     }
     if (*course_add) {

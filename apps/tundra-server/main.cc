@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -130,6 +131,16 @@ int main(int argc, char** argv) try {
         "revoke-user", "the user can no longer log in; every device of theirs is revoked");
     revoke_user->add_option("--db", db, "SQLite file")->required();
     revoke_user->add_option("username", username, "login name")->required();
+    std::string person_id;
+    auto* erase = app.add_subcommand("erase-person",
+                                     "GDPR erasure: remove a person from every replica; keep only their ESF data, "
+                                     "pseudonymised, on the server");
+    erase->add_option("--db", db, "SQLite file")->required();
+    erase->add_option("person", person_id, "person id")->required();
+    auto* export_person = app.add_subcommand("export-person",
+                                             "GDPR access: print everything held about a person as JSON");
+    export_person->add_option("--db", db, "SQLite file")->required();
+    export_person->add_option("person", person_id, "person id")->required();
 
     CLI11_PARSE(app, argc, argv);
 
@@ -214,6 +225,32 @@ int main(int argc, char** argv) try {
                   << " municipalities, " << r.sites << " sites, " << r.persons << " staff, "
                   << r.courses << " courses, " << r.occasions << " occasions, " << r.enrolments
                   << " enrolments, " << r.users << " logins\n";
+        return 0;
+    }
+    if (*erase || *export_person) {
+        // Who ran it, for the audit trail: the operating-system user of this shell.
+        const char* who = std::getenv("USER");
+        std::string actor = std::string("cli:") + (who && *who ? who : "unknown");
+        if (*export_person) {
+            auto doc = store.export_person(person_id, actor);
+            if (!doc) return fail(doc.status());
+            std::cout << doc.value() << "\n";
+            return 0;
+        }
+        auto rep = store.erase_person(person_id, actor);
+        if (!rep) return fail(rep.status());
+        auto& r = rep.value();
+        if (r.already_erased)
+            std::cout << "person was already erased (pseudonym " << r.pseudonym << ")\n";
+        else
+            std::cout << "erased " << person_id << ": ESF data kept as " << r.pseudonym << " (" << r.rows_moved
+                      << " rows, server only); " << r.enrolments_cancelled << " upcoming enrolment(s) cancelled, "
+                      << r.comments_cleared << " comment(s) cleared, " << r.users_removed << " login(s) and "
+                      << r.devices_revoked << " device(s) revoked, " << r.texts_redacted
+                      << " deviation text(s) redacted\n";
+        if (!r.wal_truncated)
+            std::cout << "note: another process was reading the store, so its log (-wal) still holds old "
+                         "pages; run erase-person again when it is idle\n";
         return 0;
     }
     if (*revoke) {

@@ -39,16 +39,9 @@ Result<std::string> ensure_install_id(const std::string& path) {
     std::string id = read_install_id(path);
     if (!id.empty()) return id;
     id = random_hex(32);
-    std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << id << "\n";
-        out.flush();
-        if (!out) return Status(Errc::storage, "cannot write the install id file '" + path + "'");
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) return Status(Errc::storage, "cannot write the install id file '" + path + "': " + ec.message());
+    // Owner-only, like the replica beside it.
+    Status st = write_private_file(path, id + "\n");
+    if (!st) return Status(Errc::storage, "cannot write the install id file: " + st.message());
     return id;
 }
 
@@ -160,6 +153,15 @@ Result<std::unique_ptr<Client>> Client::open(const std::string& path, ClientOpti
         if (opts.storage_fault) r.value()->set_fault_hook(opts.storage_fault);
         auto impl = std::make_unique<Impl>();
         impl->install_id_path = opts.install_id_path.empty() ? path + ".install-id" : opts.install_id_path;
+        {
+            // Owner-only, like the replica (files from older builds were 0644).
+            namespace fs = std::filesystem;
+            std::error_code ec;
+            auto perms = fs::status(impl->install_id_path, ec).permissions();
+            if (!ec && (perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none)
+                fs::permissions(impl->install_id_path, fs::perms::owner_read | fs::perms::owner_write,
+                                fs::perm_options::replace, ec);
+        }
         impl->wall = opts.wall_clock ? opts.wall_clock : HlcClock::WallClock(wall_clock_ms);
         impl->opts = std::move(opts);
         impl->replica = std::move(r.value());

@@ -60,6 +60,10 @@ auto guard(F&& f) -> decltype(f()) {
 // Random lowercase hex digits (install ids, local ids).
 std::string random_hex(size_t digits);
 
+// Writes a file readable by its owner only (0600), atomically (a temporary file in the same
+// folder, fsync, rename): install ids and logout exports (logout.cc).
+Status write_private_file(const std::string& path, std::string_view content);
+
 // The facade's state (client.cc: lifecycle, sync, reads; client_actions.cc: recording).
 struct Client::Impl : ClientCore {
     // Under replica_mu.

@@ -118,6 +118,16 @@ Status Replica::migrate() {
         TUNDRA_TRY(db_->set_user_version(3));
         TUNDRA_TRY(txn.commit());
     }
+    if (v < 4) {
+        // Version 4: exports queued again by `tundra replay`. Not synced data: it survives a
+        // logout and a change of user, so the same file is never queued twice here.
+        sqlite::Transaction txn(*db_);
+        TUNDRA_TRY(txn.begin());
+        TUNDRA_TRY(db_->exec("CREATE TABLE IF NOT EXISTS replayed_exports (export_id TEXT PRIMARY KEY, "
+                             "replayed_ms INTEGER NOT NULL, actions INTEGER NOT NULL)"));
+        TUNDRA_TRY(db_->set_user_version(4));
+        TUNDRA_TRY(txn.commit());
+    }
     return Status::ok();
 }
 
@@ -230,6 +240,69 @@ Status Replica::wipe_data() {
     for (auto& e : all_entities()) TUNDRA_TRY(db_->exec("DELETE FROM " + std::string(e.table)));
     TUNDRA_TRY(db_->exec("DELETE FROM outbox; DELETE FROM shadow; DELETE FROM meta; DELETE FROM reset_seen"));
     return Status::ok();
+}
+
+Status Replica::wipe_synced_rows() {
+    for (auto& e : all_entities()) TUNDRA_TRY(db_->exec("DELETE FROM " + std::string(e.table)));
+    TUNDRA_TRY(db_->exec("DELETE FROM shadow; DELETE FROM reset_seen; "
+                         "DELETE FROM outbox WHERE state NOT IN ('queued', 'rejected')"));
+    ReplicaMeta m = load_meta();
+    m.cursor.clear();
+    m.full_pull = false;
+    m.last_sync.clear();
+    return save_meta(m);
+}
+
+Status Replica::wipe_synced_data() {
+    {
+        auto txn = transaction();
+        TUNDRA_TRY(txn.begin());
+        TUNDRA_TRY(wipe_synced_rows());
+        TUNDRA_TRY(txn.commit());
+    }
+    return checkpoint();
+}
+
+Result<int64_t> Replica::logout(bool drop_queued) {
+    int64_t dropped = 0;
+    {
+        auto txn = transaction();
+        TUNDRA_TRY(txn.begin());
+        auto n = count_queued();
+        if (!n) return n.status();
+        if (n.value() > 0 && !drop_queued)
+            return Status(Errc::conflict,
+                          std::to_string(n.value()) + (n.value() == 1 ? " action is" : " actions are") +
+                              " not yet synced; run `tundra sync`, or `tundra logout --export FILE` "
+                              "to keep them");
+        dropped = n.value();
+        // Rejected entries are the user's to read, but the user is leaving: they go too.
+        TUNDRA_TRY(db_->exec("DELETE FROM outbox"));
+        TUNDRA_TRY(wipe_synced_rows());
+        TUNDRA_TRY(forget_token());
+        TUNDRA_TRY(txn.commit());
+    }
+    TUNDRA_TRY(checkpoint());
+    return dropped;
+}
+
+Status Replica::forget_token() {
+    ReplicaMeta m = load_meta();
+    m.token.clear();
+    m.role.clear();
+    m.person.clear();
+    m.sites.clear();
+    m.server_capabilities.clear();
+    m.last_push.clear();
+    return save_meta(m);
+}
+
+Status Replica::checkpoint() { return db_->checkpoint_truncate(); }
+
+Status Replica::prune_history() {
+    return db_->exec(
+        "DELETE FROM outbox WHERE state IN ('done', 'dismissed') AND json_extract(action, '$.person') IS NOT "
+        "NULL AND json_extract(action, '$.person') NOT IN (SELECT id FROM persons)");
 }
 
 Status Replica::begin_full_pull() { return db_->exec("DELETE FROM reset_seen"); }
@@ -389,6 +462,53 @@ Result<uint64_t> Replica::renumber_queued(uint64_t from, uint64_t above) {
         put->reset();
     }
     return base;
+}
+
+Result<int64_t> Replica::requeue(const std::string& export_id, const std::vector<Action>& actions,
+                                 const HlcClock::WallClock& wall) {
+    sqlite::Transaction txn(*db_);
+    TUNDRA_TRY(txn.begin());
+    ReplicaMeta m = load_meta();
+    if (m.token.empty()) return Status(Errc::unauthorized, "not logged in: run `tundra login` first");
+    {
+        auto q = db_->query("SELECT replayed_ms, actions FROM replayed_exports WHERE export_id = ?");
+        q->bind(1, export_id);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (r.value())
+            return Status(Errc::conflict, "export " + export_id + " was already replayed here (" +
+                                              std::to_string(q->int64(1)) + " action(s) at " +
+                                              format_iso8601(q->int64(0)) + "); not queued again");
+    }
+    HlcClock clock(wall, Hlc{m.hlc});
+    auto ins = db_->query(
+        "INSERT INTO outbox (seq, type, target, hlc, action, state, created_ms) VALUES (?, ?, ?, "
+        "?, ?, 'queued', ?)");
+    for (const Action& original : actions) {
+        // A fresh seq (the numbers belong to this device's history now), the original stamp
+        // and fields: the content hash the server dedupes by stays the same.
+        Action a = original;
+        a.seq = ++m.last_seq;
+        TUNDRA_TRY(validate_action(a, "action " + std::to_string(original.seq)));
+        clock.observe(a.hlc);
+        TUNDRA_TRY(ins->bind(1, a.seq)
+                       .bind(2, a.type)
+                       .bind(3, a.target_id())
+                       .bind(4, a.hlc.value)
+                       .bind(5, encode_action(a))
+                       .bind(6, static_cast<int64_t>(wall()))
+                       .run());
+        ins->reset();
+        TUNDRA_TRY(apply_overlay(OutboxEntry{a, OutboxState::queued, {}}, m));
+    }
+    {
+        auto q = db_->query("INSERT INTO replayed_exports (export_id, replayed_ms, actions) VALUES (?, ?, ?)");
+        TUNDRA_TRY(q->bind(1, export_id).bind(2, static_cast<int64_t>(wall())).bind(3, static_cast<int64_t>(actions.size())).run());
+    }
+    m.hlc = clock.last().value;
+    TUNDRA_TRY(save_meta(m));
+    TUNDRA_TRY(txn.commit());
+    return static_cast<int64_t>(actions.size());
 }
 
 Status Replica::dismiss(uint64_t seq) {

@@ -31,8 +31,9 @@
 namespace tundra::client {
 
 // 1: tables from the entity descriptors; 2: reset_seen (full-pull marks); 3: the server
-// version of each synced row (`version`, for the scope checksum).
-inline constexpr int kReplicaSchemaVersion = 3;
+// version of each synced row (`version`, for the scope checksum); 4: replayed_exports (the
+// exports `tundra replay` has queued, so that one file is never queued twice).
+inline constexpr int kReplicaSchemaVersion = 4;
 
 enum class OutboxState { queued, acked, rejected, done, dismissed };
 std::string_view to_string(OutboxState s);
@@ -66,12 +67,33 @@ public:
                    std::optional<uint64_t> version = std::nullopt);
     Status delete_row(Kind kind, const std::string& id);
     Status wipe_data();
-    // Remote wipe (remote_wipe.cc): deletes every synced row, the shadows and the answered
-    // outbox entries, and forgets the token, cursor and scope; keeps the queued actions, the
-    // user, server and device identity (a login from here names the revoked device again)
-    // and the seq counter. Freed pages are overwritten and the WAL emptied. Returns how many
-    // queued actions were kept. Own transaction; call with no transaction open.
-    Result<int64_t> wipe_synced_data();
+    // Removes every synced row, the overlay, the shadows, the full-pull marks, the cursor and
+    // the outbox's history (acked, done, dismissed entries), in one transaction; then
+    // truncates the WAL so no deleted content is left in the -wal file. Keeps the outbox's
+    // queued actions (work not yet sent) and rejected ones (not yet read), the login and
+    // the device identity. The next sync is a full pull. Used by `logout` and by the remote
+    // wipe of a revoked device.
+    Status wipe_synced_data();
+    // `tundra logout`: wipe_synced_data, and the token (and role, sites, person) go too. The
+    // server, username, device id, install id, clock and seq counter stay, so the same user
+    // logging in again on this tablet keeps its device identity (exactly-once across the
+    // logout). Refuses with `conflict` while actions are queued, unless `drop_queued` (the
+    // caller has exported them first). Returns how many queued actions were dropped.
+    Result<int64_t> logout(bool drop_queued);
+    // Drops finished outbox entries (done, dismissed) about a person this replica no longer
+    // holds (erased, moved out of scope): their content may carry personal data (a name in
+    // update_person, a survey comment) that must leave with the person's row.
+    Status prune_history();
+    // The WAL checkpoint after deletions (Db::checkpoint_truncate); best effort while another
+    // connection reads.
+    Status checkpoint();
+    // Remote wipe (remote_wipe.cc): wipe_synced_data, and the token goes too (forget_token);
+    // the user, server and device identity stay (a login from here names the revoked device
+    // again). Returns how many queued actions were kept.
+    Result<int64_t> wipe_after_revocation();
+    // Forgets the token and what it let the user see (role, sites, person); keeps who and
+    // which device this was. Call inside a transaction or alone.
+    Status forget_token();
     // Full pulls: begin (forget earlier marks), mark each row sent, sweep the synced rows
     // not sent. The sweep never removes local-only or pending rows.
     Status begin_full_pull();
@@ -95,6 +117,13 @@ public:
     Result<uint64_t> renumber_queued(uint64_t from, uint64_t above);
     // rejected -> dismissed; not_found when `seq` is not a rejected action.
     Status dismiss(uint64_t seq);
+    // `tundra replay`: queues actions exported by a logout again, with fresh seqs and their
+    // original stamps and content (so the server's by-content check recognises one already
+    // applied from this device identity), in one transaction with the export id in
+    // `replayed_exports`. Errors: unauthorized (not logged in), conflict (this export was
+    // already replayed on this replica), invalid_argument.
+    Result<int64_t> requeue(const std::string& export_id, const std::vector<Action>& actions,
+                            const HlcClock::WallClock& wall);
 
     // ---- overlay (overlay.cc)
     // The overlay: local effects of actions not yet reflected by the server's rows. Rows
@@ -113,6 +142,7 @@ public:
 private:
     explicit Replica(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
     Status migrate();
+    Status wipe_synced_rows();  // wipe_synced_data without its transaction
     Status shadow(Kind kind, const std::string& id);
     // overlay.cc: an enrolment's local effect (requested, then the server's answer).
     Status overlay_enrol(const OutboxEntry& e, const ReplicaMeta& m, bool has_server_row,

@@ -234,7 +234,16 @@ private:
 }  // namespace
 
 Result<SyncReport> run_sync(ClientCore& core, const SyncOptions& opts) {
-    return SyncEngine(core, opts).run();
+    auto r = SyncEngine(core, opts).run();
+    // Rows this sync deleted (tombstones of an erased or moved person, a sweep) must not
+    // linger in the outbox's history or in the -wal file: prune, then truncate the log.
+    // Best effort: a reader elsewhere may hold the log.
+    if (r)
+        (void)core.with_replica([](Replica& rep) {
+            TUNDRA_TRY(rep.prune_history());
+            return rep.checkpoint();
+        });
+    return r;
 }
 
 }  // namespace tundra::client

@@ -113,6 +113,10 @@ Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action
     if (!handler) return rejected(a, reasons::kInvalid, "unknown action type '" + a.type + "'");
     if (Status st = check_action_limits(a, "action"); !st)
         return rejected(a, reasons::kInvalid, st.message());
+    // GDPR: nothing more is written about an erased person (privacy.cc).
+    auto erased = refuse_if_erased(a);
+    if (!erased) return erased.status();
+    if (erased.value()) return *erased.value();
     auto over = quota_refusal(who, a);
     if (!over) return over.status();
     if (over.value()) return *over.value();

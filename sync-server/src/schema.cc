@@ -149,6 +149,10 @@ ALTER TABLE users ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE action_quota (
   device TEXT NOT NULL, day INTEGER NOT NULL, actions INTEGER NOT NULL, bytes INTEGER NOT NULL,
   PRIMARY KEY (device, day)) WITHOUT ROWID;
+-- GDPR erasure (privacy.cc): erased persons are looked up on every pull and action; the
+-- pseudonym of an erased person is "x-" + HMAC-SHA256(pseudonym_key, old id).
+CREATE INDEX IF NOT EXISTS persons_erased ON persons(id) WHERE erased = 1;
+INSERT OR IGNORE INTO meta VALUES ('pseudonym_key', lower(hex(randomblob(32))));
 )SQL";
 
 constexpr const char* kVersionIndexes[] = {"organisations", "sites",       "persons",

@@ -46,7 +46,8 @@ struct LwwResult {
 // audit.cc (the audit trail),
 // pull.cc (pages, scope SQL, checksum), visibility.cc (tombstones, touches, who sees what),
 // actions.cc (dispatch, scope checks, quota, one function per action type), attendance.cc
-// (marks and walk-ins), import.cc.
+// (marks and walk-ins), import.cc, privacy.cc (GDPR erasure
+// and access).
 struct SqliteStore::Impl final : RoundBackend {
     SqliteStore& self;
     sqlite::Db& db;
@@ -119,6 +120,15 @@ struct SqliteStore::Impl final : RoundBackend {
     Result<SyncCursor> pull(const AuthContext& who, const SyncCursor& from, int limit,
                             uint64_t max_bytes, SyncResponse& out) override;
     Result<ScopeChecksum> checksum(const AuthContext& who) override;
+
+    // privacy.cc: GDPR. The store's pseudonym of a person id ("x-" + HMAC(meta
+    // pseudonym_key, id)); whether an id is an erased person's (the pseudonym itself); and
+    // the refusal (`erased`) of an action that would write about an erased person, by old
+    // id or pseudonym.
+    Result<std::string> pseudonym(const std::string& person_id);
+    Result<bool> is_erased_id(const std::string& id);
+    Result<bool> is_erased_person(const std::string& id);  // the old id or the pseudonym
+    Result<std::optional<Outcome>> refuse_if_erased(const Action& a);
 
     // One action; storage failures come back as errors, business refusals as outcomes.
     Result<Outcome> dispatch(const AuthContext& who, const Action& a, Hlc acted);

@@ -93,7 +93,8 @@ Role role_of(const std::string& role) {
 
 // Visibility of each kind for a role, as an SQL condition over alias `t` with the named
 // parameters :user and :person. Built from constants only; values are bound.
-std::string scope_sql(Kind kind, const std::string& role) {
+namespace {
+std::string rule_sql(Kind kind, const std::string& role) {
     switch (scope_of(kind, role_of(role))) {
         case Scope::everyone: return "1";
         case Scope::nobody: return "0";
@@ -108,6 +109,24 @@ std::string scope_sql(Kind kind, const std::string& role) {
         case Scope::my_organisations: return std::string("t.organisation IN ") + kMyOrgs;
     }
     return "0";
+}
+
+bool has_person_column(Kind kind) {
+    for (auto& c : entity(kind).columns)
+        if (c.name == "person") return true;
+    return false;
+}
+}  // namespace
+
+// Erased persons (GDPR) stay on the server, with every row under their pseudonym: whatever
+// the rule says, no device pulls them (the only exception is the ESF data kept server-side;
+// docs/security.md).
+std::string scope_sql(Kind kind, const std::string& role) {
+    std::string rule = rule_sql(kind, role);
+    if (kind == Kind::person) return "(" + rule + ") AND t.erased = 0";
+    if (has_person_column(kind))
+        return "(" + rule + ") AND t.person NOT IN (SELECT id FROM persons WHERE erased = 1)";
+    return rule;
 }
 
 Result<StrList> SqliteStore::Impl::organisations_of(const AuthContext& who) {
@@ -130,6 +149,14 @@ Result<StrList> SqliteStore::Impl::organisations_of(const AuthContext& who) {
 
 // The same rules in C++, over one row as the write path sees it.
 Result<bool> SqliteStore::Impl::may_see(const AuthContext& who, Kind kind, const Row& row) {
+    if (kind == Kind::person) {
+        auto it = row.find("erased");
+        if (it != row.end() && it->second == Value(true)) return false;
+    } else if (has_person_column(kind)) {
+        auto erased = is_erased_id(str_of(row, "person"));
+        if (!erased) return erased.status();
+        if (erased.value()) return false;
+    }
     switch (scope_of(kind, role_of(who.role))) {
         case Scope::everyone: return true;
         case Scope::nobody: return false;

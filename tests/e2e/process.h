@@ -14,9 +14,10 @@ namespace tundra::testing {
 
 class ServerProcess {
 public:
-    // `extra`: more `serve` arguments (e.g. --tls-cert FILE --tls-key FILE).
+    // `extra`: more `serve` arguments (e.g. --tls-cert FILE --tls-key FILE); quiet = false
+    // keeps the access log (stderr, in `log`).
     ServerProcess(const std::string& db, const std::string& log, const std::string& listen = "127.0.0.1:0",
-                  const std::vector<std::string>& extra = {}) {
+                  const std::vector<std::string>& extra = {}, bool quiet = true) {
         int fds[2];
         if (pipe(fds) != 0) throw std::runtime_error("pipe");
         pid_ = fork();
@@ -26,7 +27,8 @@ public:
             dup2(err, 2);
             close(fds[0]);
             std::vector<const char*> argv = {TUNDRA_SERVER_BIN, "serve", "--db", db.c_str(), "--listen",
-                                             listen.c_str(), "--quiet"};
+                                             listen.c_str()};
+            if (quiet) argv.push_back("--quiet");
             for (auto& a : extra) argv.push_back(a.c_str());
             argv.push_back(nullptr);
             execv(TUNDRA_SERVER_BIN, const_cast<char* const*>(argv.data()));

@@ -71,7 +71,7 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
         ASSERT_TRUE(rep) << rep.status().to_string();
         ASSERT_TRUE(s.value()->db().exec(
             "DROP TABLE login_throttle; DROP TABLE audit_log; ALTER TABLE users DROP COLUMN revoked; "
-            "DROP TABLE action_quota;"));
+            "DROP TABLE action_quota; DROP INDEX persons_erased; DELETE FROM meta WHERE key = 'pseudonym_key';"));
         ASSERT_TRUE(s.value()->db().set_user_version(3));
     }
     auto s = SqliteStore::open(path, {}, false);
@@ -84,6 +84,11 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
     ASSERT_TRUE(idx->step().value());
     EXPECT_EQ(idx->int64(0), 1);
     EXPECT_EQ(s.value()->count("action_quota").value(), 0);
+    {
+        auto q = s.value()->db().query("SELECT length(value) FROM meta WHERE key = 'pseudonym_key'");
+        ASSERT_TRUE(q->step().value());
+        EXPECT_EQ(q->int64(0), 64);  // the erasure pseudonyms' secret (privacy.cc)
+    }
     ASSERT_TRUE(s.value()->audit("cli:root", "import", "", R"({"rows":1})"));
     auto trail = s.value()->audit_trail();
     ASSERT_TRUE(trail);

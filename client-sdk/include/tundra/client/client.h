@@ -202,6 +202,16 @@ struct LoginOptions {
     bool allow_insecure_http = false;
 };
 
+struct LogoutReport {
+    int64_t exported = 0;    // queued actions written to the export file
+    std::string export_id;   // the export's id (empty without an export)
+};
+
+struct ReplayReport {
+    int64_t queued = 0;
+    std::string export_id;
+};
+
 class Client {
 public:
     // Opens or creates a replica. Errors: storage (unreadable/corrupt file),
@@ -266,6 +276,20 @@ public:
     Result<std::string> delete_occasion(const std::string& occasion);
     // Removes a rejected action (and its rejected row) from view.
     Status dismiss(uint64_t seq);
+
+    // Leaves this tablet: deletes every synced row (personal data of everyone in scope), the
+    // outbox and the token, and truncates the WAL (docs/security.md). The replica file, the
+    // install id and the device identity stay: the same user logging in again keeps the
+    // device and its seq memory. Never loses work: with actions still queued it refuses
+    // (`conflict`, "3 actions are not yet synced; ...") unless `export_path` is given, where
+    // they are first written (JSON, mode 0600, atomically) for `replay`.
+    Result<LogoutReport> logout(const std::string& export_path = {});
+    // Queues the actions of a logout export again (logged in; fresh seqs, original stamps and
+    // content). Replaying one file twice on a replica is refused (`conflict`); an action the
+    // server already applied from this device identity is answered with its stored outcome
+    // and not applied again (by content), and one sent from another device meets its own
+    // id on the server (`id_conflict`), so nothing is applied twice.
+    Result<ReplayReport> replay(const std::string& export_path);
 
     // Diagnostics: the synced rows of every table (local-only rows excluded), one JSON
     // object per row, sorted — what convergence tests compare with the server.

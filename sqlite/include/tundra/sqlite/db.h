@@ -57,6 +57,8 @@ public:
     void reset();
 
     bool is_null(int col) const;
+    bool is_integer(int col) const;
+    std::string column_name(int col) const;
     int64_t int64(int col) const;
     std::string text(int col) const;
     std::optional<std::string> opt_text(int col) const;
@@ -87,10 +89,21 @@ struct OpenOptions {
     bool wal = true;
     int busy_timeout_ms = 5000;
     bool read_only = false;
+    // Deleted content is overwritten with zeros (PRAGMA secure_delete): an erased person's
+    // data does not linger in free pages of the file (docs/security.md).
+    bool secure_delete = true;
+    // Encryption at rest: the key for an encrypting SQLite build (SQLCipher or SEE), applied
+    // with PRAGMA key before the first read. This is the one place every store and replica
+    // connection is opened. With a stock SQLite (Debian's) a non-empty key is refused
+    // (`unsupported_version`) rather than ignored. Empty: no encryption.
+    std::string key = {};
 };
 
 class Db {
 public:
+    // Opens (or creates) a database file. Every file it creates — the database, and so the
+    // -wal, -shm and -journal files SQLite makes beside it with the same mode — is readable
+    // by its owner only (0600); an existing file that others may read is narrowed to 0600.
     static Result<std::unique_ptr<Db>> open(const std::string& path, OpenOptions opts = {});
     ~Db();
     Db(const Db&) = delete;
@@ -104,6 +117,10 @@ public:
     int64_t changes() const;
     int user_version();
     Status set_user_version(int v);
+    // PRAGMA wal_checkpoint(TRUNCATE): copies the log into the database and truncates the
+    // -wal file to zero bytes, so that deleted content is gone from it too. Busy when
+    // another connection holds a read transaction (the log is then kept; try again later).
+    Status checkpoint_truncate();
     const std::string& path() const { return path_; }
 
     // Fault injection for tests: called before each step of a statement that writes; a

@@ -73,6 +73,18 @@ struct ImportReport {
     }
 };
 
+// What `erase_person` did (counts only: never the erased data).
+struct ErasureReport {
+    std::string pseudonym;        // the id the person's ESF data is kept under
+    bool already_erased = false;  // nothing left to erase; the checkpoint was run again
+    int64_t rows_moved = 0;       // enrolments, attendance, ... now under the pseudonym
+    int64_t enrolments_cancelled = 0;  // active enrolments on occasions not yet ended
+    int64_t comments_cleared = 0;
+    int64_t users_removed = 0, devices_revoked = 0;
+    int64_t texts_redacted = 0;   // deviations whose free text named the person
+    bool wal_truncated = false;   // false: another process held a read; run it again
+};
+
 class SqliteStore final : public Store {
 public:
     // Opens (and with create=true initialises) a store. Refuses a file whose schema is
@@ -136,6 +148,21 @@ public:
         std::string actor, operation, target, detail;
     };
     Result<std::vector<AuditEntry>> audit_trail(size_t limit = 1000);
+
+    // GDPR (privacy.cc). Erasure: in one transaction the person leaves every replica (a
+    // tombstone for the person and each row about them), their name, identity number, site,
+    // profession, login (user row, credentials, devices' tokens) and free text (survey
+    // comments; their name in deviations) are removed, active enrolments on occasions not
+    // yet ended are cancelled, and what ESF reporting requires (gender, birth year,
+    // education, employment, organisation, minutes, enrolments) stays under a stable
+    // pseudonym that no device ever pulls. Audited (counts and pseudonym only); then the WAL
+    // is truncated. Errors: not_found (no such person), storage.
+    Result<ErasureReport> erase_person(const std::string& person_id, const std::string& actor);
+    // Right of access: everything the store holds about a person as one JSON document
+    // (person row with identity number, users, devices, enrolments, attendance, time
+    // attestations, survey answers, participations, audit entries naming them). Audited.
+    // Errors: not_found (unknown or erased), storage.
+    Result<std::string> export_person(const std::string& person_id, const std::string& actor);
     Result<int64_t> count(const std::string& table);
     sqlite::Db& db() { return *db_; }
     uint64_t current_version();
