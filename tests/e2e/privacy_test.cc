@@ -60,6 +60,7 @@ TEST(SharedTablet, ReplicaAndInstallIdFilesAreReadableByTheirOwnerOnly) {
 
 TEST(SharedTablet, LogoutRefusesWhileActionsAreQueuedAndSaysHowMany) {
     World w;
+    add_roster(w);  // staff mark enrolled people only
     auto c = w.client("r.db", "coord1");
     sync_ok(*c);
     ASSERT_TRUE(c->mark_attendance("o1", "p1", "present", 60));
@@ -108,6 +109,8 @@ TEST(SharedTablet, LogoutWipesPersonalDataAndTokenButKeepsTheDeviceIdentity) {
 TEST(SharedTablet, ExportedActionsAreReplayedOnceAndNeverAppliedTwice) {
     World w;
     auto c = w.client("r.db", "coord1");
+    sync_ok(*c);
+    ASSERT_TRUE(c->enrol("o1", "p1"));  // staff mark enrolled people only
     sync_ok(*c);
     ASSERT_TRUE(c->mark_attendance("o1", "p1", "present", 60));  // will reach the server unseen
     w.faults = [] { return Fault::drop_response; };

@@ -20,6 +20,7 @@ struct Auth : StoreFixture {
         HttpRequest r;
         r.method = "POST";
         r.target = "/v1/login";
+        r.headers["content-type"] = "application/json";
         r.remote_address = address;
         r.body = R"({"protocol":2,"username":")" + user + R"(","password":")" + password + R"(")" +
                  (device_id.empty() ? "" : R"(,"device_id":")" + device_id + R"(")") + "}";

@@ -87,6 +87,7 @@ TEST_F(Handler, DeeplyNestedGzipBombIsMalformedAndTheServerKeepsServing) {
             r.method = "POST";
             r.target = path;
             r.headers["content-encoding"] = "gzip";
+            r.headers["content-type"] = "application/json";
             r.headers["authorization"] = "Bearer " + t;
             r.body = bomb;
             auto resp = handle_request(r, *store);
