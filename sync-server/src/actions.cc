@@ -143,7 +143,7 @@ Result<std::optional<Outcome>> SqliteStore::Impl::scope_before(const AuthContext
         return std::optional<Outcome>();
     }
     // A new row under an id in use: refused whoever's row it is, so the answer tells nothing
-    // about the row's scope (client ids are random; docs/security/data.md).
+    // about the row's scope (client ids are random; docs/security.md#scope-on-every-write-attendance-findings-2-3).
     if (spec.write == ActionWrite::creates)
         return std::optional(rejected(a, reasons::kIdConflict,
                                       std::string(entity(spec.target).name) + " id '" + id +
