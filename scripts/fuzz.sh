@@ -10,18 +10,8 @@ seconds="${1:-60}"
 shift || true
 packages=(clang libclang-rt-14-dev cmake ninja-build libsqlite3-dev libcurl4-openssl-dev libboost-dev
           rapidjson-dev libssl-dev zlib1g-dev libgtest-dev libcli11-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq "${missing[@]}" > /dev/null
-fi
+source "$root/scripts/packages.sh"
+ensure_packages "${packages[@]}"
 build="${TUNDRA_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 if [ ! -f "$build/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

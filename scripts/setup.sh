@@ -6,18 +6,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(g++ cmake ninja-build ccache pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev
           libboost-dev rapidjson-dev libgtest-dev libcli11-dev libssl-dev zlib1g-dev
           openssl)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq "${missing[@]}" > /dev/null
-fi
+source "$root/scripts/packages.sh"
+ensure_packages "${packages[@]}"
 build="${TUNDRA_BUILD_DIR:-$root/build}"
 # CI builds what ships (Release) and fails on any warning; a developer's build keeps debug info.
 if [ "${CI:-}" = "true" ]; then

@@ -252,6 +252,24 @@ Status SqliteStore::Impl::reallocate(const std::string& occasion_id) {
     return Status::ok();
 }
 
+Status SqliteStore::Impl::insert_enrolment(const AuthContext& who, const Action& a, Hlc acted,
+                                          const std::string& id, const std::string& occasion,
+                                          const std::string& person, const std::string& status,
+                                          const std::optional<std::string>& reason) {
+    auto ins = db.query(
+        "INSERT INTO enrolments (id, occasion, person, status, reason, acted_hlc, acted_by, "
+        "updated_hlc, device, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins->bind(1, id).bind(2, occasion).bind(3, person).bind(4, status);
+    if (reason) ins->bind(5, *reason);
+    else ins->bind(5, nullptr);
+    return ins->bind(6, acted.value)
+        .bind(7, who.username)
+        .bind(8, a.hlc.value)
+        .bind(9, who.device_id)
+        .bind(10, next_version())
+        .run();
+}
+
 // The occasion and person an action names, or the refusal when either is unknown or the
 // person is outside the user's scope.
 Result<SqliteStore::Impl::Target> SqliteStore::Impl::target(const AuthContext& who, const Action& a) {
@@ -329,18 +347,7 @@ Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a
                                 now_status);
         }
     }
-    auto ins = db.query(
-        "INSERT INTO enrolments (id, occasion, person, status, reason, acted_hlc, acted_by, "
-        "updated_hlc, device, version) VALUES (?, ?, ?, 'requested', NULL, ?, ?, ?, ?, ?)");
-    TUNDRA_TRY(ins->bind(1, id)
-                   .bind(2, occ_id)
-                   .bind(3, person_id)
-                   .bind(4, acted.value)
-                   .bind(5, who.username)
-                   .bind(6, a.hlc.value)
-                   .bind(7, who.device_id)
-                   .bind(8, next_version())
-                   .run());
+    TUNDRA_TRY(insert_enrolment(who, a, acted, id, occ_id, person_id, "requested", std::nullopt));
     TUNDRA_TRY(reallocate(occ_id));
     auto row = load_row(Kind::enrolment, id);
     if (!row) return row.status();

@@ -131,18 +131,8 @@ Result<Outcome> SqliteStore::Impl::walk_in(const AuthContext& who, const Action&
         return rejected(a, reasons::kAlreadyEnrolled,
                         "'" + person_id + "' is already enrolled (" + enrolled.value() +
                             "): mark their attendance instead");
-    auto ins = db.query(
-        "INSERT INTO enrolments (id, occasion, person, status, reason, acted_hlc, acted_by, "
-        "updated_hlc, device, version) VALUES (?, ?, ?, 'confirmed', 'walk_in', ?, ?, ?, ?, ?)");
-    TUNDRA_TRY(ins->bind(1, id)
-                   .bind(2, o.id)
-                   .bind(3, person_id)
-                   .bind(4, acted.value)
-                   .bind(5, who.username)
-                   .bind(6, a.hlc.value)
-                   .bind(7, who.device_id)
-                   .bind(8, next_version())
-                   .run());
+    TUNDRA_TRY(insert_enrolment(who, a, acted, id, o.id, person_id, "confirmed",
+                                std::string(reasons::kWalkIn)));
     TUNDRA_TRY(reallocate(o.id));  // seat counts now include the walk-in
     auto marked = write_mark(who, a, "coordinator");
     if (!marked) return marked.status();

@@ -304,14 +304,7 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     // Counters come from the file inside the transaction: a server may share this store.
     TUNDRA_TRY(I.load_meta());
     uint64_t v_before = I.version;
-    struct Restore {
-        Impl& i;
-        uint64_t v;
-        bool armed = true;
-        ~Restore() {
-            if (armed) i.version = v;
-        }
-    } restore{I, v_before};
+    Impl::VersionGuard restore{I, v_before};
     ImportReport rep;
     auto run = [&](sqlite::Query& q) -> Status {
         Status st = q->run();

@@ -121,14 +121,7 @@ Result<ErasureReport> SqliteStore::erase_person(const std::string& person_id, co
         TUNDRA_TRY(I.load_meta());
         I.now_ms = static_cast<int64_t>(opts_.wall());
         uint64_t version_before = I.version;
-        struct Restore {
-            Impl& i;
-            uint64_t v;
-            bool armed = true;
-            ~Restore() {
-                if (armed) i.version = v;
-            }
-        } restore{I, version_before};
+        Impl::VersionGuard restore{I, version_before};
 
         auto p = I.pseudonym(person_id);
         if (!p) return p.status();

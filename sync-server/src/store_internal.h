@@ -58,6 +58,16 @@ struct SqliteStore::Impl final : RoundBackend {
     explicit Impl(SqliteStore& s) : self(s), db(*s.db_) {}
 
     uint64_t next_version() { return ++version; }
+    // Puts the version counter back unless disarmed: a write transaction that fails must not
+    // leave half-advanced counters behind (import, erasure; a round also restores its clock).
+    struct VersionGuard {
+        Impl& impl;
+        uint64_t version;
+        bool armed = true;
+        ~VersionGuard() {
+            if (armed) impl.version = version;
+        }
+    };
     Status load_meta();
     Status save_meta();
 
@@ -104,6 +114,10 @@ struct SqliteStore::Impl final : RoundBackend {
                                 const std::string& device, const Row& defaults);
 
     Status reallocate(const std::string& occasion_id);
+    // A new enrolment row by `who`'s action `a`, stamped `acted` (actions.cc).
+    Status insert_enrolment(const AuthContext& who, const Action& a, Hlc acted, const std::string& id,
+                            const std::string& occasion, const std::string& person,
+                            const std::string& status, const std::optional<std::string>& reason);
 
     // The round backend (sync_round.h).
     Result<DeviceRoundState> device_state(const AuthContext& who) override;
