@@ -1,6 +1,8 @@
 // tundra-server: init, serve, import and demo-data over a SQLite store; user administration
 // (add-user, set-password, revoke-user, revoke-device), each written to the audit trail.
 #include <CLI/CLI.hpp>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -38,10 +40,12 @@ std::string find_data_dir(const std::string& given, const char* argv0) {
     return TUNDRA_SOURCE_DATA_DIR;
 }
 
-// Who runs an admin subcommand, for the audit trail.
+// Who runs an admin subcommand, for the audit trail: $USER, else the account of the
+// effective user id (cron and service shells often have no $USER).
 std::string cli_actor() {
-    const char* user = std::getenv("USER");
-    return user && *user ? std::string("cli:") + user : std::string("cli");
+    if (const char* user = std::getenv("USER"); user && *user) return std::string("cli:") + user;
+    if (const passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_name) return std::string("cli:") + pw->pw_name;
+    return "cli:uid-" + std::to_string(::geteuid());
 }
 
 // The password, from the first line of standard input (never an argument: argv is visible
@@ -228,9 +232,7 @@ int main(int argc, char** argv) try {
         return 0;
     }
     if (*erase || *export_person) {
-        // Who ran it, for the audit trail: the operating-system user of this shell.
-        const char* who = std::getenv("USER");
-        std::string actor = std::string("cli:") + (who && *who ? who : "unknown");
+        std::string actor = cli_actor();
         if (*export_person) {
             auto doc = store.export_person(person_id, actor);
             if (!doc) return fail(doc.status());

@@ -2,7 +2,9 @@
 // `tundra-server`, password changes that end tokens but keep device identities, revocation
 // and remote wipe as the `tundra` CLI meets them, and a throttled login's message.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -73,8 +75,9 @@ struct Admin : ::testing::Test {
         return v.IsString() ? v.GetString() : v.IsInt() ? std::to_string(v.GetInt()) : std::string();
     }
     std::string expected_actor() {
-        const char* user = std::getenv("USER");
-        return user && *user ? std::string("cli:") + user : std::string("cli");
+        if (const char* user = std::getenv("USER"); user && *user) return std::string("cli:") + user;
+        if (const passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_name) return std::string("cli:") + pw->pw_name;
+        return "cli:uid-" + std::to_string(::geteuid());
     }
 };
 }  // namespace
