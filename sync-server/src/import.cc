@@ -343,7 +343,17 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
         auto q = db_->query(upsert_sql(
             "persons", {"id", "organisation", "site", "name", "gender", "birth_year", "profession",
                         "education_level", "employment_status", "personal_id"}));
+        size_t row = 0;
         for (auto& r : data["persons"]) {
+            // An erased person stays erased: an HR export that still lists her is refused
+            // rather than bringing her back (GDPR; docs/security.md).
+            auto erased = I.is_erased_person(s(r, "id"));
+            if (!erased) return erased.status();
+            if (erased.value())
+                return Status(Errc::invalid_argument,
+                              "persons[" + std::to_string(row) + "].id: person '" + s(r, "id") +
+                                  "' was erased at their request (GDPR); remove them from the document");
+            ++row;
             TUNDRA_TRY(upsert_tracked(Kind::person, s(r, "id"), [&] {
                 q->bind(1, s(r, "id")).bind(2, s(r, "organisation"));
                 int i = 3;

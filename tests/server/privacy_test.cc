@@ -233,3 +233,18 @@ TEST_F(Privacy, ExportPersonGivesEverythingHeldAboutThemAndIsAudited) {
     EXPECT_EQ(gone.status().code(), Errc::not_found);
     EXPECT_FALSE(store->export_person("nobody", "cli:test"));
 }
+
+// An HR export that still lists an erased person must not bring her back: the import is
+// refused whole, naming the row, and the pseudonymised ESF row is untouched.
+TEST_F(Privacy, AReimportOfAnErasedPersonIsRefusedNotResurrected) {
+    ASSERT_TRUE(store->erase_person("p1", "cli:test"));
+    int64_t persons = scalar("SELECT count(*) FROM persons");
+    auto rep = store->import_json(
+        R"({"persons":[{"id":"p1","organisation":"arjeplog","site":"s1","name":"Anna Again","gender":"woman"}]})");
+    ASSERT_FALSE(rep);
+    EXPECT_EQ(rep.status().code(), Errc::invalid_argument);
+    EXPECT_NE(rep.status().message().find("persons[0].id"), std::string::npos) << rep.status().message();
+    EXPECT_NE(rep.status().message().find("erased"), std::string::npos) << rep.status().message();
+    EXPECT_EQ(scalar("SELECT count(*) FROM persons"), persons);
+    EXPECT_EQ(scalar("SELECT count(*) FROM persons WHERE name = 'Anna Again'"), 0);
+}
