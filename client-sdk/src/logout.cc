@@ -107,13 +107,13 @@ Result<Export> read_export(const std::string& path) {
         return Status(Errc::invalid_argument, "'" + path + "' is not a Tundra export (version 1)");
     if (out.export_id.empty() || out.export_id.size() > 100)
         return Status(Errc::invalid_argument, "'" + path + "': bad export_id");
-    auto it = doc.FindMember("actions");
-    if (it == doc.MemberEnd() || !it->value.IsArray())
+    const rapidjson::Value* actions = json::find(doc, "actions");
+    if (!actions || !actions->IsArray())
         return Status(Errc::invalid_argument, "'" + path + "': actions must be an array");
-    for (rapidjson::SizeType i = 0; i < it->value.Size(); ++i) {
+    for (rapidjson::SizeType i = 0; i < actions->Size(); ++i) {
         rapidjson::StringBuffer buf;
         json::Writer w(buf);
-        it->value[i].Accept(w);
+        (*actions)[i].Accept(w);
         auto a = decode_action(std::string_view(buf.GetString(), buf.GetSize()));
         if (!a) return Status(Errc::invalid_argument, "'" + path + "': actions[" + std::to_string(i) + "]: " + a.status().message());
         out.actions.push_back(std::move(a.value()));
