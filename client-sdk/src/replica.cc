@@ -66,15 +66,13 @@ Status Replica::migrate() {
                           "); update the app");
     if (v < 1) {
         // A non-empty file without our schema is not a replica: do not write into it.
-        {
-            auto q = db_->query("SELECT count(*) FROM sqlite_schema");
-            auto r = q->step();
-            if (!r) return r.status();
-            if (q->int64(0) > 0)
-                return Status(Errc::storage, "'" + db_->path() + "' is not a Tundra replica");
-        }
-        sqlite::Transaction txn(*db_);
-        TUNDRA_TRY(txn.begin());
+        auto q = db_->query("SELECT count(*) FROM sqlite_schema");
+        auto r = q->step();
+        if (!r) return r.status();
+        if (q->int64(0) > 0)
+            return Status(Errc::storage, "'" + db_->path() + "' is not a Tundra replica");
+    }
+    TUNDRA_TRY(sqlite::migrate_to(*db_, 1, [&]() -> Status {
         std::string ddl =
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
             "CREATE TABLE outbox (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, target TEXT NOT "
@@ -93,41 +91,30 @@ Status Replica::migrate() {
         ddl += "CREATE INDEX enrolments_occasion ON enrolments(occasion);\n"
                "CREATE INDEX attendance_occasion ON attendance(occasion, person);\n"
                "CREATE INDEX occasions_course ON occasions(course);\n";
-        TUNDRA_TRY(db_->exec(ddl));
-        TUNDRA_TRY(db_->set_user_version(1));
-        TUNDRA_TRY(txn.commit());
-    }
-    if (v < 2) {
-        // Version 2: what a full pull after a reset has sent so far.
-        sqlite::Transaction txn(*db_);
-        TUNDRA_TRY(txn.begin());
+        return db_->exec(ddl);
+    }));
+    // Version 2: what a full pull after a reset has sent so far.
+    TUNDRA_TRY(sqlite::migrate_to(*db_, 2, [&]() -> Status {
         TUNDRA_TRY(db_->exec("CREATE TABLE reset_seen (tbl TEXT NOT NULL, id TEXT NOT NULL, "
                              "PRIMARY KEY (tbl, id)) WITHOUT ROWID"));
-        TUNDRA_TRY(db_->set_user_version(2));
-        TUNDRA_TRY(txn.commit());
-    }
-    if (v < 3) {
-        // Version 3: the server version of each synced row, for the scope checksum. Rows
-        // synced by older builds have 0 and count as unverified: the first `verify` finds
-        // the mismatch and repairs it with a full pull.
-        sqlite::Transaction txn(*db_);
-        TUNDRA_TRY(txn.begin());
+        return Status::ok();
+    }));
+    // Version 3: the server version of each synced row, for the scope checksum. Rows
+    // synced by older builds have 0 and count as unverified: the first `verify` finds
+    // the mismatch and repairs it with a full pull.
+    TUNDRA_TRY(sqlite::migrate_to(*db_, 3, [&]() -> Status {
         for (auto& e : all_entities())
             TUNDRA_TRY(db_->exec("ALTER TABLE " + std::string(e.table) +
                                  " ADD COLUMN version INTEGER NOT NULL DEFAULT 0"));
-        TUNDRA_TRY(db_->set_user_version(3));
-        TUNDRA_TRY(txn.commit());
-    }
-    if (v < 4) {
-        // Version 4: exports queued again by `tundra replay`. Not synced data: it survives a
-        // logout and a change of user, so the same file is never queued twice here.
-        sqlite::Transaction txn(*db_);
-        TUNDRA_TRY(txn.begin());
+        return Status::ok();
+    }));
+    // Version 4: exports queued again by `tundra replay`. Not synced data: it survives a
+    // logout and a change of user, so the same file is never queued twice here.
+    TUNDRA_TRY(sqlite::migrate_to(*db_, 4, [&]() -> Status {
         TUNDRA_TRY(db_->exec("CREATE TABLE IF NOT EXISTS replayed_exports (export_id TEXT PRIMARY KEY, "
                              "replayed_ms INTEGER NOT NULL, actions INTEGER NOT NULL)"));
-        TUNDRA_TRY(db_->set_user_version(4));
-        TUNDRA_TRY(txn.commit());
-    }
+        return Status::ok();
+    }));
     return Status::ok();
 }
 

@@ -271,4 +271,13 @@ Savepoint::~Savepoint() {
     }
 }
 
+Status migrate_to(Db& db, int version, const std::function<Status()>& body) {
+    if (db.user_version() >= version) return Status::ok();
+    Transaction txn(db);
+    TUNDRA_TRY(txn.begin());
+    TUNDRA_TRY(body());
+    TUNDRA_TRY(db.set_user_version(version));
+    return txn.commit();
+}
+
 }  // namespace tundra::sqlite

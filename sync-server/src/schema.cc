@@ -168,37 +168,25 @@ Status migrate(sqlite::Db& db) {
                       "store schema version " + std::to_string(v) +
                           " is newer than this build supports (" +
                           std::to_string(kSchemaVersion) + ")");
-    if (v < 1) {
-        sqlite::Transaction txn(db);
-        TUNDRA_TRY(txn.begin());
+    TUNDRA_TRY(sqlite::migrate_to(db, 1, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV1));
         for (auto* t : kVersionIndexes)
             TUNDRA_TRY(db.exec(std::string("CREATE INDEX ") + t + "_version ON " + t +
                                "(version)"));
-        TUNDRA_TRY(db.set_user_version(1));
-        TUNDRA_TRY(txn.commit());
-    }
-    if (v < 2) {
-        sqlite::Transaction txn(db);
-        TUNDRA_TRY(txn.begin());
+        return Status::ok();
+    }));
+    TUNDRA_TRY(sqlite::migrate_to(db, 2, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV2));
-        TUNDRA_TRY(db.set_user_version(2));
-        TUNDRA_TRY(txn.commit());
-    }
-    if (v < 3) {
-        sqlite::Transaction txn(db);
-        TUNDRA_TRY(txn.begin());
+        return Status::ok();
+    }));
+    TUNDRA_TRY(sqlite::migrate_to(db, 3, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV3));
-        TUNDRA_TRY(db.set_user_version(3));
-        TUNDRA_TRY(txn.commit());
-    }
-    if (v < 4) {
-        sqlite::Transaction txn(db);
-        TUNDRA_TRY(txn.begin());
+        return Status::ok();
+    }));
+    TUNDRA_TRY(sqlite::migrate_to(db, 4, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV4));
-        TUNDRA_TRY(db.set_user_version(4));
-        TUNDRA_TRY(txn.commit());
-    }
+        return Status::ok();
+    }));
     return Status::ok();
 }
 

@@ -154,6 +154,10 @@ private:
     bool open_ = false;
 };
 
+// One schema migration step: when the file is below `version`, runs `body` and sets
+// PRAGMA user_version = `version` in one transaction (stores and replicas alike).
+Status migrate_to(Db& db, int version, const std::function<Status()>& body);
+
 // SAVEPOINT around one action, so a failing action does not undo its batch.
 class Savepoint {
 public:
