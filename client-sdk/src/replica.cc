@@ -2,6 +2,7 @@
 #include "replica.h"
 
 #include <algorithm>
+#include <set>
 
 #include "tundra/core/checksum.h"
 #include "tundra/sqlite/rows.h"
@@ -113,6 +114,28 @@ Status Replica::migrate() {
     TUNDRA_TRY(sqlite::migrate_to(*db_, 4, [&]() -> Status {
         TUNDRA_TRY(db_->exec("CREATE TABLE IF NOT EXISTS replayed_exports (export_id TEXT PRIMARY KEY, "
                              "replayed_ms INTEGER NOT NULL, actions INTEGER NOT NULL)"));
+        return Status::ok();
+    }));
+    // Version 5 (issue 9): columns the model gained since (occasions.survey_closes,
+    // persons.provisional). Step 1 creates tables from today's descriptors, so each column is
+    // added only where it is missing. Rows synced before carry NULL until the server sends
+    // them again; every reader treats NULL as the column's default.
+    TUNDRA_TRY(sqlite::migrate_to(*db_, 5, [&]() -> Status {
+        for (auto& e : all_entities()) {
+            std::set<std::string> have;
+            auto q = db_->query("SELECT name FROM pragma_table_info(?)");
+            q->bind(1, std::string(e.table));
+            for (;;) {
+                auto r = q->step();
+                if (!r) return r.status();
+                if (!r.value()) break;
+                have.insert(q->text(0));
+            }
+            for (auto& c : e.columns)
+                if (!have.count(std::string(c.name)))
+                    TUNDRA_TRY(db_->exec("ALTER TABLE " + std::string(e.table) + " ADD COLUMN " +
+                                         std::string(c.name) + " " + sql_type(c.type)));
+        }
         return Status::ok();
     }));
     return Status::ok();

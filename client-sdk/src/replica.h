@@ -33,7 +33,7 @@ namespace tundra::client {
 // 1: tables from the entity descriptors; 2: reset_seen (full-pull marks); 3: the server
 // version of each synced row (`version`, for the scope checksum); 4: replayed_exports (the
 // exports `tundra replay` has queued, so that one file is never queued twice).
-inline constexpr int kReplicaSchemaVersion = 4;
+inline constexpr int kReplicaSchemaVersion = 5;
 
 enum class OutboxState { queued, acked, rejected, done, dismissed };
 std::string_view to_string(OutboxState s);

@@ -12,12 +12,19 @@ const ActionField kMark[] = {{"mark", T::text, true},
                              {"status", T::text, true, &kAttendanceStatuses},
                              {"minutes", T::integer, false, nullptr, true}};
 // A person who turned up without an enrolment: a confirmed enrolment and a mark, in one action.
+// With `name` (and `site`, `gender`), `person` is a new provisional person registered by the
+// same action: a walk-in is never blocked by a missing staff record.
 const ActionField kWalkIn[] = {{"enrolment", T::text, true},
                                {"mark", T::text, true},
                                {"occasion", T::text, true},
                                {"person", T::text, true},
                                {"status", T::text, false, &kAttendanceStatuses},
-                               {"minutes", T::integer, false, nullptr, true}};
+                               {"minutes", T::integer, false, nullptr, true},
+                               {"name", T::text, false},
+                               {"site", T::text, false},
+                               {"gender", T::text, false, &kGenders},
+                               {"birth_year", T::integer, false, nullptr, true},
+                               {"personal_id", T::text, false, nullptr, true}};
 const ActionField kCourse[] = {{"course", T::text, true},
                                {"title", T::text, false},
                                {"description", T::text, false, nullptr, true},
@@ -36,7 +43,8 @@ const ActionField kOccasion[] = {{"occasion", T::text, true},
                                  {"capacity", T::integer, false},
                                  {"enrolment_opens", T::iso_time, false, nullptr, true},
                                  {"enrolment_closes", T::iso_time, false},
-                                 {"status", T::text, false, &kOccasionStatuses}};
+                                 {"status", T::text, false, &kOccasionStatuses},
+                                 {"survey_closes", T::iso_time, false, nullptr, true}};
 const ActionField kDeleteOccasion[] = {{"occasion", T::text, true}};
 const ActionField kPerson[] = {{"person", T::text, true},
                                {"name", T::text, false},
@@ -44,6 +52,11 @@ const ActionField kPerson[] = {{"person", T::text, true},
                                {"profession", T::text, false, nullptr, true},
                                {"education_level", T::text, false, &kEducationLevels, true},
                                {"employment_status", T::text, false, &kEmploymentStatuses, true}};
+// A person's project participation (ESF): started in `start_month`, ended in `end_month`.
+const ActionField kParticipation[] = {{"participation", T::text, true},
+                                      {"person", T::text, false},
+                                      {"start_month", T::text, false},
+                                      {"end_month", T::text, false, nullptr, true}};
 const ActionField kAttest[] = {{"attestation", T::text, true},
                                {"person", T::text, true},
                                {"month", T::text, true},
@@ -58,7 +71,7 @@ const ActionField kSurvey[] = {{"response", T::text, true},
 const ActionField kDeviation[] = {{"deviation", T::text, true},
                                   {"organisation", T::text, false},
                                   {"occasion", T::text, false, nullptr, true},
-                                  {"category", T::text, false},
+                                  {"category", T::text, false, &kDeviationCategories},
                                   {"description", T::text, false},
                                   {"status", T::text, false, &kDeviationStatuses},
                                   {"action_taken", T::text, false, nullptr, true}};
@@ -76,6 +89,7 @@ const ActionSpec kActions[] = {
     {"attest_time", Kind::time_attestation, "attestation", kAttest, W::upserts},
     {"submit_survey", Kind::survey_response, "response", kSurvey, W::upserts},
     {"log_deviation", Kind::deviation, "deviation", kDeviation, W::upserts},
+    {"upsert_participation", Kind::participation, "participation", kParticipation, W::upserts},
 };
 }  // namespace
 

@@ -19,6 +19,8 @@ constexpr std::string_view kAttStatusV[] = {"unmarked", "present",    "absent",
                                             "late",     "left_early", "excused"};
 constexpr std::string_view kAttSourceV[] = {"coordinator", "self_check_in", "import"};
 constexpr std::string_view kDevStatusV[] = {"open", "handled"};
+constexpr std::string_view kDevCategoryV[] = {"cancelled_session", "technical",     "attendance",
+                                              "content",           "accessibility", "other"};
 constexpr std::string_view kEduV[] = {"isced_0_2", "isced_3_4", "isced_5_8"};
 constexpr std::string_view kEmpV[] = {"employed", "self_employed", "unemployed", "inactive"};
 }  // namespace
@@ -31,6 +33,7 @@ const EnumSpec kEnrolmentStatuses{"enrolment status", kEnrStatusV};
 const EnumSpec kAttendanceStatuses{"attendance status", kAttStatusV};
 const EnumSpec kAttendanceSources{"attendance source", kAttSourceV};
 const EnumSpec kDeviationStatuses{"deviation status", kDevStatusV};
+const EnumSpec kDeviationCategories{"deviation category", kDevCategoryV};
 const EnumSpec kEducationLevels{"education level", kEduV};
 const EnumSpec kEmploymentStatuses{"employment status", kEmpV};
 
@@ -77,7 +80,10 @@ const Column kPerson[] = {{"id", T::text},
                           {"profession", T::text, true},
                           {"education_level", T::text, true, &kEducationLevels},
                           {"employment_status", T::text, true, &kEmploymentStatuses},
-                          {"erased", T::boolean}};
+                          {"erased", T::boolean},
+                          // Registered at a walk-in, not yet matched to the staff register.
+                          // Nullable: servers before schema v5 do not send it (= false).
+                          {"provisional", T::boolean, true}};
 constexpr Column kParticipation[] = {{"id", T::text},
                                      {"person", T::text},
                                      {"start_month", T::text},
@@ -102,7 +108,8 @@ const Column kOccasion[] = {{"id", T::text},
                             {"enrolment_closes", T::iso_time},
                             {"status", T::text, false, &kOccasionStatuses},
                             {"confirmed", T::integer},
-                            {"waitlisted", T::integer}};
+                            {"waitlisted", T::integer},
+                            {"survey_closes", T::iso_time, true}};
 const Column kEnrolment[] = {{"id", T::text},
                              {"occasion", T::text},
                              {"person", T::text},
@@ -136,7 +143,7 @@ constexpr Column kSurveyResponse[] = {{"id", T::text},
 const Column kDeviation[] = {{"id", T::text},
                              {"organisation", T::text},
                              {"occasion", T::text, true},
-                             {"category", T::text},
+                             {"category", T::text, false, &kDeviationCategories},
                              {"description", T::text},
                              {"status", T::text, false, &kDeviationStatuses},
                              {"action_taken", T::text, true},
@@ -340,4 +347,20 @@ std::string format_iso8601(int64_t epoch_ms) {
     return buf;
 }
 
+}  // namespace tundra
+
+namespace tundra {
+int64_t survey_closes_ms(int64_t ends_ms, std::string_view survey_closes) {
+    if (!survey_closes.empty())
+        if (auto t = parse_iso8601(survey_closes)) return t.value();
+    return ends_ms + kSurveyOpenDays * 86'400'000;
+}
+
+bool valid_month(std::string_view m) {
+    if (m.size() != 7 || m[4] != '-') return false;
+    for (size_t i : {0, 1, 2, 3, 5, 6})
+        if (m[i] < '0' || m[i] > '9') return false;
+    int month = (m[5] - '0') * 10 + (m[6] - '0');
+    return month >= 1 && month <= 12 && m.substr(0, 4) >= "1900";
+}
 }  // namespace tundra

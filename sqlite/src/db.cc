@@ -86,6 +86,16 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenOptions opts) 
         TUNDRA_TRY(db->exec("PRAGMA synchronous=NORMAL"));
     }
     TUNDRA_TRY(db->exec("PRAGMA foreign_keys=ON"));
+    // tundra_now_ms(): the connection's clock (UTC ms), for triggers that stamp what they
+    // record (the store's report facts). Deterministic within one statement.
+    rc = sqlite3_create_function_v2(
+        raw, "tundra_now_ms", 0, SQLITE_UTF8, db.get(),
+        [](sqlite3_context* ctx, int, sqlite3_value**) {
+            auto* self = static_cast<Db*>(sqlite3_user_data(ctx));
+            sqlite3_result_int64(ctx, self->clock_());
+        },
+        nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return db->error(rc, "register tundra_now_ms");
     if (opts.secure_delete) TUNDRA_TRY(db->exec("PRAGMA secure_delete=ON"));
     return db;
 }

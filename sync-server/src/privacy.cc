@@ -236,6 +236,33 @@ Result<ErasureReport> SqliteStore::erase_person(const std::string& person_id, co
             TUNDRA_TRY(change(*db_, "DELETE FROM field_stamps WHERE kind = 'person' AND id = ?", id).status());
             // 6. The row itself (secure_delete: its bytes are overwritten).
             TUNDRA_TRY(change(*db_, "DELETE FROM persons WHERE id = ?", id).status());
+            // 7. The report facts (reports.md): every fact about them, as of any moment, now
+            //    under the pseudonym without personal fields, so every past report still
+            //    counts them in the same cells. The deletion of the old row is no fact: the
+            //    person goes on under the pseudonym.
+            TUNDRA_TRY(change(*db_, "DELETE FROM report_facts WHERE kind = 'person' AND id = ? AND data IS NULL", id)
+                           .status());
+            TUNDRA_TRY(change(*db_,
+                              "UPDATE report_facts SET id = ?1, person = ?1, data = json_set(json_remove(data, "
+                              "'$.personal_id', '$.site'), '$.id', ?1, '$.erased', 1, '$.provisional', 0) "
+                              "WHERE kind = 'person' AND id = ?2 AND data IS NOT NULL",
+                              x, id)
+                           .status());
+            TUNDRA_TRY(change(*db_,
+                              "UPDATE report_facts SET person = ?1, data = CASE WHEN data IS NULL THEN NULL "
+                              "ELSE json_set(data, '$.person', ?1) END WHERE person = ?2 AND kind <> 'person'",
+                              x, id)
+                           .status());
+            if (name.size() >= 3)
+                TUNDRA_TRY(change(*db_,
+                                  "UPDATE report_facts SET data = json_set(data, '$.description', "
+                                  "replace(json_extract(data, '$.description'), ?1, '[erased]'), '$.action_taken', "
+                                  "replace(json_extract(data, '$.action_taken'), ?1, '[erased]')) "
+                                  "WHERE kind = 'deviation' AND data IS NOT NULL AND (instr(json_extract(data, "
+                                  "'$.description'), ?1) > 0 OR instr(coalesce(json_extract(data, '$.action_taken'), "
+                                  "''), ?1) > 0)",
+                                  name)
+                               .status());
             for (auto& o : occasions) TUNDRA_TRY(I.reallocate(o));
         }
         // The audit entry, in the same transaction: the pseudonym and counts, never the name.

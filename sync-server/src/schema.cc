@@ -1,6 +1,9 @@
 // Server schema and its migrations (PRAGMA user_version). See docs/schema.md.
 #include "schema.h"
 
+#include <string>
+#include <vector>
+
 namespace tundra::server {
 namespace {
 // Version 1. Every synced table has `version`: a store-wide counter bumped whenever the row
@@ -155,6 +158,105 @@ CREATE INDEX IF NOT EXISTS persons_erased ON persons(id) WHERE erased = 1;
 INSERT OR IGNORE INTO meta VALUES ('pseudonym_key', lower(hex(randomblob(32))));
 )SQL";
 
+// Version 5 (issue 9, the programme's outputs): occasions carry when their survey closes;
+// walk-ins register provisional persons; deviation categories are an enumeration; months are
+// sealed; and an append-only record of report facts makes every report reproducible as of
+// any past moment (reports.md).
+constexpr const char* kSchemaV5 = R"SQL(
+CREATE INDEX IF NOT EXISTS persons_personal_id ON persons(personal_id) WHERE personal_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS participations_person ON participations(person);
+-- Free-text categories of earlier releases: kept in the description, category 'other'.
+UPDATE deviations SET description = description || ' [' || category || ']', category = 'other'
+ WHERE category NOT IN ('cancelled_session', 'technical', 'attendance', 'content',
+                        'accessibility', 'other');
+-- Report facts: one row per change of a report-relevant row, written by the triggers below
+-- (so no code path can forget one), stamped with the server's clock when it was written.
+-- `data` is the row's report columns as JSON; NULL records a deletion. Append-only, except
+-- that erasing a person (GDPR) rewrites their facts under the pseudonym.
+CREATE TABLE IF NOT EXISTS report_facts (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, kind TEXT NOT NULL,
+  id TEXT NOT NULL, person TEXT, data TEXT);
+CREATE INDEX IF NOT EXISTS report_facts_at ON report_facts(at_ms);
+CREATE INDEX IF NOT EXISTS report_facts_kind_id ON report_facts(kind, id);
+CREATE INDEX IF NOT EXISTS report_facts_person ON report_facts(person) WHERE person IS NOT NULL;
+-- Sealed months: reported, and reported again as of this moment unless asked otherwise.
+CREATE TABLE IF NOT EXISTS report_seals (
+  month TEXT PRIMARY KEY, sealed_ms INTEGER NOT NULL, actor TEXT NOT NULL) WITHOUT ROWID;
+)SQL";
+
+// The rows report facts are kept for, and their report columns (never names or comments).
+struct FactSource {
+    const char* kind;    // entity wire name
+    const char* table;
+    const char* person;  // the column naming the person the row is about, or nullptr
+    std::vector<const char*> columns;  // "id" first
+};
+const std::vector<FactSource>& fact_sources() {
+    static const std::vector<FactSource> k = {
+        {"organisation", "organisations", nullptr, {"id", "name"}},
+        {"site", "sites", nullptr, {"id", "organisation", "name"}},
+        {"person", "persons", "id",
+         {"id", "organisation", "site", "gender", "birth_year", "education_level",
+          "employment_status", "erased", "provisional", "personal_id"}},
+        {"participation", "participations", "person", {"id", "person", "start_month", "end_month"}},
+        {"course", "courses", nullptr, {"id", "title", "theme", "format"}},
+        {"occasion", "occasions", nullptr,
+         {"id", "course", "starts_at", "ends_at", "site", "capacity", "status", "survey_closes"}},
+        {"enrolment", "enrolments", "person", {"id", "occasion", "person", "status"}},
+        {"attendance", "attendance", "person",
+         {"id", "occasion", "person", "status", "minutes", "source", "hlc", "device"}},
+        {"time_attestation", "time_attestations", "person", {"id", "person", "month", "minutes"}},
+        {"survey_response", "survey_responses", "person",
+         {"id", "occasion", "person", "rating_content", "rating_usefulness", "rating_overall"}},
+        {"deviation", "deviations", nullptr,
+         {"id", "organisation", "occasion", "category", "description", "status", "action_taken"}},
+    };
+    return k;
+}
+
+// json_object('id', R.id, ...) over row alias R ("NEW" or "OLD", or a table for the backfill).
+std::string fact_json(const FactSource& f, const std::string& r) {
+    std::string out = "json_object(";
+    for (size_t i = 0; i < f.columns.size(); ++i) {
+        if (i) out += ", ";
+        out += std::string("'") + f.columns[i] + "', " + r + "." + f.columns[i];
+    }
+    return out + ")";
+}
+
+std::string fact_triggers(const FactSource& f) {
+    std::string person_new = f.person ? std::string("NEW.") + f.person : "NULL";
+    std::string person_old = f.person ? std::string("OLD.") + f.person : "NULL";
+    std::string ins = std::string("INSERT INTO report_facts (at_ms, kind, id, person, data) VALUES "
+                                  "(tundra_now_ms(), '") + f.kind + "', ";
+    std::string cols, changed;
+    for (size_t i = 0; i < f.columns.size(); ++i) {
+        if (i) cols += ", ", changed += " OR ";
+        cols += f.columns[i];
+        changed += std::string("OLD.") + f.columns[i] + " IS NOT NEW." + f.columns[i];
+    }
+    std::string t = f.table;
+    return "CREATE TRIGGER IF NOT EXISTS report_facts_" + t + "_ins AFTER INSERT ON " + t + " BEGIN " + ins +
+           "NEW.id, " + person_new + ", " + fact_json(f, "NEW") + "); END;\n" +
+           "CREATE TRIGGER IF NOT EXISTS report_facts_" + t + "_upd AFTER UPDATE OF " + cols + " ON " + t +
+           " WHEN " + changed + " BEGIN " + ins + "NEW.id, " + person_new + ", " +
+           fact_json(f, "NEW") + "); END;\n" + "CREATE TRIGGER IF NOT EXISTS report_facts_" + t +
+           "_del AFTER DELETE ON " + t + " BEGIN " + ins + "OLD.id, " + person_old +
+           ", NULL); END;\n";
+}
+
+// ALTER TABLE ... ADD COLUMN unless the column is there (every step may run again on a file
+// whose user_version was put back, as the migration tests do).
+Status add_column(sqlite::Db& db, const std::string& table, const std::string& column,
+                  const std::string& decl) {
+    auto q = db.query("SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+    q->bind(1, table).bind(2, column);
+    auto r = q->step();
+    if (!r) return r.status();
+    if (r.value()) return Status::ok();
+    return db.exec("ALTER TABLE " + table + " ADD COLUMN " + column + " " + decl);
+}
+
 constexpr const char* kVersionIndexes[] = {"organisations", "sites",       "persons",
                                            "participations", "courses",    "occasions",
                                            "enrolments",    "attendance",  "time_attestations",
@@ -185,6 +287,25 @@ Status migrate(sqlite::Db& db) {
     }));
     TUNDRA_TRY(sqlite::migrate_to(db, 4, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV4));
+        return Status::ok();
+    }));
+    TUNDRA_TRY(sqlite::migrate_to(db, 5, [&]() -> Status {
+        TUNDRA_TRY(add_column(db, "occasions", "survey_closes", "TEXT"));
+        TUNDRA_TRY(add_column(db, "persons", "provisional", "INTEGER NOT NULL DEFAULT 0"));
+        TUNDRA_TRY(db.exec(kSchemaV5));
+        auto any = db.query("SELECT 1 FROM report_facts LIMIT 1");
+        auto seeded = any->step();
+        if (!seeded) return seeded.status();
+        for (auto& f : fact_sources()) {
+            // What the store held before facts were kept counts as known from the start
+            // (at_ms 0): a report as of an earlier moment shows it.
+            std::string person = f.person ? std::string("t.") + f.person : "NULL";
+            if (!seeded.value())
+                TUNDRA_TRY(db.exec(std::string("INSERT INTO report_facts (at_ms, kind, id, person, data) "
+                                           "SELECT 0, '") + f.kind + "', t.id, " + person + ", " +
+                               fact_json(f, "t") + " FROM " + f.table + " t ORDER BY t.rowid"));
+            TUNDRA_TRY(db.exec(fact_triggers(f)));
+        }
         return Status::ok();
     }));
     return Status::ok();

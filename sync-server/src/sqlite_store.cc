@@ -47,6 +47,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     if (!db) return db.status();
     if (!create && db.value()->user_version() == 0)
         return Status(Errc::storage, "'" + path + "' is not a Tundra store (run `init` first)");
+    // Report facts are stamped with the store's clock (schema v5 triggers).
+    db.value()->set_clock([wall = opts.wall] { return static_cast<int64_t>(wall()); });
     TUNDRA_TRY(migrate(*db.value()));
     // An acknowledged round must survive power loss, not only a crash of this process: every
     // commit waits for its WAL frames to reach the disk (docs/failure-model.md).

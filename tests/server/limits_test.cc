@@ -25,7 +25,7 @@ struct Limits : StoreFixture {
         store = std::move(s.value());
     }
     Row deviation(const std::string& id, std::string description) {
-        return {{"deviation", id}, {"organisation", "arjeplog"}, {"category", "lokal"},
+        return {{"deviation", id}, {"organisation", "arjeplog"}, {"category", "other"},
                 {"description", std::move(description)}};
     }
     std::vector<Outcome> push(const AuthContext& w, const std::vector<Row>& rows) {

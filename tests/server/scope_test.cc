@@ -36,7 +36,7 @@ struct Scope : StoreFixture {
         ASSERT_TRUE(r) << r.status().to_string();
         // Rows only actions make: Pajala's deviation, Nils's time and survey answer.
         ASSERT_EQ(push("coord9", "log_deviation",
-                       {{"deviation", "d9"}, {"organisation", "pajala"}, {"category", "lokal"},
+                       {{"deviation", "d9"}, {"organisation", "pajala"}, {"category", "other"},
                         {"description", "Pajalas avvikelse"}})
                       .result,
                   OutcomeResult::applied);
@@ -119,7 +119,7 @@ std::vector<Attempt> attempts(const std::string& own_person) {
           {"rating_usefulness", int64_t{1}}, {"rating_overall", int64_t{1}}},
          true},
         {"log_deviation", "d9",
-         {{"deviation", "d9"}, {"organisation", "arjeplog"}, {"category", "kapad"}, {"description", "nu min"}},
+         {{"deviation", "d9"}, {"organisation", "arjeplog"}, {"category", "content"}, {"description", "nu min"}},
          true},
     };
 }
@@ -185,7 +185,7 @@ TEST_F(Scope, AVisibleTargetWithoutRightsIsForbiddenAndAWriteMayNotLeaveTheActor
     EXPECT_EQ(push("anna", "update_person", {{"person", "p1"}, {"name", "Annie"}}).reason, "forbidden");
     EXPECT_EQ(push("coord", "update_person", {{"person", "p4"}, {"site", "s9"}}).reason, "forbidden");
     ASSERT_EQ(push("coord", "log_deviation",
-                   {{"deviation", "d1"}, {"organisation", "arjeplog"}, {"category", "c"}, {"description", "x"}})
+                   {{"deviation", "d1"}, {"organisation", "arjeplog"}, {"category", "technical"}, {"description", "x"}})
                   .result,
               OutcomeResult::applied);
     EXPECT_EQ(push("coord", "log_deviation", {{"deviation", "d1"}, {"organisation", "pajala"}}).reason,

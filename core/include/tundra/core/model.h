@@ -32,6 +32,8 @@ extern const EnumSpec kEnrolmentStatuses;   // requested|confirmed|waitlisted|ca
 extern const EnumSpec kAttendanceStatuses;  // unmarked|present|absent|late|left_early|excused
 extern const EnumSpec kAttendanceSources;   // coordinator|self_check_in|import
 extern const EnumSpec kDeviationStatuses;   // open|handled
+// cancelled_session|technical|attendance|content|accessibility|other
+extern const EnumSpec kDeviationCategories;
 extern const EnumSpec kEducationLevels;     // isced_0_2|isced_3_4|isced_5_8
 extern const EnumSpec kEmploymentStatuses;  // employed|self_employed|unemployed|inactive
 
@@ -101,6 +103,17 @@ Status check_limits(std::string_view name, const Value& v, std::string_view path
 int attendance_source_rank(std::string_view source);
 // The same order as SQL, for `ORDER BY`: newest first, over the attendance table alias `a`.
 std::string attendance_current_order_sql(std::string_view a);
+
+// ---- surveys -----------------------------------------------------------------------------
+// An occasion's survey takes answers from its end until `survey_closes`; an occasion without
+// one closes kSurveyOpenDays days after it ends. The same rule on server and device.
+inline constexpr int64_t kSurveyOpenDays = 30;
+// `survey_closes` is the occasion's column (ISO time) or empty.
+int64_t survey_closes_ms(int64_t ends_ms, std::string_view survey_closes);
+
+// ---- months ------------------------------------------------------------------------------
+// "YYYY-MM" with a month 01-12 (participations, attestations, reports).
+bool valid_month(std::string_view month);
 
 // ---- time --------------------------------------------------------------------------------
 // Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z" or "+hh:mm"/"-hh:mm" (no offset

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -131,6 +132,11 @@ public:
     Status error(int rc, std::string_view what) const;
     sqlite3* raw() { return db_; }
 
+    // What SQL's tundra_now_ms() returns: ms since the epoch, UTC (the wall clock unless a
+    // store injects its own, as tests do).
+    using Clock = std::function<int64_t()>;
+    void set_clock(Clock clock) { clock_ = std::move(clock); }
+
 private:
     friend class Stmt;
     friend class Transaction;
@@ -139,6 +145,11 @@ private:
     std::string path_;
     std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
     FaultHook fault_hook_;
+    Clock clock_ = [] {
+        return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+    };
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.

@@ -1,0 +1,40 @@
+// ESF reports (docs/reports.md): the monthly participant ledger and the statistics, computed
+// from the store's append-only report facts as of any moment, formatted as CSV or JSON.
+// Used by `tundra-server report`, `GET /v1/reports/{name}` and (later) the console, so the
+// three give byte-for-byte the same output for the same request and `as_of`.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "tundra/core/model.h"
+#include "tundra/core/status.h"
+
+namespace tundra::server {
+
+// Report names: ledger | participants | attendance | surveys | deviations.
+bool is_report_name(std::string_view name);
+
+struct ReportRequest {
+    std::string name;
+    std::string from_month, to_month;   // "YYYY-MM", inclusive; equal for one month
+    std::string organisation;           // empty: every organisation the viewer may see
+    std::optional<int64_t> as_of_ms;    // none: now, or a sealed month's seal
+    int min_cell = 5;                   // aggregated cells of 1..min_cell-1 people: suppressed
+    std::string format = "csv";         // csv | json
+    std::string csv_dialect = "excel";  // excel: BOM, ';', CRLF, decimal comma | rfc: ',', '.'
+};
+
+// Who asks. Admins see every organisation and the identity numbers in the ledger;
+// coordinators the aggregated reports (and the ledger without identity numbers) of their
+// organisations only; participants no report.
+struct ReportViewer {
+    std::string role;         // admin | coordinator
+    StrList organisations;    // coordinators: the organisations of their sites
+};
+
+// Checks a request (names, months, range of at most 36 months, min_cell >= 1, formats) and
+// the viewer's right to it: invalid_argument / forbidden with a message naming the field.
+Status check_report_request(const ReportRequest& req, const ReportViewer& viewer);
+
+}  // namespace tundra::server

@@ -1,0 +1,40 @@
+// A report as data: named columns, rows of cells, and top-level fields; one writer for CSV
+// (Swedish Excel or RFC 4180) and one for JSON, so every report is formatted the same way.
+// Small-cell suppression marks cells `suppressed`: `..` in CSV, null in JSON.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace tundra::server {
+
+struct Suppressed {};
+struct Decimal {        // a non-integer figure (means, rates), written with `places` decimals
+    double value = 0;
+    int places = 2;
+};
+// monostate: null (JSON null, empty CSV field).
+using Cell = std::variant<std::monostate, int64_t, Decimal, std::string, Suppressed>;
+
+struct ReportTable {
+    std::vector<std::string> columns;
+    std::vector<std::vector<Cell>> rows;  // each as long as `columns`
+    // Top-level JSON members before "rows", in order (e.g. month, as_of, min_cell). Values
+    // are cells too (a string, an integer, or null).
+    std::vector<std::pair<std::string, Cell>> header;
+};
+
+enum class CsvDialect { excel, rfc };
+// UTF-8 with BOM, ';', CRLF, decimal comma (excel) or no BOM, ',', CRLF, decimal point (rfc);
+// a header row; RFC 4180 quoting (fields with the separator, a quote, CR or LF are quoted,
+// quotes doubled).
+std::string write_csv(const ReportTable& t, CsvDialect dialect);
+// {header..., "rows": [{column: value, ...}, ...], then each section as "name": [rows...]}
+// (the ledger's corrections).
+std::string write_json(const ReportTable& t,
+                       const std::vector<std::pair<std::string, const ReportTable*>>& sections = {});
+
+}  // namespace tundra::server
