@@ -1,5 +1,6 @@
 // tundra-server: init, serve, import and demo-data over a SQLite store; user administration
-// (add-user, set-password, revoke-user, revoke-device), each written to the audit trail.
+// (add-user, set-password, revoke-user, revoke-device), GDPR (erase-person, export-person) and
+// walk-ins (merge-person), each written to the audit trail.
 #include <CLI/CLI.hpp>
 #include <pwd.h>
 #include <unistd.h>
@@ -145,6 +146,13 @@ int main(int argc, char** argv) try {
                                              "GDPR access: print everything held about a person as JSON");
     export_person->add_option("--db", db, "SQLite file")->required();
     export_person->add_option("person", person_id, "person id")->required();
+    std::string real_id;
+    auto* merge = app.add_subcommand("merge-person",
+                                     "move everything about a provisional person (registered at a walk-in) to the "
+                                     "real person from the staff register, and delete the provisional one");
+    merge->add_option("--db", db, "SQLite file")->required();
+    merge->add_option("provisional", person_id, "the provisional person's id")->required();
+    merge->add_option("real", real_id, "the real person's id")->required();
 
     CLI11_PARSE(app, argc, argv);
 
@@ -258,6 +266,21 @@ int main(int argc, char** argv) try {
         if (!r.wal_truncated)
             std::cout << "note: another process was reading the store, so its log (-wal) still holds old "
                          "pages; run erase-person again when it is idle\n";
+        return 0;
+    }
+    if (*merge) {
+        auto rep = store.merge_person(person_id, real_id, cli_actor());
+        if (!rep) return fail(rep.status());
+        auto& r = rep.value();
+        auto counts = [](const MergeReport::Count& c) {
+            return std::to_string(c.moved) + (c.dropped ? " (" + std::to_string(c.dropped) + " dropped: " +
+                                                                "the real person's kept)"
+                                                        : "");
+        };
+        std::cout << "merged " << r.from << " into " << r.into << ": enrolments " << counts(r.enrolments)
+                  << ", attendance marks " << counts(r.attendance) << ", participations "
+                  << counts(r.participations) << ", time attestations " << counts(r.time_attestations)
+                  << ", survey answers " << counts(r.survey_responses) << "; " << r.from << " deleted\n";
         return 0;
     }
     if (*revoke) {
