@@ -58,6 +58,18 @@ TEST_F(Survey, AnOccasionsOwnSurveyCloseIsKept) {
     EXPECT_OUTCOME(answer_at(kO1End + 3 * kDay, answer("r1", 4)), applied, "");
 }
 
+// An answer made offline before the survey closed counts when it was made, even if it reaches
+// the server after the close.
+TEST_F(Survey, AnAnswerMadeOfflineBeforeTheCloseCountsWhenItWasMade) {
+    attend("present");
+    EXPECT_OUTCOME(answer_at(kO1End + kDay, answer("r1", 3)), applied, "");
+    now = kO1End + 31 * kDay;  // the server's clock when her tablet finally syncs
+    EXPECT_OUTCOME(push("anna", "submit_survey", answer("r1", 5), kO1End + 29 * kDay), applied, "");
+    EXPECT_EQ(scalar("SELECT rating_overall FROM survey_responses"), 5);
+    EXPECT_OUTCOME(push("anna", "submit_survey", answer("r1", 1), kO1End + 31 * kDay), rejected, "outside_window");
+    EXPECT_EQ(scalar("SELECT rating_overall FROM survey_responses"), 5);
+}
+
 TEST_F(Survey, OnlyAnOccasionSheAttendedCanBeAnswered) {
     // Enrolled but never marked.
     EXPECT_OUTCOME(push("admin", "enrol", {{"enrolment", "e1"}, {"occasion", "o1"}, {"person", "p1"}}), applied, "");
