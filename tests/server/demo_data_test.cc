@@ -37,7 +37,7 @@ Local local(int64_t utc_ms) {
     auto t = ch::sys_time<ch::milliseconds>(ch::milliseconds(l));
     auto day = ch::floor<ch::days>(t);
     ch::year_month_day ymd(day);
-    char m[8];
+    char m[16];
     std::snprintf(m, sizeof m, "%04d-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()));
     return {m, static_cast<int>((l - day.time_since_epoch().count() * 86'400'000LL) / 60'000),
             ch::weekday(day).c_encoding()};
@@ -145,8 +145,12 @@ TEST(DemoData, IdentityNumbersAreWellFormedUniqueAndPassTheLuhnCheck) {
         int month = std::stoi(id.substr(4, 2)), day = std::stoi(id.substr(6, 2));
         EXPECT_TRUE(ch::year_month_day(ch::year(p["birth_year"].GetInt()), ch::month(month), ch::day(day)).ok()) << id;
         int ninth = id[11] - '0';
-        if (s(p, "gender") == "woman") EXPECT_EQ(ninth % 2, 0) << id;
-        if (s(p, "gender") == "man") EXPECT_EQ(ninth % 2, 1) << id;
+        if (s(p, "gender") == "woman") {
+            EXPECT_EQ(ninth % 2, 0) << id;
+        }
+        if (s(p, "gender") == "man") {
+            EXPECT_EQ(ninth % 2, 1) << id;
+        }
     }
     EXPECT_GT(seen.size(), d["persons"].Size() * 8 / 10);
     EXPECT_LT(seen.size(), d["persons"].Size());
@@ -163,14 +167,18 @@ TEST(DemoData, OccasionsSpanTheYearAndTheComingWeeksInStockholmWorkingHours) {
         EXPECT_GE(l.minute_of_day, 8 * 60) << s(o, "id");
         EXPECT_LE(e.minute_of_day, 17 * 60) << s(o, "id");
         bool year = s(o, "id").rfind("o-20", 0) == 0;  // the year's, not the scenario's
-        if (year) EXPECT_TRUE(l.weekday >= 1 && l.weekday <= 5) << s(o, "id");
+        if (year) {
+            EXPECT_TRUE(l.weekday >= 1 && l.weekday <= 5) << s(o, "id");
+        }
         if (end < d.now) {
             months.insert(l.month);
             EXPECT_TRUE(s(o, "status") == "completed" || s(o, "status") == "cancelled") << s(o, "id");
             cancelled += s(o, "status") == "cancelled";
             completed += s(o, "status") == "completed";
         } else {
-            if (year) EXPECT_LT(start, d.now + 43 * 86'400'000LL) << s(o, "id");
+            if (year) {
+                EXPECT_LT(start, d.now + 43 * 86'400'000LL) << s(o, "id");
+            }
             EXPECT_EQ(s(o, "status"), "") << "upcoming occasions are planned";
             ++upcoming;
         }
@@ -198,13 +206,16 @@ TEST(DemoData, MarksAreForEveryConfirmedEnrolmentOnHeldOccasionsAndMostlyPresent
             EXPECT_LT(a["minutes"].GetInt(), d.length_min(occ));
             EXPECT_GT(a["minutes"].GetInt(), 0);
         }
-        if (st == "absent" || st == "excused") EXPECT_FALSE(a.HasMember("minutes"));
+        if (st == "absent" || st == "excused") {
+            EXPECT_FALSE(a.HasMember("minutes"));
+        }
     }
     for (auto& e : d["enrolments"]) {
         std::string occ = s(e, "occasion");
         bool held = d.ended(occ) && s(*d.occasions[occ], "status") == "completed";
-        if (held && s(e, "status") == "confirmed")
+        if (held && s(e, "status") == "confirmed") {
             EXPECT_TRUE(marked.count({occ, s(e, "person")})) << occ << " " << s(e, "person");
+        }
     }
     double n = d["attendance"].Size();
     EXPECT_GT(n, 1000);
@@ -278,7 +289,9 @@ TEST(DemoData, ParticipationsMostlyStartEarlyAndAttendanceFallsWithinThem) {
         ASSERT_NE(it, part.end()) << s(a, "person") << " attended without a participation";
         std::string m = local(ms(*d.occasions[s(a, "occasion")], "starts_at")).month;
         EXPECT_GE(m, it->second.first);
-        if (!it->second.second.empty()) EXPECT_LE(m, it->second.second);
+        if (!it->second.second.empty()) {
+            EXPECT_LE(m, it->second.second);
+        }
     }
 }
 
@@ -331,7 +344,9 @@ TEST(DemoData, DeviationsCoverEveryCategoryAndSomeAreHandled) {
             auto& o = *d.occasions.at(s(x, "occasion"));
             EXPECT_TRUE(d.ended(s(x, "occasion")));
             std::string org = s(x, "organisation");
-            if (o.HasMember("site")) EXPECT_EQ(s(o, "site").rfind(org + "-", 0), 0u) << s(o, "site");
+            if (o.HasMember("site")) {
+                EXPECT_EQ(s(o, "site").rfind(org + "-", 0), 0u) << s(o, "site");
+            }
             cancelled_logged += s(x, "category") == "cancelled_session" && s(o, "status") == "cancelled";
         }
     }
