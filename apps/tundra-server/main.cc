@@ -241,7 +241,10 @@ int main(int argc, char** argv) try {
         std::cout << "demo data from " << o.data_dir << ": " << r.organisations
                   << " municipalities, " << r.sites << " sites, " << r.persons << " staff, "
                   << r.courses << " courses, " << r.occasions << " occasions, " << r.enrolments
-                  << " enrolments, " << r.users << " logins\n";
+                  << " enrolments, " << r.attendance << " attendance marks, " << r.participations
+                  << " participations, " << r.time_attestations << " attested months, "
+                  << r.survey_responses << " survey answers, " << r.deviations << " deviations, "
+                  << r.users << " logins\n";
         return 0;
     }
     if (*erase || *export_person) {
