@@ -65,9 +65,10 @@ for r in anna maria coord; do "$tundra" --replica $r.db sync > /dev/null; done
 echo "(each replica now holds the catalogue and what its user may see)"
 
 say "The link goes down. Anna (home care, Arjeplog) browses and enrols — offline"
-run "$tundra" --replica anna.db courses | head -4
+printf '$ %s\n' "$tundra --replica anna.db courses   # the catalogue, past sessions included; here one course"
+"$tundra" --replica anna.db courses | grep -E '^Systematiskt|^ +o-sam-'
 run "$tundra" --replica anna.db enrol o-sam-1
-run "$tundra" --replica anna.db enrolments
+run "$tundra" --replica anna.db enrolments | grep -E '^[$]|o-sam-1'   # her past year is listed too
 
 say "A minute later Maria enrols in the same occasion, which has one seat"
 sleep 1
@@ -84,11 +85,11 @@ run "$tundra" --replica maria.db sync
 
 say "Then Anna's tablet syncs. Anna acted first, and enrolment is still open: the seat is hers"
 run "$tundra" --replica anna.db sync
-run "$tundra" --replica anna.db enrolments
+run "$tundra" --replica anna.db enrolments | grep -E '^[$]|o-sam-1'
 
 say "Maria syncs again and sees the server's decision, with its reason"
 run "$tundra" --replica maria.db sync
-run "$tundra" --replica maria.db enrolments
+run "$tundra" --replica maria.db enrolments | grep -E '^[$]|o-sam-1'
 
 say "The coordinator syncs: attendance recorded, everyone's replica agrees"
 run "$tundra" --replica coord.db sync
