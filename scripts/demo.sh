@@ -16,6 +16,36 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 say "A server on a SQLite file with demo data from data/"
 run "$server" init --db server.db
 run "$server" demo-data --db server.db --data "$root/data"
+echo "(a project year: participations, sessions held and cancelled, attendance marks,"
+echo " attested minutes, survey answers and deviations over the past twelve months)"
+
+say "The project reports to the ESF monthly: three past months are sealed"
+# Months in Swedish time, counted back from this one (the 15th keeps `date` off month ends).
+month() { TZ=Europe/Stockholm date -d "$(TZ=Europe/Stockholm date +%Y-%m-15) -$1 month" +%Y-%m; }
+for back in 4 3 2; do run "$server" report seal --db server.db --month "$(month $back)"; done
+sealed=$(month 2)
+echo "A sealed month reports as of its seal; later facts come as corrections the month after."
+
+say "The participant ledger for $sealed (admins only; CSV as Swedish Excel opens it)"
+printf '$ %s\n' "$server report ledger --db server.db --month $sealed --format csv | head -4"
+"$server" report ledger --db server.db --month "$sealed" --format csv > ledger.csv
+head -4 ledger.csv
+echo "... $(($(wc -l < ledger.csv) - 1)) participants in $sealed; by gender:"
+# The CSV has a BOM, ';' between fields and CRLF line ends; columns are found by their header.
+sed '1s/^\xEF\xBB\xBF//' ledger.csv | tr -d '\r' |
+  awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+             { n[$col["gender"]]++; minutes += $col["attended_minutes"] }
+             END { for (g in n) printf "  %-12s %5d\n", g, n[g]; printf "  attended: %d hours\n", minutes / 60 }'
+
+say "Participants and hours by gender, $sealed, all municipalities (cells of 1-4 people: ..)"
+printf '$ %s\n' "$server report participants --db server.db --month $sealed --format csv"
+"$server" report participants --db server.db --month "$sealed" --format csv > participants.csv
+# Rows for every organisation x theme x gender x age band; the margins are called "all".
+sed '1s/^\xEF\xBB\xBF//' participants.csv | tr -d '\r' |
+  awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; print "  gender;participants;attendees;hours"; next }
+             $col["organisation"] == "all" && $col["theme"] == "all" && $col["age_band"] == "all" {
+               print "  " $col["gender"] ";" $col["participants"] ";" $col["attendees"] ";" $col["hours"] }'
+echo "(docs/reports.md: every report, its columns and how each figure is computed)"
 "$server" serve --db server.db --listen 127.0.0.1:0 --quiet > server.out 2> server.log &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
@@ -35,9 +65,10 @@ for r in anna maria coord; do "$tundra" --replica $r.db sync > /dev/null; done
 echo "(each replica now holds the catalogue and what its user may see)"
 
 say "The link goes down. Anna (home care, Arjeplog) browses and enrols — offline"
-run "$tundra" --replica anna.db courses | head -4
+printf '$ %s\n' "$tundra --replica anna.db courses   # the catalogue, past sessions included; here one course"
+"$tundra" --replica anna.db courses | grep -E '^Systematiskt|^ +o-sam-'
 run "$tundra" --replica anna.db enrol o-sam-1
-run "$tundra" --replica anna.db enrolments
+run "$tundra" --replica anna.db enrolments | grep -E '^[$]|o-sam-1'   # her past year is listed too
 
 say "A minute later Maria enrols in the same occasion, which has one seat"
 sleep 1
@@ -54,11 +85,11 @@ run "$tundra" --replica maria.db sync
 
 say "Then Anna's tablet syncs. Anna acted first, and enrolment is still open: the seat is hers"
 run "$tundra" --replica anna.db sync
-run "$tundra" --replica anna.db enrolments
+run "$tundra" --replica anna.db enrolments | grep -E '^[$]|o-sam-1'
 
 say "Maria syncs again and sees the server's decision, with its reason"
 run "$tundra" --replica maria.db sync
-run "$tundra" --replica maria.db enrolments
+run "$tundra" --replica maria.db enrolments | grep -E '^[$]|o-sam-1'
 
 say "The coordinator syncs: attendance recorded, everyone's replica agrees"
 run "$tundra" --replica coord.db sync

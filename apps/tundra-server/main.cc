@@ -107,6 +107,14 @@ int main(int argc, char** argv) try {
                      "folder with municipalities.csv and course-themes.csv (default: data/ in the "
                      "repository)");
     demo->add_option("--seed", seed, "random seed");
+    DemoOptions demo_opts;  // the sizes; benchmarks scale them (bench/, docs/benchmarks.md)
+    demo->add_option("--municipalities", demo_opts.municipalities, "how many, from the top of the file")
+        ->check(CLI::Range(1, 1000));
+    demo->add_option("--staff-per-site", demo_opts.staff_per_site)->check(CLI::Range(1, 100000));
+    demo->add_option("--history-months", demo_opts.history_months, "months of project history")
+        ->check(CLI::Range(1, 60));
+    demo->add_option("--marks", demo_opts.attendance_marks, "about this many attendance marks (0: 6 per person)")
+        ->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
 
     std::string device;
     auto* revoke = app.add_subcommand("revoke-device",
@@ -226,7 +234,7 @@ int main(int argc, char** argv) try {
         return 0;
     }
     if (*demo) {
-        DemoOptions o;
+        DemoOptions o = demo_opts;
         o.data_dir = find_data_dir(data_dir, argv[0]);
         o.seed = seed;
         auto docu = demo_document(o);
@@ -241,7 +249,10 @@ int main(int argc, char** argv) try {
         std::cout << "demo data from " << o.data_dir << ": " << r.organisations
                   << " municipalities, " << r.sites << " sites, " << r.persons << " staff, "
                   << r.courses << " courses, " << r.occasions << " occasions, " << r.enrolments
-                  << " enrolments, " << r.users << " logins\n";
+                  << " enrolments, " << r.attendance << " attendance marks, " << r.participations
+                  << " participations, " << r.time_attestations << " attested months, "
+                  << r.survey_responses << " survey answers, " << r.deviations << " deviations, "
+                  << r.users << " logins\n";
         return 0;
     }
     if (*erase || *export_person) {

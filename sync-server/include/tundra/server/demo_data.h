@@ -11,7 +11,7 @@
 namespace tundra::server {
 
 struct DemoOptions {
-    std::string data_dir;       // folder holding municipalities.csv and course-themes.csv
+    std::string data_dir = {};  // folder holding municipalities.csv and course-themes.csv
     uint32_t seed = 2026;
     int municipalities = 15;
     int staff_per_site = 12;
