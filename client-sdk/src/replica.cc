@@ -140,11 +140,11 @@ Status Replica::migrate() {
         // occasions (notices.cc), kept until the user has seen it. Derived from synced rows:
         // wiped with them.
         TUNDRA_TRY(db_->exec(
-            "CREATE TABLE notices (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, "
+            "CREATE TABLE IF NOT EXISTS notices (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, "
             "occasion TEXT NOT NULL, enrolment TEXT, before TEXT, after TEXT, noticed_ms INTEGER "
             "NOT NULL, seen_ms INTEGER);\n"
-            "CREATE INDEX notices_unseen ON notices(seen_ms, kind, occasion);\n"
-            "CREATE INDEX attendance_person ON attendance(person, occasion);\n"));
+            "CREATE INDEX IF NOT EXISTS notices_unseen ON notices(seen_ms, kind, occasion);\n"
+            "CREATE INDEX IF NOT EXISTS attendance_person ON attendance(person, occasion);\n"));
         return Status::ok();
     }));
     return Status::ok();

@@ -455,8 +455,9 @@ TEST_F(Records, ServerChangesToMyEnrolmentsAndOccasionsAreKeptAsNoticesUntilSeen
     EXPECT_EQ(t.changed[0].kind, "preempted");
     EXPECT_EQ(t.changed[0].occasion, "o1");
     EXPECT_EQ(t.changed[0].message,
-              "your seat at Stress och hälsa (o1), 2027-01-10 10:00–12:00, went to someone who "
-              "enrolled first: you are on the waiting list");
+              "your seat at Stress och hälsa (o1), 2027-01-17 10:00–12:00, went to someone who "
+              "enrolled first: you are on the waiting list")
+        << "the occasion as it is now (it moved too)";
     EXPECT_EQ(t.changed[1].kind, "promoted");
     EXPECT_EQ(t.changed[1].message,
               "you got a seat at Stress och hälsa (o2), 2027-01-11 10:00–12:00, from the waiting list");
