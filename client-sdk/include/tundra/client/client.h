@@ -364,8 +364,8 @@ public:
     Result<std::string> log_deviation(const DeviationInput& in);
     // Marks a deviation handled with the action taken (a later call edits the text).
     Result<std::string> handle_deviation(const std::string& id, const std::string& action_taken);
-    // The deviation log in this replica, newest first by id order of the server; filters are
-    // checked against their enumerations.
+    // The deviation log in this replica (coordinators hold their organisations'), open ones
+    // first, then by organisation and id; filters are checked against their enumerations.
     Result<std::vector<DeviationView>> deviations(const DeviationFilter& filter = {});
     // Coordinators and admins: a person's project participation starts / ends in a month.
     // Start refuses (conflict) when the person already has an open participation; end finds
