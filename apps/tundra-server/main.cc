@@ -209,7 +209,12 @@ int main(int argc, char** argv) try {
                   << " organisations, " << r.sites << " sites, " << r.persons << " persons, "
                   << r.users << " users, " << r.courses << " courses, " << r.occasions
                   << " occasions, " << r.enrolments << " enrolments, " << r.attendance
-                  << " attendance marks\n";
+                  << " attendance marks, " << r.participations << " participations, "
+                  << r.time_attestations << " time attestations, " << r.survey_responses
+                  << " survey answers, " << r.deviations << " deviations\n";
+        if (r.merged)
+            std::cout << "merged " << r.merged
+                      << " provisional (walk-in) person(s) into imported persons with the same personal_id\n";
         return 0;
     }
     if (*demo) {
