@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "output.h"
+#include "records.h"
 #include "tundra/client/client.h"
 #include "tundra/client/test_hooks.h"
 
@@ -97,9 +98,18 @@ int main(int argc, char** argv) try {
     // A person who turned up without an enrolment: enrolled (confirmed, reason walk_in) and
     // marked in one action.
     std::string walk_status = "present";
-    auto* walk_in = app.add_subcommand("walk-in", "staff: record a person who turned up without an enrolment");
+    NewPersonInput walk_new;
+    auto* walk_in = app.add_subcommand(
+        "walk-in", "staff: record a person who turned up without an enrolment (--person ID, or "
+                   "--name NAME --site SITE --gender G for someone not yet in the store)");
     walk_in->add_option("occasion", occasion)->required();
-    walk_in->add_option("--person", person, "the person's id")->required();
+    auto* walk_person = walk_in->add_option("--person", person, "the person's id");
+    auto* walk_name = walk_in->add_option("--name", walk_new.name, "a new (provisional) person's name");
+    walk_in->add_option("--site", walk_new.site, "the new person's site")->needs(walk_name);
+    walk_in->add_option("--gender", walk_new.gender, "woman|man|non_binary|undisclosed")->needs(walk_name);
+    walk_in->add_option("--birth-year", walk_new.birth_year, "the new person's birth year")->needs(walk_name);
+    walk_in->add_option("--personal-id", walk_new.personal_id, "identity number, if known")->needs(walk_name);
+    walk_person->excludes(walk_name);
     walk_in->add_option("--minutes", minutes, "minutes attended")->check(CLI::Range(0, 1440));
     walk_in->add_option("--status", walk_status, "unmarked|present|absent|late|left_early|excused (default present)");
 
@@ -149,6 +159,9 @@ int main(int argc, char** argv) try {
     logout->add_option("--export", export_file, "first write the queued actions to FILE (for `tundra replay`)");
     auto* replay = app.add_subcommand("replay", "queue the actions of a `logout --export` file again");
     replay->add_option("file", export_file, "the export file")->required();
+
+    cli::RecordCommands records;
+    cli::add_record_commands(app, records);
 
     CLI11_PARSE(app, argc, argv);
 
@@ -273,13 +286,21 @@ int main(int argc, char** argv) try {
         return 0;
     }
     if (*walk_in) {
-        auto r = cl.walk_in(occasion, person, walk_status, minutes);
+        if (person.empty() && walk_new.name.empty())
+            return fail(Status(Errc::invalid_argument,
+                               "say who came: --person ID, or --name NAME --site SITE --gender G for "
+                               "someone not yet in the store"));
+        auto r = person.empty() ? cl.walk_in_new(occasion, walk_new, walk_status, minutes)
+                                : cl.walk_in(occasion, person, walk_status, minutes);
         if (!r) return fail(r.status());
-        print("{\"enrolment\":\"" + r->enrolment + "\",\"mark\":\"" + r->mark + "\",\"pending\":true}",
-              "walk-in: " + person + " enrolled and marked " + walk_status + " at " + occasion +
+        std::string who = person.empty() ? walk_new.name + " (new provisional person " + r->person + ")" : person;
+        print("{\"enrolment\":\"" + r->enrolment + "\",\"mark\":\"" + r->mark + "\",\"person\":\"" +
+                  (person.empty() ? r->person : person) + "\",\"pending\":true}",
+              "walk-in: " + who + " enrolled and marked " + walk_status + " at " + occasion +
                   " (pending until `tundra sync`)\n");
         return 0;
     }
+    if (auto code = cli::run_record_commands(records, cl, as_json)) return *code;
     if (*att_list) {
         auto v = cl.attendance(occasion);
         if (!v) return fail(v.status());

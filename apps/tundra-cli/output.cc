@@ -1,50 +1,14 @@
+// Rendering of SDK views for the CLI: one JSON document with --json, plain text otherwise.
 #include "output.h"
 
 #include <cstdio>
 #include <sstream>
 
-#include "tundra/core/json.h"
+#include "output_json.h"
 
 namespace tundra::cli {
-namespace {
 using json::put;
 using json::Writer;
-
-template <class F>
-std::string doc(F&& f) {
-    rapidjson::StringBuffer buf;
-    Writer w(buf);
-    f(w);
-    return std::string(buf.GetString(), buf.GetSize());
-}
-
-void kv(Writer& w, const char* k, const std::string& v) {
-    put(w, k);
-    put(w, v);
-}
-void kv_or_null(Writer& w, const char* k, const std::string& v) {
-    put(w, k);
-    if (v.empty()) w.Null();
-    else put(w, v);
-}
-void kv(Writer& w, const char* k, int64_t v) {
-    put(w, k);
-    w.Int64(v);
-}
-void kv(Writer& w, const char* k, bool v) {
-    put(w, k);
-    w.Bool(v);
-}
-
-std::string pad(std::string s, size_t n) {
-    // Pads by display width (UTF-8 continuation bytes do not count).
-    size_t width = 0;
-    for (unsigned char c : s) width += (c & 0xC0) != 0x80;
-    if (width < n) s.append(n - width, ' ');
-    else s += ' ';  // a long value (local ids are 27 characters) still leaves a gap
-    return s;
-}
-}  // namespace
 
 std::string courses_json(const std::vector<client::CourseView>& v) {
     return doc([&](Writer& w) {

@@ -1,5 +1,6 @@
-// One sync reply applied in one transaction: rows, full-pull marks and sweep, outcomes
-// (seq_reused ones renumbered and queued again), cursor, clock, and the overlay put back.
+// One sync reply applied in one transaction: rows (and the notices they bring, notices.cc),
+// full-pull marks and sweep, outcomes (seq_reused ones renumbered and queued again), cursor,
+// clock, and the overlay put back.
 #include <algorithm>
 
 #include "client_internal.h"
@@ -9,7 +10,7 @@ namespace tundra::client {
 
 namespace {
 // Rows of the page; a full pull marks what it sends and, on its last page, sweeps the rest.
-Status apply_changes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult& out) {
+Status apply_changes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult& out, int64_t now_ms) {
     const SyncResponse& resp = in.resp;
     // Every full pull ends with the mark-and-sweep, not only a reset: a first sync, a
     // cursor cleared by `verify`, a reset. A reset page that comes again (the server
@@ -21,10 +22,19 @@ Status apply_changes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult
         // full pull the device asked for (no cursor) is not news to the user.
         out.reset = resp.reset && !in.full_pull_start;
     }
+    // "Changed for you" compares each row with the one held before it; the targets of the
+    // user's own actions in flight are echoes, not news.
+    std::set<std::string> echoes;
+    if (!m.person.empty()) {
+        auto t = r.outstanding_targets();
+        if (!t) return t.status();
+        echoes = std::move(t.value());
+    }
     for (auto& c : resp.changes) {
         if (c.deleted) {
             TUNDRA_TRY(r.delete_row(c.kind, c.id));
         } else {
+            TUNDRA_TRY(r.note_server_change(c.kind, c.row, echoes, m, now_ms));
             TUNDRA_TRY(r.put_row(c.kind, c.row, false, false, c.version));
             if (m.full_pull) TUNDRA_TRY(r.mark_seen(c.kind, c.id));
         }
@@ -80,7 +90,7 @@ Status apply_page(Replica& r, const PageInput& in, const HlcClock::WallClock& wa
     ReplicaMeta m = r.load_meta();
     // The overlay comes off before the server's rows go in, and back on after.
     TUNDRA_TRY(r.restore_shadows());
-    TUNDRA_TRY(apply_changes(r, in, m, out));
+    TUNDRA_TRY(apply_changes(r, in, m, out, static_cast<int64_t>(wall())));
     TUNDRA_TRY(apply_outcomes(r, in, m, out));
     m.cursor = resp.cursor;
     HlcClock clock(wall, Hlc{m.hlc});

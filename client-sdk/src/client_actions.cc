@@ -3,14 +3,12 @@
 #include "client_internal.h"
 
 namespace tundra::client {
-namespace {
 // Local ids are unique without coordination and without the seq, which a restored or
 // rolled-back replica may issue again.
 std::string new_id(const char* prefix, const ReplicaMeta& m) {
     std::string dev = m.device_id.size() > 4 ? m.device_id.substr(4, 8) : m.device_id;
     return std::string(prefix) + "-" + dev + "-" + random_hex(16);
 }
-}  // namespace
 
 Result<ReplicaMeta> ClientCore::signed_in(std::string_view admins_only) {
     ReplicaMeta m = replica->load_meta();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -59,12 +60,17 @@ auto guard(F&& f) -> decltype(f()) {
 
 // Random lowercase hex digits (install ids, local ids).
 std::string random_hex(size_t digits);
+// A new local id ("e-<device>-<random>"): unique without coordination and without the seq,
+// which a restored or rolled-back replica may issue again (client_actions.cc).
+std::string new_id(const char* prefix, const ReplicaMeta& m);
 
 // Writes a file readable by its owner only (0600), atomically (a temporary file in the same
 // folder, fsync, rename): install ids and logout exports (logout.cc).
 Status write_private_file(const std::string& path, std::string_view content);
 
-// The facade's state (client.cc: lifecycle, sync, reads; client_actions.cc: recording).
+// The facade's state (client.cc: lifecycle, sync, reads; client_actions.cc: recording;
+// client_records.cc: surveys, attestations, deviations, participations, new walk-ins;
+// todo.cc: `todo` and notices seen).
 struct Client::Impl : ClientCore {
     // Under replica_mu.
     Result<bool> exists(Kind kind, const std::string& id) {
@@ -94,6 +100,13 @@ struct Client::Impl : ClientCore {
         });
     }
 };
+
+// Attended minutes and occasions per month (Europe/Stockholm, by the occasion's start):
+// what `attest` suggests and `todo` lists (client_records.cc).
+struct MonthMinutes {
+    int64_t minutes = 0, occasions = 0;
+};
+std::map<std::string, MonthMinutes> minutes_by_month(const std::vector<AttendedOccasion>& attended);
 
 // One reply, applied in one transaction with its cursor (apply_page.cc).
 struct PageInput {

@@ -118,6 +118,8 @@ Status Replica::apply_overlay(const OutboxEntry& e, const ReplicaMeta& m) {
          [](Replica& r, const OverlayInput& in) -> Status {
              if (in.e.state == OutboxState::rejected) return Status::ok();
              const Row& f = in.e.action.fields;
+             // A walk-in registered by name: the provisional person, until the server's row.
+             if (f.count("name")) TUNDRA_TRY(r.overlay_walk_in_person(in.e, in.queued));
              // The enrolment until its server row arrives: confirmed, reason walk_in.
              if (in.queued || !in.server_row) {
                  Row row{{"id", in.id},
@@ -204,6 +206,27 @@ Status Replica::overlay_mark(const OutboxEntry& e, const ReplicaMeta& m, bool qu
             {"device", m.device_id}};
     TUNDRA_TRY(shadow(Kind::attendance, id));
     return put_row(Kind::attendance, row, queued, false);
+}
+
+// The person a walk_in registers by name (provisional), at the organisation of their site.
+Status Replica::overlay_walk_in_person(const OutboxEntry& e, bool queued) {
+    const Row& f = e.action.fields;
+    const std::string id = str(f, "person");
+    auto held = load_row(Kind::person, id);
+    if (!held) return held.status();
+    if (!queued && held.value()) return Status::ok();
+    auto site = load_row(Kind::site, str(f, "site"));
+    if (!site) return site.status();
+    Row row{{"id", id},
+            {"organisation", site.value() ? str(*site.value(), "organisation") : std::string()},
+            {"site", str(f, "site")},
+            {"name", str(f, "name")},
+            {"gender", str(f, "gender")},
+            {"birth_year", f.count("birth_year") ? f.at("birth_year") : Value{}},
+            {"erased", false},
+            {"provisional", true}};
+    TUNDRA_TRY(shadow(Kind::person, id));
+    return put_row(Kind::person, row, queued, false);
 }
 
 Status Replica::apply_all_overlays(const ReplicaMeta& m) {

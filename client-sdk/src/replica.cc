@@ -117,7 +117,7 @@ Status Replica::migrate() {
         return Status::ok();
     }));
     // Version 5 (issue 9): columns the model gained since (occasions.survey_closes,
-    // persons.provisional). Step 1 creates tables from today's descriptors, so each column is
+    // persons.provisional), and the `notices` table. Step 1 creates tables from today's descriptors, so each column is
     // added only where it is missing. Rows synced before carry NULL until the server sends
     // them again; every reader treats NULL as the column's default.
     TUNDRA_TRY(sqlite::migrate_to(*db_, 5, [&]() -> Status {
@@ -136,6 +136,15 @@ Status Replica::migrate() {
                     TUNDRA_TRY(db_->exec("ALTER TABLE " + std::string(e.table) + " ADD COLUMN " +
                                          std::string(c.name) + " " + sql_type(c.type)));
         }
+        // "Changed for you": what the server changed about this person's enrolments and
+        // occasions (notices.cc), kept until the user has seen it. Derived from synced rows:
+        // wiped with them.
+        TUNDRA_TRY(db_->exec(
+            "CREATE TABLE IF NOT EXISTS notices (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, "
+            "occasion TEXT NOT NULL, enrolment TEXT, before TEXT, after TEXT, noticed_ms INTEGER "
+            "NOT NULL, seen_ms INTEGER);\n"
+            "CREATE INDEX IF NOT EXISTS notices_unseen ON notices(seen_ms, kind, occasion);\n"
+            "CREATE INDEX IF NOT EXISTS attendance_person ON attendance(person, occasion);\n"));
         return Status::ok();
     }));
     return Status::ok();
@@ -248,13 +257,14 @@ Status Replica::delete_row(Kind kind, const std::string& id) {
 
 Status Replica::wipe_data() {
     for (auto& e : all_entities()) TUNDRA_TRY(db_->exec("DELETE FROM " + std::string(e.table)));
-    TUNDRA_TRY(db_->exec("DELETE FROM outbox; DELETE FROM shadow; DELETE FROM meta; DELETE FROM reset_seen"));
+    TUNDRA_TRY(db_->exec("DELETE FROM outbox; DELETE FROM shadow; DELETE FROM meta; DELETE FROM reset_seen; "
+                         "DELETE FROM notices"));
     return Status::ok();
 }
 
 Status Replica::wipe_synced_rows() {
     for (auto& e : all_entities()) TUNDRA_TRY(db_->exec("DELETE FROM " + std::string(e.table)));
-    TUNDRA_TRY(db_->exec("DELETE FROM shadow; DELETE FROM reset_seen; "
+    TUNDRA_TRY(db_->exec("DELETE FROM shadow; DELETE FROM reset_seen; DELETE FROM notices; "
                          "DELETE FROM outbox WHERE state NOT IN ('queued', 'rejected')"));
     ReplicaMeta m = load_meta();
     m.cursor.clear();

@@ -6,6 +6,8 @@
 //   overlay.cc   shadows and the optimistic overlay of not-yet-reflected actions
 //   views.cc     read queries behind Client::courses/enrolments/attendance/snapshot
 //   remote_wipe.cc  wipe_synced_data (the device was revoked)
+//   records.cc   reads behind surveys, attestations, participations, deviations and todo
+//   notices.cc   "changed for you": server changes to this person's enrolments and occasions
 // No SQL crosses this boundary: callers pass enums and values.
 //
 // Thread safety: a Replica belongs to one thread at a time (the Client serialises). Several
@@ -17,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,11 +35,24 @@ namespace tundra::client {
 
 // 1: tables from the entity descriptors; 2: reset_seen (full-pull marks); 3: the server
 // version of each synced row (`version`, for the scope checksum); 4: replayed_exports (the
-// exports `tundra replay` has queued, so that one file is never queued twice).
+// exports `tundra replay` has queued, so that one file is never queued twice); 5: model
+// columns of issue 9 and `notices` ("changed for you", kept until seen).
 inline constexpr int kReplicaSchemaVersion = 5;
 
 enum class OutboxState { queued, acked, rejected, done, dismissed };
 std::string_view to_string(OutboxState s);
+
+// A row of a kind kept once per person and key (a survey answer, a month's attestation).
+struct KeyedRow {
+    Row row;
+    bool pending = false;
+};
+
+// An occasion this person attended: the current mark is present, late or left_early.
+struct AttendedOccasion {
+    std::string occasion, course_title, starts_at, ends_at, survey_closes;
+    int64_t minutes = 0;  // the mark's minutes, else the occasion's length
+};
 
 struct OutboxEntry {
     Action action;
@@ -139,6 +155,27 @@ public:
     Result<std::vector<AttendanceView>> attendance(const std::string& occasion);
     Result<std::map<std::string, std::vector<std::string>>> snapshot();
 
+    // ---- the programme's records (records.cc)
+    Result<std::vector<AttendedOccasion>> attended(const std::string& person);
+    // The row of `kind` this person holds for `key_column` = key, if any.
+    Result<std::optional<KeyedRow>> keyed_row(Kind kind, const std::string& person,
+                                              std::string_view key_column, const std::string& key);
+    // Every row of `kind` (participations, survey answers, attestations) of one person.
+    Result<std::vector<Row>> rows_of_person(Kind kind, const std::string& person);
+    Result<std::vector<DeviationView>> deviations(const DeviationFilter& filter);
+
+    // ---- notices (notices.cc)
+    // Targets of this device's actions the server's rows may not reflect yet (queued and
+    // acknowledged ones): a change to them is an echo of the user's own action, not news.
+    Result<std::set<std::string>> outstanding_targets();
+    // Compares a row the server sent with the row held before it (call before put_row, with
+    // the overlay off) and records a notice when the change touches `m.person`.
+    Status note_server_change(Kind kind, const Row& after, const std::set<std::string>& echoes,
+                              const ReplicaMeta& m, int64_t now_ms);
+    // Unseen notices, oldest first; mark_notices_seen returns how many it marked.
+    Result<std::vector<NoticeView>> notices();
+    Result<int64_t> mark_notices_seen(int64_t now_ms);
+
 private:
     explicit Replica(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
     Status migrate();
@@ -149,6 +186,8 @@ private:
                          bool queued);
     // overlay.cc: the mark of a mark_attendance or walk_in, ranked like the server's.
     Status overlay_mark(const OutboxEntry& e, const ReplicaMeta& m, bool queued);
+    // overlay.cc: the provisional person of a walk_in that registers one by name.
+    Status overlay_walk_in_person(const OutboxEntry& e, bool queued);
     std::unique_ptr<sqlite::Db> db_;
 };
 

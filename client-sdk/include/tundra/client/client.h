@@ -59,9 +59,11 @@ struct AttendanceView {
     int history = 0;  // number of marks kept for this person at this occasion
 };
 
-// What Client::walk_in recorded: the enrolment it creates and the attendance mark.
+// What Client::walk_in recorded: the enrolment it creates and the attendance mark (and, for
+// a walk-in registered by name, the new provisional person).
 struct WalkInReceipt {
     std::string enrolment, mark;
+    std::string person = {};
 };
 
 struct RejectedAction {
@@ -170,6 +172,77 @@ struct PersonInput {
                                employment_status = {};
 };
 
+// ---- the programme's own records (issue 9) ---------------------------------------------------
+// A participant's answer to an occasion's survey: ratings 1-5 and free text.
+struct SurveyInput {
+    std::string occasion = {};
+    int64_t content = 0, usefulness = 0, overall = 0;
+    std::optional<std::string> comment = {};
+};
+
+// The minutes a month's attendance marks suggest for `attest`: the current marks present,
+// late or left_early of this person on occasions that start in the month (Europe/Stockholm),
+// each with its minutes, else the occasion's length.
+struct AttestSuggestion {
+    std::string month;
+    int64_t suggested_minutes = 0;
+    int64_t occasions = 0;            // how many occasions count
+    std::optional<int64_t> attested;  // what this person attested for the month, if anything
+    bool pending = false;             // that attestation is not yet synced
+};
+
+struct DeviationInput {
+    std::string organisation = {}, category = {}, description = {};
+    std::optional<std::string> occasion = {};
+};
+
+// Filters for Client::deviations: empty = any.
+struct DeviationFilter {
+    std::string status = {}, organisation = {}, category = {};
+};
+
+struct DeviationView {
+    std::string id, organisation, occasion, category, description, status, action_taken;
+    bool pending = false;
+};
+
+// A walk-in who is not yet a person in the store: registered by the walk_in action itself as
+// a provisional person (an admin later merges it into the real one).
+struct NewPersonInput {
+    std::string name = {}, site = {}, gender = {};
+    std::optional<int64_t> birth_year = {};
+    std::optional<std::string> personal_id = {};
+};
+
+// `todo`: what is still unanswered, offline.
+struct SurveyTodo {
+    std::string occasion, course_title, ends_at, closes_at;  // ISO 8601 UTC
+    std::string closes_on;  // the last day answers are taken (Europe/Stockholm, YYYY-MM-DD)
+};
+struct AttestTodo {
+    std::string month;
+    int64_t suggested_minutes = 0;
+    int64_t occasions = 0;
+    bool in_participation = false;  // the month lies in one of the person's participations
+};
+// A change the server made that touches this person, kept until seen: `preempted` (the seat
+// went to someone who acted first), `promoted` (a seat from the waiting list), `cancelled`
+// (the occasion), `moved` (the occasion's times changed). `before`/`after`: the status or
+// the times.
+struct NoticeView {
+    int64_t id = 0;
+    std::string kind, occasion, course_title, enrolment, before, after;
+    std::string noticed_at;  // ISO 8601, when this device learnt of it
+    std::string message;     // in words, times in Europe/Stockholm
+};
+struct TodoView {
+    std::string role, person;
+    std::vector<SurveyTodo> surveys;     // participants
+    std::vector<AttestTodo> months;      // participants
+    std::vector<NoticeView> changed;     // anyone with a person
+    std::vector<DeviationView> open_deviations;  // coordinators (their organisations), admins
+};
+
 struct ClientOptions {
     // Builds the transport for a server URL; default: libcurl.
     std::function<std::unique_ptr<Transport>(const std::string& url)> transport_factory;
@@ -266,6 +339,44 @@ public:
     Result<WalkInReceipt> walk_in(const std::string& occasion, const std::string& person,
                                   const std::string& status = "present",
                                   std::optional<int64_t> minutes = {});
+    // Staff: a walk-in who is not yet a person in the store: one walk_in action registers a
+    // provisional person (new local id) at `person.site`, the confirmed enrolment and the mark.
+    // Errors as walk_in; invalid_argument names a missing or bad field (name, site, gender
+    // from kGenders, birth_year).
+    Result<WalkInReceipt> walk_in_new(const std::string& occasion, const NewPersonInput& person,
+                                      const std::string& status = "present",
+                                      std::optional<int64_t> minutes = {});
+
+    // ---- the programme's own records (client_records.cc) ----
+    // Participants, for themselves only (forbidden otherwise). Refused locally
+    // (invalid_argument) when a rating is outside 1-5, the occasion has not ended, its survey
+    // has closed (survey_closes, or 30 days after the end), or the replica holds no attended
+    // mark (present, late, left_early) of this person there. Answering again edits the
+    // answer: the same id.
+    Result<std::string> submit_survey(const SurveyInput& in);
+    // Participants: the minutes the marks suggest for a month (YYYY-MM), and what is attested.
+    Result<AttestSuggestion> attest_suggestion(const std::string& month);
+    // Participants confirm their own minutes for a month (0-44640); a month not yet begun is
+    // refused. One attestation per month: attesting again edits it (the same id).
+    Result<std::string> attest(const std::string& month, int64_t minutes);
+    // Coordinators and admins. The category is one of kDeviationCategories (the list is in
+    // the error); the organisation (and the occasion, if given) must be in the replica.
+    Result<std::string> log_deviation(const DeviationInput& in);
+    // Marks a deviation handled with the action taken (a later call edits the text).
+    Result<std::string> handle_deviation(const std::string& id, const std::string& action_taken);
+    // The deviation log in this replica (coordinators hold their organisations'), open ones
+    // first, then by organisation and id; filters are checked against their enumerations.
+    Result<std::vector<DeviationView>> deviations(const DeviationFilter& filter = {});
+    // Coordinators and admins: a person's project participation starts / ends in a month.
+    // Start refuses (conflict) when the person already has an open participation; end finds
+    // the open one (not_found when there is none) and refuses a month before its start.
+    Result<std::string> start_participation(const std::string& person, const std::string& month);
+    Result<std::string> end_participation(const std::string& person, const std::string& month);
+    // What is still unanswered, from the replica alone (todo.cc).
+    Result<TodoView> todo();
+    // Marks every "changed for you" notice seen; returns how many.
+    Result<int64_t> mark_notices_seen();
+
     Result<std::string> upsert_course(const CourseInput& in);
     Result<std::string> upsert_occasion(const OccasionInput& in);
     // Coordinators (their sites' staff), admins; participants may edit their own profession,
