@@ -100,14 +100,21 @@ int64_t iso_ms(const std::string& s) {
 
 // The last state of each row of one kind while replaying: rows by id in a hash map (the
 // replay touches millions), moved into the state's sorted map at the end.
+// Looked up by string_view: no key is allocated for a row already known.
+struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 template <class T>
 struct Rows {
-    std::unordered_map<std::string, T> live;
+    std::unordered_map<std::string, T, IdHash, std::equal_to<>> live;
     void finish(std::map<std::string, T>& out) {
         std::vector<std::pair<std::string, T>> v;
         v.reserve(live.size());
-        for (auto& [k, t] : live) v.emplace_back(k, std::move(t));
-        live.clear();
+        while (!live.empty()) {
+            auto node = live.extract(live.begin());
+            v.emplace_back(std::move(node.key()), std::move(node.mapped()));
+        }
         std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.first < b.first; });
         out.clear();
         for (auto& e : v) out.emplace_hint(out.end(), std::move(e.first), std::move(e.second));
@@ -156,11 +163,13 @@ FactReplay::~FactReplay() = default;
 namespace {
 template <class T, class Fill>
 void upsert(Rows<T>& rows, std::string_view id, const FlatObject* data, Fill fill) {
+    auto it = rows.live.find(id);
     if (!data) {
-        rows.live.erase(std::string(id));
+        if (it != rows.live.end()) rows.live.erase(it);
         return;
     }
-    auto [it, fresh] = rows.live.try_emplace(std::string(id));
+    bool fresh = it == rows.live.end();
+    if (fresh) it = rows.live.try_emplace(std::string(id)).first;
     fill(it->second, *data, fresh);
 }
 }  // namespace
