@@ -1,5 +1,6 @@
 // The monthly participant ledger (docs/reports.md, "The ledger"): one row per person whose
 // participation overlaps the month, with their attended and attested minutes.
+#include <string_view>
 #include <unordered_map>
 
 #include "report_builders.h"
@@ -26,8 +27,8 @@ ReportTable build_ledger(const ReportState& s, const std::string& month, const R
     t.columns = ledger_columns();
     // Who takes part in the month: participations with start <= M <= end (or open). Several
     // overlapping participations make one row: the earliest start, and open if any is open,
-    // else the latest end.
-    std::map<std::string, Span> spans;
+    // else the latest end. Keys are views into the state (no allocation per row).
+    std::unordered_map<std::string_view, Span> spans;
     for (auto& [id, p] : s.participations) {
         if (p.start_month > month || (!p.end_month.empty() && p.end_month < month)) continue;
         auto [it, fresh] = spans.try_emplace(p.person, Span{p.start_month, p.end_month});
@@ -41,22 +42,25 @@ ReportTable build_ledger(const ReportState& s, const std::string& month, const R
     // Attended minutes: the current mark on each occasion starting in the month (Stockholm),
     // cancelled occasions excluded.
     const int64_t from = stockholm_month_start_ms(month), to = stockholm_month_end_ms(month);
-    std::unordered_map<std::string, int64_t> minutes;
-    for (auto& [key, m] : s.current_marks()) {
-        if (!mark_attended(*m) || !spans.count(m->person)) continue;
-        auto o = s.occasions.find(m->occasion);
-        if (o == s.occasions.end() || o->second.status == "cancelled") continue;
-        if (o->second.starts_ms < from || o->second.starts_ms >= to) continue;
-        minutes[m->person] += mark_minutes(*m, o->second);
+    std::unordered_map<std::string_view, const ROccasion*> in_month;
+    for (auto& [id, o] : s.occasions)
+        if (o.status != "cancelled" && o.starts_ms >= from && o.starts_ms < to) in_month.emplace(id, &o);
+    std::unordered_map<std::string_view, int64_t> minutes;
+    for (const RMark* m : s.current_mark_list()) {
+        if (!mark_attended(*m)) continue;
+        auto o = in_month.find(m->occasion);
+        if (o == in_month.end() || !spans.count(m->person)) continue;
+        minutes[m->person] += mark_minutes(*m, *o->second);
     }
-    std::unordered_map<std::string, int64_t> attested;
+    std::unordered_map<std::string_view, int64_t> attested;
     for (auto& [id, a] : s.attestations)
         if (a.month == month) attested[a.person] = a.minutes;
 
-    for (auto& [person_id, span] : spans) {
-        auto pit = s.persons.find(person_id);
-        if (pit == s.persons.end()) continue;  // cannot happen: participations refer to persons
-        const RPerson& p = pit->second;
+    // Rows in the order of the persons (sorted by id).
+    for (auto& [person_id, p] : s.persons) {
+        auto sit = spans.find(person_id);
+        if (sit == spans.end()) continue;
+        const Span& span = sit->second;
         if (!scope.in_scope(p.organisation)) continue;
         std::vector<Cell> row;
         row.reserve(t.columns.size());

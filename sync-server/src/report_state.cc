@@ -396,23 +396,38 @@ Rewind::~Rewind() {
 }
 
 // ---- current marks -----------------------------------------------------------------------------
-std::map<std::string, const RMark*> ReportState::current_marks() const {
-    // Newest by (source rank, hlc, device) as core orders them; the id breaks a tie (an
-    // import's marks share one stamp) so that the choice never depends on replay order.
-    auto newer = [](const RMark& a, const RMark& b) {
-        return std::forward_as_tuple(attendance_source_rank(a.source), a.hlc, a.device, a.id) >
-               std::forward_as_tuple(attendance_source_rank(b.source), b.hlc, b.device, b.id);
-    };
-    std::unordered_map<std::string, const RMark*> best;
+namespace {
+// Newest by (source rank, hlc, device) as core orders them; the id breaks a tie (an import's
+// marks share one stamp) so that the choice never depends on replay order.
+bool newer(const RMark& a, const RMark& b) {
+    return std::forward_as_tuple(attendance_source_rank(a.source), a.hlc, a.device, a.id) >
+           std::forward_as_tuple(attendance_source_rank(b.source), b.hlc, b.device, b.id);
+}
+struct PairHash {
+    size_t operator()(const std::pair<std::string_view, std::string_view>& p) const {
+        size_t h = std::hash<std::string_view>{}(p.first);
+        return h ^ (std::hash<std::string_view>{}(p.second) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+    }
+};
+}  // namespace
+
+std::vector<const RMark*> ReportState::current_mark_list() const {
+    // Keys are views into the marks themselves: nothing is allocated per mark.
+    std::unordered_map<std::pair<std::string_view, std::string_view>, const RMark*, PairHash> best;
     best.reserve(marks.size());
-    std::string key;
     for (auto& [id, m] : marks) {
-        key.assign(m.occasion).push_back('\x1f');
-        key.append(m.person);
-        auto [it, fresh] = best.try_emplace(key, &m);
+        auto [it, fresh] = best.try_emplace({m.occasion, m.person}, &m);
         if (!fresh && newer(m, *it->second)) it->second = &m;
     }
-    std::vector<std::pair<std::string, const RMark*>> v(best.begin(), best.end());
+    std::vector<const RMark*> out;
+    out.reserve(best.size());
+    for (auto& [key, m] : best) out.push_back(m);
+    return out;
+}
+
+std::map<std::string, const RMark*> ReportState::current_marks() const {
+    std::vector<std::pair<std::string, const RMark*>> v;
+    for (const RMark* m : current_mark_list()) v.emplace_back(m->occasion + '\x1f' + m->person, m);
     std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.first < b.first; });
     std::map<std::string, const RMark*> out;
     for (auto& e : v) out.emplace_hint(out.end(), std::move(e.first), e.second);

@@ -80,6 +80,9 @@ struct ReportState {
     // The current mark of each (occasion, person): the newest by (source rank, hlc, device),
     // as core's attendance_source_rank orders them. Key: occasion + '\x1f' + person.
     std::map<std::string, const RMark*> current_marks() const;
+    // The same marks, in no particular order, without building the keyed map (for reports
+    // that only sum over them: a million marks in a fraction of the time).
+    std::vector<const RMark*> current_mark_list() const;
 };
 
 // Replays every fact committed at or before `as_of_ms`. Errors: storage.
