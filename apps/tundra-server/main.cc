@@ -1,6 +1,7 @@
 // tundra-server: init, serve, import and demo-data over a SQLite store; user administration
-// (add-user, set-password, revoke-user, revoke-device), each written to the audit trail; ESF
-// reports and sealing months (report).
+// (add-user, set-password, revoke-user, revoke-device), GDPR (erase-person, export-person) and
+// walk-ins (merge-person), each written to the audit trail; ESF reports and sealing months
+// (report).
 #include <CLI/CLI.hpp>
 #include <pwd.h>
 #include <unistd.h>
@@ -146,6 +147,13 @@ int main(int argc, char** argv) try {
                                              "GDPR access: print everything held about a person as JSON");
     export_person->add_option("--db", db, "SQLite file")->required();
     export_person->add_option("person", person_id, "person id")->required();
+    std::string real_id;
+    auto* merge = app.add_subcommand("merge-person",
+                                     "move everything about a provisional person (registered at a walk-in) to the "
+                                     "real person from the staff register, and delete the provisional one");
+    merge->add_option("--db", db, "SQLite file")->required();
+    merge->add_option("provisional", person_id, "the provisional person's id")->required();
+    merge->add_option("real", real_id, "the real person's id")->required();
 
     std::string report_name, month, from_month, to_month, organisation, as_of, format = "csv",
         csv_dialect = "excel";
@@ -230,7 +238,12 @@ int main(int argc, char** argv) try {
                   << " organisations, " << r.sites << " sites, " << r.persons << " persons, "
                   << r.users << " users, " << r.courses << " courses, " << r.occasions
                   << " occasions, " << r.enrolments << " enrolments, " << r.attendance
-                  << " attendance marks\n";
+                  << " attendance marks, " << r.participations << " participations, "
+                  << r.time_attestations << " time attestations, " << r.survey_responses
+                  << " survey answers, " << r.deviations << " deviations\n";
+        if (r.merged)
+            std::cout << "merged " << r.merged
+                      << " provisional (walk-in) person(s) into imported persons with the same personal_id\n";
         return 0;
     }
     if (*demo) {
@@ -308,6 +321,21 @@ int main(int argc, char** argv) try {
         std::cout << out->body;
         std::cout.flush();
         return std::cout ? 0 : 1;
+    }
+    if (*merge) {
+        auto rep = store.merge_person(person_id, real_id, cli_actor());
+        if (!rep) return fail(rep.status());
+        auto& r = rep.value();
+        auto counts = [](const MergeReport::Count& c) {
+            return std::to_string(c.moved) + (c.dropped ? " (" + std::to_string(c.dropped) + " dropped: " +
+                                                                "the real person's kept)"
+                                                        : "");
+        };
+        std::cout << "merged " << r.from << " into " << r.into << ": enrolments " << counts(r.enrolments)
+                  << ", attendance marks " << counts(r.attendance) << ", participations "
+                  << counts(r.participations) << ", time attestations " << counts(r.time_attestations)
+                  << ", survey answers " << counts(r.survey_responses) << "; " << r.from << " deleted\n";
+        return 0;
     }
     if (*revoke) {
         Status st = store.revoke_device(device, cli_actor());

@@ -90,7 +90,8 @@ Status read_action(const rapidjson::Value& j, Action& a, const std::string& path
         TUNDRA_TRY(json::to_value(it->value, v, json::join(path, k)));
         a.fields.emplace(std::string(k), std::move(v));
     }
-    Status st = validate_action(a, path);
+    // Enumerations are the server's to refuse per action (ActionCheck).
+    Status st = validate_action(a, path, ActionCheck::wire);
     if (!st) return Status(Errc::malformed, st.message());
     return Status::ok();
 }

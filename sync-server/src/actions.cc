@@ -51,6 +51,7 @@ Result<std::optional<OccasionInfo>> SqliteStore::Impl::occasion(const std::strin
     o.closes_ms = iso_ms(r, "enrolment_closes");
     o.starts_ms = iso_ms(r, "starts_at");
     o.ends_ms = iso_ms(r, "ends_at");
+    o.survey_closes_ms = survey_closes_ms(o.ends_ms, str(r, "survey_closes"));
     o.confirmed = get_int(r, "confirmed").value_or(0);
     o.waitlisted = get_int(r, "waitlisted").value_or(0);
     return std::optional<OccasionInfo>(o);
@@ -83,7 +84,8 @@ Result<std::optional<Outcome>> SqliteStore::Impl::visible_ref(const AuthContext&
 //
 // Every action passes the same checks around its handler, whatever its kind:
 // - limits: ids, text and lists within the storage limits (core `check_action_limits`),
-//   and the device's daily quota (`quota_refusal`);
+//   values within their enumerations (`validate_action`), and the device's daily quota
+//   (`quota_refusal`);
 // - the row as stored: an action that changes a row must be allowed to see it as it is now
 //   (`scope_before`); one it may not see is answered like an unknown id;
 // - the row as it became: the actor must still be allowed to see it (`scope_after`), or the
@@ -104,8 +106,9 @@ Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action
         {"delete_occasion", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.delete_occasion(w, x); }},
         {"update_person", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.update_person(w, x); }},
         {"attest_time", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.attest_time(w, x); }},
-        {"submit_survey", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.submit_survey(w, x); }},
+        {"submit_survey", [](Impl& i, const AuthContext& w, const Action& x, Hlc t) { return i.submit_survey(w, x, t); }},
         {"log_deviation", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.log_deviation(w, x); }},
+        {"upsert_participation", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.upsert_participation(w, x); }},
     };
     const Handler* handler = nullptr;
     for (auto& h : kHandlers)
@@ -113,6 +116,9 @@ Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action
     if (!handler) return rejected(a, reasons::kInvalid, "unknown action type '" + a.type + "'");
     if (Status st = check_action_limits(a, "action"); !st)
         return rejected(a, reasons::kInvalid, st.message());
+    // The request was decoded for its shape only: a value outside an enumeration (an older
+    // client's free-text deviation category) is this action's refusal, not the request's.
+    if (Status st = validate_action(a, "action"); !st) return rejected(a, reasons::kInvalid, st.message());
     // GDPR: nothing more is written about an erased person (privacy.cc).
     auto erased = refuse_if_erased(a);
     if (!erased) return erased.status();
@@ -447,7 +453,6 @@ Result<LwwResult> SqliteStore::Impl::lww_apply(Kind kind, const std::string& id,
     return res;
 }
 
-namespace {
 // Converts an action's fields to column names (the id field becomes "id").
 Row columns_of(const Action& a) {
     Row r = a.fields;
@@ -464,17 +469,6 @@ Outcome lww_outcome(const Action& a, const LwwResult& res, std::string_view what
     return make_outcome(a, OutcomeResult::applied, "",
                         std::string(what) + (res.created ? " created" : " updated"));
 }
-}  // namespace
-
-// An LWW edit that fails validation (e.g. a new row missing a required field) is refused
-// with reason `invalid`; other errors are storage errors.
-#define TUNDRA_LWW(res, call)                                                            \
-    auto res = (call);                                                                   \
-    if (!res) {                                                                          \
-        if (res.status().code() == Errc::invalid_argument)                               \
-            return rejected(a, reasons::kInvalid, res.status().message());               \
-        return res.status();                                                             \
-    }
 
 Result<Outcome> SqliteStore::Impl::upsert_course(const AuthContext& who, const Action& a) {
     if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins edit courses");
@@ -522,11 +516,14 @@ Result<Outcome> SqliteStore::Impl::upsert_occasion(const AuthContext& who, const
     Row defaults{{"status", std::string("planned")}, {"confirmed", int64_t{0}}, {"waitlisted", int64_t{0}}};
     Row fields = columns_of(a);
     // Normalise times to the canonical UTC form so that every replica shows the same text.
-    for (auto k : {"starts_at", "ends_at", "enrolment_opens", "enrolment_closes"})
+    for (auto k : {"starts_at", "ends_at", "enrolment_opens", "enrolment_closes", "survey_closes"})
         if (auto* s = get_str(fields, k)) fields[k] = format_iso8601(parse_iso8601(*s).value());
     TUNDRA_LWW(res, lww_apply(Kind::occasion, id, fields, a.hlc, who.device_id, defaults));
     if (iso_ms(res->after, "ends_at") < iso_ms(res->after, "starts_at"))
         return rejected(a, reasons::kInvalid, "ends_at is before starts_at");
+    if (get_str(res->after, "survey_closes") &&
+        iso_ms(res->after, "survey_closes") <= iso_ms(res->after, "ends_at"))
+        return rejected(a, reasons::kInvalid, "survey_closes must be after ends_at");
     if (str(res->after, "status") == "cancelled" && str(res->before, "status") != "cancelled") {
         auto u = db.query(
             "UPDATE enrolments SET status = 'cancelled', reason = 'occasion_cancelled', "
@@ -604,121 +601,6 @@ Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const A
     if (!organisation.empty()) fields["organisation"] = organisation;
     TUNDRA_LWW(res, lww_apply(Kind::person, id, fields, a.hlc, who.device_id, {}));
     return lww_outcome(a, res.value(), "person");
-}
-
-// ---- participant records ------------------------------------------------------------------
-// For rows kept once per person and key (a month's attestation, an occasion's survey
-// answer): the id to write, or an outcome when the id is someone else's or a newer record
-// is kept. Storage failures are errors.
-struct OnePerKey {
-    std::string id;
-    std::optional<Outcome> outcome;
-};
-
-Result<OnePerKey> SqliteStore::Impl::one_per_key(const Action& a, Kind kind, const std::string& id,
-                                                  const std::string& person,
-                                                  const char* key_column, const std::string& key,
-                                                  const std::string& what) {
-    auto& spec = entity(kind);
-    OnePerKey res{id, std::nullopt};
-    auto other = load_row(kind, id);
-    if (!other) return other.status();
-    if (other.value() && (str(*other.value(), "person") != person || str(*other.value(), key_column) != key)) {
-        res.outcome = rejected(a, reasons::kIdConflict, what + " id '" + id + "' is taken");
-        return res;
-    }
-    auto q = db.query("SELECT id, hlc FROM " + std::string(spec.table) + " WHERE person = ? AND " +
-                      key_column + " = ?");
-    q->bind(1, person).bind(2, key);
-    auto r = q->step();
-    if (!r) return r.status();
-    if (r.value()) {
-        if (static_cast<uint64_t>(q->int64(1)) > a.hlc.value)
-            res.outcome = make_outcome(a, OutcomeResult::adjusted, reasons::kSuperseded,
-                                       "a newer " + what + " is kept");
-        res.id = q->text(0);  // one per person and key: update it in place
-    }
-    return res;
-}
-
-Result<Outcome> SqliteStore::Impl::attest_time(const AuthContext& who, const Action& a) {
-    const std::string person_id = str(a.fields, "person");
-    // ESF: participants certify their own time, on their own device.
-    if (who.role != "participant" || person_id != who.person)
-        return rejected(a, reasons::kForbidden, "only the participant can attest their own time");
-    const std::string month = str(a.fields, "month");
-    if (month.size() != 7 || !parse_iso8601(month + "-01"))
-        return rejected(a, reasons::kInvalid, "month must be YYYY-MM");
-    int64_t minutes = get_int(a.fields, "minutes").value_or(-1);
-    if (minutes < 0 || minutes > 31 * 24 * 60)
-        return rejected(a, reasons::kInvalid, "minutes must be between 0 and 44640");
-    auto slot = one_per_key(a, Kind::time_attestation, str(a.fields, "attestation"), person_id, "month",
-                            month, "attestation for " + month);
-    if (!slot) return slot.status();
-    if (slot->outcome) return *slot->outcome;
-    Row row{{"id", slot->id}, {"person", person_id}, {"month", month}, {"minutes", minutes},
-            {"hlc", static_cast<int64_t>(a.hlc.value)}};
-    TUNDRA_TRY(write_row(Kind::time_attestation, row));
-    return make_outcome(a, OutcomeResult::applied, "", "time attested for " + month);
-}
-
-Result<Outcome> SqliteStore::Impl::submit_survey(const AuthContext& who, const Action& a) {
-    const std::string person_id = str(a.fields, "person");
-    const std::string occ_id = str(a.fields, "occasion");
-    if (who.role != "participant" || person_id != who.person)
-        return rejected(a, reasons::kForbidden, "only the participant answers their own survey");
-    auto refused = visible_ref(who, a, Kind::occasion, occ_id);
-    if (!refused) return refused.status();
-    if (refused.value()) return *refused.value();
-    auto occ = occasion(occ_id);
-    if (!occ) return occ.status();
-    if (static_cast<int64_t>(a.hlc.physical_ms()) < occ.value()->ends_ms)
-        return rejected(a, reasons::kInvalid, "the survey opens when the occasion has ended");
-    for (auto k : {"rating_content", "rating_usefulness", "rating_overall"}) {
-        auto v = get_int(a.fields, k).value_or(0);
-        if (v < 1 || v > 5) return rejected(a, reasons::kInvalid, std::string(k) + " must be 1-5");
-    }
-    auto slot = one_per_key(a, Kind::survey_response, str(a.fields, "response"), person_id, "occasion",
-                            occ_id, "survey answer");
-    if (!slot) return slot.status();
-    if (slot->outcome) return *slot->outcome;
-    Row row = columns_of(a);
-    row["id"] = slot->id;
-    row["hlc"] = static_cast<int64_t>(a.hlc.value);
-    if (!row.count("comment")) row["comment"] = Value{};
-    TUNDRA_TRY(write_row(Kind::survey_response, row));
-    return make_outcome(a, OutcomeResult::applied, "", "survey answer saved");
-}
-
-Result<Outcome> SqliteStore::Impl::log_deviation(const AuthContext& who, const Action& a) {
-    if (who.role == "participant")
-        return rejected(a, reasons::kForbidden, "only coordinators and admins log deviations");
-    const std::string id = str(a.fields, "deviation");
-    auto existing = load_row(Kind::deviation, id);
-    if (!existing) return existing.status();
-    std::string org = existing.value() ? str(*existing.value(), "organisation")
-                                       : str(a.fields, "organisation");
-    if (auto* o = get_str(a.fields, "organisation")) org = *o;
-    if (org.empty()) return rejected(a, reasons::kInvalid, "a deviation needs an organisation");
-    {
-        auto q = db.query("SELECT 1 FROM organisations WHERE id = ?");
-        q->bind(1, org);
-        auto r = q->step();
-        if (!r) return r.status();
-        if (!r.value()) return rejected(a, reasons::kNotFound, "organisation '" + org + "' does not exist");
-    }
-    if (who.role == "coordinator") {
-        auto q = db.query("SELECT 1 FROM user_orgs WHERE username = ? AND organisation = ?");
-        q->bind(1, who.username).bind(2, org);
-        auto r = q->step();
-        if (!r) return r.status();
-        if (!r.value())
-            return rejected(a, reasons::kForbidden, "organisation '" + org + "' is not one of yours");
-    }
-    Row fields = columns_of(a);
-    Row defaults{{"status", std::string("open")}, {"hlc", static_cast<int64_t>(a.hlc.value)}};
-    TUNDRA_LWW(res, lww_apply(Kind::deviation, id, fields, a.hlc, who.device_id, defaults));
-    return lww_outcome(a, res.value(), "deviation");
 }
 
 }  // namespace tundra::server

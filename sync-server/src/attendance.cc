@@ -1,6 +1,8 @@
 // Attendance on the server: marks by staff and self check-ins, and walk-ins (a person who
 // turned up without an enrolment). The figures feed ESF reports, so each kind of mark has
 // its rules (docs/protocol.md, "Attendance"); import is exempt.
+#include <algorithm>
+
 #include "store_internal.h"
 
 namespace tundra::server {
@@ -105,9 +107,69 @@ Result<Outcome> SqliteStore::Impl::mark_attendance(const AuthContext& who, const
     return write_mark(who, a, "coordinator");
 }
 
+// A walk-in who is no person in the store yet: staff register her with name, site and gender
+// as a provisional person (organisation = the site's), matched to the staff register later by
+// merge_person or by an import with the same personal_id (merge.cc). A session at a rural
+// site is never blocked by a missing record. Coordinators register at their own sites.
+Result<std::optional<Outcome>> SqliteStore::Impl::register_walk_in(const AuthContext& who,
+                                                                   const Action& a) {
+    const std::string person_id = str(a.fields, "person");
+    const std::string site = str(a.fields, "site");
+    const std::string name = str(a.fields, "name");
+    if (name.empty() || site.empty() || !get_str(a.fields, "gender"))
+        return std::optional(rejected(a, reasons::kInvalid,
+                                      "a walk-in who is not yet a person needs name, site and gender"));
+    auto taken = load_row(Kind::person, person_id);
+    if (!taken) return taken.status();
+    // Whoever's id it is: the answer tells nothing about a person the actor may not see.
+    if (taken.value())
+        return std::optional(rejected(a, reasons::kIdConflict, "person id '" + person_id + "' is taken"));
+    auto q = db.query("SELECT organisation FROM sites WHERE id = ?");
+    q->bind(1, site);
+    auto r = q->step();
+    if (!r) return r.status();
+    if (!r.value()) return std::optional(rejected(a, reasons::kNotFound, "site '" + site + "' does not exist"));
+    const std::string organisation = q->text(0);
+    if (role_of(who.role) == Role::coordinator && std::find(who.sites.begin(), who.sites.end(), site) == who.sites.end())
+        return std::optional(rejected(a, reasons::kForbidden, "site '" + site + "' is not one of yours"));
+    auto born = get_int(a.fields, "birth_year");
+    int64_t this_year = std::stoll(format_iso8601(now_ms).substr(0, 4));
+    if (born && (*born < 1900 || *born > this_year))
+        return std::optional(rejected(a, reasons::kInvalid,
+                                      "birth_year must be between 1900 and " + std::to_string(this_year)));
+    auto ins = db.query(
+        "INSERT INTO persons (id, organisation, site, name, gender, birth_year, personal_id, provisional, "
+        "version) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)");
+    ins->bind(1, person_id).bind(2, organisation).bind(3, site).bind(4, name).bind(5, str(a.fields, "gender"));
+    if (born) ins->bind(6, *born);
+    else ins->bind(6, nullptr);
+    if (auto* pid = get_str(a.fields, "personal_id"); pid && !pid->empty()) ins->bind(7, *pid);
+    else ins->bind(7, nullptr);
+    TUNDRA_TRY(ins->bind(8, next_version()).run());
+    return std::optional<Outcome>();
+}
+
 // One action for a person who turned up without an enrolment: a confirmed enrolment (reason
-// `walk_in`, over capacity if need be, taking nobody's seat) and their mark.
+// `walk_in`, over capacity if need be, taking nobody's seat) and their mark; with `name`, the
+// person is registered by the same action (register_walk_in).
 Result<Outcome> SqliteStore::Impl::walk_in(const AuthContext& who, const Action& a, Hlc acted) {
+    bool new_person = a.fields.count("name") > 0;
+    if (new_person) {
+        if (role_of(who.role) == Role::participant)
+            return rejected(a, reasons::kForbidden, "only staff record walk-ins");
+        // Nothing is registered for an occasion the actor cannot see.
+        auto refused = visible_ref(who, a, Kind::occasion, str(a.fields, "occasion"));
+        if (!refused) return refused.status();
+        if (refused.value()) return *refused.value();
+        auto registered = register_walk_in(who, a);
+        if (!registered) return registered.status();
+        if (registered.value()) return *registered.value();
+    } else {
+        for (auto k : {"site", "gender", "birth_year", "personal_id"})
+            if (a.fields.count(k))
+                return rejected(a, reasons::kInvalid,
+                                std::string(k) + " describes a walk-in who is not yet a person: give name too");
+    }
     auto t = target(who, a);
     if (!t) return t.status();
     if (t->refusal) return *t->refusal;
@@ -138,7 +200,8 @@ Result<Outcome> SqliteStore::Impl::walk_in(const AuthContext& who, const Action&
     if (!marked) return marked.status();
     bool over = o.confirmed + 1 > o.capacity;
     return make_outcome(a, OutcomeResult::applied, "",
-                        "walk-in: '" + person_id + "' confirmed" +
+                        "walk-in: '" + person_id + "'" + (new_person ? " registered (provisional)," : "") +
+                            " confirmed" +
                             (over ? " over capacity" : "") + " and marked " +
                             (a.fields.count("status") ? str(a.fields, "status") : "present"),
                         "confirmed");

@@ -1,6 +1,7 @@
 // `tundra-server import`: one JSON document, validated whole before anything is written,
 // then loaded in one transaction. Re-importing a document updates rows in place.
 #include <algorithm>
+#include <map>
 #include <thread>
 #include <unordered_set>
 #include <utility>
@@ -51,7 +52,8 @@ const Field kOccasionF[] = {{"id", T::text, true},
                             {"capacity", T::integer, true},
                             {"enrolment_opens", T::iso_time, false},
                             {"enrolment_closes", T::iso_time, true},
-                            {"status", T::text, false, &kOccasionStatuses}};
+                            {"status", T::text, false, &kOccasionStatuses},
+                            {"survey_closes", T::iso_time, false}};
 const Field kEnrolmentF[] = {{"id", T::text, true},
                              {"occasion", T::text, true},
                              {"person", T::text, true},
@@ -61,6 +63,28 @@ const Field kAttendanceF[] = {{"id", T::text, false},
                               {"person", T::text, true},
                               {"status", T::text, true, &kAttendanceStatuses},
                               {"minutes", T::integer, false}};
+// What a project recorded before Tundra (issue 9). Rows without an id are found by their key
+// (person + start_month; person + month; occasion + person), so a re-import updates them.
+const Field kParticipationF[] = {{"id", T::text, false},
+                                 {"person", T::text, true},
+                                 {"start_month", T::text, true},
+                                 {"end_month", T::text, false}};
+const Field kAttestationF[] = {
+    {"person", T::text, true}, {"month", T::text, true}, {"minutes", T::integer, true}};
+const Field kSurveyF[] = {{"id", T::text, false},
+                          {"occasion", T::text, true},
+                          {"person", T::text, true},
+                          {"rating_content", T::integer, true},
+                          {"rating_usefulness", T::integer, true},
+                          {"rating_overall", T::integer, true},
+                          {"comment", T::text, false}};
+const Field kDeviationF[] = {{"id", T::text, true},
+                             {"organisation", T::text, true},
+                             {"occasion", T::text, false},
+                             {"category", T::text, true, &kDeviationCategories},
+                             {"description", T::text, true},
+                             {"status", T::text, false, &kDeviationStatuses},
+                             {"action_taken", T::text, false}};
 
 struct Section {
     const char* name;
@@ -69,7 +93,11 @@ struct Section {
 const Section kSections[] = {{"organisations", kOrgF}, {"sites", kSiteF},
                              {"persons", kPersonF},     {"users", kUserF},
                              {"courses", kCourseF},     {"occasions", kOccasionF},
-                             {"enrolments", kEnrolmentF}, {"attendance", kAttendanceF}};
+                             {"enrolments", kEnrolmentF}, {"attendance", kAttendanceF},
+                             {"participations", kParticipationF},
+                             {"time_attestations", kAttestationF},
+                             {"survey_responses", kSurveyF},
+                             {"deviations", kDeviationF}};
 
 Status bad(const std::string& path, const std::string& what) {
     return Status(Errc::invalid_argument, path + ": " + what);
@@ -156,6 +184,102 @@ std::string upsert_sql(const std::string& table, const std::vector<std::string>&
     return "INSERT INTO " + table + " (" + names + "version) VALUES (" + params +
            "?) ON CONFLICT(" + key + ") DO UPDATE SET " + sets +
            "version = excluded.version WHERE " + diff;
+}
+
+std::string joined(const Row& r, std::initializer_list<const char*> cols, const char* sep) {
+    std::string out;
+    for (auto c : cols) out += (out.empty() ? "" : sep) + s(r, c);
+    return out;
+}
+
+// Gives each row of a keyed section its id. A row without one takes the id the store holds
+// for its key, or "import:<key>" for a new row, so a re-import updates rather than adds. A
+// given id must agree with the store: the key's stored row must be this id, and the id's
+// stored row must have the same `fixed` columns (an answer's id cannot move to another
+// person or occasion). Two rows of the document with the same key or id are refused.
+Status resolve_ids(sqlite::Db& db, const char* sec, Rows& rows, const std::string& table,
+                   std::initializer_list<const char*> key, std::initializer_list<const char*> fixed) {
+    std::string by_key = "SELECT id FROM " + table + " WHERE ";
+    for (auto k : key) by_key += std::string(k == *key.begin() ? "" : " AND ") + k + " = ?";
+    std::string by_id = "SELECT ";
+    for (auto f : fixed) by_id += std::string(f == *fixed.begin() ? "" : ", ") + f;
+    by_id += " FROM " + table + " WHERE id = ?";
+    auto qk = db.query(by_key);
+    auto qi = db.query(by_id);
+    std::string key_names;
+    for (auto k : key) key_names += (key_names.empty() ? "" : " and ") + std::string(k);
+    std::unordered_set<std::string> keys, ids;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        auto& r = rows[i];
+        std::string path = json::index(sec, i);
+        std::string k = joined(r, key, ":");
+        if (!keys.insert(k).second) return bad(path, "another row has the same " + key_names);
+        int n = 0;
+        for (auto c : key) qk->bind(++n, s(r, c));
+        auto found = qk->step();
+        if (!found) return found.status();
+        std::string stored = found.value() ? qk->text(0) : std::string();
+        qk->reset();
+        if (!get_str(r, "id")) {
+            r["id"] = stored.empty() ? "import:" + k : stored;
+        } else {
+            if (!stored.empty() && stored != s(r, "id"))
+                return bad(path + ".id", "the store holds the row for this " + key_names +
+                                             " under id '" + stored + "'");
+            qi->bind(1, s(r, "id"));
+            auto same = qi->step();
+            if (!same) return same.status();
+            if (same.value()) {
+                int c = 0;
+                for (auto f : fixed) {
+                    if (qi->text(c++) != s(r, f)) {
+                        qi->reset();
+                        return bad(path + ".id", "'" + s(r, "id") + "' is stored with another " + f);
+                    }
+                }
+            }
+            qi->reset();
+        }
+        if (Status st = check_limits("id", r["id"], path + ".id"); !st) return st;
+        if (!ids.insert(s(r, "id")).second) return bad(path + ".id", "duplicate '" + s(r, "id") + "'");
+    }
+    return Status::ok();
+}
+
+// At most one open participation (no end_month) per person, counting the rows the store
+// keeps for the persons in the document as this document leaves them.
+Status one_open_participation(sqlite::Db& db, const Rows& rows) {
+    std::map<std::string, std::map<std::string, bool>> open;  // person -> id -> open
+    auto q = db.query("SELECT id, end_month IS NULL FROM participations WHERE person = ?");
+    for (auto& r : rows) {
+        if (open.count(s(r, "person"))) continue;
+        auto& mine = open[s(r, "person")];
+        q->bind(1, s(r, "person"));
+        for (;;) {
+            auto step = q->step();
+            if (!step) return step.status();
+            if (!step.value()) break;
+            mine[q->text(0)] = q->int64(1) != 0;
+        }
+        q->reset();
+    }
+    std::map<std::string, size_t> last_open;  // the row named in the error
+    for (size_t i = 0; i < rows.size(); ++i) {
+        bool is_open = !get_str(rows[i], "end_month");
+        open[s(rows[i], "person")][s(rows[i], "id")] = is_open;
+        if (is_open) last_open[s(rows[i], "person")] = i;
+    }
+    for (size_t i = 0; i < rows.size(); ++i) {
+        if (last_open.count(s(rows[i], "person")) == 0 || last_open[s(rows[i], "person")] != i) continue;
+        std::vector<std::string> ids;
+        for (auto& [id, is_open] : open[s(rows[i], "person")])
+            if (is_open) ids.push_back(id);
+        if (ids.size() > 1)
+            return bad(json::index("participations", i),
+                       "person '" + s(rows[i], "person") + "' would have more than one open participation ('" +
+                           ids[0] + "' and '" + ids[1] + "'): give all but one an end_month");
+    }
+    return Status::ok();
 }
 }  // namespace
 
@@ -266,6 +390,9 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             if (get_str(r, "site")) TUNDRA_TRY(ref("occasions", i, "site", s(r, "site"), "sites", "sites"));
             if (parse_iso8601(s(r, "ends_at")).value() < parse_iso8601(s(r, "starts_at")).value())
                 return bad(json::index("occasions", i) + ".ends_at", "is before starts_at");
+            if (get_str(r, "survey_closes") &&
+                parse_iso8601(s(r, "survey_closes")).value() <= parse_iso8601(s(r, "ends_at")).value())
+                return bad(json::index("occasions", i) + ".survey_closes", "must be after ends_at");
             if (*get_int(r, "capacity") < 0 || *get_int(r, "capacity") > 100000)
                 return bad(json::index("occasions", i) + ".capacity", "must be between 0 and 100000");
         }
@@ -278,6 +405,76 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             auto m = get_int(rows[i], "minutes");
             if (m && (*m < 0 || *m > 1440))
                 return bad(json::index(sec, i) + ".minutes", "must be between 0 and 1440");
+        }
+    }
+
+    // ---- what a project recorded before Tundra ---------------------------------------
+    // Rows about a person name a known person who was not erased (GDPR: nothing more is
+    // recorded about them, by old id or pseudonym).
+    auto person_ref = [&](const char* sec, size_t i, const std::string& id) -> Status {
+        auto erased = impl_->is_erased_person(id);
+        if (!erased) return erased.status();
+        if (erased.value())
+            return bad(json::index(sec, i) + ".person",
+                       "person '" + id + "' was erased at their request (GDPR); remove the row");
+        return ref(sec, i, "person", id, "persons", "persons");
+    };
+    auto month = [&](const char* sec, size_t i, const Row& r, const char* field) -> Status {
+        if (get_str(r, field) && !valid_month(s(r, field)))
+            return bad(json::index(sec, i) + "." + field, "must be a month YYYY-MM");
+        return Status::ok();
+    };
+    {
+        auto& rows = data["participations"];
+        for (size_t i = 0; i < rows.size(); ++i) {
+            auto& r = rows[i];
+            TUNDRA_TRY(person_ref("participations", i, s(r, "person")));
+            TUNDRA_TRY(month("participations", i, r, "start_month"));
+            TUNDRA_TRY(month("participations", i, r, "end_month"));
+            if (get_str(r, "end_month") && s(r, "end_month") < s(r, "start_month"))
+                return bad(json::index("participations", i) + ".end_month", "is before start_month");
+        }
+        TUNDRA_TRY(resolve_ids(*db_, "participations", rows, "participations", {"person", "start_month"},
+                               {"person"}));
+        TUNDRA_TRY(one_open_participation(*db_, rows));
+    }
+    {
+        auto& rows = data["time_attestations"];
+        for (size_t i = 0; i < rows.size(); ++i) {
+            auto& r = rows[i];
+            TUNDRA_TRY(person_ref("time_attestations", i, s(r, "person")));
+            TUNDRA_TRY(month("time_attestations", i, r, "month"));
+            if (*get_int(r, "minutes") < 0 || *get_int(r, "minutes") > kMaxAttestedMinutes)
+                return bad(json::index("time_attestations", i) + ".minutes",
+                           "must be between 0 and " + std::to_string(kMaxAttestedMinutes));
+        }
+        TUNDRA_TRY(resolve_ids(*db_, "time_attestations", rows, "time_attestations",
+                               {"person", "month"}, {"person", "month"}));
+    }
+    {
+        auto& rows = data["survey_responses"];
+        for (size_t i = 0; i < rows.size(); ++i) {
+            auto& r = rows[i];
+            TUNDRA_TRY(ref("survey_responses", i, "occasion", s(r, "occasion"), "occasions", "occasions"));
+            TUNDRA_TRY(person_ref("survey_responses", i, s(r, "person")));
+            for (auto k : {"rating_content", "rating_usefulness", "rating_overall"})
+                if (*get_int(r, k) < 1 || *get_int(r, k) > 5)
+                    return bad(json::index("survey_responses", i) + "." + k, "must be 1-5");
+        }
+        TUNDRA_TRY(resolve_ids(*db_, "survey_responses", rows, "survey_responses",
+                               {"occasion", "person"}, {"occasion", "person"}));
+    }
+    TUNDRA_TRY(dupes("deviations", "id"));
+    {
+        auto& rows = data["deviations"];
+        for (size_t i = 0; i < rows.size(); ++i) {
+            auto& r = rows[i];
+            TUNDRA_TRY(ref("deviations", i, "organisation", s(r, "organisation"), "organisations", "organisations"));
+            if (get_str(r, "occasion"))
+                TUNDRA_TRY(ref("deviations", i, "occasion", s(r, "occasion"), "occasions", "occasions"));
+            if (s(r, "status") == "handled" && s(r, "action_taken").empty())
+                return bad(json::index("deviations", i) + ".action_taken",
+                           "is required when status is handled");
         }
     }
 
@@ -303,6 +500,7 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     TUNDRA_TRY(txn.begin());
     // Counters come from the file inside the transaction: a server may share this store.
     TUNDRA_TRY(I.load_meta());
+    I.now_ms = static_cast<int64_t>(opts_.wall());
     uint64_t v_before = I.version;
     Impl::VersionGuard restore{I, v_before};
     ImportReport rep;
@@ -342,7 +540,7 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     {
         auto q = db_->query(upsert_sql(
             "persons", {"id", "organisation", "site", "name", "gender", "birth_year", "profession",
-                        "education_level", "employment_status", "personal_id"}));
+                        "education_level", "employment_status", "personal_id", "provisional"}));
         size_t row = 0;
         for (auto& r : data["persons"]) {
             // An erased person stays erased: an HR export that still lists her is refused
@@ -360,7 +558,8 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
                 for (auto k : {"site", "name", "gender", "birth_year", "profession",
                                "education_level", "employment_status", "personal_id"})
                     q->bind_value(i++, opt(r, k));
-                q->bind(i, I.next_version());
+                // A person in the register is nobody's walk-in registration any more.
+                q->bind(i, int64_t{0}).bind(i + 1, I.next_version());
                 return run(q);
             }));
             ++rep.persons;
@@ -419,7 +618,7 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     {
         auto q = db_->query(upsert_sql("occasions", {"id", "course", "starts_at", "ends_at", "site",
                                                      "online_link", "capacity", "enrolment_opens",
-                                                     "enrolment_closes", "status"}));
+                                                     "enrolment_closes", "status", "survey_closes"}));
         for (auto& r : data["occasions"]) {
             bool changed = false;
             TUNDRA_TRY(upsert_tracked(Kind::occasion, s(r, "id"), [&] {
@@ -429,7 +628,8 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
                                "enrolment_opens", "enrolment_closes"})
                     q->bind_value(i++, opt(r, k));
                 q->bind(i, get_str(r, "status") ? s(r, "status") : std::string("planned"));
-                q->bind(i + 1, I.next_version());
+                q->bind_value(i + 1, opt(r, "survey_closes"));
+                q->bind(i + 2, I.next_version());
                 Status st = run(q);
                 changed = st && db_->changes() > 0;
                 return st;
@@ -475,6 +675,81 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
                 return run(q);
             }));
             ++rep.attendance;
+        }
+    }
+    {
+        auto q = db_->query(upsert_sql("participations", {"id", "person", "start_month", "end_month"}));
+        for (auto& r : data["participations"]) {
+            TUNDRA_TRY(upsert_tracked(Kind::participation, s(r, "id"), [&] {
+                q->bind(1, s(r, "id")).bind(2, s(r, "person")).bind(3, s(r, "start_month"));
+                q->bind_value(4, opt(r, "end_month")).bind(5, I.next_version());
+                return run(q);
+            }));
+            ++rep.participations;
+        }
+    }
+    {
+        // The stamp is the first import's: a participant's later attestation (a newer stamp)
+        // replaces it, as it would replace her own earlier one.
+        auto q = db_->query(upsert_sql("time_attestations", {"id", "person", "month", "minutes", "hlc"}, {"hlc"}));
+        for (auto& r : data["time_attestations"]) {
+            q->bind(1, s(r, "id")).bind(2, s(r, "person")).bind(3, s(r, "month"));
+            q->bind_value(4, opt(r, "minutes")).bind(5, stamp).bind(6, I.next_version());
+            TUNDRA_TRY(run(q));
+            ++rep.time_attestations;
+        }
+    }
+    {
+        auto q = db_->query(upsert_sql("survey_responses", {"id", "occasion", "person", "rating_content",
+                                                            "rating_usefulness", "rating_overall", "comment", "hlc"},
+                                       {"hlc"}));
+        for (auto& r : data["survey_responses"]) {
+            q->bind(1, s(r, "id"));
+            int i = 2;
+            for (auto k : {"occasion", "person", "rating_content", "rating_usefulness", "rating_overall", "comment"})
+                q->bind_value(i++, opt(r, k));
+            q->bind(i, stamp).bind(i + 1, I.next_version());
+            TUNDRA_TRY(run(q));
+            ++rep.survey_responses;
+        }
+    }
+    {
+        auto q = db_->query(upsert_sql("deviations", {"id", "organisation", "occasion", "category", "description",
+                                                      "status", "action_taken", "hlc"},
+                                       {"hlc"}));
+        for (auto& r : data["deviations"]) {
+            TUNDRA_TRY(upsert_tracked(Kind::deviation, s(r, "id"), [&] {
+                q->bind(1, s(r, "id"));
+                int i = 2;
+                for (auto k : {"organisation", "occasion", "category", "description"}) q->bind_value(i++, opt(r, k));
+                q->bind(i, get_str(r, "status") ? s(r, "status") : std::string("open"));
+                q->bind_value(i + 1, opt(r, "action_taken")).bind(i + 2, stamp).bind(i + 3, I.next_version());
+                return run(q);
+            }));
+            ++rep.deviations;
+        }
+    }
+    // A walk-in registered provisionally (attendance.cc) whose personal_id an imported person
+    // has is that person: merged into them in this transaction (merge.cc), audited.
+    {
+        auto q = db_->query(
+            "SELECT id FROM persons WHERE provisional = 1 AND erased = 0 AND personal_id = ? AND id <> ? ORDER BY id");
+        for (auto& r : data["persons"]) {
+            if (s(r, "personal_id").empty()) continue;
+            std::vector<std::string> walk_ins;
+            q->bind(1, s(r, "personal_id")).bind(2, s(r, "id"));
+            for (;;) {
+                auto step = q->step();
+                if (!step) return step.status();
+                if (!step.value()) break;
+                walk_ins.push_back(q->text(0));
+            }
+            q->reset();
+            for (auto& w : walk_ins) {
+                auto merged = I.merge_person(w, s(r, "id"), "import");
+                if (!merged) return merged.status();
+                ++rep.merged;
+            }
         }
     }
     // Imported statuses are facts; only the occasions' seat counts follow from them.

@@ -18,6 +18,9 @@ Role role_of(const std::string& role);
 // :user and :person (visibility.cc, from the same table as Impl::may_see).
 std::string scope_sql(Kind kind, const std::string& role);
 
+// The most minutes a month can hold (31 days): the bound of an attested month.
+inline constexpr int64_t kMaxAttestedMinutes = 31 * 24 * 60;
+
 struct PersonInfo {
     std::string id, organisation, site;
 };
@@ -29,6 +32,7 @@ struct OccasionInfo {
     int64_t closes_ms = 0;
     int64_t starts_ms = 0;
     int64_t ends_ms = 0;
+    int64_t survey_closes_ms = 0;  // survey_closes, or kSurveyOpenDays after the end
     int64_t confirmed = 0, waitlisted = 0;
 };
 
@@ -45,9 +49,10 @@ struct LwwResult {
 // set_password, revoke_user), login_throttle.cc and kdf_gate.h (what login uses),
 // audit.cc (the audit trail),
 // pull.cc (pages, scope SQL, checksum), visibility.cc (tombstones, touches, who sees what),
-// actions.cc (dispatch, scope checks, quota, one function per action type), attendance.cc
-// (marks and walk-ins), import.cc, privacy.cc (GDPR erasure
-// and access).
+// actions.cc (dispatch, scope checks, quota, enrolments, LWW edits of the catalogue and
+// persons), attendance.cc (marks and walk-ins), records.cc (participations, attestations,
+// survey answers, deviations), import.cc, merge.cc (provisional persons merged into real
+// ones), privacy.cc (GDPR erasure and access).
 struct SqliteStore::Impl final : RoundBackend {
     SqliteStore& self;
     sqlite::Db& db;
@@ -144,6 +149,11 @@ struct SqliteStore::Impl final : RoundBackend {
     Result<bool> is_erased_person(const std::string& id);  // the old id or the pseudonym
     Result<std::optional<Outcome>> refuse_if_erased(const Action& a);
 
+    // merge.cc: the merge inside the caller's transaction (merge_person, import), with its
+    // audit entry; errors as for SqliteStore::merge_person.
+    Result<MergeReport> merge_person(const std::string& from, const std::string& into,
+                                     const std::string& actor);
+
     // One action; storage failures come back as errors, business refusals as outcomes.
     Result<Outcome> dispatch(const AuthContext& who, const Action& a, Hlc acted);
     Result<Outcome> enrol(const AuthContext& who, const Action& a, Hlc acted);
@@ -151,6 +161,9 @@ struct SqliteStore::Impl final : RoundBackend {
     // attendance.cc: marks and walk-ins.
     Result<Outcome> mark_attendance(const AuthContext& who, const Action& a, Hlc acted);
     Result<Outcome> walk_in(const AuthContext& who, const Action& a, Hlc acted);
+    // A walk-in who is no person in the store yet (`name` given): the provisional person
+    // the action registers, or the refusal.
+    Result<std::optional<Outcome>> register_walk_in(const AuthContext& who, const Action& a);
     Result<std::string> active_enrolment_status(const std::string& occasion,
                                                 const std::string& person);
     Result<Outcome> write_mark(const AuthContext& who, const Action& a, const std::string& source);
@@ -161,8 +174,10 @@ struct SqliteStore::Impl final : RoundBackend {
     Result<struct OnePerKey> one_per_key(const Action& a, Kind kind, const std::string& id,
                                          const std::string& person, const char* key_column,
                                          const std::string& key, const std::string& what);
+    // records.cc: participations, attestations, survey answers, deviations.
+    Result<Outcome> upsert_participation(const AuthContext& who, const Action& a);
     Result<Outcome> attest_time(const AuthContext& who, const Action& a);
-    Result<Outcome> submit_survey(const AuthContext& who, const Action& a);
+    Result<Outcome> submit_survey(const AuthContext& who, const Action& a, Hlc acted);
     Result<Outcome> log_deviation(const AuthContext& who, const Action& a);
 
     Status fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
@@ -185,5 +200,21 @@ Outcome make_outcome(const Action& a, OutcomeResult r, std::string_view reason,
                      std::string message, std::string status = {});
 // actions.cc: `not_found` for an id that is unknown or out of the actor's sight, alike.
 Outcome unknown_id(const Action& a, Kind kind, const std::string& id);
+// actions.cc: an action's fields as column names (its id field dropped), and the outcome of
+// a last-writer-wins edit (`superseded` when a newer edit kept some field).
+Row columns_of(const Action& a);
+Outcome lww_outcome(const Action& a, const LwwResult& res, std::string_view what);
+
+// An LWW edit that fails validation (e.g. a new row missing a required field) is refused
+// with reason `invalid`; other errors are storage errors. Declares `res` in a handler whose
+// action is `a`.
+#define TUNDRA_LWW(res, call)                                                                \
+    auto res = (call);                                                                       \
+    if (!res) {                                                                              \
+        if (res.status().code() == Errc::invalid_argument)                                   \
+            return make_outcome(a, OutcomeResult::rejected, reasons::kInvalid,               \
+                                res.status().message());                                     \
+        return res.status();                                                                 \
+    }
 
 }  // namespace tundra::server

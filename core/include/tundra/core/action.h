@@ -53,8 +53,15 @@ struct Action {
     const std::string& target_id() const;
 };
 
-// Checks type, field presence, field types and enumerations. `path` prefixes messages.
-Status validate_action(const Action& action, std::string_view path);
+// How much of an action validate_action checks. A device records only fully valid actions;
+// a server decoding a request checks its shape (`wire`: types and required fields) and
+// answers a value outside an enumeration per action, `rejected`/`invalid`, so that an older
+// client's value (e.g. a free-text deviation category before protocol 2's enumeration) never
+// blocks its queue.
+enum class ActionCheck { full, wire };
+// Checks type, field presence, field types and (unless `wire`) enumerations. `path` prefixes
+// messages.
+Status validate_action(const Action& action, std::string_view path, ActionCheck check = ActionCheck::full);
 // Checks every field against the storage limits (ids, text length, list length; model.h):
 // invalid_argument naming the field. The client refuses to record such an action; the
 // server answers it `rejected`/`invalid` (an older client's queue is never blocked by it).

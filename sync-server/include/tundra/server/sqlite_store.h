@@ -66,10 +66,14 @@ struct StoreOptions {
 
 struct ImportReport {
     size_t organisations = 0, sites = 0, persons = 0, users = 0, courses = 0, occasions = 0,
-           enrolments = 0, attendance = 0;
+           enrolments = 0, attendance = 0, participations = 0, time_attestations = 0,
+           survey_responses = 0, deviations = 0;
+    // Provisional (walk-in) persons absorbed by an imported person with the same
+    // personal_id (merge_person); not counted in total().
+    size_t merged = 0;
     size_t total() const {
         return organisations + sites + persons + users + courses + occasions + enrolments +
-               attendance;
+               attendance + participations + time_attestations + survey_responses + deviations;
     }
 };
 
@@ -83,6 +87,20 @@ struct ErasureReport {
     int64_t users_removed = 0, devices_revoked = 0;
     int64_t texts_redacted = 0;   // deviations whose free text named the person
     bool wal_truncated = false;   // false: another process held a read; run it again
+};
+
+// What `merge_person` did. Rows about the provisional person move to the real one; where
+// both have a row for the same thing (both enrolled on an occasion, both marked there, both
+// answered its survey, both attested a month, both with an open participation or one
+// starting the same month), the real person's row is kept and the provisional's dropped.
+struct MergeReport {
+    struct Count {
+        int64_t moved = 0, dropped = 0;
+    };
+    std::string from, into;  // provisional and real person ids
+    Count enrolments, attendance, participations, time_attestations, survey_responses;
+    int64_t moved() const;
+    int64_t dropped() const;
 };
 
 class SqliteStore final : public Store {
@@ -175,6 +193,15 @@ public:
     // attestations, survey answers, participations, audit entries naming them). Audited.
     // Errors: not_found (unknown or erased), storage.
     Result<std::string> export_person(const std::string& person_id, const std::string& actor);
+    // Walk-ins (merge.cc): moves everything about a provisional person (registered at a
+    // walk-in) to the real person from the staff register, in one transaction with its audit
+    // entry; the provisional person is deleted and leaves every device, moved rows reach the
+    // devices that may see them now. Import does the same for an imported person whose
+    // personal_id is a provisional person's. Errors: not_found (either person unknown),
+    // invalid_argument (`provisional_id` is not provisional, either is erased, the same id
+    // twice), storage.
+    Result<MergeReport> merge_person(const std::string& provisional_id, const std::string& real_id,
+                                     const std::string& actor);
     Result<int64_t> count(const std::string& table);
     sqlite::Db& db() { return *db_; }
     uint64_t current_version();
