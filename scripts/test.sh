@@ -3,6 +3,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
+# The report tests read our CSV back with Python's csv module and LibreOffice (headless).
+source "$root/scripts/packages.sh"
+ensure_packages python3 libreoffice-calc-nogui
 build="${TUNDRA_BUILD_DIR:-$root/build}"
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" --timeout 600

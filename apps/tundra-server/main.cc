@@ -1,6 +1,7 @@
 // tundra-server: init, serve, import and demo-data over a SQLite store; user administration
 // (add-user, set-password, revoke-user, revoke-device), GDPR (erase-person, export-person) and
-// walk-ins (merge-person), each written to the audit trail.
+// walk-ins (merge-person), each written to the audit trail; ESF reports and sealing months
+// (report).
 #include <CLI/CLI.hpp>
 #include <pwd.h>
 #include <unistd.h>
@@ -162,6 +163,26 @@ int main(int argc, char** argv) try {
     merge->add_option("provisional", person_id, "the provisional person's id")->required();
     merge->add_option("real", real_id, "the real person's id")->required();
 
+    std::string report_name, month, from_month, to_month, organisation, as_of, format = "csv",
+        csv_dialect = "excel";
+    int min_cell = 5;
+    auto* report = app.add_subcommand(
+        "report", "ESF reports to standard output (docs/reports.md), or `report seal` to seal a month");
+    report->add_option("name", report_name, "ledger|participants|attendance|surveys|deviations|seal")
+        ->required();
+    report->add_option("--db", db, "SQLite file")->required();
+    auto* month_opt = report->add_option("--month", month, "one month, YYYY-MM (Europe/Stockholm)");
+    auto* from_opt = report->add_option("--from", from_month, "first month of a range, YYYY-MM");
+    auto* to_opt = report->add_option("--to", to_month, "last month of a range, YYYY-MM");
+    month_opt->excludes(from_opt)->excludes(to_opt);
+    from_opt->needs(to_opt);
+    to_opt->needs(from_opt);
+    auto* org_opt = report->add_option("--organisation", organisation, "one organisation's code (default: all)");
+    auto* as_of_opt = report->add_option("--as-of", as_of, "ISO 8601: what the server held then (default: now, or a sealed month's seal)");
+    auto* min_cell_opt = report->add_option("--min-cell", min_cell, "suppress cells of fewer people (default 5)");
+    auto* format_opt = report->add_option("--format", format, "csv (default) or json");
+    auto* dialect_opt = report->add_option("--csv-dialect", csv_dialect, "excel (default: ';', decimal comma, BOM) or rfc");
+
     CLI11_PARSE(app, argc, argv);
 
     if (*init) {
@@ -278,6 +299,39 @@ int main(int argc, char** argv) try {
             std::cout << "note: another process was reading the store, so its log (-wal) still holds old "
                          "pages; run erase-person again when it is idle\n";
         return 0;
+    }
+    if (*report) {
+        if (report_name == "seal") {
+            for (auto* o : {from_opt, to_opt, org_opt, as_of_opt, min_cell_opt, format_opt, dialect_opt})
+                if (o->count())
+                    return fail(Status(Errc::invalid_argument,
+                                       "report seal takes only --db and --month (not " + o->get_name() + ")"));
+            if (month.empty()) return fail(Status(Errc::invalid_argument, "report seal: --month YYYY-MM is required"));
+            Status st = store.seal_month(month, cli_actor());
+            if (!st) return fail(st);
+            std::cout << "sealed " << month << "\n";
+            return 0;
+        }
+        ReportRequest req;
+        req.name = report_name;
+        if (!month.empty()) req.from_month = req.to_month = month;
+        else if (!from_month.empty()) req.from_month = from_month, req.to_month = to_month;
+        else return fail(Status(Errc::invalid_argument, "report: give --month YYYY-MM or --from and --to"));
+        req.organisation = organisation;
+        if (!as_of.empty()) {
+            auto t = parse_iso8601(as_of);
+            if (!t) return fail(Status(Errc::invalid_argument, "--as-of: " + t.status().message()));
+            req.as_of_ms = t.value();
+        }
+        req.min_cell = min_cell;
+        req.format = format;
+        req.csv_dialect = csv_dialect;
+        // The command line runs on the server with the store's file: as an admin.
+        auto out = store.report(req, ReportViewer{"admin", {}});
+        if (!out) return fail(out.status());
+        std::cout << out->body;
+        std::cout.flush();
+        return std::cout ? 0 : 1;
     }
     if (*merge) {
         auto rep = store.merge_person(person_id, real_id, cli_actor());

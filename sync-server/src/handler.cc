@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "tundra/core/gzip.h"
 #include "tundra/core/protocol.h"
@@ -48,8 +49,110 @@ Status require_json(const HttpRequest& req) {
                       (type.empty() ? std::string("none") : "'" + type.substr(0, 100) + "'") + ")");
 }
 
+// Percent-decoding of one query component ('+' is a space); false on a bad escape.
+bool url_decode(std::string_view in, std::string& out) {
+    out.clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+        char c = in[i];
+        if (c == '+') {
+            out.push_back(' ');
+        } else if (c == '%') {
+            if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+                !std::isxdigit(static_cast<unsigned char>(in[i + 2])))
+                return false;
+            out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
+            i += 2;
+        } else {
+            out.push_back(c);
+        }
+    }
+    return true;
+}
+
+// GET /v1/reports/{name}?month=|from=&to=&organisation=&as_of=&format=&min_cell=&csv_dialect=
+// (docs/protocol.md, "Reports"): the same report as `tundra-server report`.
+Result<ReportRequest> report_request(const std::string& name, std::string_view query) {
+    ReportRequest r;
+    r.name = name;
+    std::string month;
+    std::map<std::string, std::string> seen;
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view part = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        if (part.empty()) continue;
+        auto eq = part.find('=');
+        std::string key, value;
+        if (!url_decode(part.substr(0, eq), key) ||
+            !url_decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), value))
+            return Status(Errc::invalid_argument, "query: bad percent-encoding");
+        if (!seen.emplace(key, value).second)
+            return Status(Errc::invalid_argument, key + ": given twice");
+    }
+    for (auto& [key, value] : seen) {
+        if (key == "month") month = value;
+        else if (key == "from") r.from_month = value;
+        else if (key == "to") r.to_month = value;
+        else if (key == "organisation") r.organisation = value;
+        else if (key == "format") r.format = value;
+        else if (key == "csv_dialect") r.csv_dialect = value;
+        else if (key == "as_of") {
+            auto t = parse_iso8601(value);
+            if (!t) return Status(Errc::invalid_argument, "as_of: " + t.status().message());
+            r.as_of_ms = t.value();
+        } else if (key == "min_cell") {
+            int v = 0;
+            auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+            if (ec != std::errc() || p != value.data() + value.size())
+                return Status(Errc::invalid_argument, "min_cell: expected a whole number");
+            r.min_cell = v;
+        } else {
+            return Status(Errc::invalid_argument, key + ": unknown parameter");
+        }
+    }
+    if (!month.empty()) {
+        if (!r.from_month.empty() || !r.to_month.empty())
+            return Status(Errc::invalid_argument, "month: give month, or from and to, not both");
+        r.from_month = r.to_month = month;
+    } else if (r.from_month.empty() || r.to_month.empty()) {
+        return Status(Errc::invalid_argument, "month: required (or from and to)");
+    }
+    return r;
+}
+
 HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& opts) {
     std::string path = req.target.substr(0, req.target.find('?'));
+    if (path.rfind("/v1/reports/", 0) == 0) {
+        if (req.method != "GET") {
+            HttpResponse r = error_response(Status(Errc::invalid_argument, "use GET"));
+            r.status = 405;
+            r.headers.emplace_back("Allow", "GET");
+            return r;
+        }
+        std::string auth = header(req, "authorization");
+        if (auth.rfind("Bearer ", 0) != 0)
+            return error_response(Status(Errc::unauthorized, "missing bearer token; log in first"));
+        auto who = store.authenticate(std::string_view(auth).substr(7));
+        if (!who) return error_response(who.status());
+        auto q = req.target.find('?');
+        auto rr = report_request(path.substr(12), q == std::string::npos
+                                                      ? std::string_view()
+                                                      : std::string_view(req.target).substr(q + 1));
+        auto out = rr ? store.report_for(who.value(), rr.value()) : Result<ReportOutput>(rr.status());
+        HttpResponse r;
+        if (!out) {
+            r = error_response(out.status());
+        } else {
+            r.status = 200;
+            r.headers.emplace_back("Content-Type", out->content_type);
+            r.headers.emplace_back("Cache-Control", "no-store");
+            r.headers.emplace_back("X-Tundra-As-Of", format_iso8601_ms(out->as_of_ms));
+            r.body = std::move(out->body);
+        }
+        r.log_user = who->username;
+        r.log_device = who->device_id;
+        return r;
+    }
     if (path == "/healthz") {
         if (req.method != "GET" && req.method != "HEAD")
             return error_response(Status(Errc::invalid_argument, "use GET"));

@@ -25,7 +25,11 @@ struct ReportScope {
 // The person-level ledger of one month: columns person, organisation, gender, age_band,
 // education_level, employment_status, start_month, end_month, attended_minutes,
 // attested_minutes, personal_id; rows sorted by person.
+// A person in several overlapping participations has one row: the earliest start_month, and
+// end_month null if any is open, else the latest. Erased persons: the pseudonym, personal
+// fields null, minutes kept.
 ReportTable build_ledger(const ReportState& s, const std::string& month, const ReportScope& scope);
+const std::vector<std::string>& ledger_columns();
 
 // Aggregated statistics over every month of the scope, suppressed.
 ReportTable build_participants(const ReportState& s, const ReportScope& scope);

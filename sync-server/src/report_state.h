@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,14 +80,38 @@ struct ReportState {
     // The current mark of each (occasion, person): the newest by (source rank, hlc, device),
     // as core's attendance_source_rank orders them. Key: occasion + '\x1f' + person.
     std::map<std::string, const RMark*> current_marks() const;
+    // The same marks, in no particular order, without building the keyed map (for reports
+    // that only sum over them: a million marks in a fraction of the time).
+    std::vector<const RMark*> current_mark_list() const;
 };
 
 // Replays every fact committed at or before `as_of_ms`. Errors: storage.
 Result<ReportState> load_report_state(sqlite::Db& db, int64_t as_of_ms);
 
+// The state as of an earlier moment, made in place from a later one (`state`, loaded as of a
+// later moment) by replaying only the rows with facts in between; the later state comes back
+// when the Rewind is destroyed. The ledger's corrections compare a month as reported then
+// with the same month as known now without loading every fact twice. Errors: storage.
+class Rewind {
+public:
+    static Result<std::unique_ptr<Rewind>> to(sqlite::Db& db, ReportState& state, int64_t as_of_ms);
+    ~Rewind();
+    Rewind(const Rewind&) = delete;
+    Rewind& operator=(const Rewind&) = delete;
+
+private:
+    explicit Rewind(ReportState& s) : state_(s) {}
+    ReportState& state_;
+    int64_t later_ms_ = 0;
+    std::vector<std::function<void()>> undo_;
+};
+
 // ---- months in Europe/Stockholm ---------------------------------------------------------------
 // The month ("YYYY-MM") an instant falls in, in Swedish time (CET/CEST), and the UTC instants
 // a month starts and ends at ([start, end)).
+// CET (UTC+1), or CEST (UTC+2) from 01:00 UTC on the last Sunday of March to 01:00 UTC on the
+// last Sunday of October (the EU rule).
+int64_t stockholm_offset_ms(int64_t utc_ms);
 std::string stockholm_month(int64_t utc_ms);
 int64_t stockholm_month_start_ms(const std::string& month);
 int64_t stockholm_month_end_ms(const std::string& month);

@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include "tundra/core/json.h"
+
 namespace tundra::server {
 
 struct Suppressed {};
@@ -36,5 +38,12 @@ std::string write_csv(const ReportTable& t, CsvDialect dialect);
 // (the ledger's corrections).
 std::string write_json(const ReportTable& t,
                        const std::vector<std::pair<std::string, const ReportTable*>>& sections = {});
+
+// The pieces, for reports that add to the common shape (the ledger's corrections): one CSV
+// row with its CRLF; one cell as JSON (null and suppressed: null); one row as an object of
+// `columns`.
+void csv_row(std::string& out, const std::vector<Cell>& row, CsvDialect dialect);
+void put_cell(json::Writer& w, const Cell& c);
+void put_row(json::Writer& w, const std::vector<std::string>& columns, const std::vector<Cell>& row);
 
 }  // namespace tundra::server

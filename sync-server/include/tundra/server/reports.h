@@ -33,6 +33,17 @@ struct ReportViewer {
     StrList organisations;    // coordinators: the organisations of their sites
 };
 
+// A report as served: the body (CSV or JSON), its media type, and the moment it is as of
+// (the same request with `as_of_ms` set to it gives the same bytes).
+struct ReportOutput {
+    std::string body;
+    std::string content_type;  // text/csv; charset=utf-8 | application/json
+    int64_t as_of_ms = 0;
+};
+
+// "YYYY-MM-DDTHH:MM:SS.mmmZ", the form reports give their as_of in.
+std::string format_iso8601_ms(int64_t epoch_ms);
+
 // Checks a request (names, months, range of at most 36 months, min_cell >= 1, formats) and
 // the viewer's right to it: invalid_argument / forbidden with a message naming the field.
 Status check_report_request(const ReportRequest& req, const ReportViewer& viewer);

@@ -115,6 +115,18 @@ public:
     Result<AuthContext> authenticate(std::string_view token) override;
     Result<SyncResponse> sync(const AuthContext& who, const SyncRequest& req) override;
     Status check_health() override;
+    Result<ReportOutput> report_for(const AuthContext& who, const ReportRequest& req) override;
+
+    // ESF reports (reports.cc; docs/reports.md). A report as of `req.as_of_ms` (else, for one
+    // sealed month, as of its seal; else now), computed from the report facts on a second
+    // connection's snapshot, so sync rounds go on meanwhile. Errors: invalid_argument,
+    // forbidden (the viewer may not see it), not_found (unknown organisation), storage.
+    Result<ReportOutput> report(const ReportRequest& req, const ReportViewer& viewer);
+    // Seals a month that has ended in Europe/Stockholm time: without --as-of it is reported
+    // as of this moment from now on, and later facts about it are listed as corrections in
+    // the next month's ledger. Audited in the same transaction. Errors: invalid_argument (bad
+    // month, or not ended yet), conflict (already sealed), storage.
+    Status seal_month(const std::string& month, const std::string& actor);
 
     // Loads one JSON document (see docs/import.md). All or nothing: a bad document is
     // refused whole with the path of the first bad field. Re-importing updates rows.

@@ -13,6 +13,7 @@
 #include "tundra/core/hlc.h"
 #include "tundra/core/protocol.h"
 #include "tundra/core/status.h"
+#include "tundra/server/reports.h"
 
 namespace tundra::server {
 
@@ -46,6 +47,11 @@ public:
     // Errors: malformed (bad cursor), storage/busy (nothing was committed; retry).
     virtual Result<SyncResponse> sync(const AuthContext& who, const SyncRequest& req) = 0;
     virtual Status check_health() = 0;
+    // An ESF report for `who` (GET /v1/reports/{name}; docs/reports.md): admins any
+    // organisation, coordinators their organisations' (no identity numbers), participants
+    // none (forbidden). Errors: invalid_argument (names the field), forbidden, not_found
+    // (unknown organisation), storage. Reads a snapshot without blocking sync rounds.
+    virtual Result<ReportOutput> report_for(const AuthContext& who, const ReportRequest& req) = 0;
 };
 
 }  // namespace tundra::server
