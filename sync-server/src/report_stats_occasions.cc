@@ -233,23 +233,29 @@ ReportTable build_surveys(const ReportState& s, const ReportScope& scope) {
     }
     sup.run();
 
+    // Cells are emplaced in place: a temporary Cell copied into the row trips GCC 12's
+    // -Wmaybe-uninitialized on std::variant in Release builds.
     auto figures = [&](std::vector<Cell>& row, size_t cell, bool attended_hidden, int64_t attended,
                        const OccRow& f) {
         const bool hidden = sup.suppressed(cell);
-        row.push_back(hidden ? Cell{Suppressed{}} : Cell{f.answers});
-        if (hidden || attended_hidden) {
-            row.push_back(Suppressed{});
-        } else {
-            row.push_back(attended ? Cell{Decimal{static_cast<double>(f.answers) / static_cast<double>(attended), 2}}
-                                   : Cell{});
-        }
+        auto hide = [&] { row.emplace_back(std::in_place_type<Suppressed>); };
+        auto decimal = [&](int64_t num, int64_t den) {
+            if (den == 0) row.emplace_back(std::in_place_type<std::monostate>);
+            else row.emplace_back(std::in_place_type<Decimal>, static_cast<double>(num) / static_cast<double>(den), 2);
+        };
+        if (hidden) hide();
+        else row.emplace_back(std::in_place_type<int64_t>, f.answers);
+        if (hidden || attended_hidden) hide();
+        else decimal(f.answers, attended);
         for (size_t k = 0; k < 3; ++k) {
-            if (hidden) row.push_back(Suppressed{});
-            else if (f.answers == 0) row.push_back(std::monostate{});
-            else row.push_back(Decimal{static_cast<double>(f.rating_sum[k]) / static_cast<double>(f.answers), 2});
+            if (hidden) hide();
+            else decimal(f.rating_sum[k], f.answers);
         }
         for (size_t k = 0; k < 3; ++k)
-            for (size_t v = 0; v < 5; ++v) row.push_back(hidden ? Cell{Suppressed{}} : Cell{f.dist[k][v]});
+            for (size_t v = 0; v < 5; ++v) {
+                if (hidden) hide();
+                else row.emplace_back(std::in_place_type<int64_t>, f.dist[k][v]);
+            }
     };
     for (auto& [course, f] : occ.courses) {
         OccRow total;
