@@ -97,7 +97,7 @@ std::map<std::string, const RMark*> ReportState::current_marks() const {
     for (auto& [id, m] : marks) {
         auto& slot = out[m.occasion + '\x1f' + m.person];
         auto key = [](const RMark& x) {
-            return std::make_tuple(attendance_source_rank(x.source), x.hlc, x.device);
+            return std::make_tuple(attendance_source_rank(x.source), x.hlc, x.device, x.id);
         };
         if (!slot || key(*slot) < key(m)) slot = &m;
     }

@@ -74,7 +74,8 @@ std::string gender_of(const RPerson& p) {
     return p.gender == "woman" || p.gender == "man" || p.gender == "non_binary" ? p.gender : "undisclosed";
 }
 // The current mark of (occasion, person): a coordinator's mark beats a self check-in, then
-// the newer clock, then the larger device id.
+// the newer clock, then the larger device id, then the larger mark id (an import's marks can
+// share a stamp).
 const RMark* current_mark(const ReportState& s, const std::string& occasion, const std::string& person) {
     const RMark* best = nullptr;
     for (auto& [id, m] : s.marks) {
@@ -84,7 +85,11 @@ const RMark* current_mark(const ReportState& s, const std::string& occasion, con
             continue;
         }
         int rm = m.source == "self_check_in" ? 0 : 1, rb = best->source == "self_check_in" ? 0 : 1;
-        if (rm != rb ? rm > rb : m.hlc != best->hlc ? m.hlc > best->hlc : m.device > best->device) best = &m;
+        bool newer = rm != rb                  ? rm > rb
+                     : m.hlc != best->hlc      ? m.hlc > best->hlc
+                     : m.device != best->device ? m.device > best->device
+                                                : m.id > best->id;
+        if (newer) best = &m;
     }
     return best;
 }
