@@ -1,6 +1,7 @@
 // One function per report: a pure function of a ReportState and a scope (docs/reports.md).
-// report_ledger.cc builds the ledger; report_stats.cc the statistics (participants,
-// attendance, surveys, deviations) with small-cell suppression (report_suppress.cc).
+// report_ledger.cc builds the ledger; report_stats.cc (participants, deviations) and
+// report_stats_occasions.cc (attendance, surveys) the statistics, with small-cell suppression
+// (report_suppress.h); docs/reports.md, "Statistics reports".
 #pragma once
 
 #include <set>
