@@ -10,7 +10,8 @@ namespace {
 constexpr int64_t kDayMs = 86'400'000;
 constexpr int64_t kHourMs = 3'600'000;
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+}  // namespace
+
 int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
     y -= m <= 2;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -20,10 +21,7 @@ int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
     return era * 146097 + doe - 719468;
 }
 
-struct Civil {
-    int64_t y, m, d;
-};
-Civil civil_from_days(int64_t z) {
+CivilDate civil_from_days(int64_t z) {
     z += 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     const int64_t doe = z - era * 146097;
@@ -35,6 +33,8 @@ Civil civil_from_days(int64_t z) {
     return {yoe + era * 400 + (m <= 2), m, d};
 }
 
+namespace {
+
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // 01:00 UTC on the last Sunday of a month of year y.
@@ -44,7 +44,7 @@ int64_t last_sunday_0100_utc(int64_t y, int64_t m) {
     return (last - weekday) * kDayMs + kHourMs;
 }
 
-Civil local_civil(int64_t utc_ms) {
+CivilDate local_civil(int64_t utc_ms) {
     int64_t local = utc_ms + stockholm_utc_offset_ms(utc_ms);
     return civil_from_days(floor_div(local, kDayMs));
 }
@@ -72,6 +72,12 @@ std::string month_text(int64_t y, int64_t m) {
 }
 }  // namespace
 
+int64_t stockholm_to_utc_ms(int64_t y, int64_t m, int64_t d, int64_t hour, int64_t minute) {
+    int64_t local = days_from_civil(y, m, d) * kDayMs + hour * kHourMs + minute * 60'000;
+    int64_t utc = local - kHourMs;
+    return stockholm_utc_offset_ms(utc) == kHourMs ? utc : local - 2 * kHourMs;
+}
+
 int64_t stockholm_utc_offset_ms(int64_t utc_ms) {
     int64_t y = civil_from_days(floor_div(utc_ms, kDayMs)).y;
     bool summer = utc_ms >= last_sunday_0100_utc(y, 3) && utc_ms < last_sunday_0100_utc(y, 10);
@@ -79,12 +85,12 @@ int64_t stockholm_utc_offset_ms(int64_t utc_ms) {
 }
 
 std::string stockholm_month(int64_t utc_ms) {
-    Civil c = local_civil(utc_ms);
+    CivilDate c = local_civil(utc_ms);
     return month_text(c.y, c.m);
 }
 
 std::string stockholm_date(int64_t utc_ms) {
-    Civil c = local_civil(utc_ms);
+    CivilDate c = local_civil(utc_ms);
     char buf[80];
     std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld", static_cast<long long>(c.y),
                   static_cast<long long>(c.m), static_cast<long long>(c.d));

@@ -332,8 +332,8 @@ void Document::person_details(const char* gender, const char* profession) {
         std::string g = gender;
         for (;;) {
             int m = std::uniform_int_distribution<int>(1, 12)(rx_);
-            int days = static_cast<int>(demo::days_from_civil(m == 12 ? *birth_year + 1 : *birth_year, m == 12 ? 1 : m + 1, 1) -
-                                        demo::days_from_civil(*birth_year, m, 1));
+            int days = static_cast<int>(tundra::days_from_civil(m == 12 ? *birth_year + 1 : *birth_year, m == 12 ? 1 : m + 1, 1) -
+                                        tundra::days_from_civil(*birth_year, m, 1));
             int d = std::uniform_int_distribution<int>(1, days)(rx_);
             int serial = std::uniform_int_distribution<int>(0, 999)(rx_);
             if (g == "woman") serial -= serial % 2;
@@ -427,7 +427,7 @@ void Document::plan_year() {
     std::unordered_map<std::string, int> count;
     year_occasion_ids_.reserve(year_.occasions.size());
     for (auto& o : year_.occasions) {
-        std::string prefix = "o-" + demo::stockholm_month(o.starts_ms) + "-" + courses_[published_[o.course]].theme;
+        std::string prefix = "o-" + tundra::stockholm_month(o.starts_ms) + "-" + courses_[published_[o.course]].theme;
         year_occasion_ids_.push_back(prefix + "-" + std::to_string(++count[prefix]));
     }
 }

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <random>
 
+#include "tundra/core/stockholm_time.h"
+
 namespace tundra::server::demo {
 namespace {
 constexpr int64_t kDay = 86'400'000;
@@ -16,25 +18,12 @@ constexpr int64_t kHour = 3'600'000;
 
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-// H. Hinnant's civil-from-days (proleptic Gregorian, day 0 = 1970-01-01).
 void civil_from_days(int64_t z, int& y, int& m, int& d) {
-    z += 719468;
-    const int64_t era = floor_div(z, 146097);
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-    m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-    y = static_cast<int>(static_cast<int64_t>(yoe) + era * 400 + (m <= 2));
+    CivilDate c = tundra::civil_from_days(z);
+    y = static_cast<int>(c.y), m = static_cast<int>(c.m), d = static_cast<int>(c.d);
 }
 
 int weekday(int64_t days) { return static_cast<int>(((days % 7) + 7 + 3) % 7); }  // 0 = Monday
-
-int64_t last_sunday(int y, int m) {
-    int64_t last = days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) - 1;
-    return last - (weekday(last) + 1) % 7;
-}
 
 // Days no course is given: the red days that fall on weekdays most years, and Christmas Eve.
 bool holiday(int m, int d) {
@@ -142,7 +131,7 @@ private:
 
     void calendar() {
         int64_t now = in_.now_ms;
-        today_ = floor_div(now + stockholm_offset_ms(now), kDay);
+        today_ = floor_div(now + stockholm_utc_offset_ms(now), kDay);
         int cy, cm, cd;
         civil_from_days(today_, cy, cm, cd);
         H_ = std::max(1, in_.history_months);
@@ -423,36 +412,6 @@ private:
     }
 };
 }  // namespace
-
-int64_t days_from_civil(int y, int m, int d) {
-    y -= m <= 2;
-    const int64_t era = floor_div(y, 400);
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const auto doy = static_cast<unsigned>((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-int64_t stockholm_offset_ms(int64_t utc_ms) {
-    int y, m, d;
-    civil_from_days(floor_div(utc_ms, kDay), y, m, d);
-    int64_t summer = last_sunday(y, 3) * kDay + kHour, winter = last_sunday(y, 10) * kDay + kHour;
-    return utc_ms >= summer && utc_ms < winter ? 2 * kHour : kHour;
-}
-
-int64_t stockholm_to_utc_ms(int y, int m, int d, int hour, int minute) {
-    int64_t local = days_from_civil(y, m, d) * kDay + hour * kHour + minute * 60'000;
-    int64_t utc = local - kHour;
-    return stockholm_offset_ms(utc) == kHour ? utc : local - 2 * kHour;
-}
-
-std::string stockholm_month(int64_t utc_ms) {
-    int y, m, d;
-    civil_from_days(floor_div(utc_ms + stockholm_offset_ms(utc_ms), kDay), y, m, d);
-    char name[24];
-    std::snprintf(name, sizeof name, "%04d-%02d", y, m);
-    return name;
-}
 
 int personnummer_check_digit(const std::string& nine) {
     int sum = 0;

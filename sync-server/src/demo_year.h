@@ -10,17 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "tundra/core/stockholm_time.h"
+
 namespace tundra::server::demo {
 
-// ---- Swedish calendar (Europe/Stockholm: CET, CEST from the last Sunday of March to the
-// last Sunday of October, switching at 01:00 UTC) ------------------------------------------
-int64_t days_from_civil(int y, int m, int d);
-// UTC instant of a wall-clock time in Stockholm (unambiguous in working hours).
-int64_t stockholm_to_utc_ms(int y, int m, int d, int hour, int minute);
-// Offset of Stockholm from UTC at an instant, in milliseconds (3,600,000 or 7,200,000).
-int64_t stockholm_offset_ms(int64_t utc_ms);
-// "YYYY-MM" of an instant in Stockholm time.
-std::string stockholm_month(int64_t utc_ms);
+// The Swedish calendar is core's (tundra/core/stockholm_time.h): days_from_civil,
+// stockholm_to_utc_ms, stockholm_utc_offset_ms, stockholm_month.
 // Whether a "YYYY-MM-DD-NNNN" style number (8 digits, '-', 4 digits) has the Luhn check digit
 // of a Swedish personnummer (computed over the 10 digits YYMMDDNNN).
 bool personnummer_ok(const std::string& id);

@@ -2,6 +2,7 @@
 // and survey answers (each participant their own), and the deviation log (coordinators).
 // The rules are in docs/protocol.md ("Participations, attestations, surveys, deviations").
 #include "store_internal.h"
+#include "tundra/core/stockholm_time.h"
 
 namespace tundra::server {
 namespace {
@@ -12,15 +13,6 @@ std::string str(const Row& r, std::string_view k) {
 
 Outcome rejected(const Action& a, std::string_view reason, std::string msg) {
     return make_outcome(a, OutcomeResult::rejected, reason, std::move(msg));
-}
-
-// When a month begins in Swedish time, as a UTC instant. Sweden keeps UTC+2 from the last
-// Sunday of March to the last Sunday of October (01:00 UTC) and UTC+1 otherwise, so the 1st
-// of April to October always falls in summer time and of November to March in winter time.
-int64_t month_begins_ms(const std::string& month) {
-    int64_t utc = parse_iso8601(month + "-01").value();
-    int m = (month[5] - '0') * 10 + (month[6] - '0');
-    return utc - (m >= 4 && m <= 10 ? 2 : 1) * 3600'000;
 }
 
 // A participant's survey answers count only where she was there: her current mark says so.
@@ -113,7 +105,7 @@ Result<Outcome> SqliteStore::Impl::attest_time(const AuthContext& who, const Act
     if (!valid_month(month)) return rejected(a, reasons::kInvalid, "month must be YYYY-MM, not '" + month + "'");
     // A month is attested once it has begun (Swedish time), by the server's clock: a device's
     // clock cannot open next month early.
-    if (month_begins_ms(month) > now_ms)
+    if (stockholm_month_start_ms(month) > now_ms)
         return rejected(a, reasons::kInvalid, "month " + month + " has not begun yet (Swedish time)");
     int64_t minutes = get_int(a.fields, "minutes").value_or(-1);
     if (minutes < 0 || minutes > kMaxAttestedMinutes)

@@ -434,97 +434,15 @@ std::map<std::string, const RMark*> ReportState::current_marks() const {
     return out;
 }
 
-// ---- Europe/Stockholm --------------------------------------------------------------------------
+// ---- ages and marks --------------------------------------------------------------------------
 namespace {
-constexpr int64_t kHour = 3'600'000, kDay = 24 * kHour;
-
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-void civil_from_days(int64_t z, int& y, int& m, int& d) {
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-    m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-    y = static_cast<int>(yy + (m <= 2));
-}
-
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-// 01:00 UTC on the last Sunday of `month` (March or October) of `year`.
-int64_t last_sunday_1am_utc(int year, unsigned month) {
-    int64_t last = days_from_civil(year, month, 31);
-    int64_t weekday = ((last + 4) % 7 + 7) % 7;  // 1970-01-01 was a Thursday (4); Sunday = 0
-    return (last - weekday) * kDay + kHour;
-}
-
-int year_of(int64_t utc_ms) {
-    int y, m, d;
-    civil_from_days(floor_div(utc_ms, kDay), y, m, d);
-    return y;
-}
-
 bool parse_month(const std::string& month, int& y, int& m) {
     if (!valid_month(month)) return false;
     y = std::stoi(month.substr(0, 4));
     m = std::stoi(month.substr(5, 2));
     return true;
 }
-
-std::string month_text(int y, int m) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04d-%02d", y, m);
-    return buf;
-}
 }  // namespace
-
-int64_t stockholm_offset_ms(int64_t utc_ms) {
-    int y = year_of(utc_ms);
-    bool summer = utc_ms >= last_sunday_1am_utc(y, 3) && utc_ms < last_sunday_1am_utc(y, 10);
-    return summer ? 2 * kHour : kHour;
-}
-
-std::string stockholm_month(int64_t utc_ms) {
-    int y, m, d;
-    civil_from_days(floor_div(utc_ms + stockholm_offset_ms(utc_ms), kDay), y, m, d);
-    return month_text(y, m);
-}
-
-int64_t stockholm_month_start_ms(const std::string& month) {
-    int y, m;
-    if (!parse_month(month, y, m)) return 0;
-    int64_t local = days_from_civil(y, static_cast<unsigned>(m), 1) * kDay;
-    // The clocks change at 01:00 UTC on a Sunday late in the month, never near midnight on
-    // the 1st: the offset at (local - 1 h) is the offset at the month's start.
-    return local - stockholm_offset_ms(local - kHour);
-}
-
-int64_t stockholm_month_end_ms(const std::string& month) {
-    return stockholm_month_start_ms(next_month(month));
-}
-
-std::string next_month(const std::string& month) {
-    int y, m;
-    if (!parse_month(month, y, m)) return month;
-    return m == 12 ? month_text(y + 1, 1) : month_text(y, m + 1);
-}
-
-std::string previous_month(const std::string& month) {
-    int y, m;
-    if (!parse_month(month, y, m)) return month;
-    return m == 1 ? month_text(y - 1, 12) : month_text(y, m - 1);
-}
 
 std::string age_band(std::optional<int64_t> birth_year, const std::string& month) {
     int y, m;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tundra/core/status.h"
+#include "tundra/core/stockholm_time.h"
 #include "tundra/sqlite/db.h"
 
 namespace tundra::server {
@@ -107,16 +108,9 @@ private:
 };
 
 // ---- months in Europe/Stockholm ---------------------------------------------------------------
-// The month ("YYYY-MM") an instant falls in, in Swedish time (CET/CEST), and the UTC instants
-// a month starts and ends at ([start, end)).
-// CET (UTC+1), or CEST (UTC+2) from 01:00 UTC on the last Sunday of March to 01:00 UTC on the
-// last Sunday of October (the EU rule).
-int64_t stockholm_offset_ms(int64_t utc_ms);
-std::string stockholm_month(int64_t utc_ms);
-int64_t stockholm_month_start_ms(const std::string& month);
-int64_t stockholm_month_end_ms(const std::string& month);
-std::string next_month(const std::string& month);
-std::string previous_month(const std::string& month);
+// Months and days are Swedish time: tundra::stockholm_month, stockholm_month_start_ms,
+// stockholm_month_end_ms, next_month, previous_month, stockholm_date
+// (core/include/tundra/core/stockholm_time.h), the same functions the devices use.
 // Age band at the month's start: under_18 | 18_29 | 30_54 | 55_plus | unknown.
 std::string age_band(std::optional<int64_t> birth_year, const std::string& month);
 // Whether a mark counts as attended (present, late, left_early), and its minutes: the

@@ -36,44 +36,6 @@ std::string reported_gender(const std::string& g) {
     return std::find(k.begin(), k.end(), g) == k.end() ? "undisclosed" : g;
 }
 
-namespace {
-constexpr int64_t kDay = 86400000, kHour = 3600000;
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const int64_t era = floor_div(y, 400);
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    return era * 146097 + static_cast<int64_t>(yoe * 365 + yoe / 4 - yoe / 100 + doy) - 719468;
-}
-std::array<int64_t, 3> civil_from_days(int64_t z) {
-    z += 719468;
-    const int64_t era = floor_div(z, 146097);
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    return {static_cast<int64_t>(yoe) + era * 400 + (m <= 2), m, doy - (153 * mp + 2) / 5 + 1};
-}
-// EU summer time: from the last Sunday of March to the last Sunday of October, 01:00 UTC.
-int64_t last_sunday_0100_utc(int64_t year, unsigned month) {
-    const int64_t last = days_from_civil(year, month, 31);
-    const int64_t weekday = ((last + 4) % 7 + 7) % 7;  // 1970-01-01 was a Thursday; 0 = Sunday
-    return (last - weekday) * kDay + kHour;
-}
-}  // namespace
-
-std::string stockholm_date(int64_t utc_ms) {
-    const int64_t year = civil_from_days(floor_div(utc_ms, kDay))[0];
-    const bool summer = utc_ms >= last_sunday_0100_utc(year, 3) && utc_ms < last_sunday_0100_utc(year, 10);
-    const auto ymd = civil_from_days(floor_div(utc_ms + (summer ? 2 : 1) * kHour, kDay));
-    char b[24];
-    std::snprintf(b, sizeof b, "%04lld-%02lld-%02lld", static_cast<long long>(ymd[0]),
-                  static_cast<long long>(ymd[1]), static_cast<long long>(ymd[2]));
-    return b;
-}
-
 std::vector<std::pair<std::string, Cell>> stats_header(const ReportScope& scope) {
     return {{"from", scope.months.front()},
             {"to", scope.months.back()},

@@ -24,8 +24,6 @@ std::string theme_of(const ReportState& s, const std::string& course);
 std::string occasion_organisation(const ReportState& s, const ROccasion& o);
 // A gender as reported: one of genders(), anything else (none recorded) as undisclosed.
 std::string reported_gender(const std::string& g);
-// The calendar date ("YYYY-MM-DD") of an instant in Europe/Stockholm.
-std::string stockholm_date(int64_t utc_ms);
 // Header members every statistics report starts with: from, to, min_cell.
 std::vector<std::pair<std::string, Cell>> stats_header(const ReportScope& scope);
 

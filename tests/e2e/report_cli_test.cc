@@ -43,7 +43,7 @@ struct ReportCli : ::testing::Test {
     }
 
     void SetUp() override {
-        month = server::previous_month(server::previous_month(server::stockholm_month(wall_clock_ms())));
+        month = tundra::previous_month(tundra::previous_month(tundra::stockholm_month(wall_clock_ms())));
         ASSERT_EQ(admin("init --db s.db").code, 0);
         // An organisation and a person whose ids need quoting in CSV, with Swedish letters.
         std::string doc = R"({
@@ -111,7 +111,7 @@ TEST_F(ReportCli, SealingIsOnceForAnEndedMonthAndAudited) {
     auto twice = admin("report seal --db s.db --month " + month);
     EXPECT_NE(twice.code, 0);
     EXPECT_NE(twice.err.find("error: conflict: month: " + month + " was already sealed"), std::string::npos) << twice.err;
-    auto current = admin("report seal --db s.db --month " + server::stockholm_month(wall_clock_ms()));
+    auto current = admin("report seal --db s.db --month " + tundra::stockholm_month(wall_clock_ms()));
     EXPECT_NE(current.code, 0);
     EXPECT_NE(current.err.find("has not ended"), std::string::npos) << current.err;
     auto db = sqlite::Db::open(dir.file("s.db"));

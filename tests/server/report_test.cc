@@ -145,10 +145,10 @@ struct LedgerReports : Reports {
 // ---- months ----------------------------------------------------------------------------------
 TEST(StockholmMonths, FollowTheEuDaylightSavingRule) {
     // 2026: CEST from 29 March 01:00 UTC to 25 October 01:00 UTC.
-    EXPECT_EQ(stockholm_offset_ms(at("2026-03-29T00:59:59.999Z")), 3'600'000);
-    EXPECT_EQ(stockholm_offset_ms(at("2026-03-29T01:00:00Z")), 7'200'000);
-    EXPECT_EQ(stockholm_offset_ms(at("2026-10-25T00:59:59.999Z")), 7'200'000);
-    EXPECT_EQ(stockholm_offset_ms(at("2026-10-25T01:00:00Z")), 3'600'000);
+    EXPECT_EQ(stockholm_utc_offset_ms(at("2026-03-29T00:59:59.999Z")), 3'600'000);
+    EXPECT_EQ(stockholm_utc_offset_ms(at("2026-03-29T01:00:00Z")), 7'200'000);
+    EXPECT_EQ(stockholm_utc_offset_ms(at("2026-10-25T00:59:59.999Z")), 7'200'000);
+    EXPECT_EQ(stockholm_utc_offset_ms(at("2026-10-25T01:00:00Z")), 3'600'000);
     // Months start at local midnight: 22:00 UTC in summer, 23:00 UTC in winter.
     EXPECT_EQ(stockholm_month(at("2026-03-31T21:59:59.999Z")), "2026-03");
     EXPECT_EQ(stockholm_month(at("2026-03-31T22:00:00Z")), "2026-04");

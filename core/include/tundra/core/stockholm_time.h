@@ -10,6 +10,16 @@
 
 namespace tundra {
 
+// The proleptic Gregorian calendar (H. Hinnant): days since 1970-01-01 of a date, and back.
+struct CivilDate {
+    int64_t y, m, d;
+};
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d);
+CivilDate civil_from_days(int64_t days);
+// A wall-clock time in Sweden as a UTC instant (a time skipped or repeated at a change of
+// the clocks resolves to the earlier offset's reading).
+int64_t stockholm_to_utc_ms(int64_t y, int64_t m, int64_t d, int64_t hour, int64_t minute);
+
 // Swedish time's offset from UTC at an instant: 3'600'000 (CET) or 7'200'000 ms (CEST).
 int64_t stockholm_utc_offset_ms(int64_t utc_ms);
 // The month ("YYYY-MM") and the day ("YYYY-MM-DD") an instant falls in, in Swedish time.
