@@ -23,8 +23,6 @@ constexpr std::string_view kAttendedMarks[] = {"present", "late", "left_early"};
 // Staff record when a person's project participation starts and ends (ESF: the ledger counts
 // a person from her start month to her end month). One open participation per person.
 Result<Outcome> SqliteStore::Impl::upsert_participation(const AuthContext& who, const Action& a) {
-    if (role_of(who.role) == Role::participant)
-        return rejected(a, reasons::kForbidden, "only coordinators and admins record participations");
     const std::string id = str(a.fields, "participation");
     auto existing = load_row(Kind::participation, id);
     if (!existing) return existing.status();
@@ -39,6 +37,9 @@ Result<Outcome> SqliteStore::Impl::upsert_participation(const AuthContext& who, 
     auto refused = visible_ref(who, a, Kind::person, person);
     if (!refused) return refused.status();
     if (refused.value()) return *refused.value();
+    // After the visibility check, so a hidden person is answered like an unknown one.
+    if (role_of(who.role) == Role::participant)
+        return rejected(a, reasons::kForbidden, "only coordinators and admins record participations");
     for (auto k : {"start_month", "end_month"})
         if (auto* m = get_str(a.fields, k); m && !valid_month(*m))
             return rejected(a, reasons::kInvalid, std::string(k) + " must be a month YYYY-MM, not '" + *m + "'");

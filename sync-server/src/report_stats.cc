@@ -1,5 +1,5 @@
 // The participants and deviations statistics, and helpers shared with the attendance and
-// surveys reports (report_stats_occasions.cc). docs/reports-statistics.md documents every
+// surveys reports (report_stats_occasions.cc). docs/reports.md (Statistics) documents every
 // column and figure; suppression is report_suppress.h.
 #include <algorithm>
 #include <array>

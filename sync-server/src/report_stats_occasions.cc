@@ -1,5 +1,5 @@
 // The attendance and surveys statistics: per occasion (and organisation) and per course, over
-// the non-cancelled occasions starting in the scope's months. docs/reports-statistics.md.
+// the non-cancelled occasions starting in the scope's months. docs/reports.md (Statistics).
 #include <array>
 #include <map>
 #include <tuple>

@@ -40,6 +40,10 @@ struct Scope : StoreFixture {
                         {"description", "Pajalas avvikelse"}})
                       .result,
                   OutcomeResult::applied);
+        ASSERT_EQ(push("coord9", "upsert_participation",
+                       {{"participation", "pa9"}, {"person", "p9"}, {"start_month", "2026-09"}})
+                      .result,
+                  OutcomeResult::applied);
         ASSERT_EQ(push("nils", "attest_time",
                        {{"attestation", "t9"}, {"person", "p9"}, {"month", "2026-11"}, {"minutes", int64_t{120}}})
                       .result,
@@ -121,6 +125,9 @@ std::vector<Attempt> attempts(const std::string& own_person) {
         {"log_deviation", "d9",
          {{"deviation", "d9"}, {"organisation", "arjeplog"}, {"category", "content"}, {"description", "nu min"}},
          true},
+        {"upsert_participation", "pa9", {{"participation", "pa9"}, {"end_month", "2026-11"}}, true},
+        {"upsert_participation", "p9",
+         {{"participation", "pa-new"}, {"person", "p9"}, {"start_month", "2026-10"}}},
     };
 }
 
@@ -155,7 +162,7 @@ TEST_F(Scope, EveryActionOnARowOutOfScopeIsRefusedLikeAnUnknownIdAndChangesNothi
                 << "the answer tells an existing row from an unknown id";
         }
     }
-    EXPECT_EQ(checked, 2 * 13);
+    EXPECT_EQ(checked, 2 * 15);
     // The rows are real targets: an admin, who sees everything, is not refused as not_found.
     for (auto& t : attempts("p1")) {
         if (t.type == "attest_time" || t.type == "submit_survey") continue;  // participants' own
