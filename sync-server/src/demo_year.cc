@@ -14,7 +14,6 @@
 namespace tundra::server::demo {
 namespace {
 constexpr int64_t kDay = 86'400'000;
-constexpr int64_t kHour = 3'600'000;
 
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
