@@ -360,7 +360,10 @@ Result<std::unique_ptr<Rewind>> Rewind::to(sqlite::Db& db, ReportState& state, i
             touched.emplace_back(q->text(0), q->text(1));
         }
     }
-    for (auto& [kind, id] : touched) {
+    for (auto& entry : touched) {
+        // Named references, not a structured binding: lambdas below capture them (clang < 16).
+        const std::string& kind = entry.first;
+        const std::string& id = entry.second;
         FactReplay replay;
         TUNDRA_TRY(replay_query(
             db,

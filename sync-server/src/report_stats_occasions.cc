@@ -241,7 +241,7 @@ ReportTable build_surveys(const ReportState& s, const ReportScope& scope) {
         auto hide = [&] { row.emplace_back(std::in_place_type<Suppressed>); };
         auto decimal = [&](int64_t num, int64_t den) {
             if (den == 0) row.emplace_back(std::in_place_type<std::monostate>);
-            else row.emplace_back(std::in_place_type<Decimal>, static_cast<double>(num) / static_cast<double>(den), 2);
+            else row.emplace_back(Decimal{static_cast<double>(num) / static_cast<double>(den), 2});
         };
         if (hidden) hide();
         else row.emplace_back(std::in_place_type<int64_t>, f.answers);
