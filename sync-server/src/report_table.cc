@@ -88,11 +88,7 @@ void put_row(json::Writer& w, const std::vector<std::string>& columns, const std
     w.EndObject();
 }
 
-std::string write_json(const ReportTable& t,
-                       const std::vector<std::pair<std::string, const ReportTable*>>& sections) {
-    rapidjson::StringBuffer buf;
-    json::Writer w(buf);
-    w.StartObject();
+void put_table_members(json::Writer& w, const ReportTable& t) {
     for (auto& [k, v] : t.header) {
         json::put(w, k);
         put_cell(w, v);
@@ -101,12 +97,13 @@ std::string write_json(const ReportTable& t,
     w.StartArray();
     for (auto& r : t.rows) put_row(w, t.columns, r);
     w.EndArray();
-    for (auto& [name, sec] : sections) {
-        json::put(w, name);
-        w.StartArray();
-        for (auto& r : sec->rows) put_row(w, sec->columns, r);
-        w.EndArray();
-    }
+}
+
+std::string write_json(const ReportTable& t) {
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    put_table_members(w, t);
     w.EndObject();
     return std::string(buf.GetString(), buf.GetSize());
 }

@@ -34,10 +34,8 @@ enum class CsvDialect { excel, rfc };
 // a header row; RFC 4180 quoting (fields with the separator, a quote, CR or LF are quoted,
 // quotes doubled).
 std::string write_csv(const ReportTable& t, CsvDialect dialect);
-// {header..., "rows": [{column: value, ...}, ...], then each section as "name": [rows...]}
-// (the ledger's corrections).
-std::string write_json(const ReportTable& t,
-                       const std::vector<std::pair<std::string, const ReportTable*>>& sections = {});
+// {header..., "rows": [{column: value, ...}, ...]}
+std::string write_json(const ReportTable& t);
 
 // The pieces, for reports that add to the common shape (the ledger's corrections): one CSV
 // row with its CRLF; one cell as JSON (null and suppressed: null); one row as an object of
@@ -45,5 +43,7 @@ std::string write_json(const ReportTable& t,
 void csv_row(std::string& out, const std::vector<Cell>& row, CsvDialect dialect);
 void put_cell(json::Writer& w, const Cell& c);
 void put_row(json::Writer& w, const std::vector<std::string>& columns, const std::vector<Cell>& row);
+// The members write_json puts in its object (header, then "rows"), for a writer that adds more.
+void put_table_members(json::Writer& w, const ReportTable& t);
 
 }  // namespace tundra::server

@@ -182,14 +182,7 @@ std::string ledger_json(const ReportTable& t, const std::vector<Correction>& cor
     rapidjson::StringBuffer buf;
     json::Writer w(buf);
     w.StartObject();
-    for (auto& [k, v] : t.header) {
-        json::put(w, k);
-        put_cell(w, v);
-    }
-    w.Key("rows");
-    w.StartArray();
-    for (auto& r : t.rows) put_row(w, t.columns, r);
-    w.EndArray();
+    put_table_members(w, t);
     w.Key("corrections");
     w.StartArray();
     for (auto& c : corrections) {
