@@ -356,6 +356,10 @@ int64_t survey_closes_ms(int64_t ends_ms, std::string_view survey_closes) {
     return ends_ms + kSurveyOpenDays * 86'400'000;
 }
 
+bool attendance_attended(std::string_view status) {
+    return status == "present" || status == "late" || status == "left_early";
+}
+
 bool valid_month(std::string_view m) {
     if (m.size() != 7 || m[4] != '-') return false;
     for (size_t i : {0, 1, 2, 3, 5, 6})

@@ -14,9 +14,6 @@ std::string str(const Row& r, std::string_view k) {
 Outcome rejected(const Action& a, std::string_view reason, std::string msg) {
     return make_outcome(a, OutcomeResult::rejected, reason, std::move(msg));
 }
-
-// A participant's survey answers count only where she was there: her current mark says so.
-constexpr std::string_view kAttendedMarks[] = {"present", "late", "left_early"};
 }  // namespace
 
 // ---- participations -----------------------------------------------------------------------
@@ -151,9 +148,8 @@ Result<Outcome> SqliteStore::Impl::submit_survey(const AuthContext& who, const A
         auto r = q->step();
         if (!r) return r.status();
         std::string mark = r.value() ? q->text(0) : std::string();
-        bool attended = false;
-        for (auto m : kAttendedMarks) attended |= mark == m;
-        if (!attended)
+        // A participant's survey answers count only where she was there: her current mark says so.
+        if (!attendance_attended(mark))
             return rejected(a, reasons::kNotEnrolled,
                             "you can answer the survey only for an occasion you attended; '" + occ_id +
                                 "' has " + (mark.empty() ? std::string("no attendance mark") : "the mark '" + mark + "'") +

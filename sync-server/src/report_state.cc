@@ -458,7 +458,7 @@ std::string age_band(std::optional<int64_t> birth_year, const std::string& month
 }
 
 bool mark_attended(const RMark& m) {
-    return m.status == "present" || m.status == "late" || m.status == "left_early";
+    return attendance_attended(m.status);
 }
 
 int64_t mark_minutes(const RMark& m, const ROccasion& o) {

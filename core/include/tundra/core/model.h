@@ -101,6 +101,9 @@ Status check_limits(std::string_view name, const Value& v, std::string_view path
 // The current mark of a person at an occasion is the newest by (source rank, HLC, device):
 // a mark by staff or import outranks a self check-in, whatever their stamps.
 int attendance_source_rank(std::string_view source);
+// Whether a mark says the person was there (present, late, left_early): what surveys, the
+// attestation suggestion and the ESF reports count.
+bool attendance_attended(std::string_view status);
 // The same order as SQL, for `ORDER BY`: newest first, over the attendance table alias `a`.
 std::string attendance_current_order_sql(std::string_view a);
 
