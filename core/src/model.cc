@@ -117,7 +117,10 @@ const Column kEnrolment[] = {{"id", T::text},
                              {"reason", T::text, true},
                              {"acted_hlc", T::integer},
                              {"acted_by", T::text, true},
-                             {"updated_hlc", T::integer}};
+                             {"updated_hlc", T::integer},
+                             // 1-based place on the occasion's waiting list (server-computed;
+                             // null unless waitlisted). Issue 10.
+                             {"waitlist_position", T::integer, true}};
 const Column kAttendance[] = {{"id", T::text},
                               {"occasion", T::text},
                               {"person", T::text},

@@ -153,6 +153,27 @@ std::string encode(const LoginRequest& m) {
             put(w, "device_id");
             put(w, m.device_id);
         }
+        if (!m.install_id.empty()) {
+            put(w, "install_id");
+            put(w, m.install_id);
+        }
+        if (!m.app_version.empty()) {
+            put(w, "app_version");
+            put(w, m.app_version);
+        }
+        w.EndObject();
+    });
+}
+
+std::string encode(const PasswordChangeRequest& m) {
+    return write([&](Writer& w) {
+        w.StartObject();
+        put(w, "protocol");
+        w.Int(m.protocol);
+        put(w, "current_password");
+        put(w, m.current_password);
+        put(w, "new_password");
+        put(w, m.new_password);
         w.EndObject();
     });
 }
@@ -303,8 +324,24 @@ Result<LoginRequest> decode_login_request(std::string_view text) {
     TUNDRA_TRY(json::req_string(doc, "password", m.password, ""));
     TUNDRA_TRY(json::opt_string(doc, "device_name", m.device_name, ""));
     TUNDRA_TRY(json::opt_string(doc, "device_id", m.device_id, ""));
-    if (m.username.size() > 200 || m.password.size() > 1000 || m.device_name.size() > 200)
+    TUNDRA_TRY(json::opt_string(doc, "install_id", m.install_id, ""));
+    TUNDRA_TRY(json::opt_string(doc, "app_version", m.app_version, ""));
+    if (m.username.size() > 200 || m.password.size() > 1000 || m.device_name.size() > 200 ||
+        m.install_id.size() > 100 || m.app_version.size() > 50)
         return Result<LoginRequest>(Errc::invalid_argument, "a login field is too long");
+    return m;
+}
+
+Result<PasswordChangeRequest> decode_password_change_request(std::string_view text) {
+    rapidjson::Document doc;
+    TUNDRA_TRY(json::parse(text, doc));
+    TUNDRA_TRY(object_root(doc));
+    PasswordChangeRequest m;
+    TUNDRA_TRY(check_protocol(doc, m.protocol));
+    TUNDRA_TRY(json::req_string(doc, "current_password", m.current_password, ""));
+    TUNDRA_TRY(json::req_string(doc, "new_password", m.new_password, ""));
+    if (m.current_password.size() > 1000 || m.new_password.size() > 1000)
+        return Result<PasswordChangeRequest>(Errc::invalid_argument, "a password is too long");
     return m;
 }
 

@@ -4,7 +4,7 @@
 
 namespace tundra {
 namespace {
-constexpr std::array<ErrcInfo, 18> kTable = {{
+constexpr std::array<ErrcInfo, 19> kTable = {{
     {"ok", 200, false},
     {"invalid_argument", 400, false},
     {"malformed", 400, false},
@@ -23,6 +23,7 @@ constexpr std::array<ErrcInfo, 18> kTable = {{
     {"internal", 500, false},
     {"rate_limited", 429, false},
     {"revoked", 401, false},
+    {"cancelled", 0, false},
 }};
 }  // namespace
 

@@ -17,6 +17,7 @@
 // No curl, SQLite or Beast types appear in this header.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -24,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tundra/client/transport.h"
@@ -33,6 +35,8 @@ namespace tundra::client {
 
 struct OccasionView {
     std::string id, course, starts_at, ends_at, site, online_link, status, enrolment_closes;
+    std::string site_name;         // the site's name when the replica holds it (issue 10)
+    std::string enrolment_opens;   // ISO 8601 or empty
     int64_t capacity = 0;
     int64_t confirmed = 0;
     int64_t waitlisted = 0;
@@ -50,6 +54,14 @@ struct EnrolmentView {
     bool pending = false;         // queued, not yet acknowledged by the server
     std::string reason;           // empty or a reason code (waitlisted, preempted, ...)
     std::string message;          // the server's words for a rejection
+    // 1-based place on the occasion's waiting list, as the server last computed it (the
+    // `waitlist_position` field of the enrolment row); empty unless waitlisted.
+    std::optional<int64_t> waitlist_position;
+};
+
+// Filters for Client::enrolments: empty = any.
+struct EnrolmentFilter {
+    std::string occasion = {}, person = {};
 };
 
 struct AttendanceView {
@@ -73,6 +85,7 @@ struct RejectedAction {
 
 struct StatusView {
     std::string server, username, role, person, device_id;
+    std::string name;  // the person's name when the replica holds their row (issue 10)
     std::vector<std::string> sites;
     int64_t pending = 0;
     std::string last_sync;  // ISO 8601, empty if never: the last complete pull
@@ -103,6 +116,20 @@ struct SyncProgress {
     std::vector<OutcomeView> round_outcomes;
 };
 
+// A sync's cancel switch, shared between the caller and the sync (thread-safe). A cancelled
+// sync stops within about a second, also in the middle of a transfer or a back-off wait: the
+// round in flight is not applied (what earlier rounds committed stays), and sync() returns
+// `cancelled`.
+class SyncCancel {
+public:
+    SyncCancel() : flag_(std::make_shared<std::atomic<bool>>(false)) {}
+    void cancel() const { flag_->store(true); }
+    bool cancelled() const { return flag_->load(); }
+
+private:
+    std::shared_ptr<std::atomic<bool>> flag_;
+};
+
 struct SyncOptions {
     // The whole sync fits in this: every wait (connect, send, a stalled transfer, back-off)
     // is bounded by what is left of it, and the sync fails with `timeout`/`network` after.
@@ -118,6 +145,8 @@ struct SyncOptions {
     // Ask the server for the scope checksum with the page that completes the pull.
     bool verify = false;
     std::function<void(const SyncProgress&)> progress;
+    // Cancels this sync when switched (see SyncCancel); default: never.
+    SyncCancel cancel = {};
 };
 
 // Count and order-independent hash of (kind, id, server version) over synced rows.
@@ -243,6 +272,48 @@ struct TodoView {
     std::vector<DeviationView> open_deviations;  // coordinators (their organisations), admins
 };
 
+// ---- what a UI needs (issue 10) ----------------------------------------------------------------
+// A committed change to the replica. `kinds`: the model kinds whose rows changed ("course",
+// "occasion", "enrolment", "attendance", "person", "site", "organisation", ...), plus
+// "outbox" (pending or rejected actions), "notice" (changed for you) and "sync" (the sync
+// state: last sync, progress ended). `source`: "action", "sync", "dismiss", "wipe", "logout",
+// "login", "settings".
+struct ChangeEvent {
+    std::string source;
+    std::vector<std::string> kinds;
+    bool touches(std::string_view kind) const {
+        for (auto& k : kinds)
+            if (k == kind) return true;
+        return false;
+    }
+};
+
+// The people a coordinator may enrol or register (their sites' staff); admins: everyone.
+struct PersonView {
+    std::string id, name, site, site_name;
+    bool provisional = false;
+};
+struct PersonFilter {
+    std::string site = {};
+    std::string search = {};  // case-insensitive part of the name; empty = all
+};
+
+// A site and its organisation, as the replica holds them.
+struct SiteView {
+    std::string id, name, organisation, organisation_name;
+};
+
+// Unlocking a shared tablet with a PIN (set_pin / check_pin). After 5 wrong PINs in a row each
+// further try must wait (30 s, doubling: 30, 60, 120, 240, 480 s); after 10 the PIN no
+// longer unlocks and the password is needed (check_password). Counted in the replica, so a
+// restart of the app does not reset it.
+struct PinCheck {
+    enum class Outcome { ok, wrong, wait, password_needed, no_pin };
+    Outcome outcome = Outcome::wrong;
+    int failures = 0;        // wrong PINs in a row so far
+    int retry_after_s = 0;   // for `wait` (and after a `wrong` that started a delay)
+};
+
 struct ClientOptions {
     // Builds the transport for a server URL; default: libcurl.
     std::function<std::unique_ptr<Transport>(const std::string& url)> transport_factory;
@@ -261,6 +332,8 @@ struct ClientOptions {
     std::string install_id_path;
     // The whole login request (connect, send, answer) ends within this.
     std::chrono::milliseconds login_timeout{30000};
+    // Sent at login (issue 10): shown beside the device in the console.
+    std::string app_version = {};
 };
 
 // How to reach the server safely. Stored in the replica by login() and used by every later
@@ -319,11 +392,15 @@ public:
 
     Result<StatusView> status();
     Result<std::vector<CourseView>> courses();
-    Result<std::vector<EnrolmentView>> enrolments();
+    Result<std::vector<EnrolmentView>> enrolments(const EnrolmentFilter& filter = {});
     // Current mark per person at an occasion: the newest by (source rank, HLC, device), where
     // a mark by staff or import outranks a self check-in (core `attendance_current_order_sql`,
     // the server's rule).
     Result<std::vector<AttendanceView>> attendance(const std::string& occasion);
+    // Every current mark of one person (their attendance history), newest occasion first.
+    Result<std::vector<AttendanceView>> attendance_of(const std::string& person);
+    Result<std::vector<PersonView>> persons(const PersonFilter& filter = {});
+    Result<std::vector<SiteView>> sites();
 
     // Actions: each returns the id of the row it creates or changes. Errors: not_found
     // (unknown id in the replica), invalid_argument, forbidden (role), unauthorized (not
@@ -401,6 +478,35 @@ public:
     // and not applied again (by content), and one sent from another device meets its own
     // id on the server (`id_conflict`), so nothing is applied twice.
     Result<ReplayReport> replay(const std::string& export_path);
+
+    // ---- what a UI needs (client_ui.cc; issue 10) ----
+    // Calls `fn` after every committed change to this replica made through this Client (an
+    // action, each applied sync page, a dismissal, a wipe, a login, a setting), on the thread
+    // that made it, after the replica is released (fn may call this Client). Returns an id for
+    // unsubscribe(). Thread-safe.
+    uint64_t subscribe(std::function<void(const ChangeEvent&)> fn);
+    void unsubscribe(uint64_t id);
+
+    // The PIN that unlocks this replica on a shared tablet: 4-6 digits (invalid_argument
+    // otherwise); only a PBKDF2 verifier is kept, in the replica. Setting it resets the count
+    // of wrong PINs. Errors: unauthorized (not logged in), storage.
+    Status set_pin(const std::string& pin);
+    bool has_pin();
+    // Checks a PIN against the verifier, counting wrong ones (see PinCheck). A try during a
+    // wait is refused without being checked or counted.
+    Result<PinCheck> check_pin(const std::string& pin);
+    // Checks the user's password offline against the verifier stored at the last successful
+    // login (or change_password); on success the count of wrong PINs is reset. Errors:
+    // unauthorized (wrong password), conflict (no verifier stored).
+    Result<bool> check_password(const std::string& password);
+    // Online: changes this user's password on the server (POST /v1/password) and the local
+    // verifier. Errors: unauthorized (wrong current password), invalid_argument (the new one
+    // breaks the server's rules, said in words), network, rate_limited.
+    Status change_password(const std::string& current, const std::string& next);
+
+    // Local settings kept in the replica (never synced), e.g. "language". Unknown key: empty.
+    Status set_setting(const std::string& key, const std::string& value);
+    Result<std::string> setting(const std::string& key);
 
     // Diagnostics: the synced rows of every table (local-only rows excluded), one JSON
     // object per row, sorted — what convergence tests compare with the server.

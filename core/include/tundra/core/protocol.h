@@ -30,6 +30,19 @@ struct LoginRequest {
     std::string password;
     std::string device_name;
     std::string device_id;  // optional: resume an existing device identity of this user
+    // Optional (issue 10): the tablet's install id, shared by every person's device identity
+    // on one tablet, so that the console can show and revoke a whole tablet; and the app's
+    // version, shown beside the device.
+    std::string install_id;
+    std::string app_version;
+};
+
+// POST /v1/password (bearer): a user changes their own password. The current one is
+// checked as a login is (wrong answers count against the login throttle).
+struct PasswordChangeRequest {
+    int protocol = kProtocolVersion;
+    std::string current_password;
+    std::string new_password;
 };
 
 struct UserInfo {
@@ -107,6 +120,7 @@ struct ErrorBody {
 };
 
 std::string encode(const LoginRequest& m);
+std::string encode(const PasswordChangeRequest& m);
 std::string encode(const LoginResponse& m);
 std::string encode(const SyncRequest& m);
 std::string encode(const SyncResponse& m);
@@ -116,6 +130,7 @@ std::string encode_row(const Row& row);        // a flat JSON object
 std::string encode_outcome(const Outcome& o);
 
 Result<LoginRequest> decode_login_request(std::string_view json);
+Result<PasswordChangeRequest> decode_password_change_request(std::string_view json);
 Result<LoginResponse> decode_login_response(std::string_view json);
 Result<SyncRequest> decode_sync_request(std::string_view json);
 Result<SyncResponse> decode_sync_response(std::string_view json);

@@ -32,6 +32,7 @@ enum class Errc {
     internal,            // a bug
     rate_limited,        // too many failed attempts; wait Retry-After (never auto-retried for a login)
     revoked,             // this device or user was revoked: remote wipe (issue 8)
+    cancelled,           // the caller cancelled the operation (a sync); local only, never on the wire
 };
 
 struct ErrcInfo {
