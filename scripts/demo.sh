@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # The main job on the embedded default (SQLite): build, start a server on a SQLite file with
 # realistic demo data, and play a short offline scenario you can follow.
+#   bash scripts/demo.sh          the scenario from the command line, then stop
+#   bash scripts/demo.sh --app    the server and the tablet app with the demo data, up until
+#                                 Ctrl-C: open the printed URL and sign in as each role
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+app=false
+for arg in "$@"; do
+  case "$arg" in
+    --app) app=true ;;
+    *) echo "usage: bash scripts/demo.sh [--app]" >&2; exit 2 ;;
+  esac
+done
 bash "$root/scripts/setup.sh"
 build="${TUNDRA_BUILD_DIR:-$root/build}"
 server="$build/apps/tundra-server"
@@ -56,6 +66,33 @@ until grep -q listening server.out 2>/dev/null; do
 done
 url=$(sed -n 's/^listening on //p' server.out)
 echo "server: $url"
+
+if $app; then
+  say "The tablet app: a local web app over each person's replica (works offline)"
+  "$build/apps/tundra-app" --data-dir "$work/tablet" --server "$url" --listen "${TUNDRA_APP_LISTEN:-127.0.0.1:0}" \
+      --quiet > app.out 2> app.log &
+  app_pid=$!
+  trap 'kill -TERM $app_pid $pid 2>/dev/null; wait $app_pid $pid 2>/dev/null || true' EXIT
+  until grep -q listening app.out 2>/dev/null; do
+    kill -0 $app_pid 2>/dev/null || { echo "the app did not start:"; cat app.log; exit 1; }
+    sleep 0.1
+  done
+  app_url=$(sed -n 's/^listening on //p' app.out)
+  cat <<EOT
+
+Open $app_url in a browser on this machine (Swedish first; English under Inställningar).
+Sign in once per person with the server (then a PIN of your own unlocks offline):
+  anna            / tundra-demo   participant, home care in Arjeplog
+  maria           / tundra-demo   participant
+  coord.arjeplog  / tundra-demo   coordinator of three Arjeplog sites
+  coord.pajala    / tundra-demo   coordinator of two Pajala sites
+(admin / tundra-admin is refused here: admins use the console.)
+To see the app offline, stop the server: kill $pid  (the app keeps working; syncs wait).
+Press Ctrl-C to stop.
+EOT
+  wait $app_pid
+  exit 0
+fi
 
 say "Three tablets log in and sync once while the link is up"
 echo tundra-demo | run "$tundra" --replica anna.db login --server "$url" --username anna --password-stdin

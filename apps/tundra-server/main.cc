@@ -13,13 +13,15 @@
 #include <iostream>
 #include <sstream>
 
-#include "tundra/server/access_log.h"
+#include "tundra/web/access_log.h"
 #include "tundra/server/demo_data.h"
 #include "tundra/server/http_server.h"
 #include "tundra/server/sqlite_store.h"
 
 using namespace tundra;
 using namespace tundra::server;
+using tundra::web::event_log_line;
+using tundra::web::now_ms;
 
 namespace {
 int fail(const Status& st) {

@@ -324,7 +324,7 @@ Result<std::vector<CourseView>> Client::courses() {
     });
 }
 
-Result<std::vector<EnrolmentView>> Client::enrolments() {
+Result<std::vector<EnrolmentView>> Client::enrolments(const EnrolmentFilter&) {
     return impl_->locked([&]() -> Result<std::vector<EnrolmentView>> { return impl_->replica->enrolments(); });
 }
 

@@ -8,15 +8,10 @@
 #include "tundra/core/protocol.h"
 
 namespace tundra::server {
+using web::header;
+using web::json_response;
+using web::require_json;
 namespace {
-HttpResponse json_response(int status, std::string body) {
-    HttpResponse r;
-    r.status = status;
-    r.headers.emplace_back("Content-Type", "application/json");
-    r.body = std::move(body);
-    return r;
-}
-
 HttpResponse error_response(const Status& st) {
     int http = errc_info(st.code()).http_status;
     if (http == 0) http = 500;
@@ -26,47 +21,6 @@ HttpResponse error_response(const Status& st) {
     if (st.retry_after_s() > 0) r.headers.emplace_back("Retry-After", std::to_string(st.retry_after_s()));
     else if (st.retryable()) r.headers.emplace_back("Retry-After", "1");
     return r;
-}
-
-std::string header(const HttpRequest& req, const std::string& name) {
-    auto it = req.headers.find(name);
-    return it == req.headers.end() ? std::string() : it->second;
-}
-
-// The API speaks JSON only: a body sent as a form or text is refused before it is read
-// (a browser can send those cross-site without a preflight). Parameters such as
-// `; charset=utf-8` are allowed; the media type is compared without case.
-Status require_json(const HttpRequest& req) {
-    std::string type = header(req, "content-type");
-    std::string media = type.substr(0, type.find(';'));
-    auto first = media.find_first_not_of(" \t"), last = media.find_last_not_of(" \t");
-    media = first == std::string::npos ? std::string() : media.substr(first, last - first + 1);
-    std::transform(media.begin(), media.end(), media.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (media == "application/json") return Status::ok();
-    return Status(Errc::invalid_argument,
-                  "Content-Type must be application/json (got " +
-                      (type.empty() ? std::string("none") : "'" + type.substr(0, 100) + "'") + ")");
-}
-
-// Percent-decoding of one query component ('+' is a space); false on a bad escape.
-bool url_decode(std::string_view in, std::string& out) {
-    out.clear();
-    for (size_t i = 0; i < in.size(); ++i) {
-        char c = in[i];
-        if (c == '+') {
-            out.push_back(' ');
-        } else if (c == '%') {
-            if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
-                !std::isxdigit(static_cast<unsigned char>(in[i + 2])))
-                return false;
-            out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
-            i += 2;
-        } else {
-            out.push_back(c);
-        }
-    }
-    return true;
 }
 
 // GET /v1/reports/{name}?month=|from=&to=&organisation=&as_of=&format=&min_cell=&csv_dialect=
@@ -83,8 +37,8 @@ Result<ReportRequest> report_request(const std::string& name, std::string_view q
         if (part.empty()) continue;
         auto eq = part.find('=');
         std::string key, value;
-        if (!url_decode(part.substr(0, eq), key) ||
-            !url_decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), value))
+        if (!web::percent_decode(part.substr(0, eq), key, true) ||
+            !web::percent_decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), value, true))
             return Status(Errc::invalid_argument, "query: bad percent-encoding");
         if (!seen.emplace(key, value).second)
             return Status(Errc::invalid_argument, key + ": given twice");

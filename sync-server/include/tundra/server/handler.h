@@ -1,5 +1,5 @@
 // Request handling as a pure function of (request, store): no sockets, so it is tested
-// directly and the Beast session (http_server.cc) stays a thin adapter.
+// directly and the Beast listener (web/src/listener.cc) stays a thin adapter.
 #pragma once
 
 #include <map>
@@ -8,28 +8,13 @@
 #include <vector>
 
 #include "tundra/server/store.h"
+#include "tundra/web/http.h"
 
 namespace tundra::server {
 
-struct HttpRequest {
-    std::string method;  // "GET", "POST", ...
-    std::string target;  // "/v1/sync"
-    std::map<std::string, std::string> headers;  // lowercase names
-    std::string body;
-    // The client's address as the server decided it (the peer, or X-Forwarded-For's last
-    // hop when the peer is a --trusted-proxy). Used for login throttling and the access log.
-    std::string remote_address;
-};
-
-struct HttpResponse {
-    int status = 200;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;
-    // For the access log (never sent): who the request was answered for, once the handler
-    // knows (a successful login, or a valid bearer token); empty otherwise.
-    std::string log_user;
-    std::string log_device;
-};
+// The web layer's request and answer (tundra/web/http.h).
+using web::HttpRequest;
+using web::HttpResponse;
 
 struct HandlerOptions {
     size_t max_body_bytes = 32 * 1024 * 1024;  // after gzip decoding

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace tundra::server {
+namespace tundra::web {
 
 // One answered request.
 struct AccessRecord {
@@ -39,4 +39,4 @@ std::string iso8601_ms(uint64_t time_ms);
 // The wall clock in ms since the epoch.
 uint64_t now_ms();
 
-}  // namespace tundra::server
+}  // namespace tundra::web

@@ -1,12 +1,12 @@
 // The client's address behind trusted proxies (client_address.h).
-#include "tundra/server/client_address.h"
+#include "tundra/web/client_address.h"
 
 #include <arpa/inet.h>
 
 #include <cstring>
 #include <optional>
 
-namespace tundra::server {
+namespace tundra::web {
 namespace {
 // IPv4 becomes IPv4-mapped IPv6 (::ffff:a.b.c.d), so one comparison serves both.
 std::optional<std::array<uint8_t, 16>> parse_ip(std::string_view text) {
@@ -102,4 +102,4 @@ std::string client_address(std::string_view peer, std::string_view forwarded_for
     return hop.empty() ? self : hop;
 }
 
-}  // namespace tundra::server
+}  // namespace tundra::web

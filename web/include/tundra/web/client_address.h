@@ -11,7 +11,7 @@
 
 #include "tundra/core/status.h"
 
-namespace tundra::server {
+namespace tundra::web {
 
 class TrustedProxies {
 public:
@@ -40,4 +40,4 @@ std::string normalize_ip(std::string_view text);
 std::string client_address(std::string_view peer, std::string_view forwarded_for,
                            const TrustedProxies& trusted);
 
-}  // namespace tundra::server
+}  // namespace tundra::web

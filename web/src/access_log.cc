@@ -1,5 +1,5 @@
 // JSON log lines for the HTTP listener (access_log.h).
-#include "tundra/server/access_log.h"
+#include "tundra/web/access_log.h"
 
 #include <chrono>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "tundra/core/json.h"
 
-namespace tundra::server {
+namespace tundra::web {
 
 std::string iso8601_ms(uint64_t time_ms) {
     std::time_t secs = static_cast<std::time_t>(time_ms / 1000);
@@ -86,4 +86,4 @@ std::string event_log_line(uint64_t time_ms, std::string_view event, std::string
     return sb.GetString();
 }
 
-}  // namespace tundra::server
+}  // namespace tundra::web

@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-#include "tundra/server/access_log.h"
-#include "tundra/server/client_address.h"
+#include "tundra/web/access_log.h"
+#include "tundra/web/client_address.h"
 
 using namespace tundra;
-using namespace tundra::server;
+using namespace tundra::web;
 
 TEST(AccessLog, LineIsOneJsonObjectWithEveryField) {
     AccessRecord r{.time_ms = 1795420800123ULL,

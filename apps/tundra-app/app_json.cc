@@ -1,0 +1,45 @@
+// Reading request bodies (app_json.h).
+#include "app_json.h"
+
+namespace tundra::app {
+
+Status JsonIn::parse(std::string_view body) {
+    if (body.empty()) body = "{}";
+    TUNDRA_TRY(json::parse(body, doc_, 8));
+    if (!doc_.IsObject()) return Status(Errc::malformed, "body: must be a JSON object");
+    return Status::ok();
+}
+
+Status JsonIn::text(const char* key, std::string& out, bool required, size_t max) const {
+    auto* v = json::find(doc_, key);
+    if (!v || v->IsNull()) {
+        if (required) return Status(Errc::invalid_argument, std::string(key) + ": required");
+        return Status::ok();
+    }
+    if (!v->IsString()) return Status(Errc::invalid_argument, std::string(key) + ": must be a string");
+    if (v->GetStringLength() > max) return Status(Errc::invalid_argument, std::string(key) + ": too long");
+    out.assign(v->GetString(), v->GetStringLength());
+    return Status::ok();
+}
+
+Status JsonIn::integer(const char* key, std::optional<int64_t>& out, bool required) const {
+    auto* v = json::find(doc_, key);
+    if (!v || v->IsNull()) {
+        if (required) return Status(Errc::invalid_argument, std::string(key) + ": required");
+        out.reset();
+        return Status::ok();
+    }
+    if (!v->IsInt64()) return Status(Errc::invalid_argument, std::string(key) + ": must be a whole number");
+    out = v->GetInt64();
+    return Status::ok();
+}
+
+Status JsonIn::boolean(const char* key, bool& out) const {
+    auto* v = json::find(doc_, key);
+    if (!v || v->IsNull()) return Status::ok();
+    if (!v->IsBool()) return Status(Errc::invalid_argument, std::string(key) + ": must be true or false");
+    out = v->GetBool();
+    return Status::ok();
+}
+
+}  // namespace tundra::app

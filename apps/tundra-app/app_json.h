@@ -1,0 +1,83 @@
+// JSON in and out for the app's API: a document written with RapidJSON (never by string
+// concatenation), and a request body read field by field with the field named in errors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tundra/core/json.h"
+#include "tundra/core/status.h"
+
+namespace tundra::app {
+
+class JsonOut {
+public:
+    JsonOut() : w_(buf_) {}
+    json::Writer& w() { return w_; }
+    JsonOut& key(std::string_view k) {
+        json::put(w_, k);
+        return *this;
+    }
+    JsonOut& str(std::string_view k, std::string_view v) {
+        key(k);
+        json::put(w_, v);
+        return *this;
+    }
+    // An empty string is written as null.
+    JsonOut& str_or_null(std::string_view k, std::string_view v) {
+        key(k);
+        if (v.empty()) w_.Null();
+        else json::put(w_, v);
+        return *this;
+    }
+    JsonOut& num(std::string_view k, int64_t v) {
+        key(k);
+        w_.Int64(v);
+        return *this;
+    }
+    JsonOut& num(std::string_view k, std::optional<int64_t> v) {
+        key(k);
+        if (v) w_.Int64(*v);
+        else w_.Null();
+        return *this;
+    }
+    JsonOut& real(std::string_view k, double v) {
+        key(k);
+        w_.Double(v);
+        return *this;
+    }
+    JsonOut& flag(std::string_view k, bool v) {
+        key(k);
+        w_.Bool(v);
+        return *this;
+    }
+    void begin() { w_.StartObject(); }
+    void end() { w_.EndObject(); }
+    void begin_array(std::string_view k) {
+        key(k);
+        w_.StartArray();
+    }
+    void end_array() { w_.EndArray(); }
+    std::string take() { return std::string(buf_.GetString(), buf_.GetSize()); }
+
+private:
+    rapidjson::StringBuffer buf_;
+    json::Writer w_;
+};
+
+// A request body: a JSON object (depth, size and UTF-8 checked by json::parse).
+class JsonIn {
+public:
+    Status parse(std::string_view body);
+    // Errors: invalid_argument naming the field (missing, wrong type, too long).
+    Status text(const char* key, std::string& out, bool required = true, size_t max = 2000) const;
+    Status integer(const char* key, std::optional<int64_t>& out, bool required = true) const;
+    Status boolean(const char* key, bool& out) const;
+
+private:
+    rapidjson::Document doc_;
+};
+
+}  // namespace tundra::app

@@ -1,0 +1,97 @@
+// The Boost.Beast HTTP/1.1 listener, plain or TLS (one session code path over both stream
+// types), knowing nothing of what it serves: each request goes to a Handler (a pure
+// function, tundra/web/http.h) on a worker pool. Per connection: a short timeout for a
+// request's headers (so idle and slow-header connections do not hold a slot), a longer one
+// for its body, a body limit; each answered request is logged as one JSON line
+// (access_log.h). The number of open connections is capped: past it the listener stops
+// accepting (new connections wait in the kernel's backlog) until one closes; accept errors
+// (e.g. out of file descriptors) back off instead of spinning. Shared by the sync server
+// and the tablet app; Beast stays inside listener.cc so that only one translation unit pays
+// for its compile time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tundra/core/status.h"
+#include "tundra/web/http.h"
+
+namespace tundra::web {
+
+// Called on a worker thread, several at once: must be thread-safe. Should not throw (one
+// that does is answered 500 `internal`).
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct ListenerOptions {
+    int threads = 2;
+    // Waiting for a request's headers: a new connection (TLS handshake included) or an idle
+    // keep-alive one. Short, so that idle and slowloris connections free their slot soon.
+    std::chrono::milliseconds header_timeout{10000};
+    // Reading a request's body once its headers are in, and writing the answer.
+    std::chrono::milliseconds read_timeout{30000};
+    size_t max_body_bytes = 16 * 1024 * 1024;  // on the wire (possibly gzip)
+    // Log lines, one JSON object each (access_log.h); may be empty. Called from several
+    // threads, one call at a time.
+    std::function<void(const std::string&)> log;
+    bool handle_signals = true;  // SIGINT/SIGTERM stop the listener gracefully (from listen() on)
+    // Requests are handled on a worker pool so that network threads never wait on the
+    // handler. Past this many waiting requests the listener answers 503 with Retry-After
+    // instead of queueing without bound; requests `low_priority` picks may fill half of it.
+    int workers = 2;
+    int max_queued_requests = 64;
+    int retry_after_seconds = 2;
+    std::function<bool(const HttpRequest&)> low_priority;
+    // Open connections at most (see fit_fd_limit). At the cap, accepting pauses until one
+    // closes; that is logged (event `connection_limit`) at most once a minute.
+    int max_connections = 10000;
+    // After a failed accept() (EMFILE, ENFILE, ENOBUFS, ...) wait this long before the next
+    // one, doubling up to the max; logged once per burst of failures (event `accept_failed`),
+    // and once when accepting works again (`accept_recovered`).
+    std::chrono::milliseconds accept_backoff_min{50};
+    std::chrono::milliseconds accept_backoff_max{500};
+    // TLS: PEM files (the chain, leaf first; an unencrypted key). Both or neither. With
+    // them every connection must start a TLS handshake; one that does not is closed.
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    // Peers whose X-Forwarded-For is believed (CIDRs; see client_address.h).
+    std::vector<std::string> trusted_proxies;
+};
+
+class Listener {
+public:
+    Listener(Handler handler, ListenerOptions opts = {});
+    ~Listener();
+    // Loads the TLS certificate and key (if given), binds and listens; returns the bound
+    // port (pass 0 for an OS-assigned one). Errors: invalid_argument (bad address, bad
+    // trusted proxy, unreadable or mismatched certificate/key), network (cannot bind).
+    Result<uint16_t> listen(const std::string& address, uint16_t port);
+    // Whether connections are TLS (from a successful listen() with a certificate).
+    bool tls() const;
+    // Serves until stop() or SIGINT/SIGTERM (when handle_signals); then stops accepting,
+    // lets requests in flight finish, closes idle connections and returns.
+    void run();
+    // Thread-safe.
+    void stop();
+
+    struct Impl;  // defined in listener.cc
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+// Raises this process's soft limit on open files (RLIMIT_NOFILE, up to the hard limit) so
+// that `max_connections` sockets fit beside the files the process keeps open.
+struct FdBudget {
+    int max_connections = 0;   // what fits: the number asked for, or fewer
+    uint64_t soft_limit = 0;   // the limit now in force
+    uint64_t hard_limit = 0;
+    bool lowered() const { return max_connections_asked > max_connections; }
+    int max_connections_asked = 0;
+};
+FdBudget fit_fd_limit(int max_connections);
+
+}  // namespace tundra::web
