@@ -761,7 +761,8 @@ def format_violations(violations: list[dict]) -> str:
             html = re.sub(r"\s+", " ", n.get("html", ""))[:200]
             out.append(f"    at {', '.join(' '.join(t) if isinstance(t, list) else t for t in n.get('target', []))}: {html}")
             if summary := n.get("failureSummary"):
-                out.append("      " + summary.replace("\n", "\n      "))
+                lines = summary.splitlines()
+                out += ["      " + ln for ln in lines[:4]] + (["      ..."] if len(lines) > 4 else [])
         if len(v.get("nodes", [])) > 10:
             out.append(f"    ... and {len(v['nodes']) - 10} more")
     return "\n".join(out)
