@@ -683,6 +683,47 @@ class App:
         """A raw request to the app's JSON API (no cookie): for the security checks."""
         return http(method, self.url + path, body, headers)
 
+    def session(self, driver=None) -> "ApiSession":
+        """The JSON API with a cookie jar; given a browser, it starts with that browser's
+        cookies (e.g. the unlocked session, to check what a request without Origin may do)."""
+        return ApiSession(self.url, driver)
+
+
+class ApiSession:
+    def __init__(self, base_url: str, driver=None):
+        import http.cookiejar
+        self.base = base_url
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.browser_cookies = {c["name"]: c["value"] for c in driver.get_cookies()} if driver else {}
+
+    def request(self, method: str, path: str, body: object | None = None, headers: dict | None = None,
+                timeout: float = 10.0) -> tuple[int, dict, object]:
+        hdrs = dict(headers or {})
+        if self.browser_cookies:
+            hdrs.setdefault("Cookie", "; ".join(f"{k}={v}" for k, v in self.browser_cookies.items()))
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=hdrs)
+        try:
+            with self.opener.open(req, timeout=timeout) as r:
+                status, rh, raw = r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            status, rh, raw = e.code, dict(e.headers), e.read()
+        text = raw.decode(errors="replace")
+        try:
+            return status, rh, json.loads(text)
+        except ValueError:
+            return status, rh, text
+
+    def get(self, path: str, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: object | None = None, **kw):
+        return self.request("POST", path, body if body is not None else {}, **kw)
+
 
 # ---------------------------------------------------------------------------------------------
 # The browser
