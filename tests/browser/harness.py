@@ -109,7 +109,8 @@ def missing_tools(cfg: Config, needs_app: bool, needs_cli: bool) -> list[str]:
     if not os.access(CHROMEDRIVER, os.X_OK):
         missing.append(f"{CHROMEDRIVER} (apt-get install chromium-driver)")
     try:
-        import selenium  # noqa: F401
+        import selenium  # noqa: F401 (is it there?)
+        del selenium
     except ImportError:
         missing.append(f"selenium for {sys.executable} (apt-get install python3-selenium; run the tests with /usr/bin/python3)")
     if not AXE_JS.exists():
@@ -882,6 +883,7 @@ _ROLE_CSS = {
     "progressbar": "progress",
     "status": "output",
     "alert": "",
+    "article": "article",
     "group": "fieldset, details",
     "img": "img[alt]",
 }
@@ -892,16 +894,16 @@ def _norm(s: str | None) -> str:
     return re.sub(r"\s+", " ", s or "").strip()
 
 
-def _candidates(driver, role: str):
+def _candidates(scope, role: str):
     css = _ROLE_CSS.get(role, "")
     css = f"{css}, [role~={role}]" if css else f"[role~={role}]"
-    return driver.find_elements("css selector", css)
+    return scope.find_elements("css selector", css)
 
 
-def _names(driver, roles: Iterable[str]) -> list[tuple[str, str, object]]:
+def _names(driver, roles: Iterable[str], within=None) -> list[tuple[str, str, object]]:
     out = []
     for role in roles:
-        for el in _candidates(driver, role):
+        for el in _candidates(within or driver, role):
             try:
                 if el.aria_role != role and role not in (el.get_attribute("role") or "").split():
                     continue
@@ -913,41 +915,60 @@ def _names(driver, roles: Iterable[str]) -> list[tuple[str, str, object]]:
     return out
 
 
-def find_by_role(driver, role: str | Iterable[str], name: str | re.Pattern, timeout: float = 5.0,
-                 exact: bool = True):
-    """The one visible element with this role (or any of these roles) and accessible name, as
-    the browser's accessibility tree computes it (what a screen reader announces). `name`: a
-    string (whitespace-normalised; exact, or a substring with exact=False) or a regex. Waits up
-    to `timeout`; the error lists the names that were there."""
-    roles = [role] if isinstance(role, str) else list(role)
+def _matcher(want: str | re.Pattern, exact: bool) -> Callable[[str], bool]:
+    if isinstance(want, re.Pattern):
+        return lambda s: bool(want.search(s))
+    if exact:
+        return lambda s: s == _norm(want)
+    return lambda s: _norm(want).lower() in s.lower()
 
-    def match(n: str) -> bool:
-        if isinstance(name, re.Pattern):
-            return bool(name.search(n))
-        return n == _norm(name) if exact else _norm(name).lower() in n.lower()
 
-    seen: list[tuple[str, str, object]] = []
+def _find(driver, roles: list[str], what: str, want, key: Callable[[str, object], str], exact: bool,
+          timeout: float, within):
+    match = _matcher(want, exact)
+    seen: list[tuple[str, str]] = []
 
     def look():
         nonlocal seen
-        seen = _names(driver, roles)
-        hits = [el for _, n, el in seen if match(n)]
-        return hits[0] if len(hits) == 1 else (None if not hits else hits)
+        found = [(r, key(n, el), el) for r, n, el in _names(driver, roles, within)]
+        seen = [(r, k) for r, k, _ in found]
+        hits = [el for _, k, el in found if match(k)]
+        return hits[0] if len(hits) == 1 else (hits or None)
 
+    label = f"{'/'.join(roles)} {what} {want!r}" + (" within the given element" if within else "")
     try:
-        got = wait_until(look, timeout, f"{'/'.join(roles)} named {name!r}")
+        got = wait_until(look, timeout, label)
     except AssertionError:
-        have = sorted({f"{r} {n!r}" for r, n, _ in seen})
-        raise AssertionError(f"no {'/'.join(roles)} named {name!r} on {driver.current_url}; there are: "
-                             f"{', '.join(have) or 'none'}") from None
+        have = sorted({f"{r} {k[:80]!r}" for r, k in seen})
+        raise AssertionError(f"no {label} on {driver.current_url}; there are: {', '.join(have) or 'none'}") from None
     if isinstance(got, list):
-        raise AssertionError(f"{len(got)} elements with role {'/'.join(roles)} named {name!r}: say which")
+        raise AssertionError(f"{len(got)} elements: {label}; say which (a longer name, or within=)")
     return got
 
 
-def all_by_role(driver, role: str) -> list[tuple[str, object]]:
+def find_by_role(driver, role: str | Iterable[str], name: str | re.Pattern, timeout: float = 5.0,
+                 exact: bool = True, within=None):
+    """The one visible element with this role (or any of these roles) and accessible name, as
+    the browser's accessibility tree computes it (what a screen reader announces). `name`: a
+    string (whitespace-normalised; exact, or a substring with exact=False) or a regex. Waits up
+    to `timeout`; the error lists the names that were there. `within`: only inside this element
+    (e.g. the roster row of one person: `within=find_by_role_text(d, "row", "Dina Holm")`)."""
+    roles = [role] if isinstance(role, str) else list(role)
+    return _find(driver, roles, "named", name, lambda n, el: n, exact, timeout, within)
+
+
+def find_by_role_text(driver, role: str | Iterable[str], text: str | re.Pattern, timeout: float = 5.0,
+                      within=None):
+    """The one visible element with this role whose visible text contains `text` (or matches the
+    regex): for roles named by their author, not their content, e.g. a live region
+    ("status", "alert"), a "row" or "listitem" that mentions a person, an "article"."""
+    roles = [role] if isinstance(role, str) else list(role)
+    return _find(driver, roles, "showing", text, lambda n, el: _norm(el.text), False, timeout, within)
+
+
+def all_by_role(driver, role: str, within=None) -> list[tuple[str, object]]:
     """Every visible element with this role: [(accessible name, element)]."""
-    return [(n, el) for _, n, el in _names(driver, [role])]
+    return [(n, el) for _, n, el in _names(driver, [role], within)]
 
 
 def button(driver, name, **kw):
@@ -1012,11 +1033,19 @@ def focused(driver) -> tuple[str, str]:
     return el.aria_role, _norm(el.accessible_name)
 
 
-def tab_through(driver, count: int) -> list[tuple[str, str]]:
-    """Presses Tab `count` times from where focus is; the (role, name) focused after each:
-    the keyboard-only focus order."""
+def focus_start(driver) -> None:
+    """Moves the keyboard's starting point to the top of the page (as after a page load)."""
+    driver.execute_script(
+        "const b = document.body; b.tabIndex = -1; b.focus({preventScroll: true}); b.removeAttribute('tabindex');")
+
+
+def tab_through(driver, count: int, from_start: bool = False) -> list[tuple[str, str]]:
+    """Presses Tab `count` times from where focus is (from the top of the page with
+    from_start); the (role, name) focused after each: the keyboard-only focus order."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
+    if from_start:
+        focus_start(driver)
     out = []
     for _ in range(count):
         ActionChains(driver).send_keys(Keys.TAB).perform()

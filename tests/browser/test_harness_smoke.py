@@ -35,11 +35,18 @@ GOOD = """<!doctype html>
     <button type="submit">Sök</button>
   </form>
   <p role="status" id="out"></p>
-  <h2>Förflyttningsteknik</h2>
-  <p>Platser kvar: 3</p>
-  <button type="button" onclick="document.getElementById('out').textContent='Du är anmäld (väntar på synk)'">Anmäl mig</button>
+  <ul>
+    <li><h2>Förflyttningsteknik</h2><p>Platser kvar: 3</p>
+      <button type="button" data-course="Förflyttningsteknik">Anmäl mig</button></li>
+    <li><h2>Bemötande vid demens</h2><p>Platser kvar: 1</p>
+      <button type="button" data-course="Bemötande vid demens">Anmäl mig</button></li>
+  </ul>
 </main>
 <script>
+for (const b of document.querySelectorAll('button[data-course]'))
+  b.addEventListener('click', () => {
+    document.getElementById('out').textContent = 'Du är anmäld till ' + b.dataset.course + ' (väntar på synk)';
+  });
 document.getElementById('f').addEventListener('submit', e => {
   e.preventDefault();
   document.getElementById('out').textContent = 'Du sökte på: ' + document.getElementById('q').value;
@@ -167,13 +174,17 @@ class HarnessSmoke(unittest.TestCase):
         h.fill(self.d, "Sök kurs", "demens")
         h.click(self.d, "Sök")
         h.wait_text(self.d, "Du sökte på: demens")
-        h.click(self.d, "Anmäl mig")
-        self.assertEqual(h.find_by_role(self.d, "status", re.compile("anmäld")).text,
-                         "Du är anmäld (väntar på synk)")
+        # Two courses, each with its own "Anmäl mig": say which one, as a user does by looking.
+        with self.assertRaisesRegex(AssertionError, "2 elements"):
+            h.click(self.d, "Anmäl mig", timeout=0.5)
+        course = h.find_by_role_text(self.d, "listitem", "Bemötande vid demens")
+        h.click(self.d, "Anmäl mig", within=course)
+        self.assertEqual(h.find_by_role_text(self.d, "status", re.compile("anmäld")).text,
+                         "Du är anmäld till Bemötande vid demens (väntar på synk)")
         # Keyboard only: the focus order is the reading order.
-        self.d.find_element("tag name", "body").click()
-        self.assertEqual(h.tab_through(self.d, 3),
-                         [("textbox", "Sök kurs"), ("button", "Sök"), ("button", "Anmäl mig")])
+        self.assertEqual(h.tab_through(self.d, 4, from_start=True),
+                         [("textbox", "Sök kurs"), ("button", "Sök"), ("button", "Anmäl mig"),
+                          ("button", "Anmäl mig")])
         # A missing control fails with what is there instead.
         with self.assertRaises(AssertionError) as caught:
             h.button(self.d, "Avanmäl mig", timeout=0.5)
