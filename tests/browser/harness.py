@@ -1006,6 +1006,34 @@ def choose(driver, label, option_text: str, **kw) -> None:
     Select(field_by_label(driver, label, **kw)).select_by_visible_text(option_text)
 
 
+LOCALE_DIR = ROOT / "apps" / "tundra-app" / "assets" / "locale"
+_catalogues: dict[str, dict] = {}
+
+
+def t(key: str, lang: str = "sv", **params) -> str:
+    """The app's own text for a catalogue key (apps/tundra-app/assets/locale/<lang>.json), with
+    {placeholders} filled in: tests look for what the user reads, without copying the strings.
+    h.click(d, h.t("signin.submit")); h.wait_text(d, h.t("pin.wrong", failures=1))."""
+    if lang not in _catalogues:
+        path = LOCALE_DIR / f"{lang}.json"
+        _catalogues[lang] = json.loads(path.read_text(encoding="utf-8"))
+    entry = _catalogues[lang].get(key)
+    if entry is None:
+        raise KeyError(f"no key '{key}' in {LOCALE_DIR / (lang + '.json')}")
+    message = entry["message"] if isinstance(entry, dict) else entry
+    return re.sub(r"\{(\w+)\}", lambda m: number(params[m.group(1)], lang) if m.group(1) in params else m.group(0),
+                  message)
+
+
+def number(v: object, lang: str = "sv") -> str:
+    """A number as the page shows it (Intl sv-SE / en-GB): 1 234,5 / 1,234.5. The page's
+    non-breaking space compares equal after page_text/wait_text normalise whitespace."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    text = f"{v:,}" if isinstance(v, int) else f"{v:,.3f}".rstrip("0").rstrip(".")
+    return text.replace(",", " ").replace(".", ",") if lang == "sv" else text
+
+
 def page_text(driver) -> str:
     return _norm(driver.find_element("tag name", "body").text)
 
