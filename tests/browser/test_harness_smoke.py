@@ -95,6 +95,13 @@ class HarnessSmoke(unittest.TestCase):
         body = json.loads(self.d.find_element("tag name", "body").text)
         self.assertEqual(body["status"], "ok")
         self.assertEqual(self.env.server.healthz()["status"], "ok")
+        # The raw JSON client the app's security tests use, with the browser's cookies.
+        api = h.ApiSession(self.env.server.url, self.d)
+        status, headers, body = api.get("/healthz")
+        self.assertEqual((status, body["status"]), (200, "ok"))
+        self.assertIn("application/json", headers.get("Content-Type", ""))
+        status, _, body = api.post("/v1/login", {"username": "anna", "password": "wrong-password"})
+        self.assertEqual((status, body["error"]["code"]), (401, "unauthorized"))
 
     def test_scenario_is_what_a_participant_syncs_through_the_link(self):
         sc = self.env.scenario
