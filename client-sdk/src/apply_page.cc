@@ -31,6 +31,7 @@ Status apply_changes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult
         echoes = std::move(t.value());
     }
     for (auto& c : resp.changes) {
+        out.kinds.insert(std::string(entity(c.kind).name));
         if (c.deleted) {
             TUNDRA_TRY(r.delete_row(c.kind, c.id));
         } else {
@@ -40,7 +41,7 @@ Status apply_changes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult
         }
     }
     if (m.full_pull && !resp.more) {
-        auto removed = r.sweep_unseen();
+        auto removed = r.sweep_unseen(&out.kinds);
         if (!removed) return removed.status();
         out.removed += removed.value();
         m.full_pull = false;
@@ -60,8 +61,12 @@ Status apply_outcomes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResul
             // for another action (restored or rolled back). It stays queued, renumbered.
             first_reused = first_reused == 0 ? o.seq : std::min(first_reused, o.seq);
             ++out.requeued;
+            out.kinds.insert("outbox");
             continue;
         }
+        // The answer changes the action's local effect (a rejected enrolment shows as such).
+        for (auto& k : action_kinds(*it)) out.kinds.insert(k);
+        out.kinds.insert("outbox");
         TUNDRA_TRY(r.set_outcome(
             o, o.result == OutcomeResult::rejected ? OutboxState::rejected : OutboxState::acked));
         out.outcomes.push_back({o.seq, it->type, it->target_id(), std::string(to_string(o.result)),
@@ -88,6 +93,7 @@ Status apply_page(Replica& r, const PageInput& in, const HlcClock::WallClock& wa
     auto txn = r.transaction();
     TUNDRA_TRY(txn.begin());
     ReplicaMeta m = r.load_meta();
+    int64_t notices_before = r.notices_changed();
     // The overlay comes off before the server's rows go in, and back on after.
     TUNDRA_TRY(r.restore_shadows());
     TUNDRA_TRY(apply_changes(r, in, m, out, static_cast<int64_t>(wall())));
@@ -100,6 +106,7 @@ Status apply_page(Replica& r, const PageInput& in, const HlcClock::WallClock& wa
     if (!out.outcomes.empty()) m.last_push = format_iso8601(static_cast<int64_t>(wall()));
     TUNDRA_TRY(r.save_meta(m));
     TUNDRA_TRY(r.apply_all_overlays(m));
+    if (r.notices_changed() != notices_before) out.kinds.insert("notice");
     return test_hooks::commit_page([&] { return txn.commit(); });
 }
 

@@ -2,6 +2,10 @@
 // (one Client may be shared by threads), and a forward to the replica or the sync engine.
 #include "tundra/client/client.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -35,21 +39,38 @@ std::string read_install_id(const std::string& path) {
 }
 
 // Written once, beside the replica (or where the platform keeps what it never backs up).
+// Several replicas may share one file (a shared tablet: one install id, one replica per
+// person): the first to create it wins, atomically (a private file linked into place fails
+// when the name exists), and every other reads the same id.
 Result<std::string> ensure_install_id(const std::string& path) {
     std::string id = read_install_id(path);
     if (!id.empty()) return id;
-    id = random_hex(32);
+    std::string tmp = path + ".new-" + random_hex(8);
     // Owner-only, like the replica beside it.
-    Status st = write_private_file(path, id + "\n");
+    Status st = write_private_file(tmp, random_hex(32) + "\n");
     if (!st) return Status(Errc::storage, "cannot write the install id file: " + st.message());
+    int rc = ::link(tmp.c_str(), path.c_str());
+    int err = errno;
+    if (rc != 0 && (err != EEXIST || read_install_id(path).empty())) {
+        // An empty file left by a crash, or a file system without hard links: replace it.
+        if (::rename(tmp.c_str(), path.c_str()) != 0)
+            return Status(Errc::storage, "cannot write the install id file '" + path + "': " +
+                                             std::strerror(errno));
+    }
+    ::unlink(tmp.c_str());
+    id = read_install_id(path);
+    if (id.empty()) return Status(Errc::storage, "cannot read the install id file '" + path + "'");
     return id;
 }
 
 // Binds the replica to a login reply in one transaction: the user (another user only when
 // nothing is queued), the device identity, and the seq counter above the server's.
+// Also keeps the password's verifier (for offline unlock); `wiped` says whether another
+// user's data was deleted.
 Status bind_login(Replica& r, const LoginResponse& resp, const std::string& server_url,
                   const std::string& username, const LoginOptions& link,
-                  const std::string& install_id, const HlcClock::WallClock& wall) {
+                  const std::string& install_id, const std::string& verifier,
+                  const HlcClock::WallClock& wall, bool& wiped) {
     auto txn = r.transaction();
     TUNDRA_TRY(txn.begin());
     ReplicaMeta m = r.load_meta();
@@ -62,6 +83,7 @@ Status bind_login(Replica& r, const LoginResponse& resp, const std::string& serv
                                               "'; sync them before another user logs in");
         TUNDRA_TRY(r.wipe_data());
         m = ReplicaMeta{};
+        wiped = true;
     }
     if (m.device_id != resp.device_id) {
         // A new device identity: the server holds nothing of it yet, so the queued actions
@@ -95,6 +117,14 @@ Status bind_login(Replica& r, const LoginResponse& resp, const std::string& serv
     HlcClock clock(wall, Hlc{m.hlc});
     m.hlc = clock.observe(Hlc{resp.server_hlc}).value;
     TUNDRA_TRY(r.save_meta(m));
+    // The password just proved itself: it unlocks offline from now on, and wrong PINs are
+    // forgiven.
+    auto unlock = r.load_unlock();
+    if (!unlock) return unlock.status();
+    unlock->password_verifier = verifier;
+    unlock->pin_failures = 0;
+    unlock->pin_failed_ms = 0;
+    TUNDRA_TRY(r.save_unlock(unlock.value()));
     return txn.commit();
 }
 }  // namespace
@@ -122,16 +152,18 @@ Status ClientCore::require_login(const ReplicaMeta& m) const {
 }
 
 
-namespace {
-// One login request. A server busy checking other passwords (503, `overloaded`) is asked
-// again after its Retry-After while the login timeout allows; any other answer, and above all
-// `rate_limited`, is returned at once: a login is never retried into a throttle.
-Result<HttpReply> post_login(ClientCore& core, Transport& transport, const std::string& body) {
+// A request that checks a password (login, password change). A server busy checking other
+// passwords (503, `overloaded`) is asked again after its Retry-After while the login timeout
+// allows; any other answer, and above all `rate_limited`, is returned at once: a password is
+// never retried into a throttle.
+Result<HttpReply> post_password_request(ClientCore& core, Transport& transport, const std::string& path,
+                                        const std::string& body,
+                                        const std::vector<std::pair<std::string, std::string>>& headers) {
     using namespace std::chrono;
     auto deadline = steady_clock::now() + core.opts.login_timeout;
     for (int attempt = 0;; ++attempt) {
         auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
-        auto reply = transport.post("/v1/login", body, {}, left);
+        auto reply = transport.post(path, body, headers, left);
         if (!reply || reply->status != 503 || attempt >= 4) return reply;
         Status st = error_from_reply(reply.value());
         if (st.code() != Errc::overloaded) return reply;
@@ -141,7 +173,6 @@ Result<HttpReply> post_login(ClientCore& core, Transport& transport, const std::
         else std::this_thread::sleep_for(wait);
     }
 }
-}  // namespace
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
@@ -203,7 +234,8 @@ Status Client::login(const std::string& server_url, const std::string& username,
                      const std::string& password, const LoginOptions& options) {
     return guard([&]() -> Status {
         auto& I = *impl_;
-        std::lock_guard<std::mutex> one_sync(I.sync_mu);
+        SyncLock one_sync(I);
+        TUNDRA_TRY(one_sync.status());
         if (server_url.rfind("http://", 0) != 0 && server_url.rfind("https://", 0) != 0)
             return Status(Errc::invalid_argument, "server URL must start with http:// or https://");
         ReplicaMeta before = I.with_replica([](Replica& r) { return r.load_meta(); });
@@ -224,8 +256,13 @@ Status Client::login(const std::string& server_url, const std::string& username,
         req.device_name = I.opts.device_name;
         bool same_user = before.username == username && before.server == server_url;
         if (same_user) req.device_id = before.device_id;
-        auto reply = post_login(I, I.transport_for(server_url, link.ca_file, link.allow_insecure_http),
-                                encode(req));
+        // Sent with the login, so the console groups this tablet's devices (one per person).
+        auto install_id = ensure_install_id(I.install_id_path);
+        if (!install_id) return install_id.status();
+        req.install_id = install_id.value();
+        req.app_version = I.opts.app_version;
+        auto reply = post_password_request(
+            I, I.transport_for(server_url, link.ca_file, link.allow_insecure_http), "/v1/login", encode(req), {});
         if (!reply) return reply.status();
         if (reply->status != 200) {
             Status st = error_from_reply(reply.value());
@@ -235,10 +272,14 @@ Status Client::login(const std::string& server_url, const std::string& username,
         }
         auto resp = decode_login_response(reply->body);
         if (!resp) return Status(Errc::malformed, "bad login response: " + resp.status().message());
-        auto install_id = ensure_install_id(I.install_id_path);
-        if (!install_id) return install_id.status();
-        TUNDRA_TRY(I.with_replica([&](Replica& r) {
-            return bind_login(r, resp.value(), server_url, username, link, install_id.value(), I.wall);
+        std::string verifier = password_verifier(password);  // slow: outside the replica lock
+        TUNDRA_TRY(I.with_replica([&](Replica& r) -> Status {
+            bool wiped = false;
+            TUNDRA_TRY(bind_login(r, resp.value(), server_url, username, link, install_id.value(),
+                                  verifier, I.wall, wiped));
+            I.note("login", wiped ? all_kinds({"outbox", "notice", "session", "settings"})
+                                  : std::vector<std::string>{"session"});
+            return Status::ok();
         }));
         I.restored = false;
         return Status::ok();
@@ -247,7 +288,8 @@ Status Client::login(const std::string& server_url, const std::string& username,
 
 Result<SyncReport> Client::sync(const SyncOptions& opts) {
     return guard([&]() -> Result<SyncReport> {
-        std::lock_guard<std::mutex> one_sync(impl_->sync_mu);
+        SyncLock one_sync(*impl_);
+        TUNDRA_TRY(one_sync.status());
         return run_sync(*impl_, opts);
     });
 }
@@ -255,7 +297,8 @@ Result<SyncReport> Client::sync(const SyncOptions& opts) {
 Result<VerifyReport> Client::verify(const SyncOptions& opts) {
     return guard([&]() -> Result<VerifyReport> {
         auto& I = *impl_;
-        std::lock_guard<std::mutex> one_sync(I.sync_mu);
+        SyncLock one_sync(I);
+        TUNDRA_TRY(one_sync.status());
         auto started = std::chrono::steady_clock::now();
         SyncOptions so = opts;
         so.verify = true;
@@ -299,6 +342,11 @@ Result<StatusView> Client::status() {
         v.role = m.role;
         v.person = m.person;
         v.device_id = m.device_id;
+        if (!m.person.empty()) {
+            auto name = I.replica->person_name(m.person);
+            if (!name) return name.status();
+            v.name = name.value();
+        }
         for (size_t p = 0; !m.sites.empty() && p != std::string::npos;) {
             size_t c = m.sites.find(',', p);
             v.sites.push_back(m.sites.substr(p, c == std::string::npos ? c : c - p));
@@ -324,8 +372,8 @@ Result<std::vector<CourseView>> Client::courses() {
     });
 }
 
-Result<std::vector<EnrolmentView>> Client::enrolments(const EnrolmentFilter&) {
-    return impl_->locked([&]() -> Result<std::vector<EnrolmentView>> { return impl_->replica->enrolments(); });
+Result<std::vector<EnrolmentView>> Client::enrolments(const EnrolmentFilter& filter) {
+    return impl_->locked([&]() -> Result<std::vector<EnrolmentView>> { return impl_->replica->enrolments(filter); });
 }
 
 Result<std::vector<AttendanceView>> Client::attendance(const std::string& occasion) {
@@ -337,7 +385,14 @@ Result<std::vector<AttendanceView>> Client::attendance(const std::string& occasi
 
 
 Status Client::dismiss(uint64_t seq) {
-    return impl_->locked([&]() -> Status { return impl_->replica->dismiss(seq); });
+    return impl_->locked([&]() -> Status {
+        auto a = impl_->replica->dismiss(seq);
+        if (!a) return a.status();
+        auto kinds = action_kinds(a.value());
+        kinds.push_back("outbox");
+        impl_->note("dismiss", std::move(kinds));
+        return Status::ok();
+    });
 }
 
 Result<std::map<std::string, std::vector<std::string>>> Client::snapshot() {

@@ -1,5 +1,6 @@
 // The libcurl transport: one easy handle (keep-alive between rounds), deadlines from the
-// caller, TLS verification always on, plain HTTP only where it cannot be overheard.
+// caller, TLS verification always on, plain HTTP only where it cannot be overheard, and an
+// abort check (a cancelled sync) consulted from curl's progress callback.
 #include <arpa/inet.h>
 #include <curl/curl.h>
 
@@ -114,10 +115,13 @@ public:
     }
     ~CurlTransport() override { curl_easy_cleanup(h_); }
 
+    void set_abort(std::function<bool()> abort) override { abort_ = std::move(abort); }
+
     Result<HttpReply> post(const std::string& path, const std::string& body,
                            const std::vector<std::pair<std::string, std::string>>& headers,
                            std::chrono::milliseconds timeout) override {
         if (!h_) return Result<HttpReply>(Errc::internal, "curl_easy_init failed");
+        if (abort_ && abort_()) return Result<HttpReply>(Errc::cancelled, "the request was cancelled");
         // Checked on every request, not only at login: the URL comes from the replica.
         TUNDRA_TRY(check_transport_security(base_, opts_.allow_insecure_http));
         // The same easy handle keeps its connection alive between rounds.
@@ -169,12 +173,20 @@ public:
             curl_easy_setopt(h_, CURLOPT_CAINFO, opts_.ca_file.c_str());
             curl_easy_setopt(h_, CURLOPT_CAPATH, nullptr);
         }
+        if (abort_) {
+            // Called often during a transfer and about once a second while it stalls.
+            curl_easy_setopt(h_, CURLOPT_XFERINFOFUNCTION, on_progress);
+            curl_easy_setopt(h_, CURLOPT_XFERINFODATA, this);
+            curl_easy_setopt(h_, CURLOPT_NOPROGRESS, 0L);
+        }
         char errbuf[CURL_ERROR_SIZE] = {};
         curl_easy_setopt(h_, CURLOPT_ERRORBUFFER, errbuf);
         CURLcode rc = curl_easy_perform(h_);
         curl_easy_setopt(h_, CURLOPT_ERRORBUFFER, nullptr);  // errbuf ends with this call
         curl_slist_free_all(hl);
         if (sink.overflow) return Result<HttpReply>(Errc::too_large, "response over the size limit");
+        if (rc == CURLE_ABORTED_BY_CALLBACK)
+            return Result<HttpReply>(Errc::cancelled, "the request was cancelled (" + url + ")");
         if (rc != CURLE_OK) {
             if (is_certificate_error(rc))
                 return Result<HttpReply>(Errc::network, "certificate not trusted for " + base_ + ": " +
@@ -205,9 +217,15 @@ public:
     }
 
 private:
+    static int on_progress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+        auto* self = static_cast<CurlTransport*>(ud);
+        return self->abort_ && self->abort_() ? 1 : 0;  // non-zero aborts the transfer
+    }
+
     std::string base_;
     CurlOptions opts_;
     CURL* h_ = nullptr;
+    std::function<bool()> abort_;
 };
 }  // namespace
 

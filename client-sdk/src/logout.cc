@@ -125,8 +125,9 @@ Result<Export> read_export(const std::string& path) {
 Result<LogoutReport> Client::logout(const std::string& export_path) {
     return guard([&]() -> Result<LogoutReport> {
         auto& I = *impl_;
-        std::lock_guard<std::mutex> one_sync(I.sync_mu);  // no sync in flight while we wipe
-        std::lock_guard<std::mutex> g(I.replica_mu);
+        SyncLock one_sync(I);  // no sync in flight while we wipe
+        TUNDRA_TRY(one_sync.status());
+        ReplicaLock g(I);
         Replica& r = *I.replica;
         LogoutReport rep;
         if (!export_path.empty()) {
@@ -142,6 +143,7 @@ Result<LogoutReport> Client::logout(const std::string& export_path) {
         // held, so nothing was recorded since.
         auto dropped = r.logout(!export_path.empty());
         if (!dropped) return dropped.status();
+        I.note("logout", all_kinds({"outbox", "notice", "session", "settings"}));
         return rep;
     });
 }
@@ -151,10 +153,14 @@ Result<ReplayReport> Client::replay(const std::string& export_path) {
         auto ex = read_export(export_path);
         if (!ex) return ex.status();
         auto& I = *impl_;
-        std::lock_guard<std::mutex> g(I.replica_mu);
+        ReplicaLock g(I);
         TUNDRA_TRY(I.require_login(I.replica->load_meta()));
         auto n = I.replica->requeue(ex->export_id, ex->actions, I.wall);
         if (!n) return n.status();
+        std::set<std::string> kinds{"outbox"};
+        for (auto& a : ex->actions)
+            for (auto& k : action_kinds(a)) kinds.insert(k);
+        I.note("action", std::vector<std::string>(kinds.begin(), kinds.end()));
         return ReplayReport{n.value(), ex->export_id};
     });
 }

@@ -80,6 +80,7 @@ Status Replica::note_server_change(Kind kind, const Row& after, const std::set<s
             int64_t nid = q->int64(0);
             bool back = q->text(1) == now;
             q->reset();
+            ++notices_changed_;
             if (back) return db_->query("DELETE FROM notices WHERE id = ?")->bind(1, nid).run();
             auto u = db_->query("UPDATE notices SET after = ?, enrolment = ?, noticed_ms = ? WHERE id = ?");
             return u->bind(1, now).bind(2, enrolment).bind(3, now_ms).bind(4, nid).run();
@@ -88,7 +89,9 @@ Status Replica::note_server_change(Kind kind, const Row& after, const std::set<s
         auto ins = db_->query(
             "INSERT INTO notices (kind, occasion, enrolment, before, after, noticed_ms) VALUES (?, ?, "
             "?, ?, ?, ?)");
-        return ins->bind(1, what).bind(2, occasion).bind(3, enrolment).bind(4, was).bind(5, now).bind(6, now_ms).run();
+        TUNDRA_TRY(ins->bind(1, what).bind(2, occasion).bind(3, enrolment).bind(4, was).bind(5, now).bind(6, now_ms).run());
+        ++notices_changed_;
+        return Status::ok();
     };
 
     if (kind == Kind::enrolment) {

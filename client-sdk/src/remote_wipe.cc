@@ -13,13 +13,19 @@ Result<int64_t> Replica::wipe_after_revocation() {
         auto txn = transaction();
         TUNDRA_TRY(txn.begin());
         TUNDRA_TRY(forget_token());
+        // The PIN and password verifiers unlocked this user's data: they go with it.
+        TUNDRA_TRY(forget_local_state(false));
         TUNDRA_TRY(txn.commit());
     }
     return count_queued();
 }
 
 Status wipe_after_revocation(ClientCore& core) {
-    auto kept = core.with_replica([](Replica& r) { return r.wipe_after_revocation(); });
+    auto kept = core.with_replica([&](Replica& r) {
+        auto n = r.wipe_after_revocation();
+        core.note("wipe", all_kinds({"outbox", "notice", "session"}));
+        return n;
+    });
     if (!kept)
         return Status(Errc::revoked, "this device was revoked, but wiping its synced data failed: " +
                                          kept.status().message());

@@ -117,25 +117,10 @@ Status Replica::migrate() {
         return Status::ok();
     }));
     // Version 5 (issue 9): columns the model gained since (occasions.survey_closes,
-    // persons.provisional), and the `notices` table. Step 1 creates tables from today's descriptors, so each column is
-    // added only where it is missing. Rows synced before carry NULL until the server sends
-    // them again; every reader treats NULL as the column's default.
+    // persons.provisional), and the `notices` table. Rows synced before carry NULL until the
+    // server sends them again; every reader treats NULL as the column's default.
     TUNDRA_TRY(sqlite::migrate_to(*db_, 5, [&]() -> Status {
-        for (auto& e : all_entities()) {
-            std::set<std::string> have;
-            auto q = db_->query("SELECT name FROM pragma_table_info(?)");
-            q->bind(1, std::string(e.table));
-            for (;;) {
-                auto r = q->step();
-                if (!r) return r.status();
-                if (!r.value()) break;
-                have.insert(q->text(0));
-            }
-            for (auto& c : e.columns)
-                if (!have.count(std::string(c.name)))
-                    TUNDRA_TRY(db_->exec("ALTER TABLE " + std::string(e.table) + " ADD COLUMN " +
-                                         std::string(c.name) + " " + sql_type(c.type)));
-        }
+        TUNDRA_TRY(add_missing_columns());
         // "Changed for you": what the server changed about this person's enrolments and
         // occasions (notices.cc), kept until the user has seen it. Derived from synced rows:
         // wiped with them.
@@ -147,6 +132,39 @@ Status Replica::migrate() {
             "CREATE INDEX IF NOT EXISTS attendance_person ON attendance(person, occasion);\n"));
         return Status::ok();
     }));
+    // Version 6 (issue 10): the model's new columns (enrolments.waitlist_position), and the
+    // device's own state for a shared tablet: the PIN and password verifiers with the count of
+    // wrong PINs (`unlock`, one row), and local settings. Never synced.
+    TUNDRA_TRY(sqlite::migrate_to(*db_, 6, [&]() -> Status {
+        TUNDRA_TRY(add_missing_columns());
+        return db_->exec(
+            "CREATE TABLE IF NOT EXISTS unlock (id INTEGER PRIMARY KEY CHECK (id = 1), pin_verifier TEXT, "
+            "password_verifier TEXT, pin_failures INTEGER NOT NULL DEFAULT 0, pin_failed_ms INTEGER NOT "
+            "NULL DEFAULT 0);\n"
+            "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+            "CREATE INDEX IF NOT EXISTS enrolments_person ON enrolments(person, occasion);\n");
+    }));
+    return Status::ok();
+}
+
+// Step 1 creates tables from today's descriptors, so each column a later step brings is
+// added only where it is missing.
+Status Replica::add_missing_columns() {
+    for (auto& e : all_entities()) {
+        std::set<std::string> have;
+        auto q = db_->query("SELECT name FROM pragma_table_info(?)");
+        q->bind(1, std::string(e.table));
+        for (;;) {
+            auto r = q->step();
+            if (!r) return r.status();
+            if (!r.value()) break;
+            have.insert(q->text(0));
+        }
+        for (auto& c : e.columns)
+            if (!have.count(std::string(c.name)))
+                TUNDRA_TRY(db_->exec("ALTER TABLE " + std::string(e.table) + " ADD COLUMN " +
+                                     std::string(c.name) + " " + sql_type(c.type)));
+    }
     return Status::ok();
 }
 
@@ -259,7 +277,8 @@ Status Replica::wipe_data() {
     for (auto& e : all_entities()) TUNDRA_TRY(db_->exec("DELETE FROM " + std::string(e.table)));
     TUNDRA_TRY(db_->exec("DELETE FROM outbox; DELETE FROM shadow; DELETE FROM meta; DELETE FROM reset_seen; "
                          "DELETE FROM notices"));
-    return Status::ok();
+    // The previous user's PIN, password verifier and settings go with their data.
+    return forget_local_state(true);
 }
 
 Status Replica::wipe_synced_rows() {
@@ -300,6 +319,7 @@ Result<int64_t> Replica::logout(bool drop_queued) {
         TUNDRA_TRY(db_->exec("DELETE FROM outbox"));
         TUNDRA_TRY(wipe_synced_rows());
         TUNDRA_TRY(forget_token());
+        TUNDRA_TRY(forget_local_state(true));
         TUNDRA_TRY(txn.commit());
     }
     TUNDRA_TRY(checkpoint());
@@ -332,7 +352,7 @@ Status Replica::mark_seen(Kind kind, const std::string& id) {
     return q->bind(1, entity(kind).table).bind(2, id).run();
 }
 
-Result<int64_t> Replica::sweep_unseen() {
+Result<int64_t> Replica::sweep_unseen(std::set<std::string>* kinds) {
     int64_t removed = 0;
     for (auto& e : all_entities()) {
         // Rows of queued actions (pending) and rejected ones kept for the user (local_only)
@@ -342,6 +362,7 @@ Result<int64_t> Replica::sweep_unseen() {
                             "reset_seen WHERE tbl = ?)");
         TUNDRA_TRY(q->bind(1, e.table).run());
         removed += db_->changes();
+        if (kinds && db_->changes() > 0) kinds->insert(std::string(e.name));
     }
     TUNDRA_TRY(db_->exec("DELETE FROM reset_seen"));
     return removed;
@@ -531,16 +552,26 @@ Result<int64_t> Replica::requeue(const std::string& export_id, const std::vector
     return static_cast<int64_t>(actions.size());
 }
 
-Status Replica::dismiss(uint64_t seq) {
+Result<Action> Replica::dismiss(uint64_t seq) {
     sqlite::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
+    std::string action;
+    {
+        auto q = db_->query("SELECT action FROM outbox WHERE seq = ? AND state = 'rejected'");
+        q->bind(1, seq);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) return Status(Errc::not_found, "no rejected action with number " + std::to_string(seq));
+        action = q->text(0);
+    }
+    auto a = decode_action(action);
+    if (!a) return Status(Errc::storage, "corrupt outbox entry: " + a.status().message());
     auto q = db_->query("UPDATE outbox SET state = 'dismissed' WHERE seq = ? AND state = 'rejected'");
     TUNDRA_TRY(q->bind(1, seq).run());
-    if (db_->changes() == 0)
-        return Status(Errc::not_found, "no rejected action with number " + std::to_string(seq));
     TUNDRA_TRY(restore_shadows());
     TUNDRA_TRY(apply_all_overlays(load_meta()));
-    return txn.commit();
+    TUNDRA_TRY(txn.commit());
+    return a;
 }
 
 }  // namespace tundra::client

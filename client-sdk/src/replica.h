@@ -8,6 +8,7 @@
 //   remote_wipe.cc  wipe_synced_data (the device was revoked)
 //   records.cc   reads behind surveys, attestations, participations, deviations and todo
 //   notices.cc   "changed for you": server changes to this person's enrolments and occasions
+//   replica_local.cc  the device's own state: PIN and password verifiers, settings
 // No SQL crosses this boundary: callers pass enums and values.
 //
 // Thread safety: a Replica belongs to one thread at a time (the Client serialises). Several
@@ -36,8 +37,10 @@ namespace tundra::client {
 // 1: tables from the entity descriptors; 2: reset_seen (full-pull marks); 3: the server
 // version of each synced row (`version`, for the scope checksum); 4: replayed_exports (the
 // exports `tundra replay` has queued, so that one file is never queued twice); 5: model
-// columns of issue 9 and `notices` ("changed for you", kept until seen).
-inline constexpr int kReplicaSchemaVersion = 5;
+// columns of issue 9 and `notices` ("changed for you", kept until seen); 6: model columns of
+// issue 10 (enrolments.waitlist_position), `unlock` (PIN and password verifiers, wrong PINs)
+// and `settings`.
+inline constexpr int kReplicaSchemaVersion = 6;
 
 enum class OutboxState { queued, acked, rejected, done, dismissed };
 std::string_view to_string(OutboxState s);
@@ -52,6 +55,14 @@ struct KeyedRow {
 struct AttendedOccasion {
     std::string occasion, course_title, starts_at, ends_at, survey_closes;
     int64_t minutes = 0;  // the mark's minutes, else the occasion's length
+};
+
+// Unlocking a shared tablet (replica_local.cc): PBKDF2 verifiers only, and the count of wrong
+// PINs in a row with the time of the last one.
+struct UnlockState {
+    std::string pin_verifier, password_verifier;
+    int pin_failures = 0;
+    int64_t pin_failed_ms = 0;
 };
 
 struct OutboxEntry {
@@ -114,7 +125,8 @@ public:
     // not sent. The sweep never removes local-only or pending rows.
     Status begin_full_pull();
     Status mark_seen(Kind kind, const std::string& id);
-    Result<int64_t> sweep_unseen();
+    // `kinds` (optional) gains the kinds of the rows swept.
+    Result<int64_t> sweep_unseen(std::set<std::string>* kinds = nullptr);
     // Count and hash of (kind, id, version) over synced rows (docs/protocol.md, "Verify").
     Result<ScopeChecksum> checksum();
 
@@ -131,8 +143,8 @@ public:
     // Moves every queued action with seq >= `from` above max(`above`, every other seq in the
     // outbox), keeping their order; returns the highest seq now in the outbox.
     Result<uint64_t> renumber_queued(uint64_t from, uint64_t above);
-    // rejected -> dismissed; not_found when `seq` is not a rejected action.
-    Status dismiss(uint64_t seq);
+    // rejected -> dismissed; returns the action. not_found when `seq` is not a rejected action.
+    Result<Action> dismiss(uint64_t seq);
     // `tundra replay`: queues actions exported by a logout again, with fresh seqs and their
     // original stamps and content (so the server's by-content check recognises one already
     // applied from this device identity), in one transaction with the export id in
@@ -151,8 +163,14 @@ public:
 
     // ---- views (views.cc)
     Result<std::vector<CourseView>> courses(const std::string& role);
-    Result<std::vector<EnrolmentView>> enrolments();
+    Result<std::vector<EnrolmentView>> enrolments(const EnrolmentFilter& filter);
     Result<std::vector<AttendanceView>> attendance(const std::string& occasion);
+    // The current mark of one person at each occasion, newest occasion first.
+    Result<std::vector<AttendanceView>> attendance_of(const std::string& person);
+    Result<std::vector<PersonView>> persons(const PersonFilter& filter);
+    Result<std::vector<SiteView>> sites();
+    // The name of a person the replica holds; empty otherwise.
+    Result<std::string> person_name(const std::string& person);
     Result<std::map<std::string, std::vector<std::string>>> snapshot();
 
     // ---- the programme's records (records.cc)
@@ -175,10 +193,24 @@ public:
     // Unseen notices, oldest first; mark_notices_seen returns how many it marked.
     Result<std::vector<NoticeView>> notices();
     Result<int64_t> mark_notices_seen(int64_t now_ms);
+    // How many times this Replica has added, changed or withdrawn a notice since it was
+    // opened (a page compares it before and after, for change notifications).
+    int64_t notices_changed() const { return notices_changed_; }
+
+    // ---- the device's own state (replica_local.cc), never synced
+    Result<UnlockState> load_unlock();
+    // Call inside a transaction or alone.
+    Status save_unlock(const UnlockState& u);
+    // Forgets the verifiers and the count of wrong PINs, and with `settings` the settings
+    // too. Call inside a transaction or alone.
+    Status forget_local_state(bool settings);
+    Result<std::string> setting(const std::string& key);
+    Status set_setting(const std::string& key, const std::string& value);
 
 private:
     explicit Replica(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
     Status migrate();
+    Status add_missing_columns();
     Status wipe_synced_rows();  // wipe_synced_data without its transaction
     Status shadow(Kind kind, const std::string& id);
     // overlay.cc: an enrolment's local effect (requested, then the server's answer).
@@ -189,6 +221,7 @@ private:
     // overlay.cc: the provisional person of a walk_in that registers one by name.
     Status overlay_walk_in_person(const OutboxEntry& e, bool queued);
     std::unique_ptr<sqlite::Db> db_;
+    int64_t notices_changed_ = 0;
 };
 
 }  // namespace tundra::client

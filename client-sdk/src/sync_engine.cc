@@ -1,7 +1,9 @@
 // The sync engine (SyncEngine): the round loop. Each round sends queued actions (as many as the push
 // budget allows) and asks for one page (as many bytes as the page budget allows); each
 // reply is applied in one transaction (apply_page.cc). Failures are retried with back-off
-// inside the deadline, and a failure on the link makes the next request smaller.
+// inside the deadline, and a failure on the link makes the next request smaller. A cancelled
+// sync (SyncOptions::cancel) stops between rounds, in a back-off wait, or mid-transfer (the
+// transport's abort check), and the round in flight is not applied.
 #include <algorithm>
 #include <random>
 #include <thread>
@@ -73,16 +75,26 @@ public:
         budget_ = PageBudget(cfg, PageBudgetState::decode(m_.page_budget));
         progress_.page_budget = budget_.bytes();
         for (;;) {
+            if (opts_.cancel.cancelled()) return cancelled();
             SyncRequest req;
             TUNDRA_TRY(next_request(req));
             // No deadline (0): the transport's own limits, and the first failure ends the sync.
             auto left = no_deadline_ ? milliseconds(0) : time_left();
             if (!no_deadline_ && left.count() <= 0) return gave_up();
             auto sent_at = Clock::now();
-            auto reply = core_.transport_for(m_).post(
-                "/v1/sync", encode(req), {{"Authorization", "Bearer " + m_.token}}, left);
+            Result<HttpReply> reply = Status(Errc::internal, "no request made");
+            {
+                Transport& t = core_.transport_for(m_);
+                t.set_abort([cancel = opts_.cancel] { return cancel.cancelled(); });
+                reply = t.post("/v1/sync", encode(req), {{"Authorization", "Bearer " + m_.token}}, left);
+                t.set_abort({});
+            }
             double seconds = std::chrono::duration<double>(Clock::now() - sent_at).count();
             ++report_.requests;
+            // The answer to a cancelled round is not applied: the server keeps what it
+            // applied, and the next sync sends the same actions again (answered from the
+            // server's memory of this device's seqs, so nothing is applied twice).
+            if (opts_.cancel.cancelled()) return cancelled();
             if (reply) {
                 report_.bytes_sent += reply->bytes_sent;
                 report_.bytes_received += reply->bytes_received;
@@ -105,6 +117,25 @@ private:
     bool byte_pages() const {
         // Byte-sized pages only where the server announced them; rows otherwise.
         return opts_.page_rows == 0 && m_.server_capabilities.find(",max_bytes,") != std::string::npos;
+    }
+
+    Status cancelled() const {
+        return Status(Errc::cancelled, "the sync was cancelled after " + std::to_string(report_.rounds) +
+                                           " round(s); what they brought is kept");
+    }
+
+    // Waits out a back-off delay, ending early when the sync is cancelled.
+    void wait(milliseconds delay) const {
+        if (core_.opts.sleep) {
+            core_.opts.sleep(delay);
+            return;
+        }
+        auto until = Clock::now() + delay;
+        while (!opts_.cancel.cancelled()) {
+            auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now());
+            if (left.count() <= 0) break;
+            std::this_thread::sleep_for(std::min(left, milliseconds(50)));
+        }
     }
 
     Status gave_up() const {
@@ -177,8 +208,7 @@ private:
             opts_.progress(progress_);
             progress_.note.clear();
         }
-        if (core_.opts.sleep) core_.opts.sleep(delay);
-        else std::this_thread::sleep_for(delay);
+        wait(delay);
         return Status::ok();
     }
 
@@ -200,7 +230,12 @@ private:
         PageResult page;
         PageInput in{resp.value(), req.actions, req.cursor.empty(),
                      bytes ? budget_.state().encode() : std::string()};
-        TUNDRA_TRY(core_.with_replica([&](Replica& r) { return apply_page(r, in, core_.wall, page); }));
+        TUNDRA_TRY(core_.with_replica([&](Replica& r) -> Status {
+            TUNDRA_TRY(apply_page(r, in, core_.wall, page));
+            if (!page.kinds.empty())
+                core_.note("sync", std::vector<std::string>(page.kinds.begin(), page.kinds.end()));
+            return Status::ok();
+        }));
         report_.reset = report_.reset || page.reset;
         report_.removed += page.removed;
         report_.outcomes.insert(report_.outcomes.end(), page.outcomes.begin(), page.outcomes.end());
@@ -235,6 +270,11 @@ private:
 
 Result<SyncReport> run_sync(ClientCore& core, const SyncOptions& opts) {
     auto r = SyncEngine(core, opts).run();
+    // The sync state (last sync, last error, progress) changed, whatever the outcome.
+    struct EndOfSync {
+        ClientCore& core;
+        ~EndOfSync() { core.notifier.fire({ChangeEvent{"sync", {"sync"}}}); }
+    } end_of_sync{core};
     // Rows this sync deleted (tombstones of an erased or moved person, a sweep) must not
     // linger in the outbox's history or in the -wal file: prune, then truncate the log.
     // Best effort: a reader elsewhere may hold the log.

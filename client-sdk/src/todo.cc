@@ -103,7 +103,9 @@ Result<int64_t> Client::mark_notices_seen() {
     return impl_->locked([&]() -> Result<int64_t> {
         auto& I = *impl_;
         TUNDRA_TRY(I.signed_in().status());
-        return I.replica->mark_notices_seen(static_cast<int64_t>(I.wall()));
+        auto n = I.replica->mark_notices_seen(static_cast<int64_t>(I.wall()));
+        if (n && n.value() > 0) I.note("dismiss", {"notice"});
+        return n;
     });
 }
 

@@ -114,7 +114,7 @@ HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& o
         if (!st) return error_response(st);
         return json_response(200, R"({"status":"ok","protocol":2})");
     }
-    if (path != "/v1/login" && path != "/v1/sync")
+    if (path != "/v1/login" && path != "/v1/sync" && path != "/v1/password")
         return error_response(Status(Errc::not_found, "no such endpoint: " + path));
     if (req.method != "POST") {
         HttpResponse r = error_response(Status(Errc::invalid_argument, "use POST"));
@@ -164,6 +164,14 @@ HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& o
         r.log_device = who->device_id;
         return r;
     };
+    if (path == "/v1/password") {
+        auto change = decode_password_change_request(*body);
+        if (!change) return named(error_response(change.status()));
+        Status st = store.change_password(who.value(), change->current_password, change->new_password,
+                                          req.remote_address);
+        if (!st) return named(error_response(st));
+        return named(json_response(200, R"({"ok":true})"));
+    }
     auto req_m = decode_sync_request(*body);
     if (!req_m) return named(error_response(req_m.status()));
     auto resp = store.sync(who.value(), req_m.value());

@@ -1,6 +1,10 @@
-// Admin operations on users (tundra-server add-user, set-password, revoke-user): each change
-// and its audit entry commit in one transaction; passwords are hashed outside the store lock
-// and appear nowhere but as their hash.
+// Admin operations on users (tundra-server add-user, set-password, revoke-user) and a user's
+// own password change (POST /v1/password): each change and its audit entry commit in one
+// transaction; passwords are hashed outside the store lock and appear nowhere but as their
+// hash.
+#include <algorithm>
+
+#include "kdf_gate.h"
 #include "login_throttle.h"
 #include "store_internal.h"
 #include "tundra/core/crypto.h"
@@ -99,6 +103,76 @@ Result<int64_t> SqliteStore::set_password(const std::string& username, const std
                             audit_detail({{"tokens_ended", ended}})));
     TUNDRA_TRY(txn.commit());
     return ended;
+}
+
+// The current password is checked like a login's (throttled keys first, the KDF behind the
+// gate, outside the store lock; a wrong one counts as a failed login), the new one is hashed
+// outside the lock, and the change is made only if the hash is still the one checked.
+Status SqliteStore::change_password(const AuthContext& who, const std::string& current,
+                                    const std::string& next, const std::string& remote_address) {
+    TUNDRA_TRY(check_password(next));
+    const auto& policy = opts_.login_throttle;
+    const std::string ukey = user_key(who.username), akey = address_key(remote_address);
+    std::string hash;
+    {
+        std::lock_guard lock(mu_);
+        int64_t now = static_cast<int64_t>(opts_.wall());
+        auto by_user = blocked_for(*db_, ukey, policy.user, now);
+        if (!by_user) return by_user.status();
+        auto by_addr = blocked_for(*db_, akey, policy.address, now);
+        if (!by_addr) return by_addr.status();
+        if (int64_t wait = std::max(by_user.value(), by_addr.value()); wait > 0) {
+            ++throttled_;
+            int s = static_cast<int>((wait + 999) / 1000);
+            return Status(Errc::rate_limited,
+                          "too many wrong passwords; try again in " + std::to_string(s) + " s", s);
+        }
+        auto q = db_->query("SELECT password_hash FROM users WHERE username = ?");
+        q->bind(1, who.username);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) return Status(Errc::unauthorized, "unknown user; log in again");
+        hash = q->text(0);
+    }
+    bool ok = false;
+    {
+        KdfGate::Turn turn = kdf_gate_->enter(opts_.kdf_wait);
+        if (!turn) {
+            ++overloaded_;
+            return Status(Errc::overloaded, "the server is busy checking other passwords; try again in 1 s", 1);
+        }
+        ++password_checks_;
+        ok = verify_password(current, hash);
+    }
+    if (!ok) {
+        std::lock_guard lock(mu_);
+        int64_t now = static_cast<int64_t>(opts_.wall());
+        sqlite::Transaction txn(*db_);
+        TUNDRA_TRY(txn.begin());
+        TUNDRA_TRY(record_failure(*db_, ukey, policy.user, now));
+        TUNDRA_TRY(record_failure(*db_, akey, policy.address, now));
+        TUNDRA_TRY(purge_throttle(*db_, now,
+                                  std::max(policy.user.forget_after_ms, policy.address.forget_after_ms)));
+        TUNDRA_TRY(txn.commit());
+        return Status(Errc::unauthorized, "the current password is wrong");
+    }
+    std::string next_hash = hash_password(next, opts_.kdf_iterations);
+    std::lock_guard lock(mu_);
+    sqlite::Transaction txn(*db_);
+    TUNDRA_TRY(txn.begin());
+    auto u = db_->query("UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?");
+    TUNDRA_TRY(u->bind(1, next_hash).bind(2, who.username).bind(3, hash).run());
+    if (db_->changes() == 0)
+        return Status(Errc::conflict, "the password was changed meanwhile; log in again");
+    // The user's other devices sign in again with the new password; this one goes on.
+    auto end = db_->query(
+        "UPDATE devices SET token_expires_ms = 0 WHERE username = ? AND id <> ? AND token_expires_ms > 0");
+    TUNDRA_TRY(end->bind(1, who.username).bind(2, who.device_id).run());
+    int64_t ended = db_->changes();
+    TUNDRA_TRY(forget_failures(*db_, ukey));
+    TUNDRA_TRY(append_audit(*db_, static_cast<int64_t>(opts_.wall()), who.username, "change-password",
+                            who.username, audit_detail({{"device", who.device_id}, {"tokens_ended", ended}})));
+    return txn.commit();
 }
 
 Result<int64_t> SqliteStore::revoke_user(const std::string& username, const std::string& actor) {

@@ -276,8 +276,10 @@ struct TodoView {
 // A committed change to the replica. `kinds`: the model kinds whose rows changed ("course",
 // "occasion", "enrolment", "attendance", "person", "site", "organisation", ...), plus
 // "outbox" (pending or rejected actions), "notice" (changed for you) and "sync" (the sync
-// state: last sync, progress ended). `source`: "action", "sync", "dismiss", "wipe", "logout",
-// "login", "settings".
+// state: last sync, progress ended), "session" (who is logged in, the token, the PIN) and
+// "settings". `source`: "action", "sync", "dismiss" (a rejected action dismissed, notices
+// seen), "wipe" (remote wipe), "logout", "login", "settings" (set_setting, set_pin).
+// A sync page that changed nothing is not announced.
 struct ChangeEvent {
     std::string source;
     std::vector<std::string> kinds;
@@ -482,8 +484,12 @@ public:
     // ---- what a UI needs (client_ui.cc; issue 10) ----
     // Calls `fn` after every committed change to this replica made through this Client (an
     // action, each applied sync page, a dismissal, a wipe, a login, a setting), on the thread
-    // that made it, after the replica is released (fn may call this Client). Returns an id for
-    // unsubscribe(). Thread-safe.
+    // that made it, with no lock held: fn may call this Client (but a sync, login, logout or
+    // change_password started from a notification of a sync on the same thread is refused
+    // with `conflict`, as it would wait for itself). Changes made on several threads may
+    // call fn at the same time. At the end of every sync (success, failure or cancel) fn gets
+    // {"sync", {"sync"}}. Returns an id for unsubscribe(); after unsubscribe returns, fn is
+    // not called again (a call already running on another thread finishes). Thread-safe.
     uint64_t subscribe(std::function<void(const ChangeEvent&)> fn);
     void unsubscribe(uint64_t id);
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,6 +38,11 @@ public:
     virtual Result<HttpReply> post(const std::string& path, const std::string& body,
                                    const std::vector<std::pair<std::string, std::string>>& headers,
                                    std::chrono::milliseconds timeout) = 0;
+    // A check the transport consults while a request is in flight (connecting, sending,
+    // waiting, receiving), at least about once a second: when it returns true the request is
+    // abandoned and post() returns `cancelled`. Empty: never. Used by a cancellable sync;
+    // a transport that cannot be interrupted ignores it (the default).
+    virtual void set_abort(std::function<bool()> abort) { (void)abort; }
 };
 
 struct CurlOptions {

@@ -113,6 +113,9 @@ public:
 
     Result<LoginResponse> login(const LoginRequest& req, const std::string& remote_address) override;
     Result<AuthContext> authenticate(std::string_view token) override;
+    // users.cc
+    Status change_password(const AuthContext& who, const std::string& current, const std::string& next,
+                           const std::string& remote_address) override;
     Result<SyncResponse> sync(const AuthContext& who, const SyncRequest& req) override;
     Status check_health() override;
     Result<ReportOutput> report_for(const AuthContext& who, const ReportRequest& req) override;

@@ -42,6 +42,15 @@ public:
     // Resolves a bearer token. Errors: unauthorized (unknown, expired or ended token),
     // revoked (the device or its user was revoked: the device wipes its synced data), storage.
     virtual Result<AuthContext> authenticate(std::string_view token) = 0;
+    // POST /v1/password: the user of `who` changes their own password. A wrong `current`
+    // counts as a failed login of the username and of `remote_address` (the login throttle)
+    // and is answered `unauthorized`; while throttled, `rate_limited`. The new password obeys
+    // the rules of set-password (invalid_argument says which). On success the user's other
+    // devices' tokens end (they log in again with the new password); this device's stays.
+    // Audited ("change-password") in the same transaction. Errors also: overloaded (password
+    // checks at capacity), conflict (changed meanwhile), storage.
+    virtual Status change_password(const AuthContext& who, const std::string& current,
+                                   const std::string& next, const std::string& remote_address) = 0;
     // One sync round: actions in seq order (a seq already applied returns its original
     // outcome), then up to `limit` changes after `cursor` visible to the user.
     // Errors: malformed (bad cursor), storage/busy (nothing was committed; retry).
