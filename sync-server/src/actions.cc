@@ -208,37 +208,59 @@ Status SqliteStore::Impl::count_quota(const AuthContext& who, const Action& a) {
 }
 
 // ---- seats --------------------------------------------------------------------------------
+// The enrolments of an occasion that seats are decided for: all but walk-ins, which are
+// confirmed over and above the seats (neither taking nor losing one, never waitlisted).
+// Cancelled and rejected rows come too, so that a position they still hold is cleared.
+Result<std::vector<SeatEntry>> SqliteStore::Impl::seat_entries(const std::string& occasion_id) {
+    std::vector<SeatEntry> entries;
+    auto q = db.query(
+        "SELECT id, acted_hlc, coalesce(device, ''), status, coalesce(reason, ''), "
+        "waitlist_position FROM enrolments WHERE occasion = ? "
+        "AND NOT (status = 'confirmed' AND reason IS 'walk_in')");
+    q->bind(1, occasion_id);
+    for (;;) {
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) break;
+        std::optional<int64_t> position;
+        if (!q->is_null(5)) position = q->int64(5);
+        entries.push_back({q->text(0), Hlc{static_cast<uint64_t>(q->int64(1))}, q->text(2),
+                           q->text(3), q->text(4), position});
+    }
+    return entries;
+}
+
+// One new version per changed row: devices pull exactly the rows that moved.
+Status SqliteStore::Impl::write_seats(const std::vector<SeatChange>& changes) {
+    auto u = db.query(
+        "UPDATE enrolments SET status = ?, reason = ?, waitlist_position = ?, version = ? WHERE id = ?");
+    for (auto& c : changes) {
+        u->bind(1, c.status);
+        if (c.reason.empty()) u->bind(2, nullptr);
+        else u->bind(2, c.reason);
+        if (c.position) u->bind(3, *c.position);
+        else u->bind(3, nullptr);
+        TUNDRA_TRY(u->bind(4, next_version()).bind(5, c.id).run());
+        u->reset();
+    }
+    return Status::ok();
+}
+
+Status SqliteStore::Impl::renumber_waitlist(const std::string& occasion_id) {
+    auto entries = seat_entries(occasion_id);
+    if (!entries) return entries.status();
+    return write_seats(number_waitlist(std::move(entries.value())));
+}
+
 Status SqliteStore::Impl::reallocate(const std::string& occasion_id) {
     auto occ = occasion(occasion_id);
     if (!occ) return occ.status();
     if (!occ.value()) return Status::ok();
     const OccasionInfo& o = *occ.value();
-    std::vector<SeatEntry> entries;
-    {
-        auto q = db.query(
-            "SELECT id, acted_hlc, coalesce(device, ''), status, coalesce(reason, '') FROM "
-            "enrolments WHERE occasion = ? AND status IN ('requested', 'confirmed', 'waitlisted') "
-            // A walk-in is confirmed over and above the seats: it neither takes nor loses one.
-            "AND NOT (status = 'confirmed' AND reason IS 'walk_in')");
-        q->bind(1, occasion_id);
-        for (;;) {
-            auto r = q->step();
-            if (!r) return r.status();
-            if (!r.value()) break;
-            entries.push_back({q->text(0), Hlc{static_cast<uint64_t>(q->int64(1))}, q->text(2),
-                               q->text(3), q->text(4)});
-        }
-    }
+    auto entries = seat_entries(occasion_id);
+    if (!entries) return entries.status();
     bool closed = now_ms >= o.closes_ms;
-    auto changes = allocate_seats(entries, o.capacity, closed);
-    auto u = db.query("UPDATE enrolments SET status = ?, reason = ?, version = ? WHERE id = ?");
-    for (auto& c : changes) {
-        u->bind(1, c.status);
-        if (c.reason.empty()) u->bind(2, nullptr);
-        else u->bind(2, c.reason);
-        TUNDRA_TRY(u->bind(3, next_version()).bind(4, c.id).run());
-        u->reset();
-    }
+    TUNDRA_TRY(write_seats(allocate_seats(std::move(entries.value()), o.capacity, closed)));
     auto cnt = db.query(
         "SELECT count(*) FILTER (WHERE status = 'confirmed'), count(*) FILTER (WHERE status = "
         "'waitlisted') FROM enrolments WHERE occasion = ?");
@@ -360,16 +382,7 @@ Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a
     std::string status = str(*row.value(), "status");
     if (status == "confirmed")
         return make_outcome(a, OutcomeResult::applied, "", "seat confirmed", status);
-    int64_t position = 0;
-    {
-        auto q = db.query(
-            "SELECT count(*) FROM enrolments WHERE occasion = ? AND status = 'waitlisted' AND "
-            "(acted_hlc < ? OR (acted_hlc = ? AND coalesce(device, '') <= ?))");
-        q->bind(1, occ_id).bind(2, acted.value).bind(3, acted.value).bind(4, who.device_id);
-        auto r = q->step();
-        if (!r) return r.status();
-        position = q->int64(0);
-    }
+    int64_t position = get_int(*row.value(), "waitlist_position").value_or(0);
     return make_outcome(a, OutcomeResult::adjusted, reasons::kWaitlisted,
                         "the occasion is full: waitlisted as number " + std::to_string(position),
                         status);
@@ -386,8 +399,8 @@ Result<Outcome> SqliteStore::Impl::cancel_enrolment(const AuthContext&, const Ac
     if (status == "cancelled" || status == "rejected")
         return rejected(a, reasons::kAlreadyCancelled, "enrolment '" + id + "' is already " + status);
     auto u = db.query(
-        "UPDATE enrolments SET status = 'cancelled', reason = NULL, updated_hlc = ?, "
-        "version = ? WHERE id = ?");
+        "UPDATE enrolments SET status = 'cancelled', reason = NULL, waitlist_position = NULL, "
+        "updated_hlc = ?, version = ? WHERE id = ?");
     TUNDRA_TRY(u->bind(1, a.hlc.value).bind(2, next_version()).bind(3, id).run());
     TUNDRA_TRY(reallocate(str(e, "occasion")));
     return make_outcome(a, OutcomeResult::applied, "", "enrolment cancelled", "cancelled");
@@ -527,7 +540,7 @@ Result<Outcome> SqliteStore::Impl::upsert_occasion(const AuthContext& who, const
     if (str(res->after, "status") == "cancelled" && str(res->before, "status") != "cancelled") {
         auto u = db.query(
             "UPDATE enrolments SET status = 'cancelled', reason = 'occasion_cancelled', "
-            "version = ? WHERE id = ?");
+            "waitlist_position = NULL, version = ? WHERE id = ?");
         std::vector<std::string> ids;
         auto q = db.query(
             "SELECT id FROM enrolments WHERE occasion = ? AND status IN ('requested', "

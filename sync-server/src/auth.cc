@@ -16,6 +16,12 @@ Status rate_limited(int64_t wait_ms) {
                   "too many failed logins; try again in " + std::to_string(s) + " s", s);
 }
 
+// An optional text of a login request: empty means the device did not tell (NULL).
+void bind_told(sqlite::Stmt& q, int idx, const std::string& v) {
+    if (v.empty()) q.bind(idx, nullptr);
+    else q.bind(idx, v);
+}
+
 const char* const kRevokedDevice =
     "this device was revoked by an admin: it must delete its synced data";
 }  // namespace
@@ -109,13 +115,17 @@ Result<LoginResponse> SqliteStore::issue_token(const LoginRequest& req, const st
     TUNDRA_TRY(forget_failures(*db_, user_key(req.username)));
     if (reused) {
         resp.device_id = req.device_id;
+        // What the login tells of the device (its name, its tablet's install id, the app's
+        // version) replaces what was known; what it leaves out stays.
         auto u = db_->query(
-            "UPDATE devices SET token_hash = ?, token_expires_ms = ?, name = coalesce(?, name) "
+            "UPDATE devices SET token_hash = ?, token_expires_ms = ?, name = coalesce(?, name), "
+            "install_id = coalesce(?, install_id), app_version = coalesce(?, app_version) "
             "WHERE id = ?");
         u->bind(1, sha256_hex(token)).bind(2, expires);
-        if (req.device_name.empty()) u->bind(3, nullptr);
-        else u->bind(3, req.device_name);
-        TUNDRA_TRY(u->bind(4, resp.device_id).run());
+        bind_told(*u, 3, req.device_name);
+        bind_told(*u, 4, req.install_id);
+        bind_told(*u, 5, req.app_version);
+        TUNDRA_TRY(u->bind(6, resp.device_id).run());
     } else {
         resp.device_id = "dev-" + random_hex(8);
         // A new device's stamps count from its login: it cannot backdate an action to before
@@ -123,15 +133,17 @@ Result<LoginResponse> SqliteStore::issue_token(const LoginRequest& req, const st
         resp.server_hlc = clock_.now().value;
         auto u = db_->query(
             "INSERT INTO devices (id, username, name, token_hash, token_expires_ms, created_at, "
-            "last_sync_hlc) VALUES (?, ?, ?, ?, ?, ?, ?)");
-        TUNDRA_TRY(u->bind(1, resp.device_id)
-                       .bind(2, req.username)
-                       .bind(3, req.device_name)
-                       .bind(4, sha256_hex(token))
-                       .bind(5, expires)
-                       .bind(6, format_iso8601(now))
-                       .bind(7, resp.server_hlc)
-                       .run());
+            "last_sync_hlc, install_id, app_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        u->bind(1, resp.device_id)
+            .bind(2, req.username)
+            .bind(3, req.device_name)
+            .bind(4, sha256_hex(token))
+            .bind(5, expires)
+            .bind(6, format_iso8601(now))
+            .bind(7, resp.server_hlc);
+        bind_told(*u, 8, req.install_id);
+        bind_told(*u, 9, req.app_version);
+        TUNDRA_TRY(u->run());
     }
     resp.token = token;
     resp.capabilities = kServerCapabilities;

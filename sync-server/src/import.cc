@@ -752,7 +752,9 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             }
         }
     }
-    // Imported statuses are facts; only the occasions' seat counts follow from them.
+    // Imported statuses are facts; only the waitlists' numbering and the occasions' seat
+    // counts follow from them.
+    for (auto& o : touched_occasions) TUNDRA_TRY(I.renumber_waitlist(o));
     {
         auto q = db_->query(
             "UPDATE occasions SET confirmed = (SELECT count(*) FROM enrolments e WHERE e.occasion "

@@ -164,7 +164,8 @@ Result<ErasureReport> SqliteStore::erase_person(const std::string& person_id, co
             for (auto& o : occasions)
                 TUNDRA_COUNT(rep.enrolments_cancelled,
                              change(*db_,
-                                    "UPDATE enrolments SET status = 'cancelled', reason = 'erased', version = ? "
+                                    "UPDATE enrolments SET status = 'cancelled', reason = 'erased', "
+                                    "waitlist_position = NULL, version = ? "
                                     "WHERE person = ? AND occasion = ? AND status IN ('requested', 'confirmed', "
                                     "'waitlisted')",
                                     static_cast<int64_t>(I.next_version()), id, o));

@@ -184,6 +184,30 @@ CREATE TABLE IF NOT EXISTS report_seals (
   month TEXT PRIMARY KEY, sealed_ms INTEGER NOT NULL, actor TEXT NOT NULL) WITHOUT ROWID;
 )SQL";
 
+// Version 6 (issue 10, the tablet app): a device identity remembers the tablet it runs on
+// (the install id every person's identity on one tablet shares, so the console can show and
+// revoke a whole tablet) and the app's version; an enrolment carries its place on the
+// waitlist (columns added in migrate()). Enrolment report facts keep their columns: a
+// position is no report fact, so renumbering a waitlist writes none.
+constexpr const char* kSchemaV6 = R"SQL(
+CREATE INDEX IF NOT EXISTS devices_install_id ON devices(install_id);
+-- The waitlists as they stand, numbered in seat order (acted_hlc, device, id: core seats.cc),
+-- each renumbered row under a new version of its own so that devices pull it.
+WITH numbered AS (
+  SELECT id, row_number() OVER (PARTITION BY occasion
+                                ORDER BY acted_hlc, coalesce(device, ''), id) AS place
+    FROM enrolments WHERE status = 'waitlisted'),
+moved AS (
+  SELECT n.id, n.place, row_number() OVER (ORDER BY n.id) AS k
+    FROM numbered n JOIN enrolments e ON e.id = n.id WHERE e.waitlist_position IS NOT n.place)
+UPDATE enrolments SET waitlist_position = moved.place,
+  version = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version') + moved.k
+  FROM moved WHERE enrolments.id = moved.id;
+UPDATE meta SET value = CAST(max(CAST(value AS INTEGER),
+                                 (SELECT coalesce(max(version), 0) FROM enrolments)) AS TEXT)
+ WHERE key = 'version';
+)SQL";
+
 // The rows report facts are kept for, and their report columns (never names or comments).
 struct FactSource {
     const char* kind;    // entity wire name
@@ -307,6 +331,12 @@ Status migrate(sqlite::Db& db) {
             TUNDRA_TRY(db.exec(fact_triggers(f)));
         }
         return Status::ok();
+    }));
+    TUNDRA_TRY(sqlite::migrate_to(db, 6, [&]() -> Status {
+        TUNDRA_TRY(add_column(db, "devices", "install_id", "TEXT"));
+        TUNDRA_TRY(add_column(db, "devices", "app_version", "TEXT"));
+        TUNDRA_TRY(add_column(db, "enrolments", "waitlist_position", "INTEGER"));
+        return db.exec(kSchemaV6);
     }));
     return Status::ok();
 }

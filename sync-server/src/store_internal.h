@@ -3,10 +3,12 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sync_round.h"
 #include "tundra/core/action.h"
 #include "tundra/core/model.h"
+#include "tundra/core/seats.h"
 #include "tundra/server/sqlite_store.h"
 #include "tundra/sqlite/db.h"
 
@@ -118,7 +120,14 @@ struct SqliteStore::Impl final : RoundBackend {
     Result<LwwResult> lww_apply(Kind kind, const std::string& id, const Row& fields, Hlc hlc,
                                 const std::string& device, const Row& defaults);
 
+    // Seats (actions.cc): every change of an occasion's enrolments ends here. `reallocate`
+    // decides statuses and waitlist positions again (core allocate_seats) and the occasion's
+    // counts; `renumber_waitlist` keeps the statuses as they stand (an import's). Either
+    // gives a new version only to the rows whose status, reason or position changed.
     Status reallocate(const std::string& occasion_id);
+    Status renumber_waitlist(const std::string& occasion_id);
+    Result<std::vector<SeatEntry>> seat_entries(const std::string& occasion_id);
+    Status write_seats(const std::vector<SeatChange>& changes);
     // A new enrolment row by `who`'s action `a`, stamped `acted` (actions.cc).
     Status insert_enrolment(const AuthContext& who, const Action& a, Hlc acted, const std::string& id,
                             const std::string& occasion, const std::string& person,
