@@ -90,7 +90,8 @@ const ctx = {
   announce,
   homeRoute,
   status: () => state.status,
-  async refreshStatus() { await pollStatus(false); },
+  // After an action: the header shows the new pending count; the view renders itself.
+  async refreshStatus() { await pollStatus(false, false); },
   // After an unlock or a new PIN: fetch the session's status, then go to the person's start.
   async signedIn() {
     state.status = await api.get('/api/status');
@@ -152,10 +153,23 @@ async function render(moveFocus, keepKey) {
 
 // ---- header: status bar, notices; nav ----
 
+// Re-renders header and nav without losing the focus of a control in them.
 function renderChrome() {
+  const header = document.getElementById('header');
+  const nav = document.getElementById('nav');
+  const active = document.activeElement;
+  const inChrome = active && (header.contains(active) || nav.contains(active));
+  const key = inChrome && active.getAttribute('data-key');
+  const text = inChrome && active.textContent;
   document.getElementById('skip-link').textContent = t('app.skip');
   renderHeader();
   renderNav();
+  if (inChrome && !active.isConnected) {
+    // The same control after the re-render: "Sync now" and "Cancel" take each other's place.
+    const same = (key && header.querySelector(`[data-key="${key}"]`))
+      || [...header.querySelectorAll('button'), ...nav.querySelectorAll('a')].find((b) => b.textContent === text);
+    if (same) same.focus(); else focusAfterHeaderChange();
+  }
 }
 
 function renderNav() {
@@ -217,9 +231,9 @@ function syncPanel(s) {
       pct !== null ? t('status.syncing_pct', { percent: pct }) : t('status.syncing'));
     const extra = sync.eta_seconds > 0 ? el('p', { class: 'hint' }, t('status.eta', { seconds: Math.ceil(sync.eta_seconds) })) : null;
     panel.appendChild(el('div', { class: 'progress-wrap' }, label, progress, extra,
-      button(t('status.cancel_sync'), { icon: 'cross', onclick: cancelSync })));
+      button(t('status.cancel_sync'), { icon: 'cross', onclick: cancelSync, key: 'sync-button' })));
   } else {
-    panel.appendChild(button(t('status.sync_now'), { icon: 'sync', kind: 'primary', onclick: syncNow }));
+    panel.appendChild(button(t('status.sync_now'), { icon: 'sync', kind: 'primary', onclick: syncNow, key: 'sync-button' }));
   }
   return panel;
 }
@@ -302,7 +316,7 @@ function focusAfterHeaderChange() {
 
 // ---- polling ----
 
-async function pollStatus(background = true) {
+async function pollStatus(background = true, rerenderView = true) {
   if (!state.status) return;
   let s;
   try {
@@ -319,16 +333,9 @@ async function pollStatus(background = true) {
     else announce(t('status.sync_done'));
   }
   state.syncWasRunning = running;
-  // Re-render the header without stealing focus from a header button.
-  const header = document.getElementById('header');
-  const hadFocus = header.contains(document.activeElement) ? document.activeElement.textContent : null;
   renderChrome();
-  if (hadFocus) {
-    const same = [...header.querySelectorAll('button')].find((b) => b.textContent === hadFocus);
-    if (same) same.focus();
-  }
   const changed = prev && s.revision !== prev.revision;
-  if (changed && state.route && state.route.refresh && !state.dialog) {
+  if (changed && rerenderView && state.route && state.route.refresh && !state.dialog) {
     const active = document.activeElement;
     const typing = active && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA' || active.tagName === 'SELECT');
     if (!typing) await render(false);

@@ -104,5 +104,11 @@ export function pendingBadge() { return badge(t('common.pending'), 'pending', 'c
 // Runs an async action with the button disabled, so a double tap does not send it twice.
 export async function busy(btn, fn) {
   if (btn) btn.disabled = true;
-  try { return await fn(); } finally { if (btn && btn.isConnected) btn.disabled = false; }
+  try { return await fn(); } finally {
+    if (btn && btn.isConnected) {
+      btn.disabled = false;
+      // A disabled button drops focus to <body>; give it back so keyboard users stay in place.
+      if (document.activeElement === document.body) btn.focus();
+    }
+  }
 }
