@@ -4,6 +4,7 @@ import { el, h1, button, field, errorBox, badge, busy } from '../ui.js';
 import { enrolmentState, seatsText } from './common.js';
 
 const filters = { theme: '', format: '', from: '', place: '', seats: false };
+function anyFilter() { return !!(filters.theme || filters.format || filters.from || filters.place || filters.seats); }
 
 export async function render(params, ctx) {
   const { courses } = await ctx.api.get('/api/catalogue');
@@ -97,8 +98,9 @@ export async function render(params, ctx) {
   update(false);
   return el('div', { class: 'screen screen-catalogue' },
     h1(t('catalogue.title')),
-    el('section', { class: 'filters', 'aria-labelledby': 'filters-title' },
-      el('h2', { id: 'filters-title', class: 'small-title' }, t('catalogue.filters_title')),
+    // Folded away on a phone-sized screen until asked for; open when a filter is in use.
+    el('details', { class: 'filters', open: anyFilter() || window.innerWidth >= 600 },
+      el('summary', { class: 'filters-summary', 'data-key': 'filters' }, t('catalogue.filters_title')),
       el('div', { class: 'filter-grid' }, fTheme.wrap, fFormat.wrap, fFrom.wrap, fPlace.wrap,
         el('div', { class: 'field field-check' }, fSeats, el('label', { for: seatsId }, t('catalogue.filter_seats'))))),
     count, err.node, results);

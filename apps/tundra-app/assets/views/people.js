@@ -9,7 +9,8 @@ export async function render(params, ctx) {
   for (const p of people) {
     const href = p.needs_password || !p.has_pin ? `#/password/${encodeURIComponent(p.id)}` : `#/pin/${encodeURIComponent(p.id)}`;
     list.appendChild(el('li', {}, el('a', { class: 'btn btn-person btn-big', href, 'data-key': `person-${p.id}` },
-      icon('user'), el('span', { class: 'btn-text' }, p.name))));
+      icon('user'), el('span', { class: 'btn-text' }, p.name,
+        p.needs_password ? el('span', { class: 'btn-sub' }, t('people.needs_password')) : null))));
   }
   const other = getLang() === 'sv' ? 'en' : 'sv';
   return el('div', { class: 'screen screen-people' },
