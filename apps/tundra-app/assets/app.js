@@ -217,7 +217,7 @@ function syncPanel(s) {
     el('span', {}, s.last_sync ? t('status.last_sync', { time: lastSyncText(s.last_sync) }) : t('status.never_synced'))));
   const on = online(s);
   facts.appendChild(el('li', {}, icon(on ? 'online' : 'offline'), el('span', {}, on ? t('status.online') : t('status.offline'))));
-  if (sync.last_error && sync.last_error !== 'network' && sync.last_error !== 'timeout' && !sync.running) {
+  if (sync.last_error && !['network', 'timeout', 'cancelled'].includes(sync.last_error) && !sync.running) {
     facts.appendChild(el('li', { class: 'warn' }, icon('warning'),
       el('span', {}, t('status.sync_failed', { reason: errorText({ code: sync.last_error }) }))));
   }
@@ -229,7 +229,9 @@ function syncPanel(s) {
     if (pct !== null) progress.value = pct;
     const label = el('p', { id: labelId, class: 'progress-label' },
       pct !== null ? t('status.syncing_pct', { percent: pct }) : t('status.syncing'));
-    const extra = sync.eta_seconds > 0 ? el('p', { class: 'hint' }, t('status.eta', { seconds: Math.ceil(sync.eta_seconds) })) : null;
+    const eta = Math.ceil(sync.eta_seconds || 0);
+    const extra = eta <= 0 ? null : el('p', { class: 'hint' },
+      eta > 90 ? t('status.eta_minutes', { minutes: Math.round(eta / 60) }) : t('status.eta', { seconds: eta }));
     panel.appendChild(el('div', { class: 'progress-wrap' }, label, progress, extra,
       button(t('status.cancel_sync'), { icon: 'cross', onclick: cancelSync, key: 'sync-button' })));
   } else {
@@ -255,7 +257,7 @@ function notices(s) {
       list.appendChild(el('li', { class: 'notice notice-warn' },
         el('p', { id: textId }, icon('warning'),
           el('strong', {}, t('rejected.item', { action, title: r.course_title || '' })), ' ', reasonText(r.reason)),
-        button(t('rejected.dismiss'), { icon: 'cross', describedby: textId, onclick: (e) => dismiss(e.currentTarget, r.seq) })));
+        button(t('rejected.dismiss'), { icon: 'cross', describedby: textId, key: `dismiss-${r.seq}`, onclick: (e) => dismiss(e.currentTarget, r.seq) })));
     }
     wrap.appendChild(el('section', { class: 'notice-group', 'aria-labelledby': 'rejected-title' },
       el('h2', { id: 'rejected-title', class: 'notice-title' }, t('rejected.title')), list));
@@ -265,7 +267,7 @@ function notices(s) {
     for (const c of s.changed) list.appendChild(el('li', { class: 'notice notice-info' }, el('p', {}, icon('warning'), changedText(c))));
     wrap.appendChild(el('section', { class: 'notice-group', 'aria-labelledby': 'changed-title' },
       el('h2', { id: 'changed-title', class: 'notice-title' }, t('changed.title')), list,
-      button(t('changed.seen'), { icon: 'check', onclick: (e) => seen(e.currentTarget) })));
+      button(t('changed.seen'), { icon: 'check', key: 'changed-seen', onclick: (e) => seen(e.currentTarget) })));
   }
   return wrap;
 }
@@ -329,7 +331,8 @@ async function pollStatus(background = true, rerenderView = true) {
   if (s.language && s.language !== getLang()) { setLang(s.language); }
   const running = !!(s.sync && s.sync.running);
   if (state.syncWasRunning && !running) {
-    if (s.sync.last_error) announce(t('status.sync_failed', { reason: errorText({ code: s.sync.last_error }) }));
+    if (s.sync.last_error === 'cancelled') announce(t('status.sync_cancelled'));
+    else if (s.sync.last_error) announce(t('status.sync_failed', { reason: errorText({ code: s.sync.last_error }) }));
     else announce(t('status.sync_done'));
   }
   state.syncWasRunning = running;
@@ -352,8 +355,13 @@ function schedulePoll() {
 
 // ---- lock and idle ----
 
+function savedLang() {
+  try { return localStorage.getItem('tundra.lang') || 'sv'; } catch (e) { return 'sv'; }
+}
+
 function onLocked() {
   state.status = null;
+  setLang(savedLang());  // the people screen speaks the tablet's language, not the last person's
   clearTimeout(state.pollTimer);
   closeIdleDialog();
   if (state.route && state.route.needsSession) navigate('#/people');
@@ -421,9 +429,7 @@ function closeIdleDialog() {
 
 async function start() {
   await loadCatalogues();
-  let lang = 'sv';
-  try { lang = localStorage.getItem('tundra.lang') || 'sv'; } catch (e) { /* private mode */ }
-  setLang(lang);
+  setLang(savedLang());
   setLockedHandler(onLocked);
   setActivityHandler(() => { state.lastServerActivity = Date.now(); });
   try {
