@@ -1,8 +1,11 @@
 // First sign-in on this tablet: username and password (needs the server).
-import { t } from '../i18n.js';
+import { t, getLang } from '../i18n.js';
+import { icon } from '../icons.js';
 import { el, h1, button, linkButton, errorBox, field, busy } from '../ui.js';
 
 export async function render(params, ctx) {
+  const { people } = await ctx.api.get('/api/people');
+  const other = getLang() === 'sv' ? 'en' : 'sv';
   const err = errorBox();
   const user = field(t('signin.username'), { autocomplete: 'username', required: true, spellcheck: 'false' });
   user.input.setAttribute('autocapitalize', 'none');
@@ -29,5 +32,9 @@ export async function render(params, ctx) {
     h1(t('signin.title')),
     el('p', { class: 'lead' }, t('signin.intro')),
     el('form', { onsubmit: submit, novalidate: true }, user.wrap, pw.wrap, err.node, el('div', { class: 'actions' }, submitBtn)),
-    el('div', { class: 'actions' }, linkButton(t('common.back_people'), '#/people', { icon: 'back' })));
+    el('div', { class: 'actions' },
+      // With nobody on the tablet yet this is the first screen: it has the language button.
+      people.length ? linkButton(t('common.back_people'), '#/people', { icon: 'back' })
+        : el('button', { type: 'button', class: 'btn btn-secondary', lang: other, onclick: () => ctx.setLanguage(other) },
+          icon('globe'), el('span', { class: 'btn-text' }, other === 'en' ? t('people.switch_to_en') : t('people.switch_to_sv')))));
 }
