@@ -12,7 +12,7 @@ export async function render(params, ctx) {
     pattern: '[0-9]*', hint: t('pin.hint') });
   const input = f.input;
   input.setAttribute('data-key', 'pin-input');
-  const waitNote = el('p', { class: 'wait-note', hidden: true });
+  const waitNote = el('p', { class: 'wait-note', hidden: true, tabindex: '-1' });
   const passwordLink = el('p', { hidden: true }, linkButton(t('pin.use_password'), `#/password/${encodeURIComponent(person.id)}`, { icon: 'lock', kind: 'primary' }));
   const digits = [];
   let waitTimer = null;
@@ -50,8 +50,8 @@ export async function render(params, ctx) {
       input.value = '';
       setDisabled(false);
       if (ex.code === 'wrong_pin') err.show(t('pin.wrong', { failures: ex.extra.failures || 1 }));
-      else if (ex.code === 'pin_wait') { err.show(t('pin.wait', { seconds: ex.extra.retry_after_s || 30 })); waitFor(ex.extra.retry_after_s || 30); return; }
-      else if (ex.code === 'password_needed') { err.show(t('pin.password_needed')); setDisabled(true); passwordLink.hidden = false; return; }
+      else if (ex.code === 'pin_wait') { err.show(t('pin.wait', { seconds: ex.extra.retry_after_s || 30 })); waitFor(ex.extra.retry_after_s || 30); waitNote.focus(); return; }
+      else if (ex.code === 'password_needed') { err.show(t('pin.password_needed')); setDisabled(true); passwordLink.hidden = false; passwordLink.querySelector('a').focus(); return; }
       else err.show(ex);
       input.focus();
     }
