@@ -41,7 +41,8 @@ async function request(method, path, body, background) {
     const extra = Object.assign({}, err);
     delete extra.code;
     delete extra.message;  // never shown: the catalogue says it in plain words
-    if (code === 'locked') onLocked();
+    // Locked (idle, or another tab switched person) or revoked (remote wipe): back to the people.
+    if (code === 'locked' || code === 'revoked') onLocked(code);
     throw new ApiError(res.status, code, extra);
   }
   return data || {};

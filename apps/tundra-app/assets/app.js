@@ -132,7 +132,7 @@ async function render(moveFocus, keepKey) {
     const mod = await import(`./views/${route.module}.js`);
     node = await mod.render(route.params, ctx);
   } catch (e) {
-    if (e instanceof ApiError && e.code === 'locked') return;
+    if (e instanceof ApiError && (e.code === 'locked' || e.code === 'revoked')) return;
     node = el('div', {}, el('h1', { tabindex: '-1', class: 'screen-title' }, t('error.title')),
       el('p', { class: 'error-box', role: 'alert' }, icon('warning'), el('span', {}, errorText(e))),
       el('p', {}, el('a', { class: 'btn btn-secondary', href: homeRoute() }, icon('back'), el('span', {}, t('common.back_home')))));
@@ -359,8 +359,10 @@ function savedLang() {
   try { return localStorage.getItem('tundra.lang') || 'sv'; } catch (e) { return 'sv'; }
 }
 
-function onLocked() {
+function onLocked(code) {
+  const wasOpen = !!state.status;
   state.status = null;
+  if (code === 'revoked' && wasOpen) announce(t('error.revoked'));
   setLang(savedLang());  // the people screen speaks the tablet's language, not the last person's
   clearTimeout(state.pollTimer);
   closeIdleDialog();

@@ -41,7 +41,7 @@ export async function render(params, ctx) {
     const current = p.mark ? p.mark.status : 'unmarked';
     const minutes = el('input', { type: 'number', id: `min-${p.person}`, min: 0, max: 1440, inputmode: 'numeric',
       value: String(p.mark && p.mark.minutes !== null && p.mark.minutes !== undefined && COUNTS.has(current) ? p.mark.minutes : length),
-      'data-key': `min-${p.person}`, 'aria-describedby': nameId });
+      'data-key': `min-${p.person}`, 'aria-label': t('roster.minutes_for', { name: p.name }) });
     minutesInputs.set(p.person, minutes);
     minutes.addEventListener('change', async () => {
       if (!COUNTS.has(current)) return;  // saved with the next tap
