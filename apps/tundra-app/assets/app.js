@@ -105,10 +105,13 @@ const ctx = {
   rerender: (key) => render(false, key),
   async setLanguage(lang) {
     setLang(lang);
-    try { localStorage.setItem('tundra.lang', lang); } catch (e) { /* private mode */ }
     if (state.status) {
+      // The person's choice, remembered by the server for this person.
       await api.post('/api/language', { language: lang });
       state.status.language = lang;
+    } else {
+      // Before anyone unlocks: the tablet's own language (the people and sign-in screens).
+      try { localStorage.setItem('tundra.lang', lang); } catch (e) { /* private mode */ }
     }
     renderChrome();
     await render(true);
