@@ -8,8 +8,8 @@ import { icon } from './icons.js';
 
 const POLL_MS = 3000;
 const POLL_SYNC_MS = 1000;
-const IDLE_WARN_MS = 4 * 60 * 1000;
-const IDLE_LOCK_MS = 5 * 60 * 1000;
+const IDLE_LOCK_MS = 5 * 60 * 1000;  // unless the server says otherwise (status.idle_lock_ms)
+const WARN_BEFORE_MS = 60 * 1000;
 const KEEPALIVE_EVERY_MS = 60 * 1000;
 
 // Routes: pattern → [module, needs session, refresh on revision change].
@@ -375,7 +375,8 @@ function onLocked(code) {
 function onInput() {
   if (state.dialog) return;  // only "Continue" extends the session
   state.lastInput = Date.now();
-  if (state.status && Date.now() - state.lastServerActivity > KEEPALIVE_EVERY_MS) {
+  const lockMs = state.status && state.status.idle_lock_ms > 0 ? state.status.idle_lock_ms : IDLE_LOCK_MS;
+  if (state.status && Date.now() - state.lastServerActivity > Math.min(KEEPALIVE_EVERY_MS, lockMs / 4)) {
     api.post('/api/keepalive', {}).catch(() => {});
   }
 }
@@ -383,8 +384,11 @@ function onInput() {
 function idleTick() {
   if (!state.status) return;
   const idle = Date.now() - state.lastInput;
-  if (idle >= IDLE_LOCK_MS) { lockNow(); return; }
-  if (idle >= IDLE_WARN_MS && !state.dialog) showIdleDialog();
+  const lockMs = state.status.idle_lock_ms > 0 ? state.status.idle_lock_ms : IDLE_LOCK_MS;
+  // Warn a minute before (or at 80% when the lock is shorter than five minutes).
+  const warnMs = lockMs >= 5 * WARN_BEFORE_MS ? lockMs - WARN_BEFORE_MS : Math.round(lockMs * 0.8);
+  if (idle >= lockMs) { lockNow(); return; }
+  if (idle >= warnMs && !state.dialog) showIdleDialog();
 }
 
 async function lockNow() {
@@ -450,7 +454,7 @@ async function start() {
   window.addEventListener('online', () => renderChrome());
   window.addEventListener('offline', () => renderChrome());
   window.addEventListener('hashchange', () => render(true));
-  setInterval(idleTick, 5000);
+  setInterval(idleTick, 1000);
   if (!location.hash || location.hash === '#' || location.hash === '#/') location.replace(homeRoute());
   await render(false);
   schedulePoll();

@@ -16,8 +16,8 @@ export async function render(params, ctx) {
     if (!pw.input.value) { err.show(t('password.empty')); pw.input.focus(); return; }
     await busy(submitBtn, async () => {
       try {
-        await ctx.api.post('/api/unlock-password', { person: person.id, password: pw.input.value });
-        if (!person.has_pin) { ctx.navigate('#/set-pin'); return; }
+        const res = await ctx.api.post('/api/unlock-password', { person: person.id, password: pw.input.value });
+        if (res.needs_pin || (res.needs_pin === undefined && !person.has_pin)) { ctx.navigate('#/set-pin'); return; }
         await ctx.signedIn();
       } catch (ex) {
         pw.input.value = '';

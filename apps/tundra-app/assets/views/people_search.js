@@ -15,7 +15,7 @@ export function personSearch(ctx, { actionText, onPick, exclude }) {
     const mine = ++seq;
     if (text.length < 2) { results.replaceChildren(); status.textContent = t('search.type_more'); return; }
     try {
-      const { persons } = await ctx.api.get(`/api/persons?search=${encodeURIComponent(text)}&site=`);
+      const { persons } = await ctx.api.get(`/api/persons?search=${encodeURIComponent(text)}`);
       if (mine !== seq) return;
       const hits = persons.filter((p) => !(exclude && exclude.has(p.id)));
       status.textContent = hits.length ? t('search.count', { count: hits.length }) : t('search.none');
