@@ -97,6 +97,13 @@ struct AppWorld {
         EXPECT_EQ(p.status, 200) << p.body;
         return t;
     }
+    // Unlocks `username` with their PIN (after the idle lock); returns the new session.
+    std::string unlock(const std::string& username, const std::string& pin = "1234") {
+        auto r = call("POST", "/api/unlock",
+                      R"({"person":")" + app::Tablet::id_for(username) + R"(","pin":")" + pin + R"("})");
+        EXPECT_EQ(r.status, 200) << r.body;
+        return token(r);
+    }
     std::shared_ptr<app::Person> person(const std::string& username) {
         return tablet->find(app::Tablet::id_for(username));
     }

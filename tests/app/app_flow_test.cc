@@ -88,6 +88,8 @@ TEST(AppFlow, ARejectedActionIsShownWithItsReasonCodeAndCanBeDismissed) {
     std::string anna = a.sign_in("part1");
     a.sync_person("part1");
     a.w.now += 2 * 60 * kMinute;  // o4's enrolment closed an hour ago
+    EXPECT_EQ(a.call("GET", "/api/status", "", anna).status, 401) << "two idle hours locked the app";
+    anna = a.unlock("part1");
     ASSERT_EQ(a.call("POST", "/api/enrol", R"({"occasion":"o4"})", anna).status, 200);
     a.sync_person("part1");
     auto st = AppWorld::doc(a.call("GET", "/api/status", "", anna));
@@ -169,6 +171,8 @@ TEST(AppFlow, SurveyAndAttestationAfterAnAttendedOccasion) {
     std::string anna = a.sign_in("part1");
     a.sync_person("coord1");
     a.w.now += (24 * 60 + 180) * kMinute;  // o4 (tomorrow, two hours) has ended
+    c = a.unlock("coord1");
+    anna = a.unlock("part1");
     ASSERT_EQ(a.call("POST", "/api/mark", R"({"occasion":"o4","person":"p1","status":"present","minutes":120})", c).status, 200);
     a.sync_person("coord1");
     a.sync_person("part1");
