@@ -1,5 +1,5 @@
 // The access log's line format and the client address behind trusted proxies: pure
-// functions, tested without a network (the listener's use of them: tests/e2e/http_server_test.cc).
+// functions, tested without a network (the listener's use of them: tests/e2e/listener_test.cc).
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
