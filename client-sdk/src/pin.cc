@@ -2,6 +2,7 @@
 // in the replica with a growing wait), the offline password check against the verifier kept at
 // login, and changing the password on the server (POST /v1/password).
 #include <algorithm>
+#include <optional>
 
 #include "client_internal.h"
 #include "tundra/core/crypto.h"
@@ -24,6 +25,29 @@ int64_t pin_wait_ms(int failures) {
 }
 
 int seconds_up(int64_t ms) { return static_cast<int>((ms + 999) / 1000); }
+
+// A try refused before the (slow) check: no verifier, too many wrong PINs, or a wait not over.
+std::optional<PinCheck> refusal(const UnlockState& u, int64_t now) {
+    PinCheck c;
+    c.failures = u.pin_failures;
+    if (u.pin_verifier.empty()) {
+        c.outcome = PinCheck::Outcome::no_pin;
+        return c;
+    }
+    if (u.pin_failures >= kPinPasswordAfter) {
+        c.outcome = PinCheck::Outcome::password_needed;
+        return c;
+    }
+    int64_t wait = pin_wait_ms(u.pin_failures);
+    // A clock set back does not make the wait longer than it was.
+    int64_t left = std::min(wait, u.pin_failed_ms + wait - now);
+    if (wait > 0 && left > 0) {
+        c.outcome = PinCheck::Outcome::wait;
+        c.retry_after_s = seconds_up(left);
+        return c;
+    }
+    return std::nullopt;
+}
 
 Status check_pin_format(const std::string& pin) {
     bool digits = std::all_of(pin.begin(), pin.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -55,6 +79,14 @@ Status Client::set_pin(const std::string& pin) {
     });
 }
 
+Result<PinCheck> Client::pin_status() {
+    auto& I = *impl_;
+    auto u = I.locked([&]() -> Result<UnlockState> { return I.replica->load_unlock(); });
+    if (!u) return u.status();
+    if (auto r = refusal(u.value(), static_cast<int64_t>(I.wall()))) return *r;
+    return PinCheck{PinCheck::Outcome::ok, u->pin_failures, 0};
+}
+
 bool Client::has_pin() {
     auto u = impl_->locked([&]() -> Result<UnlockState> { return impl_->replica->load_unlock(); });
     return u && !u->pin_verifier.empty();
@@ -64,28 +96,6 @@ Result<PinCheck> Client::check_pin(const std::string& pin) {
     auto& I = *impl_;
     auto before = I.locked([&]() -> Result<UnlockState> { return I.replica->load_unlock(); });
     if (!before) return before.status();
-    // Refused before the (slow) check: no verifier, too many wrong PINs, or a wait not over.
-    auto refusal = [&](const UnlockState& u, int64_t now) -> std::optional<PinCheck> {
-        PinCheck c;
-        c.failures = u.pin_failures;
-        if (u.pin_verifier.empty()) {
-            c.outcome = PinCheck::Outcome::no_pin;
-            return c;
-        }
-        if (u.pin_failures >= kPinPasswordAfter) {
-            c.outcome = PinCheck::Outcome::password_needed;
-            return c;
-        }
-        int64_t wait = pin_wait_ms(u.pin_failures);
-        // A clock set back does not make the wait longer than it was.
-        int64_t left = std::min(wait, u.pin_failed_ms + wait - now);
-        if (wait > 0 && left > 0) {
-            c.outcome = PinCheck::Outcome::wait;
-            c.retry_after_s = seconds_up(left);
-            return c;
-        }
-        return std::nullopt;
-    };
     if (auto r = refusal(before.value(), static_cast<int64_t>(I.wall()))) return *r;
     if (check_pin_format(pin).is_ok() && verify_password(pin, before->pin_verifier)) {
         return I.locked([&]() -> Result<PinCheck> {

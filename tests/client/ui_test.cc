@@ -470,6 +470,7 @@ TEST_F(Ui, WrongPinsWaitLongerAndLongerThenThePasswordIsNeeded) {
     for (int i = 1; i <= 4; ++i)
         EXPECT_EQ(outcome_of(c->check_pin("0000")), "wrong failures=" + std::to_string(i) + " retry=0");
     EXPECT_EQ(outcome_of(c->check_pin("0000")), "wrong failures=5 retry=30");
+    EXPECT_EQ(outcome_of(c->pin_status()), "wait failures=5 retry=30");
     // During the wait even the right PIN is refused, unchecked and uncounted.
     EXPECT_EQ(outcome_of(c->check_pin("2468")), "wait failures=5 retry=30");
     now += 10'000;
@@ -490,6 +491,7 @@ TEST_F(Ui, WrongPinsWaitLongerAndLongerThenThePasswordIsNeeded) {
     EXPECT_EQ(outcome_of(c->check_pin("1111")), "password_needed failures=10 retry=0");
     now += 86'400'000;
     EXPECT_EQ(outcome_of(c->check_pin("2468")), "password_needed failures=10 retry=0");
+    EXPECT_EQ(outcome_of(c->pin_status()), "password_needed failures=10 retry=0");
     // The password (checked offline against the login's verifier) forgives the wrong PINs.
     auto wrong = c->check_password("secret1?");
     ASSERT_FALSE(wrong);
@@ -498,10 +500,13 @@ TEST_F(Ui, WrongPinsWaitLongerAndLongerThenThePasswordIsNeeded) {
     EXPECT_EQ(outcome_of(c->check_pin("2468")), "ok failures=0 retry=0");
 }
 
-TEST_F(Ui, ARightPinResetsTheCountAndANewPinToo) {
+TEST_F(Ui, ARightPinResetsTheCountAndANewPinTooAndTheStatusCountsNothing) {
     auto c = as("participant");
+    EXPECT_EQ(outcome_of(c->pin_status()), "no_pin failures=0 retry=0");
     ASSERT_TRUE(c->set_pin("123456"));
     for (int i = 0; i < 3; ++i) EXPECT_EQ(c->check_pin("654321")->outcome, PinCheck::Outcome::wrong);
+    // Asking how things stand checks and counts nothing.
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(outcome_of(c->pin_status()), "ok failures=3 retry=0");
     EXPECT_EQ(c->check_pin("123456")->outcome, PinCheck::Outcome::ok);
     EXPECT_EQ(outcome_of(c->check_pin("654321")), "wrong failures=1 retry=0");
     ASSERT_TRUE(c->set_pin("9999"));

@@ -501,6 +501,10 @@ public:
     // Checks a PIN against the verifier, counting wrong ones (see PinCheck). A try during a
     // wait is refused without being checked or counted.
     Result<PinCheck> check_pin(const std::string& pin);
+    // What check_pin would answer before checking anything, without counting: no_pin, wait
+    // (retry_after_s), password_needed, else `ok` (a PIN may be tried) with the wrong PINs so
+    // far. For a UI's list of people (who needs the password).
+    Result<PinCheck> pin_status();
     // Checks the user's password offline against the verifier stored at the last successful
     // login (or change_password); on success the count of wrong PINs is reset. Errors:
     // unauthorized (wrong password), conflict (no verifier stored).
