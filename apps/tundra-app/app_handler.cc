@@ -93,7 +93,7 @@ web::HttpResponse AppHandler::api(const web::HttpRequest& req, const std::string
         }
         call.person = tablet_.find(s->subject);
         auto st = call.person ? call.person->client->status() : Result<client::StatusView>(Errc::not_found, "gone");
-        if (!st || st->username.empty()) {  // taken off the tablet, or wiped remotely
+        if (!st || !st->logged_in) {  // taken off the tablet, or wiped remotely
             sessions_.erase_subject(s->subject);
             auto r = error_json(Status(Errc::unauthorized, "locked"), "locked");
             r.headers.emplace_back("Set-Cookie", clear_session_cookie());

@@ -40,10 +40,13 @@ web::HttpResponse people(Call& call) {
         out.str("name", st->name.empty() ? st->username : st->name);
         out.str("username", st->username);
         out.str("role", st->role);
-        bool signed_in = !st->username.empty();
-        out.flag("has_pin", signed_in && p->client->has_pin());
-        // Wiped remotely, or never finished setting a PIN: the password is needed.
-        out.flag("needs_password", !signed_in);
+        bool signed_in = st->logged_in;
+        auto pin = p->client->pin_status();
+        using O = client::PinCheck::Outcome;
+        out.flag("has_pin", signed_in && pin && pin->outcome != O::no_pin);
+        // Wiped remotely (sign in again), or ten wrong PINs (the password unlocks).
+        out.flag("needs_password", !signed_in || (pin && pin->outcome == O::password_needed));
+        out.flag("signed_out", !signed_in);
         out.str("language", language_of(*p->client));
         out.end();
     }

@@ -103,7 +103,7 @@ void SyncScheduler::run_one(const std::string& id) {
     auto person = tablet_.find(id);
     if (!person) return forget(id);
     auto st = person->client->status();
-    if (!st || st->username.empty()) {  // signed out or wiped: nothing to sync until a sign-in
+    if (!st || !st->logged_in) {  // signed out or wiped: nothing to sync until a sign-in
         std::lock_guard lock(mu_);
         due_.erase(id);
         return;

@@ -342,6 +342,7 @@ Result<StatusView> Client::status() {
         v.role = m.role;
         v.person = m.person;
         v.device_id = m.device_id;
+        v.logged_in = !m.token.empty();
         if (!m.person.empty()) {
             auto name = I.replica->person_name(m.person);
             if (!name) return name.status();

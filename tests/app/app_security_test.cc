@@ -162,3 +162,21 @@ TEST(AppSecurity, IdleSessionsLockAfterFiveMinutesButBackgroundPollsDoNotCount) 
     a.w.now += 61000;
     EXPECT_EQ(a.handler->handle(poll).status, 401);
 }
+
+TEST(AppSecurity, ARemoteWipeEndsTheSessionAndThePersonMustSignInAgain) {
+    AppWorld a;
+    std::string anna = a.sign_in("part1");
+    a.sync_person("part1");
+    auto device = a.person("part1")->client->status()->device_id;
+    ASSERT_TRUE(a.w.store->revoke_device(device, "test"));
+    auto r = a.person("part1")->client->sync();
+    EXPECT_EQ(r.status().code(), Errc::revoked);
+    EXPECT_EQ(a.call("GET", "/api/catalogue", "", anna).status, 401) << "the session ended with the wipe";
+    auto people = AppWorld::doc(a.call("GET", "/api/people"));
+    ASSERT_EQ(people["people"].Size(), 1u);
+    EXPECT_TRUE(people["people"][0]["signed_out"].GetBool());
+    EXPECT_FALSE(people["people"][0]["has_pin"].GetBool()) << "the PIN went with the wipe";
+    std::string id = app::Tablet::id_for("part1");
+    auto pin = a.call("POST", "/api/unlock", R"({"person":")" + id + R"(","pin":"1234"})");
+    EXPECT_NE(pin.status, 200) << "a wiped replica does not open with its old PIN";
+}

@@ -18,6 +18,7 @@ const ROUTES = [
   ['pin/:person', 'pin', false, false],
   ['password/:person', 'password', false, false],
   ['signin', 'signin', false, false],
+  ['signin/:username', 'signin', false, false],
   ['set-pin', 'setpin', true, false],
   ['home', 'home', true, true],
   ['catalogue', 'catalogue', true, true],

@@ -9,7 +9,10 @@ export async function render(params, ctx) {
   if (!people.length) { location.replace('#/signin'); return el('div', {}); }
   const list = el('ul', { class: 'people-list' });
   for (const p of people) {
-    const href = p.needs_password || !p.has_pin ? `#/password/${encodeURIComponent(p.id)}` : `#/pin/${encodeURIComponent(p.id)}`;
+    // Signed out or wiped from the server: sign in again (the server is needed); ten wrong
+    // PINs or no PIN yet: the password unlocks offline; else the PIN.
+    const href = p.signed_out ? `#/signin/${encodeURIComponent(p.username)}`
+      : p.needs_password || !p.has_pin ? `#/password/${encodeURIComponent(p.id)}` : `#/pin/${encodeURIComponent(p.id)}`;
     list.appendChild(el('li', {}, el('a', { class: 'btn btn-person btn-big', href, 'data-key': `person-${p.id}` },
       icon('user'), el('span', { class: 'btn-text' }, p.name,
         p.needs_password ? el('span', { class: 'btn-sub' }, t('people.needs_password')) : null))));

@@ -9,6 +9,7 @@ export async function render(params, ctx) {
   const err = errorBox();
   const user = field(t('signin.username'), { autocomplete: 'username', required: true, spellcheck: 'false' });
   user.input.setAttribute('autocapitalize', 'none');
+  if (params.username) user.input.value = params.username;  // signing the same person in again
   const pw = field(t('signin.password'), { type: 'password', autocomplete: 'current-password', required: true });
   const submitBtn = button(t('signin.submit'), { icon: 'user', kind: 'primary', type: 'submit', big: true });
   async function submit(e) {

@@ -86,6 +86,9 @@ struct RejectedAction {
 struct StatusView {
     std::string server, username, role, person, device_id;
     std::string name;  // the person's name when the replica holds their row (issue 10)
+    // Holds a token: false after logout or a remote wipe (the user and server stay named, so
+    // that a UI can offer to sign the same person in again).
+    bool logged_in = false;
     std::vector<std::string> sites;
     int64_t pending = 0;
     std::string last_sync;  // ISO 8601, empty if never: the last complete pull
