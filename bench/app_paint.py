@@ -72,7 +72,7 @@ class Size:
 SIZES = {
     # One coordinator of a municipality's 3 sites, as in the brief (about 9,000 rows).
     "small": Size("small", "coordinator's replica (~9,000 rows)", municipalities=12, staff_per_site=67,
-                  history_months=12, marks=25_000, coordinator_municipalities=1, username="coord.small"),
+                  history_months=12, marks=21_000, coordinator_municipalities=1, username="coord.small"),
     # A coordinator of many sites (about 100,000 rows).
     "large": Size("large", "coordinator of many sites (~100,000 rows)", municipalities=50, staff_per_site=245,
                   history_months=12, marks=100_000, coordinator_municipalities=16, username="coord.large"),
