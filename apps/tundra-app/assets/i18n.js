@@ -49,31 +49,40 @@ export function errorText(err) {
   });
 }
 
-export function fmtNumber(n) { return new Intl.NumberFormat(locale()).format(n); }
+// Making an Intl formatter costs about 0.5 ms, using one a few µs: a screen of 200 occasions
+// made 700 of them (half a second; docs/benchmarks.md "The tablet app"). One per locale and kind.
+const formatters = new Map();
+function formatter(Kind, loc, opts) {
+  const key = `${Kind.name}|${loc}|${JSON.stringify(opts)}`;
+  let f = formatters.get(key);
+  if (!f) { f = new Kind(loc, opts); formatters.set(key, f); }
+  return f;
+}
+const dateTime = (opts) => formatter(Intl.DateTimeFormat, locale(), { timeZone: TZ, ...opts });
+
+export function fmtNumber(n) { return formatter(Intl.NumberFormat, locale(), {}).format(n); }
 export function fmtTime(iso) {
-  return new Intl.DateTimeFormat(locale(), { timeZone: TZ, hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+  return dateTime({ hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 }
 export function fmtDate(iso) {
-  return new Intl.DateTimeFormat(locale(), { timeZone: TZ, weekday: 'long', day: 'numeric', month: 'long' }).format(new Date(iso));
+  return dateTime({ weekday: 'long', day: 'numeric', month: 'long' }).format(new Date(iso));
 }
 export function fmtDateShort(iso) {
-  return new Intl.DateTimeFormat(locale(), { timeZone: TZ, day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(iso));
+  return dateTime({ day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(iso));
 }
 // "YYYY-MM-DD" (a Stockholm day) as "söndag 29 november".
 export function fmtDay(day) {
-  return new Intl.DateTimeFormat(locale(), { timeZone: TZ, weekday: 'long', day: 'numeric', month: 'long' })
-    .format(new Date(`${day}T12:00:00Z`));
+  return dateTime({ weekday: 'long', day: 'numeric', month: 'long' }).format(new Date(`${day}T12:00:00Z`));
 }
 export function fmtMonth(month) {
-  return new Intl.DateTimeFormat(locale(), { timeZone: TZ, month: 'long', year: 'numeric' })
-    .format(new Date(`${month}-15T12:00:00Z`));
+  return dateTime({ month: 'long', year: 'numeric' }).format(new Date(`${month}-15T12:00:00Z`));
 }
 // "08:00–09:30, måndag 30 november"
 export function fmtSpan(startIso, endIso) {
   return t('common.time_span', { day: fmtDate(startIso), start: fmtTime(startIso), end: fmtTime(endIso) });
 }
 export function stockholmDay(iso) {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' })
+  const parts = formatter(Intl.DateTimeFormat, 'en-GB', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' })
     .formatToParts(new Date(iso));
   const get = (type) => parts.find((p) => p.type === type).value;
   return `${get('year')}-${get('month')}-${get('day')}`;
