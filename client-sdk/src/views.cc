@@ -63,10 +63,13 @@ Result<std::vector<EnrolmentView>> Replica::enrolments(const EnrolmentFilter& fi
         "coalesce(e.reason, ''), coalesce((SELECT json_extract(o.outcome, '$.message') FROM "
         "outbox o WHERE o.target = e.id AND o.state = 'rejected' ORDER BY o.seq DESC LIMIT 1), "
         "''), e.waitlist_position FROM enrolments e LEFT JOIN persons p ON p.id = e.person "
-        "LEFT JOIN occasions oc ON oc.id = e.occasion "
-        "WHERE (?1 = '' OR e.occasion = ?1) AND (?2 = '' OR e.person = ?2) "
-        "ORDER BY oc.starts_at, e.occasion, p.name, e.id");
-    q->bind(1, filter.occasion).bind(2, filter.person);
+        "LEFT JOIN occasions oc ON oc.id = e.occasion WHERE " +
+        // Each filter is its own condition (not `?1 = '' OR ...`), so that SQLite answers a
+        // roster from the occasion index instead of scanning every enrolment.
+        std::string(filter.occasion.empty() ? "1" : "e.occasion = ?1") +
+        (filter.person.empty() ? "" : " AND e.person = ?2") + " ORDER BY oc.starts_at, e.occasion, p.name, e.id");
+    if (!filter.occasion.empty()) q->bind(1, filter.occasion);
+    if (!filter.person.empty()) q->bind(2, filter.person);
     for (;;) {
         auto r = q->step();
         if (!r) return r.status();
