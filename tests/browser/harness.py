@@ -930,7 +930,12 @@ def _find(driver, roles: list[str], what: str, want, key: Callable[[str, object]
 
     def look():
         nonlocal seen
-        found = [(r, key(n, el), el) for r, n, el in _names(driver, roles, within)]
+        found = []
+        for r, n, el in _names(driver, roles, within):
+            try:
+                found.append((r, key(n, el), el))
+            except Exception:  # went stale while we looked (the status bar re-renders each poll)
+                continue
         seen = [(r, k) for r, k, _ in found]
         hits = [el for _, k, el in found if match(k)]
         return hits[0] if len(hits) == 1 else (hits or None)
