@@ -994,8 +994,16 @@ def field_by_label(driver, label, **kw):
 
 
 def click(driver, name, role: str | Iterable[str] = ("button", "link"), **kw) -> None:
-    """Clicks the button (or link) a user would read as `name`."""
-    find_by_role(driver, role, name, **kw).click()
+    """Clicks the button (or link) a user would read as `name` (found again if the page
+    re-rendered it between finding and clicking)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    for attempt in range(3):
+        try:
+            find_by_role(driver, role, name, **kw).click()
+            return
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
 
 
 def fill(driver, label, text: str, **kw) -> None:
