@@ -88,3 +88,9 @@ def server_marks(cli, occasion: str) -> dict[str, dict]:
     if isinstance(rows, dict):
         rows = rows.get("marks") or rows.get("attendance") or rows.get("rows") or []
     return {r["person"]: r for r in rows}
+
+
+def tap(d, name, **kw) -> None:
+    """h.click, tried again when the view re-rendered between finding and clicking (a screen
+    re-renders when a background sync changes its rows)."""
+    h.wait_until(lambda: h.click(d, name, **kw) or True, 10, f"a click on {name!r}")

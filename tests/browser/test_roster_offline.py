@@ -37,7 +37,7 @@ class RosterOffline(unittest.TestCase):
             self.assertIn(h.t("today.marked", marked=0, confirmed=7), today_sec.text)
             h.run_axe(d, "today: online, synced")
 
-            h.click(d, re.compile("^" + title + r".*09:00–12:00"), role="link")
+            coord.tap(d, re.compile("^" + title + r".*09:00–12:00"), role="link")
             h.heading(d, title)
             h.wait_text(d, h.t("roster.summary", marked=0, confirmed=7, minutes=180))
 

@@ -22,7 +22,7 @@ class WalkInDeviation(unittest.TestCase):
             d = env.browser("tablet")
             coord.sign_in(env, d, "cecilia")
             lyft, demens = sc.course_title("c-lyft"), sc.course_title("c-demens")
-            h.click(d, re.compile("^" + lyft + r".*09:00–12:00"), role="link")
+            coord.tap(d, re.compile("^" + lyft + r".*09:00–12:00"), role="link")
             h.heading(d, lyft)
             env.offline()
 
@@ -61,7 +61,7 @@ class WalkInDeviation(unittest.TestCase):
 
             # Enrol staff into the occasion with one seat: Dina gets it, Bo waits.
             h.click(d, h.t("roster.back"))
-            h.click(d, re.compile("^" + demens + ".*"), role="link")
+            coord.tap(d, re.compile("^" + demens + ".*"), role="link")
             h.heading(d, demens)
             h.click(d, h.t("roster.enrol_staff"))
             h.heading(d, h.t("enrolstaff.title"))
@@ -112,7 +112,7 @@ class WalkInDeviation(unittest.TestCase):
             coord.wait_synced(d, timeout=40)
 
             h.click(d, h.t("nav.today"), role="link")
-            h.click(d, re.compile("^" + demens + ".*"), role="link")
+            coord.tap(d, re.compile("^" + demens + ".*"), role="link")
             h.heading(d, demens)
             queue = h.find_by_role(d, "region", h.t("roster.queue", count=1))
             self.assertIn("Bo Ek", queue.text)
