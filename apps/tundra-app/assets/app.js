@@ -351,7 +351,9 @@ async function pollStatus(background = true, rerenderView = true) {
   if (changed && rerenderView && state.route && state.route.refresh && !state.dialog) {
     const active = document.activeElement;
     const typing = active && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA' || active.tagName === 'SELECT');
-    if (!typing) await render(false);
+    // A question the person is answering (e.g. "cancel?") stays until answered.
+    const asking = document.querySelector('#main [data-hold]');
+    if (!typing && !asking) await render(false);
   }
   schedulePoll();
 }
