@@ -120,7 +120,16 @@ void SyncScheduler::run_one(const std::string& id) {
     }
     so.progress = [this, id](const client::SyncProgress& p) {
         std::lock_guard lock(mu_);
-        states_[id].progress = p;
+        auto& s = states_[id];
+        s.progress = p;
+        // While the sync waits to retry a failing link, every screen says so at once (not
+        // "connected" for the whole deadline): the note is "retrying in N ms: <code>: ...".
+        if (auto at = p.note.find(" ms: "); p.note.rfind("retrying", 0) == 0 && at != std::string::npos) {
+            auto code = p.note.substr(at + 5);
+            s.last_error = code.substr(0, code.find(':'));
+        } else {
+            s.last_error.clear();  // a round got through: the link is back
+        }
     };
     auto r = person->client->sync(so);
     std::lock_guard lock(mu_);

@@ -930,7 +930,12 @@ def _find(driver, roles: list[str], what: str, want, key: Callable[[str, object]
 
     def look():
         nonlocal seen
-        found = [(r, key(n, el), el) for r, n, el in _names(driver, roles, within)]
+        found = []
+        for r, n, el in _names(driver, roles, within):
+            try:
+                found.append((r, key(n, el), el))
+            except Exception:  # went stale while we looked (the status bar re-renders each poll)
+                continue
         seen = [(r, k) for r, k, _ in found]
         hits = [el for _, k, el in found if match(k)]
         return hits[0] if len(hits) == 1 else (hits or None)
@@ -989,8 +994,16 @@ def field_by_label(driver, label, **kw):
 
 
 def click(driver, name, role: str | Iterable[str] = ("button", "link"), **kw) -> None:
-    """Clicks the button (or link) a user would read as `name`."""
-    find_by_role(driver, role, name, **kw).click()
+    """Clicks the button (or link) a user would read as `name` (found again if the page
+    re-rendered it between finding and clicking)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    for attempt in range(3):
+        try:
+            find_by_role(driver, role, name, **kw).click()
+            return
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
 
 
 def fill(driver, label, text: str, **kw) -> None:

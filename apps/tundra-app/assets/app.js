@@ -158,9 +158,16 @@ async function render(moveFocus, keepKey) {
 // ---- header: status bar, notices; nav ----
 
 // Re-renders header and nav without losing the focus of a control in them.
+let chromeShown = '';
 function renderChrome() {
   const header = document.getElementById('header');
   const nav = document.getElementById('nav');
+  // Only when something it shows changed: a control rebuilt under a finger loses the tap.
+  const s = state.status;
+  const shown = JSON.stringify([getLang(), state.route && state.route.name, navigator.onLine, s && [s.user, s.pending,
+    s.last_sync, s.sync, s.rejected, s.changed, s.last_sync && lastSyncText(s.last_sync)]]);
+  if (shown === chromeShown && header.firstChild) return;
+  chromeShown = shown;
   const active = document.activeElement;
   const inChrome = active && (header.contains(active) || nav.contains(active));
   const key = inChrome && active.getAttribute('data-key');
@@ -345,7 +352,9 @@ async function pollStatus(background = true, rerenderView = true) {
   if (changed && rerenderView && state.route && state.route.refresh && !state.dialog) {
     const active = document.activeElement;
     const typing = active && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA' || active.tagName === 'SELECT');
-    if (!typing) await render(false);
+    // A question the person is answering (e.g. "cancel?") stays until answered.
+    const asking = document.querySelector('#main [data-hold]');
+    if (!typing && !asking) await render(false);
   }
   schedulePoll();
 }

@@ -39,7 +39,7 @@ export async function render(params, ctx) {
       const yes = button(t('enrolments.cancel_yes'), { icon: 'check', kind: 'danger', key: `cancel-yes-${e.id}`, describedby: titleId });
       const no = button(t('enrolments.cancel_no'), { icon: 'back', key: `cancel-no-${e.id}`, describedby: titleId });
       const q = el('p', { class: 'confirm-q' }, t('enrolments.cancel_question'));
-      no.addEventListener('click', () => { actions.replaceChildren(ask); ask.focus(); });
+      no.addEventListener('click', () => { actions.removeAttribute('data-hold'); actions.replaceChildren(ask); ask.focus(); });
       yes.addEventListener('click', () => busy(yes, async () => {
         try {
           await ctx.api.post('/api/cancel', { enrolment: e.id });
@@ -48,6 +48,7 @@ export async function render(params, ctx) {
           ctx.navigate('#/enrolments');
         } catch (ex) { err.show(ex); }
       }));
+      actions.setAttribute('data-hold', '');  // a background refresh must not take the question away
       actions.replaceChildren(q, yes, no);
       yes.focus();
     });
