@@ -78,8 +78,21 @@ def status_section(d):
     return h.find_by_role(d, "region", h.t("status.label"))
 
 
+def stable(fn, timeout: float = 5.0):
+    """Runs `fn` (a lookup and an action on what it found) again when the page re-rendered
+    between the two: the header is rebuilt at every status poll (every few seconds)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def once():
+        try:
+            return (fn(),)
+        except StaleElementReferenceException:
+            return None
+    return h.wait_until(once, timeout, "a lookup that the page's re-rendering kept making stale")[0]
+
+
 def sync_now(d) -> None:
-    h.click(d, h.t("status.sync_now"), within=status_section(d))
+    stable(lambda: h.click(d, h.t("status.sync_now"), within=status_section(d)))
 
 
 def api_status(d, env) -> dict:
