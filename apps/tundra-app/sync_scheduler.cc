@@ -120,7 +120,14 @@ void SyncScheduler::run_one(const std::string& id) {
     }
     so.progress = [this, id](const client::SyncProgress& p) {
         std::lock_guard lock(mu_);
-        states_[id].progress = p;
+        auto& s = states_[id];
+        s.progress = p;
+        // A retry inside this sync ("retrying in N ms: <code>: ..."): the screens say why now
+        // (e.g. no link), not only when the whole sync gives up minutes later.
+        if (auto at = p.note.find(" ms: "); p.note.rfind("retrying in ", 0) == 0 && at != std::string::npos) {
+            std::string rest = p.note.substr(at + 5);
+            s.last_error = rest.substr(0, rest.find(':'));
+        }
     };
     auto r = person->client->sync(so);
     std::lock_guard lock(mu_);
