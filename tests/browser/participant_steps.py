@@ -73,6 +73,20 @@ def type_pin_on_pad(d, pin: str) -> None:
     h.click(d, h.t("pin.ok"), role="button", within=pad)
 
 
+def nav(d, key: str, lang: str = "sv") -> None:
+    """A tap on the main menu (the start screen has links of the same names)."""
+    stable(lambda: h.click(d, h.t(key, lang), within=h.find_by_role(d, "navigation", h.t("nav.label", lang))))
+
+
+def occasion_item(d, course_title: str, site_name: str):
+    """The catalogue's list item of one occasion: inside the course's section, the one at
+    `site_name` (looked up afresh until found: the list re-renders when the replica changes)."""
+    def look():
+        course = h.find_by_role(d, "region", course_title, timeout=0.5)
+        return h.find_by_role_text(d, "listitem", site_name, within=course, timeout=0.5)
+    return h.wait_until(look, 10, f"the occasion of {course_title} at {site_name}")
+
+
 def status_section(d):
     """The sync panel every screen shows (a region named "Synk")."""
     return h.find_by_role(d, "region", h.t("status.label"))
@@ -92,7 +106,15 @@ def stable(fn, timeout: float = 5.0):
 
 
 def sync_now(d) -> None:
-    stable(lambda: h.click(d, h.t("status.sync_now"), within=status_section(d)))
+    """"Synka nu"; when a sync is already running (its button is "Avbryt" then), nothing:
+    the running sync retries on its own within seconds (the SDK's back-off, at most 8 s)."""
+    def tap():
+        names = [n for n, _ in h.all_by_role(d, "button", within=status_section(d))]
+        if h.t("status.sync_now") in names:
+            h.click(d, h.t("status.sync_now"), within=status_section(d))
+            return True
+        return h.t("status.cancel_sync") in names
+    h.wait_until(lambda: stable(tap), 5, "the sync panel's button")
 
 
 def api_status(d, env) -> dict:

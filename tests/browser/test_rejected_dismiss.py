@@ -40,10 +40,9 @@ class RejectedDismiss(unittest.TestCase):
             later["enrolment_closes"] = h.utc_iso(dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5))
             env.server.import_doc({"occasions": [later]})
 
-            h.click(d, h.t("nav.catalogue"))
+            steps.nav(d, "nav.catalogue")
             h.heading(d, h.t("catalogue.title"))
-            item = h.find_by_role_text(d, "listitem", syd, within=h.find_by_role(d, "region", title))
-            h.click(d, h.t("catalogue.enrol"), within=item)
+            steps.stable(lambda: h.click(d, h.t("catalogue.enrol"), within=steps.occasion_item(d, title, syd)))
             h.wait_text(d, h.t("status.pending", count=1))
 
             # The link returns; the sync brings the refusal.
@@ -62,18 +61,18 @@ class RejectedDismiss(unittest.TestCase):
             h.run_axe(d, "catalogue: 1 rejected")
             h.screenshot(d, "catalogue-rejected-tablet")
             # The occasion itself says so too: not admitted, and why.
-            item = h.find_by_role_text(d, "listitem", syd, within=h.find_by_role(d, "region", title))
-            self.assertIn(h.t("enrolment_status.rejected"), item.text)
-            self.assertIn(h.t("reason.enrolment_closed"), item.text)
-            self.assertNotIn(h.t("catalogue.enrol"), item.text)
+            text = h.wait_until(lambda: steps.occasion_item(d, title, syd).text, 10, "the occasion's text")
+            self.assertIn(h.t("enrolment_status.rejected"), text)
+            self.assertIn(h.t("reason.enrolment_closed"), text)
+            self.assertNotIn(h.t("catalogue.enrol"), text)
 
             # Every screen shows it, until it is dismissed.
-            h.click(d, h.t("nav.enrolments"))
+            steps.nav(d, "nav.enrolments")
             h.heading(d, h.t("enrolments.title"))
             rejected_group(d)
             h.run_axe(d, "my enrolments: 1 rejected")
             h.set_viewport(d, "phone")
-            h.click(d, h.t("nav.home"))
+            steps.nav(d, "nav.home")
             h.heading(d, h.t("home.title", name="Anna"))
             rejected_group(d)
             h.run_axe(d, "home: 1 rejected (phone)")
