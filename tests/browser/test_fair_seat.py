@@ -105,6 +105,8 @@ class FairSeat(unittest.TestCase):
             self.assertIn(h.t("reason.preempted"), card)
             self.assertNotIn("preempted", card)  # the code itself is never shown
             h.run_axe(d2, "my enrolments: waitlisted, pre-empted")
+            steps.stable(lambda: d2.execute_script("arguments[0].scrollIntoView({block: 'center'})",
+                                                   enrolment_card(d2, title)))
             h.screenshot(d2, "enrolments-waitlisted-phone")
             steps.nav(d2, "nav.catalogue")
             h.heading(d2, h.t("catalogue.title"))
