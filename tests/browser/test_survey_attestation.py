@@ -76,11 +76,14 @@ class SurveyAttestation(unittest.TestCase):
 
             questions = [h.t("survey.q_content"), h.t("survey.q_usefulness"), h.t("survey.q_overall")]
             wanted = {questions[0]: 4, questions[1]: 5, questions[2]: 3}
-            h.focus_start(d)
-            # Tab to the first radio group; Space chooses 1, arrow keys move the choice.
-            for _ in range(60):
+            # From the screen's heading (where the page puts focus when a screen opens), Tab
+            # reaches the first radio group; Space chooses 1, arrow keys move the choice. (Not
+            # from the top: the header is rebuilt at every status poll, under the keyboard.)
+            heading = h.heading(d, h.t("survey.title", title=title))
+            d.execute_script("arguments[0].focus()", heading)
+            for _ in range(10):
                 ActionChains(d).send_keys(Keys.TAB).perform()
-                if h.focused(d)[0] == "radio":
+                if steps.stable(lambda: h.focused(d))[0] == "radio":
                     break
             for q in questions:
                 self.assertEqual(h.focused(d)[0], "radio", f"focus in the group '{q}'")
