@@ -47,12 +47,17 @@ int main(int argc, char** argv) {
     CLI::App cli{"tundra-app: the Tundra tablet app (a local web app over each person's replica)"};
     std::string data_dir, server, ca_file, listen = "127.0.0.1:0";
     bool insecure = false, quiet = false;
+    int idle_lock_seconds = 5 * 60;
     cli.add_option("--data-dir", data_dir, "Folder of this tablet's replicas (created, mode 0700)")->required();
     cli.add_option("--server", server, "The sync server's URL (https://..., or http:// to this machine)")->required();
     cli.add_option("--ca-file", ca_file, "PEM file of the CA that signed the server's certificate");
     cli.add_flag("--allow-insecure-http", insecure, "Allow http:// to another machine (passwords in clear)");
     cli.add_option("--listen", listen, "Where the app is served: 127.0.0.1:PORT (0 picks a free port)");
     cli.add_flag("--quiet", quiet, "No access log on stderr");
+    // Hidden (group ""): only the browser tests use it, to see the idle lock in seconds.
+    cli.add_option("--idle-lock-seconds", idle_lock_seconds, "Lock a session after this long idle (tests only)")
+        ->check(CLI::Range(5, 24 * 3600))
+        ->group("");
     CLI11_PARSE(cli, argc, argv);
 
     auto where = parse_listen(listen);
@@ -70,7 +75,9 @@ int main(int argc, char** argv) {
 
     web::AssetTable assets(kAppAssets);
     app::SyncScheduler sync(*tablet.value());
-    app::AppHandler handler(*tablet.value(), sync, assets);
+    app::AppHandlerOptions hopts;
+    hopts.idle_lock = std::chrono::seconds(idle_lock_seconds);
+    app::AppHandler handler(*tablet.value(), sync, assets, hopts);
 
     web::ListenerOptions lo;
     lo.max_body_bytes = 1024 * 1024;

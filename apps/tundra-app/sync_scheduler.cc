@@ -123,13 +123,9 @@ void SyncScheduler::run_one(const std::string& id) {
         auto& s = states_[id];
         s.progress = p;
         // While the sync waits to retry a failing link, every screen says so at once (not
-        // "connected" for the whole deadline): the note is "retrying in N ms: <code>: ...".
-        if (auto at = p.note.find(" ms: "); p.note.rfind("retrying", 0) == 0 && at != std::string::npos) {
-            auto code = p.note.substr(at + 5);
-            s.last_error = code.substr(0, code.find(':'));
-        } else {
-            s.last_error.clear();  // a round got through: the link is back
-        }
+        // "connected" for the whole deadline); a round that gets through clears it.
+        if (p.retrying != Errc::ok) s.last_error = std::string(errc_info(p.retrying).wire_name);
+        else s.last_error.clear();
     };
     auto r = person->client->sync(so);
     std::lock_guard lock(mu_);

@@ -29,7 +29,8 @@ struct SyncSchedule {
 struct SyncState {
     bool running = false;
     std::optional<client::SyncProgress> progress;  // of the running sync
-    std::string last_error;                        // Errc wire name of the last attempt, "" if it worked
+    std::string last_error;                        // Errc wire name of the last attempt, "" if it worked;
+                                                   // while running: of the retry under way, if any
     int64_t last_attempt_ms = 0;
     int64_t last_ok_ms = 0;
 };

@@ -205,8 +205,12 @@ private:
         if (no_deadline_ || !retry_fits(delay, time_left())) return gave_up();
         if (opts_.progress) {
             progress_.note = "retrying in " + std::to_string(delay.count()) + " ms: " + last_.to_string();
+            progress_.retrying = last_.code();
+            progress_.retry_in_ms = delay.count();
             opts_.progress(progress_);
             progress_.note.clear();
+            progress_.retrying = Errc::ok;
+            progress_.retry_in_ms = 0;
         }
         wait(delay);
         return Status::ok();

@@ -730,7 +730,7 @@ class ApiSession:
 # The browser
 
 
-def new_browser(viewport: str | tuple[int, int] = "tablet", lang: str = "sv-SE"):
+def new_browser(viewport: str | tuple[int, int] = "tablet", lang: str = "sv-SE", args: Iterable[str] = ()):
     """Headless Debian Chromium with a fresh profile and an exact viewport ("tablet" 800x1280,
     "phone" 390x844 as a mobile device, or (width, height)). The caller quits it (Env does)."""
     from selenium import webdriver
@@ -743,7 +743,7 @@ def new_browser(viewport: str | tuple[int, int] = "tablet", lang: str = "sv-SE")
               "--disable-background-networking", "--disable-component-update", "--disable-sync",
               "--disable-quic", "--no-default-browser-check", "--disable-extensions",
               "--force-device-scale-factor=1", f"--lang={lang}", f"--user-data-dir={profile}",
-              "--window-size=800,1280"):
+              "--window-size=800,1280", *args):
         opts.add_argument(a)
     opts.add_experimental_option("prefs", {"intl.accept_languages": f"{lang},{lang.split('-')[0]}"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
@@ -1183,8 +1183,10 @@ class Env:
             self.dump_for_failure("with-block")
         self.close()
 
-    def browser(self, viewport: str | tuple[int, int] = "tablet", lang: str = "sv-SE"):
-        d = new_browser(viewport, lang)
+    def browser(self, viewport: str | tuple[int, int] = "tablet", lang: str = "sv-SE", args: Iterable[str] = ()):
+        """A new browser (closed by close()); `args`: more Chromium switches, e.g.
+        "--host-resolver-rules=MAP evil.example 127.0.0.1" for a DNS-rebinding page."""
+        d = new_browser(viewport, lang, args)
         self.browsers.append(d)
         return d
 

@@ -210,7 +210,9 @@ function renderHeader() {
   const brand = el('p', { class: 'brand' }, t('app.name'));
   if (!s || !state.route || !state.route.needsSession) { header.replaceChildren(el('div', { class: 'bar' }, brand)); return; }
   const who = el('p', { class: 'who' }, icon('user'), el('span', {}, s.user.name));
-  const bar = el('div', { class: 'bar' }, brand, who);
+  // Switching person takes two taps from any screen: this, then the other person's name.
+  const sw = button(t('settings.switch_person'), { icon: 'people', key: 'switch-person', onclick: switchPerson });
+  const bar = el('div', { class: 'bar' }, brand, el('div', { class: 'who-wrap' }, who, sw));
   header.replaceChildren(bar, syncPanel(s), notices(s));
 }
 
@@ -296,6 +298,12 @@ export function changedText(c) {
     case 'moved': return t('changed.moved', { title, before: maybeTime(c.before), after: maybeTime(c.after) });
     default: return t('changed.other', { title });
   }
+}
+
+async function switchPerson() {
+  try { await api.post('/api/lock', {}); } catch (e) { /* already locked */ }
+  onLocked();
+  navigate('#/people');
 }
 
 async function syncNow() {

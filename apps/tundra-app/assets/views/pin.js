@@ -49,7 +49,11 @@ export async function render(params, ctx) {
     } catch (ex) {
       input.value = '';
       setDisabled(false);
-      if (ex.code === 'wrong_pin') err.show(t('pin.wrong', { failures: ex.extra.failures || 1 }));
+      if (ex.code === 'wrong_pin') {
+        err.show(t('pin.wrong', { failures: ex.extra.failures || 1 }));
+        // This wrong PIN started a wait (the fifth, and each after it): show it now, not at the next try.
+        if (ex.extra.retry_after_s > 0) { waitFor(ex.extra.retry_after_s); waitNote.focus(); return; }
+      }
       else if (ex.code === 'pin_wait') { err.show(t('pin.wait', { seconds: ex.extra.retry_after_s || 30 })); waitFor(ex.extra.retry_after_s || 30); waitNote.focus(); return; }
       else if (ex.code === 'password_needed') { err.show(t('pin.password_needed')); setDisabled(true); passwordLink.hidden = false; passwordLink.querySelector('a').focus(); return; }
       else err.show(ex);

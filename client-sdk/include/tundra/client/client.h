@@ -115,6 +115,10 @@ struct SyncProgress {
     uint64_t page_budget = 0;  // bytes asked for in the next page
     bool more = false;
     std::string note;  // e.g. "retrying in 1.2 s: network: ..."
+    // The same, structured: while the sync waits to retry, why (network, timeout, overloaded,
+    // ...) and for how long; Errc::ok otherwise. A UI says "no connection" at once from it.
+    Errc retrying = Errc::ok;
+    int64_t retry_in_ms = 0;
     // Outcomes of the round just committed (also when a later round of the same sync fails).
     std::vector<OutcomeView> round_outcomes;
 };
