@@ -289,3 +289,22 @@ TEST(AppSdk, ASyncOverASlowLinkIsCancelledMidTransferKeepingTheRoundsBefore) {
     EXPECT_GE(rows, 100u);
     EXPECT_EQ(c->status()->last_sync, "");
 }
+
+TEST(AppSdk, ARetryingSyncSaysWhyInAStructuredFieldAndClearsItWhenARoundGetsThrough) {
+    World w;
+    auto c = w.client("r.db", "part1");
+    int calls = 0;
+    w.faults = [&] { return ++calls <= 2 ? Fault::drop_request : Fault::none; };
+    auto d = w.open_client("r.db");  // a transport with the faults
+    std::vector<std::pair<Errc, int64_t>> seen;
+    client::SyncOptions so;
+    so.progress = [&](const client::SyncProgress& p) { seen.emplace_back(p.retrying, p.retry_in_ms); };
+    auto r = d->sync(so);
+    ASSERT_TRUE(r) << r.status().to_string();
+    ASSERT_GE(seen.size(), 3u);
+    EXPECT_EQ(seen[0].first, Errc::network);
+    EXPECT_GT(seen[0].second, 0);
+    EXPECT_EQ(seen[1].first, Errc::network);
+    EXPECT_EQ(seen.back().first, Errc::ok) << "a round that got through is no retry";
+    EXPECT_EQ(seen.back().second, 0);
+}
