@@ -1,4 +1,5 @@
-// Settings: language, change password, switch person (lock), sign out from this tablet.
+// Settings: language, change password, sign out from this tablet (switching person is in
+// every screen's header).
 import { t, getLang, languages } from '../i18n.js';
 import { el, h1, button, linkButton } from '../ui.js';
 
@@ -9,18 +10,11 @@ export async function render(params, ctx) {
     onclick: async () => { await ctx.setLanguage(l); ctx.announce(t('settings.lang_saved')); },
   }));
   for (const b of langButtons) b.setAttribute('lang', b.getAttribute('data-key').slice(5));
-  const lock = button(t('settings.switch_person'), { icon: 'people', kind: 'primary', big: true, key: 'switch', onclick: async () => {
-    try { await ctx.api.post('/api/lock', {}); } catch (e) { /* already locked */ }
-    ctx.locked();
-    ctx.navigate('#/people');
-  } });
   return el('div', { class: 'screen screen-settings' },
     h1(t('settings.title')),
     el('p', { class: 'lead' }, t('settings.signed_in_as', { name: s.user.name, username: s.user.username })),
     el('section', { 'aria-labelledby': 'set-lang' }, el('h2', { id: 'set-lang' }, t('settings.language')),
       el('div', { class: 'actions', role: 'group', 'aria-labelledby': 'set-lang' }, ...langButtons)),
-    el('section', { 'aria-labelledby': 'set-switch' }, el('h2', { id: 'set-switch' }, t('settings.switch_title')),
-      el('p', {}, t('settings.switch_text')), lock),
     el('section', { 'aria-labelledby': 'set-pw' }, el('h2', { id: 'set-pw' }, t('settings.password_title')),
       el('p', {}, t('settings.password_text')),
       linkButton(t('settings.password_button'), '#/password-change', { icon: 'lock' })),
