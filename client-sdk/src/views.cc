@@ -91,61 +91,52 @@ Result<std::vector<EnrolmentView>> Replica::enrolments(const EnrolmentFilter& fi
     return out;
 }
 
-Result<std::vector<AttendanceView>> Replica::attendance(const std::string& occasion) {
+namespace {
+// The current marks a query selects as (id, occasion, person, name, status, minutes,
+// recorded_by, pending, marks kept).
+Result<std::vector<AttendanceView>> read_marks(sqlite::Stmt& q) {
     std::vector<AttendanceView> out;
+    for (;;) {
+        auto r = q.step();
+        if (!r) return r.status();
+        if (!r.value()) break;
+        AttendanceView v;
+        v.id = q.text(0);
+        v.occasion = q.text(1);
+        v.person = q.text(2);
+        v.person_name = q.text(3);
+        v.status = q.text(4);
+        if (!q.is_null(5)) v.minutes = q.int64(5);
+        v.recorded_by = q.text(6);
+        v.pending = q.int64(7) != 0;
+        v.history = static_cast<int>(q.int64(8));
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+}  // namespace
+
+Result<std::vector<AttendanceView>> Replica::attendance(const std::string& occasion) {
     auto q = db_->query(
-        "SELECT id, person, coalesce(name, ''), status, minutes, coalesce(recorded_by, ''), "
+        "SELECT id, occasion, person, coalesce(name, ''), status, minutes, coalesce(recorded_by, ''), "
         "pending, n FROM (SELECT a.*, p.name AS name, row_number() OVER (PARTITION BY "
         "a.person ORDER BY " + attendance_current_order_sql("a") + ", a.id DESC) AS rn, "
         "count(*) OVER (PARTITION BY a.person) AS n FROM attendance a LEFT JOIN persons p ON "
         "p.id = a.person WHERE a.occasion = ?) WHERE rn = 1 ORDER BY name, person");
     q->bind(1, occasion);
-    for (;;) {
-        auto r = q->step();
-        if (!r) return r.status();
-        if (!r.value()) break;
-        AttendanceView v;
-        v.id = q->text(0);
-        v.occasion = occasion;
-        v.person = q->text(1);
-        v.person_name = q->text(2);
-        v.status = q->text(3);
-        if (!q->is_null(4)) v.minutes = q->int64(4);
-        v.recorded_by = q->text(5);
-        v.pending = q->int64(6) != 0;
-        v.history = static_cast<int>(q->int64(7));
-        out.push_back(std::move(v));
-    }
-    return out;
+    return read_marks(*q);
 }
 
 Result<std::vector<AttendanceView>> Replica::attendance_of(const std::string& person) {
-    std::vector<AttendanceView> out;
     auto q = db_->query(
-        "SELECT id, occasion, coalesce(name, ''), status, minutes, coalesce(recorded_by, ''), "
+        "SELECT id, occasion, person, coalesce(name, ''), status, minutes, coalesce(recorded_by, ''), "
         "pending, n FROM (SELECT a.*, p.name AS name, oc.starts_at AS starts_at, row_number() OVER "
         "(PARTITION BY a.occasion ORDER BY " + attendance_current_order_sql("a") + ", a.id DESC) AS rn, "
         "count(*) OVER (PARTITION BY a.occasion) AS n FROM attendance a LEFT JOIN persons p ON "
         "p.id = a.person LEFT JOIN occasions oc ON oc.id = a.occasion WHERE a.person = ?) "
         "WHERE rn = 1 ORDER BY starts_at DESC, occasion DESC");
     q->bind(1, person);
-    for (;;) {
-        auto r = q->step();
-        if (!r) return r.status();
-        if (!r.value()) break;
-        AttendanceView v;
-        v.id = q->text(0);
-        v.occasion = q->text(1);
-        v.person = person;
-        v.person_name = q->text(2);
-        v.status = q->text(3);
-        if (!q->is_null(4)) v.minutes = q->int64(4);
-        v.recorded_by = q->text(5);
-        v.pending = q->int64(6) != 0;
-        v.history = static_cast<int>(q->int64(7));
-        out.push_back(std::move(v));
-    }
-    return out;
+    return read_marks(*q);
 }
 
 namespace {
