@@ -215,15 +215,15 @@ web::HttpResponse status(Call& call) {
     out.str_or_null("last_error", sync.last_error);
     out.str_or_null("last_attempt", iso_or_empty(sync.last_attempt_ms));
     out.end();
-    // Course titles for the occasions that rejected actions name.
+    // Course titles for what rejected actions name (an occasion, or an enrolment in one);
+    // looked up only when something was rejected: the status bar polls this route.
     std::map<std::string, std::string> titles;
     if (!st->rejected.empty()) {
-        if (auto courses = c.courses())
-            for (auto& course : courses.value())
-                for (auto& o : course.occasions) titles[o.id] = course.title;
+        auto idx = occasion_index(c);
+        for (auto& [id, o] : idx) titles[id] = o.course_title;
         if (auto enr = c.enrolments())
             for (auto& e : enr.value())
-                if (titles.count(e.occasion)) titles[e.id] = titles[e.occasion];
+                if (auto it = idx.find(e.occasion); it != idx.end()) titles[e.id] = it->second.course_title;
     }
     out.begin_array("rejected");
     for (auto& r : st->rejected) {

@@ -46,11 +46,8 @@ void SyncScheduler::sync_now(const std::string& id) {
 void SyncScheduler::after_action(const std::string& id) {
     {
         std::lock_guard lock(mu_);
-        auto soon = Clock::now() + schedule_.after_action;
-        auto it = due_.find(id);
-        // A batch of taps is one sync: each action pushes the sync to a little after it.
-        if (it == due_.end() || it->second > soon || it->second <= Clock::now()) due_[id] = soon;
-        else it->second = soon;
+        // A batch of taps is one sync: each action moves the sync to a little after it.
+        due_[id] = Clock::now() + schedule_.after_action;
     }
     wake_.notify_all();
 }

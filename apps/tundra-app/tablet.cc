@@ -23,6 +23,13 @@ std::string Tablet::replica_path(const std::string& id) const {
     return (fs::path(opts_.data_dir) / "people" / (id + ".db")).string();
 }
 
+void Tablet::delete_replica_files(const std::string& id) const {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        std::error_code ec;
+        fs::remove(replica_path(id) + suffix, ec);
+    }
+}
+
 Result<std::unique_ptr<Tablet>> Tablet::open(TabletOptions opts) {
     std::error_code ec;
     fs::create_directories(fs::path(opts.data_dir) / "people", ec);
@@ -106,10 +113,7 @@ Result<std::string> Tablet::sign_in(const std::string& username, const std::stri
         if (!fresh) return;
         person->client->unsubscribe(person->subscription);
         person->client.reset();
-        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-            std::error_code ec;
-            fs::remove(replica_path(id) + suffix, ec);
-        }
+        delete_replica_files(id);
     };
     Status st = person->client->login(opts_.server_url, username, password, opts_.login);
     if (!st) {
@@ -146,10 +150,7 @@ Status Tablet::remove(const std::string& id, const std::string& export_path) {
     // Another thread may still hold the person (a sync finishing): the Client closes with the
     // last reference; its files, already emptied by logout(), go now.
     person->client->unsubscribe(person->subscription);
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-        std::error_code ec;
-        fs::remove(replica_path(id) + suffix, ec);
-    }
+    delete_replica_files(id);
     return Status::ok();
 }
 

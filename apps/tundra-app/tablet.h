@@ -62,6 +62,7 @@ private:
     explicit Tablet(TabletOptions opts) : opts_(std::move(opts)) {}
     Result<std::shared_ptr<Person>> open_person(const std::string& id);
     std::string replica_path(const std::string& id) const;
+    void delete_replica_files(const std::string& id) const;  // with its WAL, SHM, journal
 
     TabletOptions opts_;
     std::mutex mu_;
