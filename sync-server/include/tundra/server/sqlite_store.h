@@ -7,7 +7,10 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tundra/core/hlc.h"
 #include "tundra/server/store.h"
@@ -55,6 +58,10 @@ struct StoreOptions {
     // process. In-process tests that cannot lose power turn it off for speed.
     bool durable = true;
     LoginThrottleOptions login_throttle = {};
+    // Console sessions (issue 11): ended after this long without a request, and this long
+    // after sign-in whatever happens.
+    int64_t console_idle_ms = 30 * 60'000;
+    int64_t console_max_ms = 12 * 3600'000;
     // Admission control for password checks (the deliberately slow KDF): at most
     // max_concurrent_kdf run at once in this process and at most max_waiting_kdf wait for a
     // turn (each up to kdf_wait); any other login is answered `overloaded` at once. So a
@@ -101,6 +108,81 @@ struct MergeReport {
     Count enrolments, attendance, participations, time_attestations, survey_responses;
     int64_t moved() const;
     int64_t dropped() const;
+};
+
+// ---- the project console (issue 11) ------------------------------------------------------
+
+// A signed-in console user (console.cc in sync-server/src). Sessions live in the store
+// (table console_sessions, token hashed), so any server process answers any request.
+struct ConsoleSession {
+    AuthContext who;       // device_id: the user's console device ("console:<username>")
+    std::string csrf;      // the session's CSRF token: every change must carry it
+    std::string lang;      // "sv" (default) | "en"
+    int64_t created_ms = 0, seen_ms = 0;
+    int64_t expires_ms = 0;  // min(seen + idle, created + max)
+};
+struct OpenedConsoleSession {
+    std::string token;  // the cookie value; only its hash is stored
+    ConsoleSession session;
+};
+
+// What a console list asks for: rows of one kind that the user may see (the pull's scope
+// rule), filtered. Columns are the kind's synced columns (model.cc); anything else is
+// invalid_argument naming it.
+struct RowQuery {
+    std::vector<std::pair<std::string, std::string>> equals = {};  // text column = value
+    std::string any_of_column = {};                                // column IN any_of
+    StrList any_of = {};
+    std::string search = {};          // case-insensitive substring of search_columns
+    StrList search_columns = {};      // default: name, or title for courses
+    std::string order_by = {};        // a column (default id)
+    bool descending = false;
+    size_t limit = 200;               // at most 5000
+    size_t offset = 0;
+};
+struct RowPage {
+    std::vector<Row> rows;
+    size_t total = 0;  // matching rows without limit/offset
+};
+
+// A login as the console shows it.
+struct UserInfo {
+    std::string username, role, person, created_at;
+    StrList sites;
+    bool revoked = false;
+    int64_t devices = 0;       // not revoked, console devices excluded
+    int64_t last_seen_ms = 0;  // newest of their devices (0: never)
+};
+// A device identity, grouped by tablet (install_id) on the devices page.
+struct DeviceInfo {
+    std::string id, username, role, name, install_id, app_version, created_at;
+    int64_t last_seen_ms = 0;  // 0: never synced
+    bool revoked = false;
+    bool stale = false;        // not seen for 14 days (or never, created 14 days ago)
+    int64_t rejections = 0;    // actions refused (result rejected) in the last 14 days
+};
+struct TabletInfo {
+    std::string install_id;  // empty: devices that named no install id (CLI, older apps)
+    std::vector<DeviceInfo> devices;  // newest seen first
+    int64_t last_seen_ms = 0;
+    bool stale = false;  // every device stale
+};
+
+// One row of an import preview: what applying the document would do to it.
+struct ImportChange {
+    std::string kind;    // wire name: person, site, ...
+    std::string id;
+    std::string change;  // added | changed
+    struct Field {
+        std::string name, before, after;  // values as JSON text ("" before a new row)
+    };
+    std::vector<Field> fields;  // changed fields only (all of them for an added row)
+};
+struct ImportPreview {
+    ImportReport counts;                // as import_json would report
+    std::vector<ImportChange> changes;  // added and changed rows, in document order
+    size_t unchanged = 0;               // rows the document names that would not change
+    std::string digest;                 // sha256 of the document: apply checks the same file
 };
 
 class SqliteStore final : public Store {
@@ -205,6 +287,42 @@ public:
     // twice), storage.
     Result<MergeReport> merge_person(const std::string& provisional_id, const std::string& real_id,
                                      const std::string& actor);
+    // ---- the console (issue 11; console.cc, console_reads.cc) ----
+    // Checks the password exactly as login() does (throttled per username and address, the
+    // KDF gate, one answer for unknown user and wrong password) and opens a console session.
+    // Errors: unauthorized, rate_limited, overloaded, forbidden (participants: the console is
+    // for coordinators and admins), revoked, storage. Audited ("console-login").
+    Result<OpenedConsoleSession> console_login(const std::string& username,
+                                               const std::string& password,
+                                               const std::string& remote_address);
+    // The session of a cookie token, its idle time renewed (written at most once a minute).
+    // Errors: unauthorized (unknown, ended, idle or too old, or its user revoked), storage.
+    Result<ConsoleSession> console_session(std::string_view token);
+    Status console_logout(std::string_view token);
+    Status set_console_language(std::string_view token, const std::string& lang);
+    // Changes made in the console go through the same pipeline as a device's actions: each
+    // action gets the next seq of `who.device_id` (the user's console device, created on first
+    // use) and a fresh stamp of the store's clock (seq and hlc given are ignored), then passes
+    // the same checks (limits, scope before and after, erased persons, quota) and rules (fair
+    // seats, per-field LWW, history, report facts) and is recorded with its outcome; one
+    // transaction for the batch. Outcomes in order. Errors: storage only (refusals are
+    // outcomes).
+    Result<std::vector<Outcome>> apply_actions(const AuthContext& who, std::vector<Action> actions);
+    // Rows of `kind` that `who` may see (the pull's scope rule), filtered and paged.
+    Result<RowPage> rows(const AuthContext& who, Kind kind, const RowQuery& q);
+    // Logins (admins only: forbidden otherwise), by username.
+    Result<std::vector<UserInfo>> users();
+    // Every device identity but console devices, grouped by tablet, newest seen first.
+    Result<std::vector<TabletInfo>> tablets();
+    // Revokes every device of a tablet (remote wipe on next contact); the number revoked.
+    // Audited. Errors: not_found (no device has that install id), storage.
+    Result<int64_t> revoke_tablet(const std::string& install_id, const std::string& actor);
+    // The person whose identity number (personnummer) this is, if any (the staff CSV's match
+    // when a row has no id). Errors: storage.
+    Result<std::optional<std::string>> person_by_personal_id(const std::string& personal_id);
+    // What import_json(document) would do, computed in a transaction that is rolled back.
+    // Errors: as import_json (invalid_argument with the path of the first bad field).
+    Result<ImportPreview> preview_import(std::string_view document);
     Result<int64_t> count(const std::string& table);
     sqlite::Db& db() { return *db_; }
     uint64_t current_version();

@@ -1,0 +1,41 @@
+// The project console (docs/console.md): served by `tundra-server serve` under /console/ on the
+// sync port, a pure handler over the store like handle_request. A shell page and assets
+// compiled in (console/assets), a JSON API whose routes are declared as data with who may call
+// each (console_routes.cc), sessions kept in the store, CSRF checked on every change.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "tundra/server/sqlite_store.h"
+#include "tundra/web/http.h"
+
+namespace tundra::console {
+
+struct ConsoleOptions {
+    // Cookies carry `Secure` (serve with TLS, or --public-url https://... behind a proxy).
+    bool secure_cookies = false;
+    // An uploaded import file (a project's staff list or import document is tens of MB).
+    size_t max_upload_bytes = 64 << 20;
+    std::function<int64_t()> clock;  // ms since the epoch; default: the system clock
+};
+
+// Whether a request target belongs to the console (/console or /console/...).
+bool is_console_target(std::string_view target);
+
+class ConsoleHandler {
+public:
+    ConsoleHandler(server::SqliteStore& store, ConsoleOptions opts = {});
+    // Thread-safe; never throws (a bug is a 500).
+    web::HttpResponse handle(const web::HttpRequest& req);
+    // The body limit of a request to `target` (the listener asks before reading a body).
+    size_t body_limit(std::string_view target) const;
+
+private:
+    server::SqliteStore& store_;
+    ConsoleOptions opts_;
+};
+
+}  // namespace tundra::console
