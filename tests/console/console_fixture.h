@@ -29,6 +29,21 @@ inline std::string more_document() {
 })";
 }
 
+// The pages as the contract has them (the real ones are the front-end's; a test checks that
+// they carry the placeholders): what the server fills in is tested against these.
+inline const char kLoginPage[] =
+    "<!doctype html><html lang=\"{{lang}}\" data-error=\"{{error}}\" data-wait=\"{{wait}}\"><body>"
+    "<form method=\"post\" action=\"/console/login\"><input type=\"hidden\" name=\"csrf\" value=\"{{csrf}}\">"
+    "<input type=\"hidden\" name=\"lang\" value=\"{{lang}}\"><input name=\"username\"><input name=\"password\" "
+    "type=\"password\"></form></body></html>";
+inline const char kShellPage[] = "<!doctype html><html lang=\"sv\"><body><main id=\"app\"></main></body></html>";
+inline const char kScript[] = "console.log(1)";
+inline const web::EmbeddedFile kTestAssets[] = {
+    {"login.html", reinterpret_cast<const unsigned char*>(kLoginPage), sizeof kLoginPage - 1},
+    {"index.html", reinterpret_cast<const unsigned char*>(kShellPage), sizeof kShellPage - 1},
+    {"app.js", reinterpret_cast<const unsigned char*>(kScript), sizeof kScript - 1},
+    {nullptr, nullptr, 0}};
+
 struct Browser {
     std::map<std::string, std::string> jar;  // cookie name -> value
     std::string csrf;                        // the session's (from /api/me)
@@ -72,6 +87,7 @@ struct ConsoleFixture : ::testing::Test {
     }
     void make_handler() {
         options.clock = [this] { return now; };
+        if (!options.assets) options.assets = kTestAssets;
         handler = std::make_unique<ConsoleHandler>(*store, options);
     }
 

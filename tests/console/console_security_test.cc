@@ -53,6 +53,37 @@ TEST_F(ConsoleLogin, TheFormSetsACsrfCookieAndFillsOnlyItsPlaceholders) {
     EXPECT_EQ(other.body.find("<script>"), std::string::npos);
     // The raw template is not an asset.
     EXPECT_EQ(get(b, "/console/assets/login.html").status, 404);
+    EXPECT_EQ(get(b, "/console/assets/../login.html").status, 404);
+    // Assets need no session, and are cached by their ETag.
+    auto js = get(b, "/console/assets/app.js");
+    EXPECT_EQ(js.status, 200);
+    EXPECT_EQ(js.body, "console.log(1)");
+    EXPECT_FALSE(header(js, "ETag").empty());
+    EXPECT_NE(header(js, "Content-Security-Policy"), "");
+}
+
+TEST_F(ConsoleLogin, TheCompiledInPagesCarryThePlaceholdersAndAreServed) {
+    ConsoleOptions o;
+    o.clock = [this] { return now; };
+    ConsoleHandler real(*store, o);  // console/assets as compiled in
+    Browser b;
+    auto page = real.handle(request(b, "GET", "/console/login?lang=en"));
+    ASSERT_EQ(page.status, 200);
+    keep_cookies(b, page);
+    std::string csrf = b.jar["tundra_console_csrf"];
+    EXPECT_EQ(csrf.size(), 32u);
+    EXPECT_NE(page.body.find("value=\"" + csrf + "\""), std::string::npos) << "no {{csrf}} in login.html";
+    EXPECT_NE(page.body.find("lang=\"en\""), std::string::npos) << "no {{lang}} in login.html";
+    EXPECT_NE(page.body.find("action=\"/console/login\""), std::string::npos);
+    EXPECT_EQ(page.body.find("{{"), std::string::npos) << "a placeholder the server does not fill";
+    auto login = request(b, "POST", "/console/login", form({{"username", "admin"}, {"password", "password1"}, {"csrf", csrf}}),
+                         kForm);
+    auto signed_in = real.handle(login);
+    ASSERT_EQ(signed_in.status, 303) << signed_in.body;
+    keep_cookies(b, signed_in);
+    auto shell = real.handle(request(b, "GET", "/console/"));
+    EXPECT_EQ(shell.status, 200);
+    EXPECT_NE(shell.body.find("<html"), std::string::npos);
 }
 
 TEST_F(ConsoleLogin, SuccessIs303WithAnHttpOnlyStrictSessionCookie) {
