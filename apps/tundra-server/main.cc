@@ -258,7 +258,7 @@ int main(int argc, char** argv) try {
         // The console's import takes the same path (an import document, or a staff CSV).
         std::string bytes = ss.str();
         bool csv = file.size() > 4 && (file.substr(file.size() - 4) == ".csv" || file.substr(file.size() - 4) == ".CSV");
-        auto doc = console::read_import_file(store, bytes, csv ? "text/csv" : "");
+        auto doc = console::read_import_file(store, bytes, csv ? "text/csv" : "application/json");
         if (!doc) return fail(doc.status());
         auto rep = console::import_audited(store, doc.value(), cli_actor(), file);
         if (!rep) return fail(rep.status());

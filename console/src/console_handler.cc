@@ -93,6 +93,11 @@ HttpResponse redirect(std::string location) {
     return r;
 }
 
+bool is_api(std::string_view target) {
+    std::string_view path = target.substr(0, target.find('?'));
+    return path == kApi || path.rfind("/console/api/", 0) == 0;
+}
+
 std::string valid_lang(std::string_view lang) { return lang == "en" ? "en" : "sv"; }
 
 // Whether the target's path (without query) matches a route pattern; fills `params`.
@@ -178,9 +183,12 @@ HttpResponse ConsoleHandler::handle(const HttpRequest& req) {
 }
 
 // A request that names an Origin must come from the console's own (a browser sends Origin on
-// every POST, and on cross-origin GETs): the Host it was sent to, or --public-url's origin.
+// every POST, and on cross-origin GETs): the Host it was sent to, or --public-url's origin. A
+// browser's `Sec-Fetch-Site: cross-site` is refused but for a page opened from a link
+// elsewhere (a GET outside the API, which the Strict cookie leaves signed out anyway).
 Status ConsoleHandler::Impl::check_origin(const HttpRequest& req) const {
-    if (web::header(req, "sec-fetch-site") == "cross-site")
+    bool navigation = (req.method == "GET" || req.method == "HEAD") && !is_api(req.target);
+    if (!navigation && web::header(req, "sec-fetch-site") == "cross-site")
         return Status(Errc::forbidden, "cross-site request refused");
     auto it = req.headers.find("origin");
     if (it == req.headers.end()) return Status::ok();

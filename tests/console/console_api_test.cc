@@ -2,6 +2,8 @@
 // participant's device, rosters and waitlists, persons and participations, logins, tablets and
 // remote wipe, the staff CSV import through its preview, reports byte-equal to the CLI's, and
 // the upload limits.
+#include <set>
+
 #include "console_fixture.h"
 #include "tundra/core/protocol.h"
 #include "tundra/server/reports.h"

@@ -294,6 +294,13 @@ TEST_F(ConsoleGuard, ACrossOriginRequestIsRefused) {
     req.headers.erase("origin");
     req.headers["sec-fetch-site"] = "cross-site";
     EXPECT_EQ(send(b, req).status, 403);
+    auto read = request(b, "GET", "/console/api/me");
+    read.headers["sec-fetch-site"] = "cross-site";
+    EXPECT_EQ(send(b, read).status, 403);
+    // A link from elsewhere still opens the login page.
+    auto link = request(b, "GET", "/console/login");
+    link.headers["sec-fetch-site"] = "cross-site";
+    EXPECT_EQ(send(b, link).status, 200);
     // The login form from another site.
     Browser other;
     auto page = get(other, "/console/login");
