@@ -248,7 +248,9 @@ public:
     // The user can no longer log in, and every device of theirs is revoked (answered
     // `revoked`: remote wipe). Returns the number of devices revoked. Errors: not_found.
     Result<int64_t> revoke_user(const std::string& username, const std::string& actor);
-    // The device is answered `revoked` from now on, on sync and on a login naming it.
+    // The device is answered `revoked` from now on, on sync and on a login naming it. A
+    // console device ("console:<username>") is not revoked alone (invalid_argument): revoke
+    // its user.
     Status revoke_device(const std::string& device_id, const std::string& actor = "cli");
     // Counters of this process's login path (for benches, metrics and tests).
     struct LoginStats {
@@ -321,7 +323,8 @@ public:
     Result<std::vector<Outcome>> apply_actions(const AuthContext& who, std::vector<Action> actions);
     // Rows of `kind` that `who` may see (the pull's scope rule, scope_sql: erased persons and
     // the rows under them are never listed), filtered and paged, in `order_by` then id order.
-    // equals: integer columns take a decimal, boolean ones true|false|1|0, list columns
+    // equals: "" on a nullable column matches NULL; integer columns take a decimal, boolean
+    // ones true|false|1|0, list columns
     // (courses.organisations) match when the list holds the value; any_of and search take text
     // columns only; search folds ASCII and Swedish letters (Å Ä Ö É Ü) and treats % _ \ as
     // plain text. Errors: invalid_argument naming the field (equals, any_of_column,
