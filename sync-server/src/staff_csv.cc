@@ -335,6 +335,8 @@ Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalId
 
     std::vector<Record> recs;
     if (Status st = split(t, delim, recs, max_rows + 1); !st) return st;
+    // Only delimiters and blanks: no header at all.
+    if (recs.empty()) return Result<std::string>(Errc::invalid_argument, "the file is empty");
 
     // ---- the header ----
     const Record& head = recs.front();
