@@ -291,6 +291,7 @@ Pnr parse_pnr(const std::string& raw) {
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     if (month < 1 || month > 12 || day < 1 || day > kDays[month - 1] || (month == 2 && day == 29 && !leap))
         return {{}, 0, "no such date"};
+    if (year > current_year() || year < 1850) return {{}, 0, "the birth date is not possible"};
     // Luhn over YYMMDDNNN: the tenth digit checks them.
     int sum = 0;
     for (int k = 0; k < 9; ++k) {

@@ -165,6 +165,8 @@ TEST(StaffCsv, PersonnummerFormsAreNormalisedAndChecked) {
                  "line 2, personnummer: '19780312-1231': the check digit is wrong");
     EXPECT_ERROR("personnummer;namn;kön;arbetsplats\n19781312-1230;A;kvinna;s1\n", Errc::invalid_argument,
                  "line 2, personnummer: '19781312-1230': no such date");
+    EXPECT_ERROR("personnummer;namn;kön;arbetsplats\n20991231-1230;A;kvinna;s1\n", Errc::invalid_argument,
+                 "line 2, personnummer: '20991231-1230': the birth date is not possible");
     EXPECT_ERROR("personnummer;namn;kön;arbetsplats\n1978-03-12;A;kvinna;s1\n", Errc::invalid_argument,
                  "line 2, personnummer: '1978-03-12': write it as YYYYMMDD-XXXX or YYMMDD-XXXX");
     EXPECT_ERROR("personnummer;namn;kön;födelseår;arbetsplats\n19780312-1230;A;kvinna;1979;s1\n",
