@@ -27,6 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto r = tundra::server::staff_csv_to_import(in, lookup, 1000);
     auto again = tundra::server::staff_csv_to_import(in, lookup, 1000);
     if (bool(r) != bool(again) || (r && r.value() != again.value())) fail("the same bytes, another answer");
+    // An import error told in the file's terms: never a crash, whatever the file.
+    tundra::Status err(tundra::Errc::invalid_argument, "persons[" + std::to_string(size % 7) + "].site: x");
+    if (tundra::server::staff_csv_error(in, err).code() != tundra::Errc::invalid_argument) fail("the error's code changed");
     if (!r) return 0;
     rapidjson::Document doc;
     doc.Parse(r.value().c_str(), r.value().size());

@@ -8,6 +8,7 @@
 #include <rapidjson/writer.h>
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -309,15 +310,8 @@ size_t utf8_chars(std::string_view s) {
     return n;
 }
 
-}  // namespace
-
-Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalIdLookup& lookup,
-                                        size_t max_rows) {
-    auto text = decode(bytes);
-    if (!text) return text.status();
-    const std::string& t = text.value();
-
-    // The delimiter: whichever of ';' and ',' the header line holds more of, outside quotes.
+// The delimiter: whichever of ';' and ',' the header line holds more of, outside quotes.
+Result<char> delimiter(const std::string& t) {
     size_t semis = 0, commas = 0;
     bool quoted = false;
     for (char c : t) {
@@ -328,11 +322,57 @@ Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalId
         else if (!quoted && c == ',') ++commas;
     }
     if (t.find_first_not_of(" \t\r\n") == std::string::npos)
-        return Result<std::string>(Errc::invalid_argument, "the file is empty");
+        return Result<char>(Errc::invalid_argument, "the file is empty");
     if (semis + commas == 0)
-        return Result<std::string>(Errc::invalid_argument,
-                                   "line 1: the header has no ';' or ',' between column names");
-    char delim = semis >= commas ? ';' : ',';
+        return Result<char>(Errc::invalid_argument, "line 1: the header has no ';' or ',' between column names");
+    return semis >= commas ? ';' : ',';
+}
+
+}  // namespace
+
+Status staff_csv_error(std::string_view bytes, const Status& import_error) {
+    // "persons[<i>].<field>: <what>"
+    const std::string& m = import_error.message();
+    const std::string prefix = "persons[";
+    size_t close = m.find(']');
+    if (m.compare(0, prefix.size(), prefix) != 0 || close == std::string::npos || close == prefix.size() ||
+        !digits(std::string_view(m).substr(prefix.size(), close - prefix.size())) || close - prefix.size() > 9)
+        return import_error;
+    size_t row = std::stoul(m.substr(prefix.size(), close - prefix.size()));
+    std::string field, what;
+    size_t colon = m.find(": ", close);
+    if (colon == std::string::npos) return import_error;
+    if (m.size() > close + 1 && m[close + 1] == '.') field = m.substr(close + 2, colon - close - 2);
+    what = m.substr(colon + 2);
+    auto text = decode(bytes);
+    if (!text) return import_error;
+    auto delim = delimiter(text.value());
+    if (!delim) return import_error;
+    std::vector<Record> recs;
+    if (!split(text.value(), delim.value(), recs, std::numeric_limits<size_t>::max() - 1) || row + 1 >= recs.size())
+        return import_error;
+    // The column as the file names it (none when the file has no such column, e.g. an
+    // organisation taken from the site).
+    std::string column;
+    for (auto& c : kCols) {
+        if (field != c.en) continue;
+        for (auto& h : recs.front().fields) {
+            std::string l = lower(trim(h));
+            if (l == c.sv || l == c.en) column = trim(h);
+        }
+    }
+    return Status(import_error.code(), "line " + std::to_string(recs[row + 1].line) +
+                                           (column.empty() ? "" : ", " + column) + ": " + what);
+}
+
+Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalIdLookup& lookup,
+                                        size_t max_rows) {
+    auto text = decode(bytes);
+    if (!text) return text.status();
+    const std::string& t = text.value();
+    auto delim_found = delimiter(t);
+    if (!delim_found) return delim_found.status();
+    char delim = delim_found.value();
 
     std::vector<Record> recs;
     if (Status st = split(t, delim, recs, max_rows + 1); !st) return st;

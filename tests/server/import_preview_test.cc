@@ -216,3 +216,13 @@ TEST_F(ImportPreviewTest, StaffCsvPreviewedThenAppliedKeepsTheMatchedPersonsId) 
     EXPECT_TRUE(again->changes.empty());
     EXPECT_EQ(again->unchanged, 2u);
 }
+
+TEST_F(ImportPreviewTest, AStaffCsvRowTheImportRefusesIsNamedByItsLine) {
+    std::string csv = "id;namn;kön;arbetsplats\n\np-1;Anna;kvinna;s1\np-9;Kim;man;nowhere\n";
+    auto doc = staff_csv_to_import(csv, lookup());
+    ASSERT_TRUE(doc) << doc.status().to_string();
+    auto p = store->preview_import(doc.value());
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.status().message(), "persons[1].site: refers to unknown site 'nowhere'");
+    EXPECT_EQ(staff_csv_error(csv, p.status()).message(), "line 4, arbetsplats: refers to unknown site 'nowhere'");
+}

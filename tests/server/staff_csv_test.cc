@@ -291,3 +291,19 @@ TEST(StaffCsv, TheExampleFilesInBothEncodingsReadTheSame) {
     EXPECT_EQ(a.value(), b.value());
     EXPECT_NE(a.value().find("Ängström"), std::string::npos) << a.value();
 }
+
+TEST(StaffCsv, ImportErrorsAreToldInTheFilesTerms) {
+    std::string csv = "Namn;Kön;Arbetsplats;id\r\n\r\nA;kvinna;s1;p-1\r\n\"B\r\nB\";man;s9;p-2\r\nC;man;s1;p-3\r\n";
+    Status site(Errc::invalid_argument, "persons[1].site: refers to unknown site 's9'");
+    EXPECT_EQ(staff_csv_error(csv, site).message(), "line 4, Arbetsplats: refers to unknown site 's9'");
+    EXPECT_EQ(staff_csv_error(csv, site).code(), Errc::invalid_argument);
+    // A field the file has no column for (the organisation taken from the site).
+    Status org(Errc::invalid_argument, "persons[2].organisation: refers to unknown organisation 'x'");
+    EXPECT_EQ(staff_csv_error(csv, org).message(), "line 6: refers to unknown organisation 'x'");
+    // Anything else stays as it is.
+    for (const char* m : {"users[0].sites: refers to unknown site 's9'", "persons[7].site: refers to unknown site 's9'",
+                          "persons[x].site: y", "persons[]: y", "the document must be a JSON object"}) {
+        Status other(Errc::invalid_argument, m);
+        EXPECT_EQ(staff_csv_error(csv, other).message(), m);
+    }
+}

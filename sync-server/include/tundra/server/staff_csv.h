@@ -28,4 +28,10 @@ using PersonalIdLookup =
 Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalIdLookup& lookup,
                                         size_t max_rows = 500'000);
 
+// An error of the import (or preview) of the document staff_csv_to_import made from `bytes`,
+// in the file's terms: "persons[3].site: refers to unknown site 'x'" becomes "line 5,
+// arbetsplats: refers to unknown site 'x'" (the row's line, the column as the file names
+// it). Any other error is returned as it is.
+Status staff_csv_error(std::string_view bytes, const Status& import_error);
+
 }  // namespace tundra::server
