@@ -24,8 +24,14 @@ using PersonalIdLookup =
 // `id`, else on the identity number (an existing person keeps their id), else a new id
 // derived from the identity number. People absent from the file are never touched.
 // Returns the import document (JSON). Errors: invalid_argument naming the line and column
-// ("rad 7, kön: ..."), too_large past max_rows.
+// ("line 7, kön: ...", the column named as in the file), too_large past max_rows.
 Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalIdLookup& lookup,
                                         size_t max_rows = 500'000);
+
+// An error of the import (or preview) of the document staff_csv_to_import made from `bytes`,
+// in the file's terms: "persons[3].site: refers to unknown site 'x'" becomes "line 5,
+// arbetsplats: refers to unknown site 'x'" (the row's line, the column as the file names
+// it). Any other error is returned as it is.
+Status staff_csv_error(std::string_view bytes, const Status& import_error);
 
 }  // namespace tundra::server
