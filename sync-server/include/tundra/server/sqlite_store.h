@@ -319,8 +319,8 @@ public:
     // Revokes every device of a tablet (remote wipe on next contact); the number revoked.
     // Audited. Errors: not_found (no device has that install id), storage.
     Result<int64_t> revoke_tablet(const std::string& install_id, const std::string& actor);
-    // The person whose identity number (personnummer) this is, if any (the staff CSV's match
-    // when a row has no id). Errors: storage.
+    // The person whose identity number (personnummer) this is, if any (either form, not a
+    // walk-in; the staff CSV uses person_for_import). Errors: storage.
     Result<std::optional<std::string>> person_by_personal_id(const std::string& personal_id);
     // The staff CSV's PersonLookup (staff_csv.h): the person with this id, or holding this
     // identity number (either form, not a provisional walk-in), with the columns of the
