@@ -365,7 +365,7 @@ Status staff_csv_error(std::string_view bytes, const Status& import_error) {
                                            (column.empty() ? "" : ", " + column) + ": " + what);
 }
 
-Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalIdLookup& lookup,
+Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonLookup& lookup,
                                         size_t max_rows) {
     auto text = decode(bytes);
     if (!text) return text.status();
@@ -449,8 +449,6 @@ Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalId
         const char* gender = word(kGenderWords, v[c_gender]);
         if (!gender)
             return bad(c_gender, "'" + v[c_gender] + "' is not kvinna, man, icke-binär or vill ej uppge");
-        if (v[c_site].empty() && v[c_org].empty())
-            return bad(names[c_site].empty() ? c_org : c_site, "is empty");
         Pnr pnr;
         if (!v[c_pnr].empty()) {
             pnr = parse_pnr(v[c_pnr]);
@@ -478,21 +476,51 @@ Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalId
 
         // The person: by id, else the one holding the identity number, else a new id that
         // follows from the number (so a preview and its apply agree).
-        std::optional<std::string> holder;
+        std::optional<Row> holder;
         if (!pnr.normal.empty()) {
-            auto found = lookup(pnr.normal);
+            auto found = lookup(PersonKey::personal_id, pnr.normal);
             if (!found) return found.status();
-            holder = found.value();
+            holder = std::move(found.value());
         }
+        std::string holder_id = holder && get_str(*holder, "id") ? *get_str(*holder, "id") : std::string();
         std::string id = v[c_id];
+        std::optional<Row> stored;  // the person as the store has them, if any
         if (!id.empty()) {
-            if (holder && *holder != id)
-                return bad(c_pnr, "belongs to person '" + *holder + "', not '" + id + "'");
+            if (holder && holder_id != id)
+                return bad(c_pnr, "belongs to person '" + holder_id + "', not '" + id + "'");
+            if (holder) {
+                stored = std::move(holder);
+            } else {
+                auto found = lookup(PersonKey::id, id);
+                if (!found) return found.status();
+                stored = std::move(found.value());
+            }
         } else if (holder) {
-            id = *holder;
+            id = holder_id;
+            stored = std::move(holder);
         } else {
             id = "p-" + sha256_hex("tundra staff csv personnummer:" + pnr.normal).substr(0, 16);
         }
+
+        // What the row does not say (no such column, or an empty cell) keeps the stored value.
+        auto kept = [&](const char* key) {
+            const std::string* got = stored ? get_str(*stored, key) : nullptr;
+            return got ? *got : std::string();
+        };
+        std::string org = v[c_org], site = v[c_site];
+        if (org.empty() && site.empty()) {
+            org = kept("organisation");
+            site = kept("site");
+        } else if (site.empty() && org == kept("organisation")) {
+            site = kept("site");  // a row naming a site without organisation takes the site's
+        }
+        if (site.empty() && org.empty()) return bad(names[c_site].empty() ? c_org : c_site, "is empty");
+        if (!birth && stored) birth = get_int(*stored, "birth_year");
+        std::string profession = v[c_prof].empty() ? kept("profession") : v[c_prof];
+        std::string education = edu ? std::string(edu) : kept("education_level");
+        std::string employment = emp ? std::string(emp) : kept("employment_status");
+        std::string personal_id = pnr.normal.empty() ? kept("personal_id") : pnr.normal;
+
         Col id_col = v[c_id].empty() ? c_pnr : c_id;
         if (auto [it, fresh] = id_line.emplace(id, rec.line); !fresh)
             return bad(id_col, "the same person as on line " + std::to_string(it->second) + " ('" + id + "')");
@@ -507,18 +535,18 @@ Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalId
             w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
         };
         str("id", id);
-        str("organisation", v[c_org]);
-        str("site", v[c_site]);
+        str("organisation", org);
+        str("site", site);
         str("name", v[c_name]);
         str("gender", gender);
         if (birth) {
             w.Key("birth_year");
             w.Int64(*birth);
         }
-        str("profession", v[c_prof]);
-        str("education_level", edu ? edu : "");
-        str("employment_status", emp ? emp : "");
-        str("personal_id", pnr.normal);
+        str("profession", profession);
+        str("education_level", education);
+        str("employment_status", employment);
+        str("personal_id", personal_id);
         w.EndObject();
     }
     w.EndArray();

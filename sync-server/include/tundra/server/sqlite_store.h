@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tundra/core/hlc.h"
+#include "tundra/server/staff_csv.h"
 #include "tundra/server/store.h"
 #include "tundra/sqlite/db.h"
 
@@ -345,9 +346,14 @@ public:
     // tablet's. Errors: invalid_argument (empty install id), not_found (no device has that
     // install id), storage.
     Result<int64_t> revoke_tablet(const std::string& install_id, const std::string& actor);
-    // The person whose identity number (personnummer) this is, if any (the staff CSV's match
-    // when a row has no id). Errors: storage.
+    // The person whose identity number (personnummer) this is, if any (either form, not a
+    // walk-in; the staff CSV uses person_for_import). Errors: storage.
     Result<std::optional<std::string>> person_by_personal_id(const std::string& personal_id);
+    // The staff CSV's PersonLookup (staff_csv.h): the person with this id, or holding this
+    // identity number (either form, not a provisional walk-in), with the columns of the
+    // import's persons section, so that what a file does not say keeps the stored value.
+    // Errors: storage.
+    Result<std::optional<Row>> person_for_import(PersonKey by, const std::string& key);
     // What import_json(document) would do, computed in a transaction that is rolled back.
     // Errors: as import_json (invalid_argument with the path of the first bad field).
     Result<ImportPreview> preview_import(std::string_view document);
