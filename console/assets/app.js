@@ -26,13 +26,16 @@ const ROUTES = [
   ['print/certificate/:occasion/:person', 'print_certificate', 'staff', true],
 ];
 
-const NAV = {
-  admin: [['#/catalogue', 'nav.catalogue', 'book'], ['#/people', 'nav.people', 'people'], ['#/users', 'nav.users', 'key'],
-    ['#/devices', 'nav.devices', 'tablet'], ['#/import', 'nav.import', 'upload'], ['#/reports', 'nav.reports', 'chart'],
-    ['#/deviations', 'nav.deviations', 'warning']],
-  coordinator: [['#/occasions', 'nav.occasions', 'calendar'], ['#/people', 'nav.people', 'people'],
-    ['#/deviations', 'nav.deviations', 'warning'], ['#/reports', 'nav.reports', 'chart']],
-};
+// Navigation by role: [route, words, icon].
+function navItems(role) {
+  if (role === 'admin') {
+    return [['#/catalogue', t('nav.catalogue'), 'book'], ['#/people', t('nav.people'), 'people'], ['#/users', t('nav.users'), 'key'],
+      ['#/devices', t('nav.devices'), 'tablet'], ['#/import', t('nav.import'), 'upload'], ['#/reports', t('nav.reports'), 'chart'],
+      ['#/deviations', t('nav.deviations'), 'warning']];
+  }
+  return [['#/occasions', t('nav.occasions'), 'calendar'], ['#/people', t('nav.people'), 'people'],
+    ['#/deviations', t('nav.deviations'), 'warning'], ['#/reports', t('nav.reports'), 'chart']];
+}
 
 const state = { me: null, renderSeq: 0, deadline: 0, hardDeadline: 0, warnTimer: null, warning: null };
 
@@ -135,9 +138,8 @@ function renderNav(route) {
   nav.setAttribute('aria-label', t('nav.label'));
   const current = `#/${route.name.split('/')[0]}`;
   const section = { course: '#/catalogue', occasion: isAdmin() ? '#/catalogue' : '#/occasions', person: '#/people' }[route.name.split('/')[0]] || current;
-  const items = NAV[state.me.role] || NAV.coordinator;
-  nav.replaceChildren(el('ul', { class: 'nav-list' }, items.map(([href, key, ic]) => el('li', {},
-    el('a', { class: 'nav-link', href, 'aria-current': href === section ? 'page' : null }, icon(ic), el('span', {}, t(key)))))));
+  nav.replaceChildren(el('ul', { class: 'nav-list' }, navItems(state.me.role).map(([href, words, ic]) => el('li', {},
+    el('a', { class: 'nav-link', href, 'aria-current': href === section ? 'page' : null }, icon(ic), el('span', {}, words))))));
 }
 
 async function changeLanguage(lang) {

@@ -28,13 +28,17 @@ function formatParam(v) {
   return String(v);
 }
 
-// t('people.title') or t('import.line', {line: 3}). Unknown keys fall back to Swedish, then to
+// t('people.title') or t('roster.for_person', {name: 'Anna'}). Unknown keys fall back to Swedish, then to
 // the key itself (the locale check keeps that from happening).
 export function t(key, params) {
   const entry = (catalogues[lang] && catalogues[lang][key]) || (catalogues.sv && catalogues.sv[key]);
   if (!entry) return key;
   const p = params || {};
   return entry.message.replace(/\{(\w+)\}/g, (m, name) => (name in p ? formatParam(p[name]) : m));
+}
+// The static page's words: every element with data-i18n="screen.key" (login.html).
+export function translateDocument() {
+  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.getAttribute('data-i18n'));
 }
 export function has(key) { return !!(catalogues[lang] && catalogues[lang][key]); }
 
