@@ -87,6 +87,7 @@ async function render(moveFocus, keepKey) {
   document.body.classList.toggle('print-page', route.print);
   renderNav(route);
   const main = document.getElementById('main');
+  main.setAttribute('aria-busy', 'true');
   let node;
   try {
     const mod = await import(`./views/${route.module}.js`);
@@ -100,6 +101,7 @@ async function render(moveFocus, keepKey) {
   }
   if (seq !== state.renderSeq) return;  // a newer navigation won
   main.replaceChildren(node);
+  main.setAttribute('aria-busy', 'false');
   const title = main.querySelector('h1');
   document.title = title ? `${title.textContent} – ${t('app.name')}` : t('app.name');
   if (moveFocus) {

@@ -94,6 +94,7 @@ export function fmtSpan(startIso, endIso) {
 export function fmtAgo(ms, now) {
   const days = Math.floor(((now || Date.now()) - ms) / 86400000);
   if (days <= 0) return t('common.today');
+  if (days === 1) return t('common.yesterday');
   return t('common.days_ago', { days });
 }
 

@@ -28,7 +28,7 @@ export async function render(params, ctx) {
     { label: t('course.title_label'), cell: (r) => el('a', { href: `#/course/${encodeURIComponent(r.id)}` }, r.title) },
     { label: t('course.format'), cell: (r) => enumText('format', r.format) },
     { label: t('course.theme'), cell: (r) => r.theme || t('common.none') },
-    { label: t('course.duration'), cell: (r) => (r.duration_minutes ? t('common.minutes', { minutes: r.duration_minutes }) : t('common.none')), num: true },
+    { label: t('course.length'), cell: (r) => (r.duration_minutes ? t('common.minutes', { minutes: r.duration_minutes }) : t('common.none')), num: true },
     { label: t('course.status'), cell: (r) => (r.published ? badge(t('course.published'), 'ok', 'check') : badge(t('course.unpublished'), 'warn', 'lock')) },
   ], rows) : emptyNote(q || published ? t('catalogue.none_found') : t('catalogue.empty'));
   return el('div', {},
