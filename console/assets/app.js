@@ -3,7 +3,7 @@
 // views/*.js; each exports render(params, ctx) returning a node that starts with its one h1.
 import { api, setCsrf, setActivityHandler, ApiError, toLogin } from './api.js';
 import { loadCatalogues, t, setLang, getLang, errorText } from './i18n.js';
-import { el, button, uid } from './ui.js';
+import { el, button, uid, setPageInert } from './ui.js';
 import { icon } from './icons.js';
 
 const WARN_BEFORE_MS = 2 * 60 * 1000;  // WCAG 2.2.1: say so before the session ends
@@ -195,6 +195,7 @@ function showWarning() {
   const overlay = el('div', { class: 'overlay', 'data-role': 'session-warning' }, dialog);
   state.warning = { overlay, before: document.activeElement };
   document.getElementById('dialog-root').appendChild(overlay);
+  setPageInert(true);
   stay.focus();
   state.warnTimer = setTimeout(expire, left);
 }
@@ -203,6 +204,7 @@ function closeWarning() {
   const w = state.warning;
   state.warning = null;
   w.overlay.remove();
+  setPageInert(false);
   if (w.before && w.before.isConnected) w.before.focus();
 }
 

@@ -173,6 +173,14 @@ export function dl(pairs) {
 
 export function emptyNote(text) { return el('p', { class: 'empty' }, text); }
 
+// While a modal dialog is open the page behind it takes no focus and no clicks.
+export function setPageInert(on) {
+  for (const id of ['skip-link', 'header', 'nav', 'main']) {
+    const node = document.getElementById(id);
+    if (node) node.inert = on;
+  }
+}
+
 // A modal confirmation (role=alertdialog). typed: the exact text the user must type first.
 // Resolves true (confirmed) or false; focus returns to where it was.
 export function confirmDialog({ title, text, confirmLabel, typed, typedLabel, danger }) {
@@ -197,6 +205,7 @@ export function confirmDialog({ title, text, confirmLabel, typed, typedLabel, da
     const overlay = el('div', { class: 'overlay' }, form);
     function close(result) {
       overlay.remove();
+      setPageInert(false);
       document.removeEventListener('keydown', onKey, true);
       if (before && before.isConnected) before.focus();
       resolve(result);
@@ -221,6 +230,7 @@ export function confirmDialog({ title, text, confirmLabel, typed, typedLabel, da
     });
     document.addEventListener('keydown', onKey, true);
     root.appendChild(overlay);
+    setPageInert(true);
     (typedField ? typedField.input : cancel).focus();
   });
 }
