@@ -15,7 +15,7 @@ let csrf = '';
 let onActivity = () => {};
 export function setCsrf(token) { csrf = token; }
 export function setActivityHandler(fn) { onActivity = fn; }
-export function toLogin() { location.assign('/console/login'); }
+export function toLogin() { location.assign('/console/login?e=expired'); }
 
 async function request(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json' };

@@ -208,7 +208,7 @@ function closeWarning() {
   if (w.before && w.before.isConnected) w.before.focus();
 }
 
-function expire() { location.assign(`/console/login?expired=1&lang=${getLang()}`); }
+function expire() { location.assign(`/console/login?e=expired&lang=${getLang()}`); }
 
 async function start() {
   await loadCatalogues();

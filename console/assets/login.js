@@ -1,22 +1,24 @@
-// The sign-in page (login.html, served with the CSRF token and the language filled in). Puts
-// the page's words in its language and says why the last attempt failed: the server answers a
-// failed sign-in with this page and a status (docs/console.md "Signing in").
+// The sign-in page (login.html, served with the CSRF token, the language and the reason of a
+// failed attempt filled in). Puts the page's words in its language and says why the last
+// attempt failed (docs/console.md "Signing in").
 import { loadCatalogues, setLang, t, getLang, translateDocument } from './i18n.js';
 
-// The HTTP status this page came with (401 wrong credentials, 403 expired form or no console
-// access, 429 throttled, 503 overloaded); 200 for a plain visit.
-function pageStatus() {
-  const nav = performance.getEntriesByType('navigation')[0];
-  return nav && typeof nav.responseStatus === 'number' ? nav.responseStatus : 200;
-}
+// Why the last attempt failed: the server fills in data-error (failed | throttled | expired |
+// forbidden | overloaded | invalid | signed_out | unavailable, or empty) and data-wait
+// (seconds to wait when throttled).
+function placeholder(v) { return !v || v.startsWith('{{') ? '' : v; }
 
-function message(status, expired) {
-  if (status === 401) return t('login.error_credentials');
-  if (status === 403) return t('login.error_forbidden');
-  if (status === 429) return t('login.error_throttled');
-  if (status === 503) return t('login.error_overloaded');
-  if (status >= 400) return t('login.error_other');
-  return expired ? t('login.error_expired') : null;
+function message(code, wait) {
+  switch (code) {
+    case 'failed': return t('login.error_credentials');
+    case 'throttled': return wait ? t('login.error_throttled_wait', { seconds: wait }) : t('login.error_throttled');
+    case 'expired': return t('login.error_expired');
+    case 'forbidden': return t('login.error_forbidden');
+    case 'overloaded': return t('login.error_overloaded');
+    case 'signed_out': return t('login.signed_out');
+    case 'invalid': case 'unavailable': return t('login.error_other');
+    default: return null;
+  }
 }
 
 async function start() {
@@ -29,14 +31,17 @@ async function start() {
   select.value = getLang();
   const hidden = document.getElementById('lang-hidden');
   if (hidden.value !== 'en' && hidden.value !== 'sv') hidden.value = getLang();
-  const status = pageStatus();
-  const params = new URLSearchParams(location.search);
-  const text = message(status, params.get('expired') === '1');
+  const root = document.documentElement;
+  const code = placeholder(root.getAttribute('data-error'));
+  const wait = Number(placeholder(root.getAttribute('data-wait'))) || 0;
+  const text = message(code, wait);
   if (text) {
     const box = document.getElementById('login-error');
     box.textContent = text;
     box.hidden = false;
-    document.getElementById('password').setAttribute('aria-describedby', 'login-error');
+    // signed_out is news, not an error: a status, not an alert.
+    if (code === 'signed_out') { box.setAttribute('role', 'status'); box.className = 'note-box'; }
+    else document.getElementById('password').setAttribute('aria-describedby', 'login-error');
   }
   const user = document.getElementById('username');
   if (!user.value) user.focus();
