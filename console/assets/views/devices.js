@@ -8,7 +8,7 @@ export async function render(params, ctx) {
   const data = await ctx.api.get('/tablets');
   const tablets = data.tablets || [];
   const box = errorBox();
-  const now = Date.now();
+  const now = data.now_ms || Date.now();  // the server's clock: "x days ago" as it counts staleness
 
   function lastSeen(ms) { return ms ? `${fmtDateTime(ms)} (${fmtAgo(ms, now)})` : t('devices.never'); }
   function revokeDevice(d) {

@@ -1,6 +1,6 @@
 // A person: details (edit), participations (start/end month), enrolments, logins; admins
 // download the person's data (export) and erase them with a typed confirmation.
-import { t, fmtSpan, fmtMonth } from '../i18n.js';
+import { t, fmtSpan, fmtMonth, fmtDateTime } from '../i18n.js';
 import { el, h1, field, button, linkButton, errorBox, showFormError, busy, table, emptyNote, confirmDialog, dl } from '../ui.js';
 import { places, siteName, orgName, outcomeText, backLink, statusBadge } from './common.js';
 import { personFields, personBody } from './people.js';
@@ -59,7 +59,7 @@ export async function render(params, ctx) {
   parts.push(el('h2', {}, t('person.enrolments')));
   parts.push(enr.length ? table(t('person.enrolments_caption'), [
     { label: t('occasions.course'), cell: (r) => el('a', { href: `#/occasion/${encodeURIComponent(r.occasion)}` }, r.course_title || r.occasion) },
-    { label: t('occasion.when'), cell: (r) => (r.starts_at ? fmtSpan(r.starts_at, r.ends_at || r.starts_at) : t('common.none')) },
+    { label: t('occasion.when'), cell: (r) => (!r.starts_at ? t('common.none') : (r.ends_at ? fmtSpan(r.starts_at, r.ends_at) : fmtDateTime(r.starts_at))) },
     { label: t('roster.status'), cell: (r) => statusBadge('enrolment_status', r.status) },
   ], enr) : emptyNote(t('person.no_enrolments')));
 
