@@ -10,6 +10,7 @@ import { places, orgName } from './common.js';
 const REPORTS = ['ledger', 'participants', 'attendance', 'surveys', 'deviations'];
 const AGE_BANDS = ['under_18', '18_29', '30_54', '55_plus', 'unknown'];
 const GENDERS = ['woman', 'man', 'non_binary', 'undisclosed'];
+const TREND_MONTHS = 6;
 
 function reportLabel(name) {
   return {
@@ -71,11 +72,14 @@ export async function render(params, ctx) {
   });
 
   const query = { month, organisation, as_of: asOf };
+  // Participants: one request for the six months up to this one (the hours-per-month line);
+  // the month's own figures are its rows, the downloads are the month's report.
+  const ask = name === 'participants' ? { from: addMonths(month, -(TREND_MONTHS - 1)), to: month, organisation, as_of: asOf } : query;
   const result = el('section', { 'aria-labelledby': 'report-title', class: 'report' });
   let body;
   let got;
   try {
-    got = await ctx.api.getFull(`/reports/${name}`, Object.assign({ format: 'json' }, query));
+    got = await ctx.api.getFull(`/reports/${name}`, Object.assign({ format: 'json' }, ask));
     body = got.data;
   } catch (err) {
     const e = errorBox();
@@ -100,7 +104,7 @@ export async function render(params, ctx) {
       linkButton(t('reports.download_json'), apiUrl(`/reports/${name}`, Object.assign({ format: 'json' }, dlQuery)), { icon: 'download', key: 'dl-json' })));
   const titles = name === 'attendance' || name === 'surveys' ? await courseTitles(ctx) : null;
   const views = { ledger: ledgerView, participants: participantsView, attendance: attendanceView, surveys: surveysView, deviations: deviationsView };
-  result.append(await views[name](body, { p, titles, ctx, query, shownAsOf, month }));
+  result.append(views[name](body, { p, titles, month }));
   const parts = [h1(t('reports.title')), form, result];
   if (ctx.isAdmin() && !seal) parts.push(sealSection(ctx, month));
   return el('div', {}, parts);
@@ -139,17 +143,15 @@ function ledgerView(body, { p }) {
       table(t('reports.corrections_caption'), [{ label: t('reports.col_month'), cell: (r) => r.month }].concat(cols), corrections, { rowHeader: false })] : null);
 }
 
-async function participantsView(body, { ctx, query, shownAsOf, month }) {
+function participantsView(body, { month }) {
   const rows = body.rows || [];
   const pick = (cond) => rows.filter((r) => r.month === month && r.organisation === 'all' && cond(r));
   const gender = pick((r) => r.theme === 'all' && r.age_band === 'all' && r.gender !== 'all');
   const age = pick((r) => r.theme === 'all' && r.gender === 'all' && r.age_band !== 'all');
   const themes = pick((r) => r.gender === 'all' && r.age_band === 'all' && r.theme !== 'all');
   const total = pick((r) => r.theme === 'all' && r.gender === 'all' && r.age_band === 'all')[0];
-  // Hours per month: the twelve months up to this one, as of the same moment.
-  const from = addMonths(month, -11);
-  const range = await ctx.api.get('/reports/participants', { format: 'json', from, to: month, organisation: query.organisation, as_of: shownAsOf, min_cell: body.min_cell });
-  const perMonth = (range.rows || []).filter((r) => r.organisation === 'all' && r.theme === 'all' && r.gender === 'all' && r.age_band === 'all');
+  const from = body.from || month;
+  const perMonth = (body.rows || []).filter((r) => r.organisation === 'all' && r.theme === 'all' && r.gender === 'all' && r.age_band === 'all');
   return el('div', {},
     total ? dl([[t('reports.col_participants'), num(total.participants)], [t('reports.col_attendees'), num(total.attendees)], [t('reports.col_hours'), total.hours === null ? t('reports.suppressed') : hours(total.hours)]]) : null,
     barChart(gender.map((r) => ({ label: enumText('gender', r.gender), value: r.participants })), fmtNumber,
