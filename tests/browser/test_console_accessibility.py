@@ -120,6 +120,7 @@ class ConsoleAccessibility(unittest.TestCase):
         self.set_time(t("occasion.start_time") + " " + t("common.required"), "09:00")
         self.set_time(t("occasion.end_time") + " " + t("common.required"), "11:30")
         self.set_date(t("occasion.closes_day") + " " + t("common.required"), day)
+        h.choose(d, t("occasion.site"), "Hemtjänst Norr (Testby kommun)")
         h.click(d, t("occasion.create"), role="button")
         h.wait_until(lambda: d.find_elements("css selector", "a[href^='#/occasion/']"), 10, "the new occasion in the list")
         self.check("Course", "with an occasion")
