@@ -108,6 +108,7 @@ class ConsoleAccessibility(unittest.TestCase):
         title = h.field_by_label(d, t("course.title_label") + " " + t("common.required"))
         self.assertEqual(title.get_attribute("aria-invalid"), "true")
         self.assertIn("-err", title.get_attribute("aria-describedby"))
+        self.assertEqual(h.focused(d)[1], t("course.title_label") + " " + t("common.required"), "focus on the field in error")
         self.check("Course", "new, title missing")
         title.send_keys("Palliativ vård")
         h.click(d, t("course.create"), role="button")
