@@ -10,13 +10,16 @@
 #include <memory>
 #include <string>
 
-#include "app_json.h"
 #include "sync_scheduler.h"
 #include "tablet.h"
 #include "tundra/web/http.h"
+#include "tundra/web/json_io.h"
 #include "tundra/web/sessions.h"
 
 namespace tundra::app {
+
+using web::JsonIn;
+using web::JsonOut;
 
 class PinGate;
 

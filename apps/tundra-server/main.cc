@@ -1,7 +1,7 @@
-// tundra-server: init, serve, import and demo-data over a SQLite store; user administration
-// (add-user, set-password, revoke-user, revoke-device), GDPR (erase-person, export-person) and
-// walk-ins (merge-person), each written to the audit trail; ESF reports and sealing months
-// (report).
+// tundra-server: init, serve (the sync protocol and the console), import and demo-data over a
+// SQLite store; user administration (add-user, set-password, revoke-user, revoke-device), GDPR
+// (erase-person, export-person) and walk-ins (merge-person), each written to the audit trail;
+// ESF reports and sealing months (report).
 #include <CLI/CLI.hpp>
 #include <pwd.h>
 #include <unistd.h>
@@ -13,6 +13,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "tundra/console/import_file.h"
 #include "tundra/web/access_log.h"
 #include "tundra/server/demo_data.h"
 #include "tundra/server/http_server.h"
@@ -80,7 +81,7 @@ int main(int argc, char** argv) try {
     auto* init = app.add_subcommand("init", "create a store");
     init->add_option("--db", db, "SQLite file")->required();
 
-    auto* serve = app.add_subcommand("serve", "serve the sync protocol over HTTP or HTTPS");
+    auto* serve = app.add_subcommand("serve", "serve the sync protocol and the console (/console/) over HTTP or HTTPS");
     serve->add_option("--db", db, "SQLite file")->required();
     serve->add_option("--listen", listen, "ADDRESS:PORT (port 0 picks a free port)");
     serve->add_option("--page-rows", page_rows, "default rows per pull page")->check(CLI::Range(1, 20000));
@@ -99,10 +100,17 @@ int main(int argc, char** argv) try {
     serve->add_option("--trusted-proxy", sopts.trusted_proxies,
                       "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable)")
         ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    std::string public_url;
+    serve->add_option("--public-url", public_url,
+                      "the URL people open behind a reverse proxy (https://... makes the console's "
+                      "cookies Secure; its origin is the console's own)");
+    size_t max_upload_mb = 64;
+    serve->add_option("--max-upload-mb", max_upload_mb, "the console's import upload limit, in MiB (default 64)")
+        ->check(CLI::Range(1, 4096));
 
-    auto* imp = app.add_subcommand("import", "load a JSON document (all or nothing)");
+    auto* imp = app.add_subcommand("import", "load a JSON document or a staff CSV (all or nothing)");
     imp->add_option("--db", db, "SQLite file")->required();
-    imp->add_option("file", file, "JSON document")->required();
+    imp->add_option("file", file, "JSON document, or a staff CSV (*.csv; docs/import.md)")->required();
 
     auto* demo = app.add_subcommand("demo-data", "fill a store with realistic demo data");
     demo->add_option("--db", db, "SQLite file")->required();
@@ -224,6 +232,15 @@ int main(int argc, char** argv) try {
                     std::to_string(fds.soft_limit) + " (hard limit " + std::to_string(fds.hard_limit) +
                     "; raise it with `ulimit -Hn` or systemd's LimitNOFILE=)"));
         opts.max_connections = fds.max_connections;
+        // The console: Secure cookies on TLS or behind an https proxy; the proxy's origin.
+        if (!public_url.empty()) {
+            if (public_url.rfind("https://", 0) != 0 && public_url.rfind("http://", 0) != 0)
+                return fail(Status(Errc::invalid_argument, "--public-url must start with https:// or http://"));
+            auto end = public_url.find('/', public_url.find("://") + 3);
+            opts.console.public_origin = public_url.substr(0, end);
+        }
+        opts.console.secure_cookies = !opts.tls_cert_file.empty() || public_url.rfind("https://", 0) == 0;
+        opts.console.max_upload_bytes = max_upload_mb << 20;
         HttpServer server(*s2.value(), opts);
         auto bound = server.listen(listen.substr(0, colon), static_cast<uint16_t>(port));
         if (!bound) return fail(bound.status());
@@ -238,12 +255,14 @@ int main(int argc, char** argv) try {
         if (!in) return fail(Status(Errc::not_found, "cannot read " + file));
         std::stringstream ss;
         ss << in.rdbuf();
-        auto rep = store.import_json(ss.str());
+        // The console's import takes the same path (an import document, or a staff CSV).
+        std::string bytes = ss.str();
+        bool csv = file.size() > 4 && (file.substr(file.size() - 4) == ".csv" || file.substr(file.size() - 4) == ".CSV");
+        auto doc = console::read_import_file(store, bytes, csv ? "text/csv" : "application/json");
+        if (!doc) return fail(doc.status());
+        auto rep = console::import_audited(store, doc.value(), cli_actor(), file);
         if (!rep) return fail(rep.status());
         auto& r = rep.value();
-        Status au = store.audit(cli_actor(), "import", file,
-                                R"({"records":)" + std::to_string(r.total()) + "}");
-        if (!au) return fail(au);
         std::cout << "imported " << r.total() << " records: " << r.organisations
                   << " organisations, " << r.sites << " sites, " << r.persons << " persons, "
                   << r.users << " users, " << r.courses << " courses, " << r.occasions

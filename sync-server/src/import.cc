@@ -6,6 +6,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "import_internal.h"
 #include "store_internal.h"
 #include "tundra/core/crypto.h"
 #include "tundra/core/json.h"
@@ -22,7 +23,7 @@ using T = ColType;
 const Field kOrgF[] = {{"code", T::text, true}, {"name", T::text, true}, {"county", T::text, true}};
 const Field kSiteF[] = {{"id", T::text, true}, {"organisation", T::text, true}, {"name", T::text, true}};
 const Field kPersonF[] = {{"id", T::text, true},
-                          {"organisation", T::text, true},
+                          {"organisation", T::text, false},  // default: the site's
                           {"site", T::text, false},
                           {"name", T::text, true},
                           {"gender", T::text, true, &kGenders},
@@ -284,6 +285,10 @@ Status one_open_participation(sqlite::Db& db, const Rows& rows) {
 }  // namespace
 
 Result<ImportReport> SqliteStore::import_json(std::string_view document) {
+    return import_document(document, nullptr);
+}
+
+Result<ImportReport> SqliteStore::import_document(std::string_view document, const ImportDryRun* dry_run) {
     rapidjson::Document doc;
     if (Status st = json::parse(document, doc); !st) return st;
     if (!doc.IsObject()) return Result<ImportReport>(Errc::invalid_argument, "the document must be a JSON object");
@@ -346,10 +351,26 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     }
     {
         auto& rows = data["persons"];
+        // Without an organisation a person takes her site's (a staff CSV names only the site).
+        std::unordered_map<std::string, std::string> site_org;
+        for (auto& r : data["sites"]) site_org[s(r, "id")] = s(r, "organisation");
+        auto org_q = db_->query("SELECT organisation FROM sites WHERE id = ?");
         for (size_t i = 0; i < rows.size(); ++i) {
-            TUNDRA_TRY(ref("persons", i, "organisation", s(rows[i], "organisation"), "organisations", "organisations"));
             if (get_str(rows[i], "site"))
                 TUNDRA_TRY(ref("persons", i, "site", s(rows[i], "site"), "sites", "sites"));
+            if (!get_str(rows[i], "organisation")) {
+                if (!get_str(rows[i], "site"))
+                    return bad(json::index("persons", i) + ".organisation", "is required (or a site)");
+                if (!site_org.count(s(rows[i], "site"))) {
+                    org_q->bind(1, s(rows[i], "site"));
+                    auto found = org_q->step();
+                    if (!found) return found.status();
+                    site_org[s(rows[i], "site")] = org_q->text(0);
+                    org_q->reset();
+                }
+                rows[i]["organisation"] = site_org[s(rows[i], "site")];
+            }
+            TUNDRA_TRY(ref("persons", i, "organisation", s(rows[i], "organisation"), "organisations", "organisations"));
         }
     }
     {
@@ -486,7 +507,7 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
         std::vector<std::thread> pool;
         for (unsigned t = 0; t < n; ++t)
             pool.emplace_back([&, t] {
-                for (size_t i = t; i < users.size(); i += n)
+                for (size_t i = t; i < users.size() && !dry_run; i += n)
                     hashes[i] = get_str(users[i], "password")
                                     ? hash_password(*get_str(users[i], "password"), opts_.kdf_iterations)
                                     : s(users[i], "password_hash");
@@ -495,14 +516,27 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
     }
 
     // ---- write ---------------------------------------------------------------------------
+    // Attendance marks without an id: the mark of that occasion and person.
+    for (auto& r : data["attendance"])
+        if (!get_str(r, "id")) r["id"] = "import:" + s(r, "occasion") + ":" + s(r, "person");
     auto& I = *impl_;
+    // A dry run leaves no trace: the transaction is rolled back, counter and clock put back.
+    struct ClockGuard {
+        HlcClock& clock;
+        HlcClock saved;
+        bool armed;
+        ~ClockGuard() {
+            if (armed) clock = saved;
+        }
+    } clock_guard{clock_, clock_, dry_run != nullptr};
     sqlite::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     // Counters come from the file inside the transaction: a server may share this store.
     TUNDRA_TRY(I.load_meta());
-    I.now_ms = static_cast<int64_t>(opts_.wall());
     uint64_t v_before = I.version;
     Impl::VersionGuard restore{I, v_before};
+    I.now_ms = static_cast<int64_t>(opts_.wall());
+    if (dry_run && dry_run->before) TUNDRA_TRY(dry_run->before(data));
     ImportReport rep;
     auto run = [&](sqlite::Query& q) -> Status {
         Status st = q->run();
@@ -666,8 +700,7 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
                                                       "recorded_by", "source", "hlc"},
                                        {"recorded_by", "source", "hlc"}));
         for (auto& r : data["attendance"]) {
-            std::string id = get_str(r, "id") ? s(r, "id")
-                                              : "import:" + s(r, "occasion") + ":" + s(r, "person");
+            std::string id = s(r, "id");
             TUNDRA_TRY(upsert_tracked(Kind::attendance, id, [&] {
                 q->bind(1, id).bind(2, s(r, "occasion")).bind(3, s(r, "person")).bind(4, s(r, "status"));
                 q->bind_value(5, opt(r, "minutes")).bind(6, "import").bind(7, "import").bind(8, stamp);
@@ -767,6 +800,10 @@ Result<ImportReport> SqliteStore::import_json(std::string_view document) {
             q->bind(1, I.next_version()).bind(2, o);
             TUNDRA_TRY(run(q));
         }
+    }
+    if (dry_run) {
+        if (dry_run->after) TUNDRA_TRY(dry_run->after(data));
+        return rep;  // rolled back by txn, counter by restore, clock by clock_guard
     }
     TUNDRA_TRY(I.save_meta());
     TUNDRA_TRY(txn.commit());

@@ -336,3 +336,101 @@ TEST(Listener, BadTrustedProxyOrTlsFilesAreRefusedAtListen) {
     ASSERT_FALSE(rc);
     EXPECT_NE(rc.status().message().find("missing.crt"), std::string::npos) << rc.status().message();
 }
+
+// A body limit per target (the console's uploads are larger than any API call): a
+// Content-Length past the target's limit is answered 413 before the body is sent, a chunked
+// body as soon as it grows past it, and a target with the larger limit takes the same body.
+TEST(Listener, EachTargetHasItsOwnBodyLimitForContentLengthAndChunkedBodies) {
+    web::ListenerOptions o;
+    o.handle_signals = false;
+    o.max_body_bytes = 1000;
+    o.body_limit_for = [](std::string_view target) -> size_t { return target.rfind("/big", 0) == 0 ? 1000 : 100; };
+    web::Listener l(
+        [](const web::HttpRequest& r) {
+            web::HttpResponse resp;
+            resp.body = std::to_string(r.body.size());
+            resp.headers.emplace_back("Set-Cookie", "a=1");
+            resp.headers.emplace_back("Set-Cookie", "b=2");
+            return resp;
+        },
+        o);
+    auto port = l.listen("127.0.0.1", 0);
+    ASSERT_TRUE(port) << port.status().to_string();
+    std::thread t([&] { l.run(); });
+    auto post = [&](const std::string& target, size_t n, bool chunked) {
+        RawConn c(port.value());
+        std::string head = "POST " + target + " HTTP/1.1\r\nHost: t\r\n";
+        if (!chunked) {
+            // Only the headers: a refused length must not wait for its body.
+            c.send(head + "Content-Length: " + std::to_string(n) + "\r\n\r\n");
+            std::string r = c.read_response(300ms);
+            if (!r.empty()) return r;
+            c.send(std::string(n, 'x'));
+            return c.read_response(2s);
+        }
+        c.send(head + "Transfer-Encoding: chunked\r\n\r\n");
+        std::string r;
+        for (size_t sent = 0; sent < n && r.empty(); sent += 50) {
+            char size[16];
+            std::snprintf(size, sizeof size, "%zx\r\n", std::min<size_t>(50, n - sent));
+            c.send(size + std::string(std::min<size_t>(50, n - sent), 'x') + "\r\n");
+            r = c.read_for(50ms);
+        }
+        if (r.empty()) {
+            c.send("0\r\n\r\n");
+            r = c.read_response(2s);
+        }
+        return r;
+    };
+    for (bool chunked : {false, true}) {
+        std::string small = post("/small", 300, chunked);
+        EXPECT_EQ(small.rfind("HTTP/1.1 413", 0), 0u) << chunked << small;
+        std::string fits = post("/small", 80, chunked);
+        EXPECT_EQ(fits.rfind("HTTP/1.1 200", 0), 0u) << chunked << fits;
+        std::string big = post("/big", 300, chunked);
+        EXPECT_EQ(big.rfind("HTTP/1.1 200", 0), 0u) << chunked << big;
+        EXPECT_NE(big.find("\r\n\r\n300"), std::string::npos) << big;
+        std::string over = post("/big", 1200, chunked);
+        EXPECT_EQ(over.rfind("HTTP/1.1 413", 0), 0u) << chunked << over;
+    }
+    // Several Set-Cookie headers all reach the browser.
+    std::string r = post("/small", 1, false);
+    EXPECT_NE(r.find("Set-Cookie: a=1"), std::string::npos) << r;
+    EXPECT_NE(r.find("Set-Cookie: b=2"), std::string::npos) << r;
+    l.stop();
+    t.join();
+}
+
+// The console on the sync server's port: its own, smaller body limit for API calls.
+TEST(Listener, TheSyncServerServesTheConsoleWithItsBodyLimits) {
+    World w;
+    auto o = opts();
+    o.console.max_body_bytes = 2000;
+    o.console.max_upload_bytes = 100'000;
+    server::HttpServer http(*w.store, o);
+    auto port = http.listen("127.0.0.1", 0);
+    ASSERT_TRUE(port);
+    std::thread t([&] { http.run(); });
+    {
+        RawConn c(port.value());
+        c.send("GET /console/login HTTP/1.1\r\nHost: t\r\n\r\n");
+        std::string r = c.read_response(2s);
+        EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+        EXPECT_NE(r.find("Set-Cookie: tundra_console_csrf="), std::string::npos) << r;
+        EXPECT_NE(r.find("<form"), std::string::npos);
+    }
+    for (auto [target, status] : {std::pair<std::string, std::string>{"/console/api/courses", "413"},
+                                  {"/console/api/import/preview", "401"},
+                                  {"/v1/sync", "401"}}) {
+        RawConn c(port.value());
+        c.send("POST " + target + " HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n");
+        std::string r = c.read_response(300ms);
+        if (r.empty()) {
+            c.send("{\"a\":\"" + std::string(4990, 'x') + "\"}");
+            r = c.read_response(2s);
+        }
+        EXPECT_EQ(r.rfind("HTTP/1.1 " + status, 0), 0u) << target << ": " << r.substr(0, 200);
+    }
+    http.stop();
+    t.join();
+}

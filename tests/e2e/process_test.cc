@@ -338,3 +338,50 @@ TEST_F(Cli, VerifyPrintsBothChecksumsAndRepairsADriftedReplica) {
     EXPECT_FALSE(f["ok"].GetBool());
     EXPECT_TRUE(f["repaired"].GetBool());
 }
+
+// `tundra-server serve` serves the console on its port: behind an https proxy
+// (--public-url) the cookies are Secure and the proxy's origin is the console's own.
+TEST_F(Cli, ServeServesTheConsoleWithSecureCookiesBehindAnHttpsProxy) {
+    ASSERT_EQ(run(TUNDRA_SERVER_BIN, "init --db s.db").code, 0);
+    ASSERT_EQ(run(TUNDRA_SERVER_BIN, "add-user --db s.db boss --role admin", "a-long-password\n").code, 0);
+    server = std::make_unique<ServerProcess>(dir.file("s.db"), dir.file("server.log"), "127.0.0.1:0",
+                                             std::vector<std::string>{"--public-url", "https://kurser.example.se/",
+                                                                      "--max-upload-mb", "8"});
+    uint16_t port = static_cast<uint16_t>(std::stoi(server->url.substr(server->url.rfind(':') + 1)));
+    auto exchange = [port](const std::string& request) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(port);
+        EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        EXPECT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+        std::string out;
+        char buf[4096];
+        for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+        ::close(fd);
+        return out;
+    };
+    std::string page = exchange("GET /console/login HTTP/1.1\r\nHost: kurser.example.se\r\nConnection: close\r\n\r\n");
+    ASSERT_EQ(page.rfind("HTTP/1.1 200", 0), 0u) << page;
+    auto at = page.find("Set-Cookie: tundra_console_csrf=");
+    ASSERT_NE(at, std::string::npos) << page;
+    std::string cookie_line = page.substr(at, page.find("\r\n", at) - at);
+    EXPECT_NE(cookie_line.find("; Secure"), std::string::npos) << cookie_line;
+    std::string csrf = cookie_line.substr(32, cookie_line.find(';') - 32);
+    std::string form = "username=boss&password=a-long-password&csrf=" + csrf;
+    auto login = [&](const std::string& origin) {
+        return exchange("POST /console/login HTTP/1.1\r\nHost: kurser.example.se\r\nConnection: close\r\nOrigin: " +
+                        origin + "\r\nCookie: tundra_console_csrf=" + csrf +
+                        "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+                        std::to_string(form.size()) + "\r\n\r\n" + form);
+    };
+    EXPECT_EQ(login("https://evil.example").rfind("HTTP/1.1 403", 0), 0u);
+    std::string ok = login("https://kurser.example.se");
+    ASSERT_EQ(ok.rfind("HTTP/1.1 303", 0), 0u) << ok;
+    EXPECT_NE(ok.find("Location: /console/"), std::string::npos);
+    EXPECT_NE(ok.find("Set-Cookie: tundra_console="), std::string::npos);
+    auto s = ok.find("Set-Cookie: tundra_console=");
+    EXPECT_NE(ok.substr(s, ok.find("\r\n", s) - s).find("HttpOnly; SameSite=Strict; Secure"), std::string::npos) << ok;
+    EXPECT_EQ(server->stop(), 0);
+}

@@ -189,6 +189,16 @@ private:
         idle_ = false;
         started_ = SteadyClock::now();
         if (ec || parser_->is_done()) return on_read(ec, 0);
+        if (server_.opts.body_limit_for) {
+            // The target's own limit: Beast checked Content-Length against the largest one
+            // while parsing the header, so check it again here; a chunked body is counted
+            // against the limit set now as its chunks arrive.
+            auto target = parser_->get().target();
+            size_t limit = server_.opts.body_limit_for(std::string_view(target.data(), target.size()));
+            if (auto length = parser_->content_length(); length && *length > limit)
+                return on_read(http::error::body_limit, 0);
+            parser_->body_limit(limit);
+        }
         // The request has begun: its body gets the longer timeout.
         lowest().expires_after(server_.opts.read_timeout);
         http::async_read(derived().stream(), buffer_, *parser_,
@@ -263,7 +273,11 @@ private:
         auto res = std::make_shared<http::response<http::string_body>>(
             static_cast<http::status>(out.status), version);
         res->set(http::field::server, "tundra/1");
-        for (auto& [k, v] : out.headers) res->set(k, v);
+        // Set-Cookie may come several times (a session cookie set and another cleared).
+        for (auto& [k, v] : out.headers) {
+            if (beast::iequals(k, "Set-Cookie")) res->insert(k, v);
+            else res->set(k, v);
+        }
         res->body() = std::move(out.body);
         res->keep_alive(keep_alive && !closing_);
         res->prepare_payload();

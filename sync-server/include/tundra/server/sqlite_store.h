@@ -178,6 +178,7 @@ struct ImportChange {
     };
     std::vector<Field> fields;  // changed fields only (all of them for an added row)
 };
+struct ImportDryRun;  // import_internal.h
 struct ImportPreview {
     ImportReport counts;                // as import_json would report
     std::vector<ImportChange> changes;  // added and changed rows, in document order
@@ -334,6 +335,8 @@ private:
     // (unless it was revoked: `revoked`) or for a new device.
     Result<LoginResponse> issue_token(const LoginRequest& req, const std::string& role,
                                       const std::string& person);
+    // import.cc: import_json's one path; a dry run (preview_import) is rolled back.
+    Result<ImportReport> import_document(std::string_view document, const ImportDryRun* dry_run);
     std::unique_ptr<sqlite::Db> db_;
     StoreOptions opts_;
     std::mutex mu_;

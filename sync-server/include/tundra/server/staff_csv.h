@@ -24,7 +24,7 @@ using PersonalIdLookup =
 // `id`, else on the identity number (an existing person keeps their id), else a new id
 // derived from the identity number. People absent from the file are never touched.
 // Returns the import document (JSON). Errors: invalid_argument naming the line and column
-// ("rad 7, kön: ..."), too_large past max_rows.
+// ("line 7, kön: ...", the column named as in the file), too_large past max_rows.
 Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalIdLookup& lookup,
                                         size_t max_rows = 500'000);
 

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tundra/core/status.h"
@@ -34,6 +35,12 @@ struct ListenerOptions {
     // Reading a request's body once its headers are in, and writing the answer.
     std::chrono::milliseconds read_timeout{30000};
     size_t max_body_bytes = 16 * 1024 * 1024;  // on the wire (possibly gzip)
+    // A body limit per request target (e.g. the console's import uploads may be larger than
+    // an API call). When set, it decides each request's limit once its headers are in: a
+    // Content-Length over it is answered 413 before the body is read, a chunked body as soon
+    // as it grows past it. `max_body_bytes` must then be at least the largest limit it
+    // returns (the parser's limit while the headers are read).
+    std::function<size_t(std::string_view target)> body_limit_for;
     // Log lines, one JSON object each (access_log.h); may be empty. Called from several
     // threads, one call at a time.
     std::function<void(const std::string&)> log;

@@ -1,5 +1,6 @@
-// JSON in and out for the app's API: a document written with RapidJSON (never by string
-// concatenation), and a request body read field by field with the field named in errors.
+// JSON in and out for the web apps' APIs (the tablet app's, the console's): a document written
+// with RapidJSON (never by string concatenation), and a request body read field by field with
+// the field named in errors.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@
 #include "tundra/core/json.h"
 #include "tundra/core/status.h"
 
-namespace tundra::app {
+namespace tundra::web {
 
 class JsonOut {
 public:
@@ -60,6 +61,15 @@ public:
         w_.StartArray();
     }
     void end_array() { w_.EndArray(); }
+    // An array as a value (inside another array) and an object as a value.
+    void begin_array() { w_.StartArray(); }
+    // A row of the model (json::put_row) under `k`; null when `row` is null.
+    JsonOut& row(std::string_view k, const Row* row) {
+        key(k);
+        if (row) json::put_row(w_, *row);
+        else w_.Null();
+        return *this;
+    }
     std::string take() { return std::string(buf_.GetString(), buf_.GetSize()); }
 
 private:
@@ -75,9 +85,11 @@ public:
     Status text(const char* key, std::string& out, bool required = true, size_t max = 2000) const;
     Status integer(const char* key, std::optional<int64_t>& out, bool required = true) const;
     Status boolean(const char* key, bool& out) const;
+    // The parsed object (after parse()).
+    const rapidjson::Value& object() const { return doc_; }
 
 private:
     rapidjson::Document doc_;
 };
 
-}  // namespace tundra::app
+}  // namespace tundra::web

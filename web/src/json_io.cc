@@ -1,7 +1,7 @@
-// Reading request bodies (app_json.h).
-#include "app_json.h"
+// Reading request bodies (json_io.h).
+#include "tundra/web/json_io.h"
 
-namespace tundra::app {
+namespace tundra::web {
 
 Status JsonIn::parse(std::string_view body) {
     if (body.empty()) body = "{}";
@@ -42,4 +42,4 @@ Status JsonIn::boolean(const char* key, bool& out) const {
     return Status::ok();
 }
 
-}  // namespace tundra::app
+}  // namespace tundra::web
