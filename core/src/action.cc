@@ -75,6 +75,21 @@ const ActionField kDeviation[] = {{"deviation", T::text, true},
                                   {"description", T::text, false},
                                   {"status", T::text, false, &kDeviationStatuses},
                                   {"action_taken", T::text, false, nullptr, true}};
+// The console's register (issue 11): organisations and sites (admins), and staff members
+// added one at a time (admins anywhere, coordinators at their sites).
+const ActionField kOrganisation[] = {
+    {"organisation", T::text, true}, {"name", T::text, false}, {"county", T::text, false}};
+const ActionField kSite[] = {
+    {"site", T::text, true}, {"organisation", T::text, false}, {"name", T::text, false}};
+const ActionField kAddPerson[] = {{"person", T::text, true},
+                                  {"organisation", T::text, false},
+                                  {"site", T::text, true},
+                                  {"name", T::text, true},
+                                  {"gender", T::text, true, &kGenders},
+                                  {"birth_year", T::integer, false, nullptr, true},
+                                  {"profession", T::text, false, nullptr, true},
+                                  {"education_level", T::text, false, &kEducationLevels, true},
+                                  {"employment_status", T::text, false, &kEmploymentStatuses, true}};
 
 using W = ActionWrite;
 const ActionSpec kActions[] = {
@@ -90,6 +105,9 @@ const ActionSpec kActions[] = {
     {"submit_survey", Kind::survey_response, "response", kSurvey, W::upserts},
     {"log_deviation", Kind::deviation, "deviation", kDeviation, W::upserts},
     {"upsert_participation", Kind::participation, "participation", kParticipation, W::upserts},
+    {"upsert_organisation", Kind::organisation, "organisation", kOrganisation, W::upserts},
+    {"upsert_site", Kind::site, "site", kSite, W::upserts},
+    {"add_person", Kind::person, "person", kAddPerson, W::creates},
 };
 }  // namespace
 

@@ -109,6 +109,9 @@ Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action
         {"submit_survey", [](Impl& i, const AuthContext& w, const Action& x, Hlc t) { return i.submit_survey(w, x, t); }},
         {"log_deviation", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.log_deviation(w, x); }},
         {"upsert_participation", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.upsert_participation(w, x); }},
+        {"upsert_organisation", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.upsert_organisation(w, x); }},
+        {"upsert_site", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.upsert_site(w, x); }},
+        {"add_person", [](Impl& i, const AuthContext& w, const Action& x, Hlc) { return i.add_person(w, x); }},
     };
     const Handler* handler = nullptr;
     for (auto& h : kHandlers)
@@ -613,6 +616,73 @@ Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const A
     // moves them there (and so changes which courses they may see).
     if (!organisation.empty()) fields["organisation"] = organisation;
     TUNDRA_LWW(res, lww_apply(Kind::person, id, fields, a.hlc, who.device_id, {}));
+    return lww_outcome(a, res.value(), "person");
+}
+
+// ---- the register: organisations, sites, persons (the console, issue 11) -----------------
+Result<Outcome> SqliteStore::Impl::upsert_organisation(const AuthContext& who, const Action& a) {
+    if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins edit organisations");
+    TUNDRA_LWW(res, lww_apply(Kind::organisation, str(a.fields, "organisation"), columns_of(a), a.hlc,
+                              who.device_id, {}));
+    return lww_outcome(a, res.value(), "organisation");
+}
+
+// A site belongs to one organisation; it moves to another only while nobody is at it (its
+// persons and coordinators belong to its organisation: moving them is update_person's and
+// an admin's user administration).
+Result<Outcome> SqliteStore::Impl::upsert_site(const AuthContext& who, const Action& a) {
+    if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins edit sites");
+    const std::string id = str(a.fields, "site");
+    if (auto* org = get_str(a.fields, "organisation")) {
+        auto q = db.query("SELECT 1 FROM organisations WHERE id = ?");
+        q->bind(1, *org);
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) return rejected(a, reasons::kNotFound, "organisation '" + *org + "' does not exist");
+        auto existing = load_row(Kind::site, id);
+        if (!existing) return existing.status();
+        if (existing.value() && str(*existing.value(), "organisation") != *org) {
+            auto used = db.query(
+                "SELECT (SELECT count(*) FROM persons WHERE site = ?1) + "
+                "(SELECT count(*) FROM user_sites WHERE site = ?1)");
+            used->bind(1, id);
+            auto u = used->step();
+            if (!u) return u.status();
+            if (used->int64(0) > 0)
+                return rejected(a, reasons::kInUse,
+                                "site '" + id + "' has persons or coordinators: it stays with organisation '" +
+                                    str(*existing.value(), "organisation") + "'");
+        }
+    }
+    TUNDRA_LWW(res, lww_apply(Kind::site, id, columns_of(a), a.hlc, who.device_id, {}));
+    return lww_outcome(a, res.value(), "site");
+}
+
+// A staff member added by hand: admins at any site, coordinators at theirs. The person
+// belongs to the site's organisation; never provisional (that is a walk-in), never erased.
+Result<Outcome> SqliteStore::Impl::add_person(const AuthContext& who, const Action& a) {
+    if (role_of(who.role) == Role::participant)
+        return rejected(a, reasons::kForbidden, "only coordinators and admins add persons");
+    const std::string site = str(a.fields, "site");
+    auto q = db.query("SELECT organisation FROM sites WHERE id = ?");
+    q->bind(1, site);
+    auto r = q->step();
+    if (!r) return r.status();
+    if (!r.value()) return rejected(a, reasons::kNotFound, "site '" + site + "' does not exist");
+    const std::string organisation = q->text(0);
+    if (role_of(who.role) == Role::coordinator && !contains(who.sites, site))
+        return rejected(a, reasons::kForbidden, "site '" + site + "' is not one of yours");
+    if (auto* org = get_str(a.fields, "organisation"); org && *org != organisation)
+        return rejected(a, reasons::kInvalid,
+                        "site '" + site + "' belongs to organisation '" + organisation + "', not '" + *org + "'");
+    auto born = get_int(a.fields, "birth_year");
+    int64_t this_year = std::stoll(format_iso8601(now_ms).substr(0, 4));
+    if (born && (*born < 1900 || *born > this_year))
+        return rejected(a, reasons::kInvalid, "birth_year must be between 1900 and " + std::to_string(this_year));
+    Row fields = columns_of(a);
+    fields["organisation"] = organisation;
+    Row defaults{{"erased", false}, {"provisional", false}};
+    TUNDRA_LWW(res, lww_apply(Kind::person, str(a.fields, "person"), fields, a.hlc, who.device_id, defaults));
     return lww_outcome(a, res.value(), "person");
 }
 

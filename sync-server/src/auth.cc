@@ -31,12 +31,14 @@ const char* const kRevokedDevice =
 // gate, then a failure is counted or a token issued. A wrong password and an unknown user get
 // the same answer after the same work: the unknown user's password is checked against a
 // dummy hash of the same cost, and both count as failures of their username and address.
-Result<LoginResponse> SqliteStore::login(const LoginRequest& req, const std::string& remote_address) {
+Result<SqliteStore::Credentials> SqliteStore::check_credentials(const std::string& username,
+                                                               const std::string& password,
+                                                               const std::string& remote_address) {
     const auto& policy = opts_.login_throttle;
-    const std::string ukey = user_key(req.username), akey = address_key(remote_address);
+    const std::string ukey = user_key(username), akey = address_key(remote_address);
     int64_t now = static_cast<int64_t>(opts_.wall());
-    std::string hash, role, person;
-    bool user_revoked = false;
+    std::string hash;
+    Credentials c;
     {
         std::lock_guard lock(mu_);
         auto by_user = blocked_for(*db_, ukey, policy.user, now);
@@ -48,14 +50,14 @@ Result<LoginResponse> SqliteStore::login(const LoginRequest& req, const std::str
             return rate_limited(wait);
         }
         auto q = db_->query("SELECT password_hash, role, person, revoked FROM users WHERE username = ?");
-        q->bind(1, req.username);
+        q->bind(1, username);
         auto r = q->step();
         if (!r) return r.status();
         if (r.value()) {
             hash = q->text(0);
-            role = q->text(1);
-            person = q->opt_text(2).value_or("");
-            user_revoked = q->int64(3) != 0;
+            c.role = q->text(1);
+            c.person = q->opt_text(2).value_or("");
+            c.revoked = q->int64(3) != 0;
         }
     }
     bool ok = false;
@@ -69,7 +71,7 @@ Result<LoginResponse> SqliteStore::login(const LoginRequest& req, const std::str
         }
         ++password_checks_;
         bool known = !hash.empty();
-        ok = verify_password(req.password, known ? hash : dummy_hash_) && known;
+        ok = verify_password(password, known ? hash : dummy_hash_) && known;
     }
     if (!ok) {
         std::lock_guard lock(mu_);
@@ -83,9 +85,15 @@ Result<LoginResponse> SqliteStore::login(const LoginRequest& req, const std::str
         TUNDRA_TRY(txn.commit());
         return Status(Errc::unauthorized, "wrong username or password");
     }
+    return c;
+}
+
+Result<LoginResponse> SqliteStore::login(const LoginRequest& req, const std::string& remote_address) {
+    auto c = check_credentials(req.username, req.password, remote_address);
+    if (!c) return c.status();
     // Only someone who knows the password learns that the user or device was revoked.
-    if (user_revoked) return Status(Errc::revoked, "this user was revoked by an admin");
-    return issue_token(req, role, person);
+    if (c->revoked) return Status(Errc::revoked, "this user was revoked by an admin");
+    return issue_token(req, c->role, c->person);
 }
 
 // A correct password: a token for the device named (unless it was revoked) or a new one.
@@ -104,7 +112,9 @@ Result<LoginResponse> SqliteStore::issue_token(const LoginRequest& req, const st
         q->bind(1, req.device_id);
         auto r = q->step();
         if (!r) return r.status();
-        if (r.value() && q->text(0) == req.username) {
+        // A console device ("console:<username>", console.cc) takes no token: the console's
+        // actions are numbered by the store alone.
+        if (r.value() && q->text(0) == req.username && !is_console_device(req.device_id)) {
             // A revoked device stays revoked: logging in from it never hands out a new
             // identity that would escape the revocation (and its remote wipe).
             if (q->int64(1)) return Status(Errc::revoked, kRevokedDevice);
@@ -210,23 +220,28 @@ Result<AuthContext> SqliteStore::authenticate(std::string_view token) {
     return who;
 }
 
-Status SqliteStore::revoke_device(const std::string& device_id, const std::string& actor) {
-    std::lock_guard lock(mu_);
-    sqlite::Transaction txn(*db_);
-    TUNDRA_TRY(txn.begin());
+// Revokes one device inside the caller's transaction, with its audit entry (revoke_device,
+// revoke_tablet). Errors: not_found, storage.
+Status revoke_one_device(sqlite::Db& db, const std::string& device_id, const std::string& actor, int64_t now_ms) {
     std::string username;
     {
-        auto q = db_->query("SELECT username FROM devices WHERE id = ?");
+        auto q = db.query("SELECT username FROM devices WHERE id = ?");
         q->bind(1, device_id);
         auto r = q->step();
         if (!r) return r.status();
         if (!r.value()) return Status(Errc::not_found, "no device " + device_id);
         username = q->text(0);
     }
-    auto q = db_->query("UPDATE devices SET revoked = 1 WHERE id = ?");
+    auto q = db.query("UPDATE devices SET revoked = 1 WHERE id = ?");
     TUNDRA_TRY(q->bind(1, device_id).run());
-    TUNDRA_TRY(append_audit(*db_, static_cast<int64_t>(opts_.wall()), actor, "revoke-device", device_id,
-                            audit_detail({{"username", username}})));
+    return append_audit(db, now_ms, actor, "revoke-device", device_id, audit_detail({{"username", username}}));
+}
+
+Status SqliteStore::revoke_device(const std::string& device_id, const std::string& actor) {
+    std::lock_guard lock(mu_);
+    sqlite::Transaction txn(*db_);
+    TUNDRA_TRY(txn.begin());
+    TUNDRA_TRY(revoke_one_device(*db_, device_id, actor, static_cast<int64_t>(opts_.wall())));
     return txn.commit();
 }
 

@@ -208,6 +208,16 @@ UPDATE meta SET value = CAST(max(CAST(value AS INTEGER),
  WHERE key = 'version';
 )SQL";
 
+// Version 7 (issue 11, the project console): console sessions live in the store, so any
+// server process answers any request of a signed-in user. Only the token's hash is kept.
+constexpr const char* kSchemaV7 = R"SQL(
+CREATE TABLE IF NOT EXISTS console_sessions (
+  token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL,
+  lang TEXT NOT NULL DEFAULT 'sv', created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS console_sessions_username ON console_sessions(username);
+CREATE INDEX IF NOT EXISTS console_sessions_seen ON console_sessions(seen_ms);
+)SQL";
+
 // The rows report facts are kept for, and their report columns (never names or comments).
 struct FactSource {
     const char* kind;    // entity wire name
@@ -338,6 +348,7 @@ Status migrate(sqlite::Db& db) {
         TUNDRA_TRY(add_column(db, "enrolments", "waitlist_position", "INTEGER"));
         return db.exec(kSchemaV6);
     }));
+    TUNDRA_TRY(sqlite::migrate_to(db, 7, [&]() -> Status { return db.exec(kSchemaV7); }));
     return Status::ok();
 }
 

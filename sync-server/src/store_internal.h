@@ -20,6 +20,13 @@ Role role_of(const std::string& role);
 // :user and :person (visibility.cc, from the same table as Impl::may_see).
 std::string scope_sql(Kind kind, const std::string& role);
 
+// The console's device of a user ("console:<username>", console.cc): the way its actions go
+// through the pipeline. It holds no usable token and is no tablet.
+inline constexpr std::string_view kConsoleDevicePrefix = "console:";
+inline bool is_console_device(std::string_view device_id) {
+    return device_id.substr(0, kConsoleDevicePrefix.size()) == kConsoleDevicePrefix;
+}
+
 // The most minutes a month can hold (31 days): the bound of an attested month.
 inline constexpr int64_t kMaxAttestedMinutes = 31 * 24 * 60;
 
@@ -180,6 +187,10 @@ struct SqliteStore::Impl final : RoundBackend {
     Result<Outcome> upsert_occasion(const AuthContext& who, const Action& a);
     Result<Outcome> delete_occasion(const AuthContext& who, const Action& a);
     Result<Outcome> update_person(const AuthContext& who, const Action& a);
+    // actions.cc: the register (issue 11).
+    Result<Outcome> upsert_organisation(const AuthContext& who, const Action& a);
+    Result<Outcome> upsert_site(const AuthContext& who, const Action& a);
+    Result<Outcome> add_person(const AuthContext& who, const Action& a);
     Result<struct OnePerKey> one_per_key(const Action& a, Kind kind, const std::string& id,
                                          const std::string& person, const char* key_column,
                                          const std::string& key, const std::string& what);
@@ -199,6 +210,10 @@ struct SqliteStore::Impl final : RoundBackend {
 Status append_audit(sqlite::Db& db, int64_t at_ms, const std::string& actor,
                     const std::string& operation, const std::string& target,
                     const std::string& detail_json);
+// auth.cc: revokes one device in the caller's transaction, audited ("revoke-device");
+// revoke_device and revoke_tablet. Errors: not_found, storage.
+Status revoke_one_device(sqlite::Db& db, const std::string& device_id, const std::string& actor,
+                         int64_t now_ms);
 // A flat JSON object for an audit entry's detail.
 std::string audit_detail(const Row& fields);
 

@@ -72,6 +72,36 @@ std::string action_hash(const Action& a) {
     return sha256_hex(encode_action(content)).substr(0, 32);
 }
 
+Result<Outcome> apply_new_action(RoundBackend& store, const AuthContext& who, const Action& a,
+                                 const std::string& hash, Hlc& floor, RoundContext& ctx) {
+    // A stamp from a clock far ahead is limited, so a tablet set to next year cannot win
+    // every edit (docs/failure-model.md).
+    const Hlc ahead_bound =
+        Hlc::from_parts(static_cast<uint64_t>(ctx.now_ms) + ctx.max_clock_ahead_ms, 0);
+    Action act = a;
+    bool ahead = a.hlc > ahead_bound;
+    if (ahead) act.hlc = ahead_bound;
+    ctx.clock.observe(act.hlc);
+    Hlc acted = std::max(act.hlc, floor);
+    floor = acted;
+    auto r = store.apply(who, act, acted);
+    if (!r) return r.status();
+    Outcome o = std::move(r.value());
+    if (ahead && o.result != OutcomeResult::rejected) {
+        if (o.result == OutcomeResult::applied) {
+            o.result = OutcomeResult::adjusted;
+            o.reason = std::string(reasons::kClockAhead);
+        }
+        o.message = "your device clock is " +
+                    std::to_string((a.hlc.physical_ms() - static_cast<uint64_t>(ctx.now_ms)) / 60000) +
+                    " min ahead of the server; the action counts as made at " +
+                    format_iso8601(static_cast<int64_t>(ahead_bound.physical_ms())) +
+                    (o.message.empty() ? "" : "; " + o.message);
+    }
+    TUNDRA_TRY(store.record_applied(who.device_id, a, hash, o));
+    return o;
+}
+
 Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
                                 const SyncRequest& req, RoundContext& ctx) {
     SyncResponse resp;
@@ -82,8 +112,6 @@ Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
 
     // Stamps never go below the device's last round, nor below the seq before them.
     Hlc floor = st->stamp_floor;
-    const Hlc ahead_bound =
-        Hlc::from_parts(static_cast<uint64_t>(ctx.now_ms) + ctx.max_clock_ahead_ms, 0);
     for (auto& a : req.actions) {
         std::string hash = action_hash(a);
         auto k = known(store, who.device_id, a, hash, st->last_seq);
@@ -114,32 +142,10 @@ Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
             // order still follows when people acted.
             break;
         }
-        // A stamp from a clock far ahead is limited, so a tablet set to next year cannot win
-        // every edit (docs/failure-model.md).
-        Action act = a;
-        bool ahead = a.hlc > ahead_bound;
-        if (ahead) act.hlc = ahead_bound;
-        ctx.clock.observe(act.hlc);
-        Hlc acted = std::max(act.hlc, floor);
-        floor = acted;
-        auto r = store.apply(who, act, acted);
-        if (!r) return r.status();
-        Outcome o = std::move(r.value());
-        if (ahead && o.result != OutcomeResult::rejected) {
-            if (o.result == OutcomeResult::applied) {
-                o.result = OutcomeResult::adjusted;
-                o.reason = std::string(reasons::kClockAhead);
-            }
-            o.message = "your device clock is " +
-                        std::to_string((a.hlc.physical_ms() - static_cast<uint64_t>(ctx.now_ms)) /
-                                       60000) +
-                        " min ahead of the server; the action counts as made at " +
-                        format_iso8601(static_cast<int64_t>(ahead_bound.physical_ms())) +
-                        (o.message.empty() ? "" : "; " + o.message);
-        }
-        TUNDRA_TRY(store.record_applied(who.device_id, a, hash, o));
+        auto o = apply_new_action(store, who, a, hash, floor, ctx);
+        if (!o) return o.status();
         st->last_seq = a.seq;
-        resp.outcomes.push_back(std::move(o));
+        resp.outcomes.push_back(std::move(o.value()));
     }
 
     auto next = store.pull(who, from.value(), ctx.limit, req.max_bytes, resp);

@@ -71,6 +71,12 @@ struct RoundContext {
 // restored replica renumbered, or sends again under its old number, takes effect once.
 std::string action_hash(const Action& a);
 
+// One new action (not a retry) of `who`'s device, as a round applies it: its stamp limited to
+// the clock-ahead bound and raised to `floor` (which it then raises), applied in its
+// savepoint, and its outcome recorded under a.seq. The console's apply_actions uses it too.
+Result<Outcome> apply_new_action(RoundBackend& store, const AuthContext& who, const Action& a,
+                                 const std::string& hash, Hlc& floor, RoundContext& ctx);
+
 Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
                                 const SyncRequest& req, RoundContext& ctx);
 

@@ -95,7 +95,8 @@ Result<int64_t> SqliteStore::set_password(const std::string& username, const std
     // Tokens end (expiry 0: `authenticate` says why); the devices keep their identity and
     // seq memory, so a device that logs in again with its device_id applies nothing twice.
     auto end = db_->query(
-        "UPDATE devices SET token_expires_ms = 0 WHERE username = ? AND token_expires_ms > 0");
+        "UPDATE devices SET token_expires_ms = 0 WHERE username = ? AND token_expires_ms > 0 "
+        "AND substr(id, 1, 8) <> 'console:'");  // a console device holds no token
     TUNDRA_TRY(end->bind(1, username).run());
     int64_t ended = db_->changes();
     TUNDRA_TRY(forget_failures(*db_, user_key(username)));

@@ -323,7 +323,7 @@ TEST_F(Round, AStoreFromThePreviousReleaseMigratesAndKeepsItsMemory) {
     auto s = SqliteStore::open(path, o, false);
     ASSERT_TRUE(s) << s.status().to_string();
     store = std::move(s.value());
-    EXPECT_EQ(store->db().user_version(), 6);
+    EXPECT_EQ(store->db().user_version(), 7);
     EXPECT_EQ(scalar("SELECT length(value) FROM meta WHERE key = 'cursor_key'"), 64);
     SyncRequest req;
     req.cursor = "7";  // what a v1 server issued

@@ -64,7 +64,7 @@ TEST_F(SchemaV6, AV5StoreMigratesKeepsItsRowsAndNumbersItsWaitlists) {
 
     make_v5();
     reopen();
-    EXPECT_EQ(store->db().user_version(), 6);
+    EXPECT_EQ(store->db().user_version(), 7);
     EXPECT_EQ(columns("devices", "install_id"), 1);
     EXPECT_EQ(columns("devices", "app_version"), 1);
     EXPECT_EQ(columns("enrolments", "waitlist_position"), 1);

@@ -76,7 +76,7 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
     }
     auto s = SqliteStore::open(path, {}, false);
     ASSERT_TRUE(s) << s.status().to_string();
-    EXPECT_EQ(s.value()->db().user_version(), 6);
+    EXPECT_EQ(s.value()->db().user_version(), 7);
     EXPECT_EQ(s.value()->count("organisations").value(), 1);
     EXPECT_EQ(s.value()->count("login_throttle").value(), 0);
     auto idx = s.value()->db().query(

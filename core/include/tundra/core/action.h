@@ -40,7 +40,8 @@ struct ActionSpec {
 
 // Known action types: enrol, cancel_enrolment, mark_attendance, walk_in, upsert_course,
 // upsert_occasion, delete_occasion, update_person, attest_time, submit_survey, log_deviation,
-// upsert_participation.
+// upsert_participation, and (issue 11, sent by the console) upsert_organisation, upsert_site,
+// add_person.
 std::span<const ActionSpec> all_actions();
 const ActionSpec* action_spec(std::string_view type);
 

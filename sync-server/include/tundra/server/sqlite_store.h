@@ -139,6 +139,10 @@ struct RowQuery {
     bool descending = false;
     size_t limit = 200;               // at most 5000
     size_t offset = 0;
+    // A half-open range over one column: at_least <= column < below (text order: ISO times
+    // in their canonical UTC form, months, ids); either bound empty = open.
+    std::string range_column = {};
+    std::string at_least = {}, below = {};
 };
 struct RowPage {
     std::vector<Row> rows;
@@ -297,10 +301,17 @@ public:
                                                const std::string& password,
                                                const std::string& remote_address);
     // The session of a cookie token, its idle time renewed (written at most once a minute).
-    // Errors: unauthorized (unknown, ended, idle or too old, or its user revoked), storage.
+    // Idle: now >= seen + console_idle_ms; too old: now >= created + console_max_ms (times from
+    // StoreOptions.wall). An ended session's row is deleted. Errors: unauthorized (unknown,
+    // ended, idle or too old, or its user revoked, deleted or no longer staff), storage.
     Result<ConsoleSession> console_session(std::string_view token);
+    // Ends the session (an unknown token is no error: nothing to end).
     Status console_logout(std::string_view token);
+    // Errors: invalid_argument (lang is not sv or en), unauthorized (as console_session).
     Status set_console_language(std::string_view token, const std::string& lang);
+    // `who` must be a console session's user (device_id "console:<username>", else
+    // invalid_argument); a revoked user or console device is `revoked`, an unknown user
+    // `unauthorized`.
     // Changes made in the console go through the same pipeline as a device's actions: each
     // action gets the next seq of `who.device_id` (the user's console device, created on first
     // use) and a fresh stamp of the store's clock (seq and hlc given are ignored), then passes
@@ -309,14 +320,27 @@ public:
     // transaction for the batch. Outcomes in order. Errors: storage only (refusals are
     // outcomes).
     Result<std::vector<Outcome>> apply_actions(const AuthContext& who, std::vector<Action> actions);
-    // Rows of `kind` that `who` may see (the pull's scope rule), filtered and paged.
+    // Rows of `kind` that `who` may see (the pull's scope rule, scope_sql: erased persons and
+    // the rows under them are never listed), filtered and paged, in `order_by` then id order.
+    // equals: integer columns take a decimal, boolean ones true|false|1|0, list columns
+    // (courses.organisations) match when the list holds the value; any_of and search take text
+    // columns only; search folds ASCII and Swedish letters (Å Ä Ö É Ü) and treats % _ \ as
+    // plain text. Errors: invalid_argument naming the field (equals, any_of_column,
+    // search_columns, order_by, range_column, limit) and the bad column; storage.
     Result<RowPage> rows(const AuthContext& who, Kind kind, const RowQuery& q);
-    // Logins (admins only: forbidden otherwise), by username.
+    // Logins, by username (the console shows them to admins only: its route checks the role).
+    // `devices` and `last_seen_ms` leave the user's console device out.
     Result<std::vector<UserInfo>> users();
-    // Every device identity but console devices, grouped by tablet, newest seen first.
+    // Every device identity but console devices, grouped by tablet (install id; "" for devices
+    // that named none), tablets newest seen first. Stale: last seen (or, never seen, created)
+    // more than 14 days before now (StoreOptions.wall); rejections: outcomes `rejected` in
+    // applied_actions of the last 14 days.
     Result<std::vector<TabletInfo>> tablets();
-    // Revokes every device of a tablet (remote wipe on next contact); the number revoked.
-    // Audited. Errors: not_found (no device has that install id), storage.
+    // Revokes every device of a tablet not yet revoked (remote wipe on next contact), each as
+    // revoke_device does (audited "revoke-device"), plus one "revoke-tablet" entry, in one
+    // transaction; the number revoked now (0 when all already were). Console devices are no
+    // tablet's. Errors: invalid_argument (empty install id), not_found (no device has that
+    // install id), storage.
     Result<int64_t> revoke_tablet(const std::string& install_id, const std::string& actor);
     // The person whose identity number (personnummer) this is, if any (the staff CSV's match
     // when a row has no id). Errors: storage.
@@ -331,6 +355,15 @@ public:
 private:
     struct Impl;
     explicit SqliteStore(std::unique_ptr<sqlite::Db> db, StoreOptions opts);
+    // auth.cc: the password check of login() and console_login(): throttled per username and
+    // address, the KDF behind the gate, the same work and answer (unauthorized) for an
+    // unknown user and a wrong password; a failure is counted. What the user is, on success.
+    struct Credentials {
+        std::string role, person;
+        bool revoked = false;
+    };
+    Result<Credentials> check_credentials(const std::string& username, const std::string& password,
+                                          const std::string& remote_address);
     // auth.cc: login()'s last step, for a correct password: the token for the device named
     // (unless it was revoked: `revoked`) or for a new device.
     Result<LoginResponse> issue_token(const LoginRequest& req, const std::string& role,
