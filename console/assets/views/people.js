@@ -42,9 +42,11 @@ export async function render(params, ctx) {
   return el('div', {}, parts);
 }
 
+// The form's fields; editing (an existing person) leaves out gender and birth year, which the
+// import or the person's own record owns (update_person does not change them).
 export function personFields(p, mySites, person) {
   const r = person || {};
-  return {
+  const f = {
     name: field(t('person.name'), { name: 'name', value: r.name || '', required: true, autocomplete: 'off' }),
     site: field(t('person.site'), { tag: 'select', name: 'site', value: r.site || '', required: true, options: siteOptions(p, mySites) }),
     gender: field(t('person.gender'), { tag: 'select', name: 'gender', value: r.gender || 'undisclosed', options: enumOptions('gender', GENDERS) }),
@@ -53,20 +55,26 @@ export function personFields(p, mySites, person) {
     education_level: field(t('person.education'), { tag: 'select', name: 'education_level', value: r.education_level || '', options: enumOptions('education', EDUCATION, true) }),
     employment_status: field(t('person.employment'), { tag: 'select', name: 'employment_status', value: r.employment_status || '', options: enumOptions('employment', EMPLOYMENT, true) }),
   };
+  if (person) { delete f.gender; delete f.birth_year; }
+  return f;
 }
+// The body of add_person (new) or update_person (existing: only the fields it changes).
 export function personBody(f, p) {
   const site = f.site.input.value;
-  const s = p.sites.get(site);
-  return {
+  const body = {
     name: f.name.input.value.trim(),
     site,
-    organisation: s ? s.organisation : undefined,
-    gender: f.gender.input.value,
-    birth_year: f.birth_year.input.value === '' ? null : Number(f.birth_year.input.value),
     profession: f.profession.input.value.trim() || null,
     education_level: f.education_level.input.value || null,
     employment_status: f.employment_status.input.value || null,
   };
+  if (f.gender) {
+    const s = p.sites.get(site);
+    if (s) body.organisation = s.organisation;
+    body.gender = f.gender.input.value;
+    body.birth_year = f.birth_year.input.value === '' ? null : Number(f.birth_year.input.value);
+  }
+  return body;
 }
 
 function addPersonForm(ctx, p, mySites) {

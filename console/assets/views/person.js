@@ -1,6 +1,6 @@
 // A person: details (edit), participations (start/end month), enrolments, logins; admins
 // download the person's data (export) and erase them with a typed confirmation.
-import { t, fmtSpan, fmtMonth, fmtDateTime } from '../i18n.js';
+import { t, fmtSpan, fmtMonth, fmtDateTime, enumText } from '../i18n.js';
 import { el, h1, field, button, linkButton, errorBox, showFormError, busy, table, emptyNote, confirmDialog, dl } from '../ui.js';
 import { places, siteName, orgName, outcomeText, backLink, statusBadge } from './common.js';
 import { personFields, personBody } from './people.js';
@@ -16,6 +16,8 @@ export async function render(params, ctx) {
   parts.push(dl([
     [t('person.organisation'), orgName(p, person.organisation)],
     [t('person.site'), person.site ? siteName(p, person.site) : t('common.none')],
+    [t('person.gender'), enumText('gender', person.gender)],
+    [t('person.birth_year'), person.birth_year ? String(person.birth_year) : t('common.none')],
     [t('person.logins'), (data.users || []).length ? data.users.join(', ') : t('person.no_login')],
   ]));
 
@@ -26,7 +28,7 @@ export async function render(params, ctx) {
     const save = button(t('person.save'), { type: 'submit', kind: 'primary', icon: 'check', key: 'person-save' });
     const form = el('form', { class: 'form-card', novalidate: true, 'aria-labelledby': 'person-edit' },
       el('h2', { id: 'person-edit' }, t('person.details')),
-      f.name.wrap, el('div', { class: 'field-row' }, f.site.wrap, f.gender.wrap, f.birth_year.wrap),
+      f.name.wrap, f.site.wrap,
       f.profession.wrap, el('div', { class: 'field-row' }, f.education_level.wrap, f.employment_status.wrap),
       box.node, el('div', { class: 'actions' }, save));
     form.addEventListener('submit', (e) => {
