@@ -71,10 +71,13 @@ export async function render(params, ctx) {
     ctx.navigate(`#/reports?${qs}`);
   });
 
-  const query = { month, organisation, as_of: asOf };
+  const seal = (seals.seals || []).find((x) => x.month === month);
+  // A sealed month reports as of its seal unless asked otherwise (also the six-month range).
+  const effectiveAsOf = asOf || (seal ? new Date(seal.sealed_ms).toISOString() : '');
+  const query = { month, organisation, as_of: effectiveAsOf };
   // Participants: one request for the six months up to this one (the hours-per-month line);
   // the month's own figures are its rows, the downloads are the month's report.
-  const ask = name === 'participants' ? { from: addMonths(month, -(TREND_MONTHS - 1)), to: month, organisation, as_of: asOf } : query;
+  const ask = name === 'participants' ? { from: addMonths(month, -(TREND_MONTHS - 1)), to: month, organisation, as_of: effectiveAsOf } : query;
   const result = el('section', { 'aria-labelledby': 'report-title', class: 'report' });
   let body;
   let got;
@@ -90,7 +93,6 @@ export async function render(params, ctx) {
   // The moment this page shows: downloads ask for exactly this as_of.
   const shownAsOf = body.as_of || got.headers.get('X-Report-As-Of') || asOf;
   const dlQuery = Object.assign({}, query, { as_of: shownAsOf, download: 1 });
-  const seal = (seals.seals || []).find((x) => x.month === month);
   result.append(
     el('h2', { id: 'report-title' }, t('reports.heading', { report: reportLabel(name), month: fmtMonth(month) })),
     dl([
