@@ -84,7 +84,8 @@ def go(d, env, route: str) -> str:
     if not d.current_url.startswith(base(env) + "/"):
         d.get(base(env) + "/" + route)
     else:
-        d.execute_script("document.getElementById('main').setAttribute('aria-busy', 'true'); location.hash = arguments[0];", route)
+        d.execute_script("if (location.hash !== arguments[0]) {"
+                         "  document.getElementById('main').setAttribute('aria-busy', 'true'); location.hash = arguments[0]; }", route)
     return wait_view(d)
 
 

@@ -127,8 +127,11 @@ class ConsoleAccessibility(unittest.TestCase):
         self.check("Course", "with an occasion")
 
     def set_date(self, label, value):
-        f = h.field_by_label(self.d, label)
-        self.d.execute_script("arguments[0].value = arguments[1]", f, value)
+        # Date and time inputs have no ARIA role to find them by: their <label>'s text does.
+        found = self.d.execute_script(
+            "const l = [...document.querySelectorAll('label')].find(x => x.textContent.trim() === arguments[0]);"
+            "const f = l && document.getElementById(l.htmlFor); if (f) f.value = arguments[1]; return !!f;", label, value)
+        self.assertTrue(found, f"no field labelled {label!r}")
 
     def set_time(self, label, value):
         self.set_date(label, value)
