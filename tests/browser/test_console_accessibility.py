@@ -249,7 +249,7 @@ class ConsoleAccessibility(unittest.TestCase):
         ch.go(d, self.env, "#/catalogue")
         h.choose(d, t("header.language"), "English")
         h.wait_until(lambda: d.execute_script("return document.documentElement.lang") == "en", 10, "English")
-        self.assertEqual(ch.wait_view(d), t("catalogue.title", "en"))
+        h.wait_until(lambda: ch.wait_view(d) == t("catalogue.title", "en"), 10, "the catalogue in English")
         self.check("Catalogue", "English", lang="en")
         month = self.env.scenario.today.strftime("%Y-%m")
         ch.go(d, self.env, f"#/reports?report=participants&month={month}")
