@@ -100,9 +100,10 @@ def fields_without_name(d) -> list[str]:
       return out;""")
 
 
-def check_page(d, name: str, shots: dict | None = None) -> None:
+def check_page(d, name: str, shots: dict | None = None, scroll_to: str | None = None) -> None:
     """Every check of one page state at both sizes (and 200% zoom); `shots`: {size: file name}
-    for screenshots (docs/img/console when TUNDRA_SCREENSHOT_DIR says so)."""
+    for screenshots (docs/img/console when TUNDRA_SCREENSHOT_DIR says so), taken at the top of
+    the page or with the element `scroll_to` (CSS) at the top."""
     for size in VIEWPORTS:
         set_size(d, size)
         label = f"{name} [{size}]"
@@ -114,7 +115,8 @@ def check_page(d, name: str, shots: dict | None = None) -> None:
         unnamed = fields_without_name(d)
         assert not unnamed, f"fields without a name in {label}: {unnamed}"
         if shots and size in shots:
-            d.execute_script("window.scrollTo(0, 0)")
+            d.execute_script("const e = arguments[0] && document.querySelector(arguments[0]);"
+                             "if (e) e.scrollIntoView(); else window.scrollTo(0, 0);", scroll_to)
             h.screenshot(d, shots[size])
     set_size(d, "desktop", zoom=2.0)
     over = h.horizontal_overflow(d)
