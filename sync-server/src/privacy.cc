@@ -202,6 +202,7 @@ Result<ErasureReport> SqliteStore::erase_person(const std::string& person_id, co
                                     "token_hash = 'erased-' || lower(hex(randomblob(16))) WHERE username = ?",
                                     xu, u));
                 TUNDRA_TRY(change(*db_, "DELETE FROM user_sites WHERE username = ?", u).status());
+                TUNDRA_TRY(change(*db_, "DELETE FROM console_sessions WHERE username = ?", u).status());
                 TUNDRA_TRY(change(*db_, "DELETE FROM login_throttle WHERE key = ?", "user:" + u).status());
                 TUNDRA_TRY(change(*db_, "DELETE FROM users WHERE username = ?", u).status());
                 ++rep.users_removed;

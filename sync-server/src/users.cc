@@ -26,6 +26,12 @@ Status check_username(const std::string& username) {
     return Status::ok();
 }
 
+// A new password, a revoked user: their console sessions end too (console.cc).
+Status end_console_sessions(sqlite::Db& db, const std::string& username) {
+    auto q = db.query("DELETE FROM console_sessions WHERE username = ?");
+    return q->bind(1, username).run();
+}
+
 Result<bool> exists(sqlite::Db& db, const std::string& sql, const std::string& id) {
     auto q = db.query(sql);
     q->bind(1, id);
@@ -99,6 +105,7 @@ Result<int64_t> SqliteStore::set_password(const std::string& username, const std
         "AND substr(id, 1, 8) <> 'console:'");  // a console device holds no token
     TUNDRA_TRY(end->bind(1, username).run());
     int64_t ended = db_->changes();
+    TUNDRA_TRY(end_console_sessions(*db_, username));
     TUNDRA_TRY(forget_failures(*db_, user_key(username)));
     TUNDRA_TRY(append_audit(*db_, static_cast<int64_t>(opts_.wall()), actor, "set-password", username,
                             audit_detail({{"tokens_ended", ended}})));
@@ -170,6 +177,7 @@ Status SqliteStore::change_password(const AuthContext& who, const std::string& c
         "UPDATE devices SET token_expires_ms = 0 WHERE username = ? AND id <> ? AND token_expires_ms > 0");
     TUNDRA_TRY(end->bind(1, who.username).bind(2, who.device_id).run());
     int64_t ended = db_->changes();
+    TUNDRA_TRY(end_console_sessions(*db_, who.username));
     TUNDRA_TRY(forget_failures(*db_, ukey));
     TUNDRA_TRY(append_audit(*db_, static_cast<int64_t>(opts_.wall()), who.username, "change-password",
                             who.username, audit_detail({{"device", who.device_id}, {"tokens_ended", ended}})));
@@ -187,6 +195,7 @@ Result<int64_t> SqliteStore::revoke_user(const std::string& username, const std:
     auto d = db_->query("UPDATE devices SET revoked = 1 WHERE username = ? AND revoked = 0");
     TUNDRA_TRY(d->bind(1, username).run());
     int64_t devices = db_->changes();
+    TUNDRA_TRY(end_console_sessions(*db_, username));
     TUNDRA_TRY(append_audit(*db_, static_cast<int64_t>(opts_.wall()), actor, "revoke-user", username,
                             audit_detail({{"devices_revoked", devices}})));
     TUNDRA_TRY(txn.commit());

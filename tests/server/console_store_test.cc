@@ -167,6 +167,7 @@ TEST_F(Console, ARevokedUsersSessionDiesAndLogoutEndsASession) {
     auto admin = store->console_login("admin", "password1", "10.0.0.1");
     ASSERT_TRUE(coord && admin);
     ASSERT_TRUE(store->revoke_user("coord", "admin"));
+    EXPECT_EQ(scalar("SELECT count(*) FROM console_sessions WHERE username = 'coord'"), 0) << "ended at once";
     EXPECT_EQ(store->console_session(coord->token).status().code(), Errc::unauthorized);
     EXPECT_EQ(store->console_login("coord", "password1", "10.0.0.1").status().code(), Errc::revoked);
     ASSERT_TRUE(store->console_session(admin->token));
@@ -174,6 +175,18 @@ TEST_F(Console, ARevokedUsersSessionDiesAndLogoutEndsASession) {
     EXPECT_EQ(store->console_session(admin->token).status().code(), Errc::unauthorized);
     EXPECT_EQ(store->console_session("").status().code(), Errc::unauthorized);
     EXPECT_EQ(store->console_session(std::string(500, 'a')).status().code(), Errc::unauthorized);
+}
+
+TEST_F(Console, ANewPasswordEndsTheUsersSessionsAndTheConsoleHoldsNoToken) {
+    auto opened = store->console_login("coord", "password1", "10.0.0.1");
+    ASSERT_TRUE(opened);
+    ASSERT_EQ(apply1(opened->session.who, "add_person", {{"person", "p40"}, {"site", "s1"}, {"name", "X"}, {"gender", "man"}}).result,
+              OutcomeResult::applied);
+    auto ended = store->set_password("coord", "password2", "admin");
+    ASSERT_TRUE(ended);
+    EXPECT_EQ(ended.value(), 0) << "the console device holds no token to end";
+    EXPECT_EQ(store->console_session(opened->token).status().code(), Errc::unauthorized);
+    EXPECT_TRUE(store->console_login("coord", "password2", "10.0.0.1"));
 }
 
 TEST_F(Console, TheLanguageIsSwedishOrEnglish) {
