@@ -7,8 +7,8 @@ by the real `tundra-server serve` of a harness `Env` (no app needed) at /console
 - `go(d, env, route)`: a hash route (e.g. "#/people"), waits until the view has rendered
   (<main aria-busy="false"> and its h1).
 - `check_page(d, name)`: axe-core (wcag2a/aa, wcag21a/aa) with 0 violations, no control under
-  44x44 px, no horizontal scrolling at desktop (1280x900) and phone (390x844) size nor at 200%
-  zoom, every field named; returns to the desktop size.
+  44x44 px, no horizontal scrolling at desktop (1280x900) and phone (390x844) size, at 200%
+  zoom nor at 320 CSS px, every field named; returns to the desktop size.
 """
 
 from __future__ import annotations
@@ -121,6 +121,10 @@ def check_page(d, name: str, shots: dict | None = None, scroll_to: str | None = 
     set_size(d, "desktop", zoom=2.0)
     over = h.horizontal_overflow(d)
     assert over == 0, f"horizontal scrolling ({over} px) at 200% zoom in {name}"
+    # WCAG 1.4.10: 320 CSS px wide (a 1280 px window at 400%).
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 320, "height": 640, "deviceScaleFactor": 1, "mobile": True})
+    over = h.horizontal_overflow(d)
+    assert over == 0, f"horizontal scrolling ({over} px) at 320 CSS px in {name}"
     set_size(d, "desktop")
 
 
