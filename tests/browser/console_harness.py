@@ -80,13 +80,13 @@ def sign_in(d, env, username: str, password: str | None = None, lang: str = "sv"
         wait_view(d)
 
 
-def go(d, env, route: str) -> str:
+def go(d, env, route: str, timeout: float = 10.0) -> str:
     if not d.current_url.startswith(base(env) + "/"):
         d.get(base(env) + "/" + route)
     else:
         d.execute_script("if (location.hash !== arguments[0]) {"
                          "  document.getElementById('main').setAttribute('aria-busy', 'true'); location.hash = arguments[0]; }", route)
-    return wait_view(d)
+    return wait_view(d, timeout)
 
 
 def fields_without_name(d) -> list[str]:

@@ -13,6 +13,8 @@ is the table in docs/console.md ("## Pages and states"): the last case fails whe
 
 import datetime as dt
 import json
+import sys
+import time
 import unittest
 
 import console_harness as ch
@@ -247,6 +249,7 @@ class ConsoleAccessibility(unittest.TestCase):
         self.env.server.admin("demo-data", "--data", str(h.ROOT / "data"))
         # The demo data brings its own admin login: the scenario's password again.
         self.env.server.admin("set-password", "admin", "--password-stdin", stdin=self.env.user("admin").password + "\n")
+        self.sign_in("admin")  # a new password ends the console session too
         first = self.env.scenario.today.replace(day=1)
         demo_month = (first - dt.timedelta(days=32)).strftime("%Y-%m")
         for name in ("participants", "attendance"):
@@ -256,7 +259,9 @@ class ConsoleAccessibility(unittest.TestCase):
 
     def show_report(self, name, month):
         d = self.d
-        ch.go(self.d, self.env, f"#/reports?report={name}&month={month}")
+        t0 = time.monotonic()
+        ch.go(self.d, self.env, f"#/reports?report={name}&month={month}", timeout=30)
+        print(f"[console] report {name} {month}: {time.monotonic() - t0:.1f} s", file=sys.stderr)
         h.wait_until(lambda: d.find_elements("id", "report-title"), 10, f"the {name} report")
         self.assertFalse(d.find_elements("css selector", "section.report .error-box"), f"{name}: {h.page_text(d)[:400]}")
 
