@@ -381,7 +381,7 @@ TEST_F(ConsoleGuard, EveryAnswerCarriesTheSecurityHeaders) {
         EXPECT_NE(header(r, "Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos) << target;
         EXPECT_EQ(header(r, "X-Frame-Options"), "DENY");
         EXPECT_EQ(header(r, "X-Content-Type-Options"), "nosniff");
-        EXPECT_EQ(header(r, "Referrer-Policy"), "no-referrer");
+        EXPECT_EQ(header(r, "Referrer-Policy"), "same-origin");
         EXPECT_EQ(header(r, "Cache-Control"), "no-store") << target;
     }
     EXPECT_EQ(get(b, "/console/api/nothing").status, 404);
