@@ -17,7 +17,7 @@ function s(tag, attrs, ...children) {
 export function barChart(items, fmt, opts) {
   const capId = uid('chart');
   const W = 640;
-  const labelW = 200;
+  const labelW = 250;
   const valueW = 90;
   const rowH = 34;
   const top = 8;
@@ -27,7 +27,7 @@ export function barChart(items, fmt, opts) {
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': capId, class: 'chart', preserveAspectRatio: 'xMinYMin meet' });
   items.forEach((it, i) => {
     const y = top + i * rowH;
-    svg.appendChild(s('text', { x: labelW - 8, y: y + rowH / 2 + 5, 'text-anchor': 'end', class: 'chart-label' }, clip(it.label, 24)));
+    svg.appendChild(s('text', { x: labelW - 8, y: y + rowH / 2 + 5, 'text-anchor': 'end', class: 'chart-label' }, clip(it.label, 26)));
     const barMax = W - labelW - valueW;
     if (typeof it.value === 'number') {
       const w = Math.max(it.value > 0 ? 2 : 0, (it.value / max) * barMax);

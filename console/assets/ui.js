@@ -129,6 +129,9 @@ export function showFormError(err, fields, box) {
     f.setError(t('error.field', { field: f.wrap.querySelector('label').firstChild.textContent }));
     box.show(t('error.form'));
     f.input.focus();
+  } else if (err && err.code === 'invalid_argument' && err.extra && err.extra.detail) {
+    // No field of this form to point at: the server's own words say which value (in English).
+    box.show(`${errorText(err)} ${t('error.server_detail', { detail: err.extra.detail })}`);
   } else {
     box.show(err);
   }
