@@ -27,15 +27,6 @@ def req(key: str) -> str:
     return f"{t(key)} {t('common.required')}"
 
 
-def set_value(d, label: str, value: str) -> None:
-    """A date or time input (Chromium's pickers take keys in the machine's locale; the page
-    reads .value, so set that)."""
-    f = h.field_by_label(d, label)
-    d.execute_script("arguments[0].value = arguments[1];"
-                     "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
-                     "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", f, value)
-
-
 def utc(s: str) -> dt.datetime:
     return dt.datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
 
@@ -87,15 +78,15 @@ class ConsoleCatalogue(unittest.TestCase):
             # from today 00:00 to the day before at 16:00.
             day = sc.today + dt.timedelta(days=10)
             closes = day - dt.timedelta(days=1)
-            set_value(d, req("occasion.day"), day.isoformat())
-            set_value(d, req("occasion.start_time"), "09:00")
-            set_value(d, req("occasion.end_time"), "11:30")
+            ch.set_value(d, req("occasion.day"), day.isoformat())
+            ch.set_value(d, req("occasion.start_time"), "09:00")
+            ch.set_value(d, req("occasion.end_time"), "11:30")
             h.choose(d, t("occasion.site"), "Hemtjänst Norr (Testby kommun)")
             h.fill(d, req("occasion.capacity"), "1")
-            set_value(d, t("occasion.opens_day"), sc.today.isoformat())
-            set_value(d, t("occasion.opens_time"), "00:00")
-            set_value(d, req("occasion.closes_day"), closes.isoformat())
-            set_value(d, req("occasion.closes_time"), "16:00")
+            ch.set_value(d, t("occasion.opens_day"), sc.today.isoformat())
+            ch.set_value(d, t("occasion.opens_time"), "00:00")
+            ch.set_value(d, req("occasion.closes_day"), closes.isoformat())
+            ch.set_value(d, req("occasion.closes_time"), "16:00")
             h.click(d, t("occasion.create"), role="button")
             occ_link = h.wait_until(lambda: d.find_elements("css selector", "a[href^='#/occasion/o-']"), 10,
                                     "the new occasion in the course's schedule")[0]

@@ -290,8 +290,7 @@ class ConsoleReports(unittest.TestCase):
     def show(self, d, report: str, month: str) -> None:
         """The report form as a user fills it: report, month, organisation, "Visa rapporten"."""
         h.choose(d, t("reports.report"), t(f"reports.{report}"))
-        month_field = h.field_by_label(d, f"{t('reports.month')} {t('common.required')}")
-        d.execute_script("arguments[0].value = arguments[1]", month_field, month)
+        ch.set_value(d, f"{t('reports.month')} {t('common.required')}", month)
         h.choose(d, t("reports.organisation"), ORG_NAME)
         h.click(d, t("reports.show"), role="button")
         h.wait_until(lambda: f"report={report}" in d.current_url and f"organisation={ORG}" in d.current_url, 10, "the report's route")
