@@ -183,7 +183,7 @@ class ConsoleSecurity(unittest.TestCase):
         token = self.browser_token(d)
         csrf = self.csrf_of(token)
         title = "Kurs utan token"
-        body = '{"title": "%s", "organisations": [], "published": true}' % title
+        body = '{"title": "%s", "format": "on_site", "organisations": [], "published": true}' % title
         for name, headers in (("no header", {}), ("a wrong header", {"X-CSRF-Token": "0" * len(csrf)}),
                               ("an empty header", {"X-CSRF-Token": ""})):
             status, _, answer = self.api(token, "POST", "/courses", body, headers)
@@ -243,7 +243,8 @@ class ConsoleSecurity(unittest.TestCase):
                 self.assertIn("tundra_console", {c["name"] for c in self.console_cookies(d)})
         finally:
             site.close()
-        ch.go(d, self.env, "#/catalogue")
+        d.get(ch.base(self.env) + "/#/catalogue")
+        ch.wait_view(d)
         h.wait_text(d, "Förflyttningsteknik")
 
     def console_cookies(self, d):
