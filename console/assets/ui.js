@@ -237,13 +237,3 @@ export function confirmDialog({ title, text, confirmLabel, typed, typedLabel, da
     (typedField ? typedField.input : cancel).focus();
   });
 }
-
-// Downloads a JSON value as a file (the person's export).
-export function saveFile(name, text, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = el('a', { href: url, download: name, hidden: true });
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}

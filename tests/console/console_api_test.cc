@@ -327,3 +327,33 @@ TEST_F(ConsoleApi, SealsAndTheAuditTrail) {
     auto audit = doc(get(admin, "/console/api/audit?limit=10"));
     EXPECT_GE(audit["rows"].Size(), 1u);
 }
+
+TEST_F(ConsoleApi, DeviationsLanguageExportAndErasure) {
+    Browser coord = signed_in("coord");
+    auto dev = post(coord, "/console/api/deviations",
+                    R"({"organisation":"arjeplog","occasion":"o1","category":"technical","description":"Ljudet föll bort"})");
+    ASSERT_EQ(dev.status, 200) << dev.body;
+    EXPECT_EQ(str(doc(dev), "id").rfind("d-", 0), 0u);
+    auto list = doc(get(coord, "/console/api/deviations?organisation=arjeplog&status=open"));
+    EXPECT_EQ(list["total"].GetInt(), 1);
+    // The language is the session's, in the store.
+    ASSERT_EQ(post(coord, "/console/api/language", R"({"lang":"en"})").status, 200);
+    EXPECT_EQ(str(doc(get(coord, "/console/api/me")), "lang"), "en");
+    EXPECT_EQ(error_field(post(coord, "/console/api/language", R"({"lang":"fi"})")), "lang");
+    // Export and erasure: admins, and erasure only with the id repeated.
+    Browser admin = signed_in("admin");
+    auto exp = get(admin, "/console/api/persons/p2/export");
+    ASSERT_EQ(exp.status, 200) << exp.body;
+    EXPECT_EQ(header(exp, "Content-Disposition"), "attachment; filename=\"p2.json\"");
+    EXPECT_NE(exp.body.find("Erik"), std::string::npos);
+    auto wrong = post(admin, "/console/api/persons/p2/erase", R"({"confirm":"p1"})");
+    EXPECT_EQ(wrong.status, 400);
+    EXPECT_EQ(error_field(wrong), "confirm");
+    auto erased = post(admin, "/console/api/persons/p2/erase", R"({"confirm":"p2"})");
+    ASSERT_EQ(erased.status, 200) << erased.body;
+    EXPECT_FALSE(str(doc(erased), "pseudonym").empty());
+    EXPECT_EQ(get(admin, "/console/api/persons/p2").status, 404);
+    bool audited = false;
+    for (auto& e : store->audit_trail(50).value()) audited |= e.actor == "admin" && e.operation.find("erase") != std::string::npos;
+    EXPECT_TRUE(audited);
+}
