@@ -134,3 +134,28 @@ def focus_ring(d) -> bool:
       const e = document.activeElement; if (!e || e === document.body) return false;
       const s = getComputedStyle(e);
       return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none';""")
+
+
+def any_field(d, name: str, timeout: float = 5.0):
+    """The one visible input, select or textarea whose accessible name is `name`: also the
+    date, time and month inputs, which have no ARIA role for h.field_by_label to find them by."""
+    def look():
+        hits = []
+        for el in d.find_elements("css selector", "input:not([type=hidden]), select, textarea"):
+            try:
+                if el.is_displayed() and h._norm(el.accessible_name) == h._norm(name):
+                    hits.append(el)
+            except Exception:  # re-rendered while we looked
+                continue
+        return hits[0] if len(hits) == 1 else None
+    return h.wait_until(look, timeout, f"one field named {name!r}")
+
+
+def set_value(d, name: str, value: str) -> None:
+    """Sets a date, time or month field (Chromium's pickers take keys in the machine's locale;
+    the page reads .value) and fires input and change as typing would."""
+    f = any_field(d, name)
+    d.execute_script("arguments[0].value = arguments[1];"
+                     "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
+                     "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", f, value)
+    assert f.get_attribute("value") == value, f"{name}: {value!r} was not taken ({f.get_attribute('value')!r})"
