@@ -4,13 +4,17 @@
 #   bash scripts/demo.sh          the scenario from the command line, then stop
 #   bash scripts/demo.sh --app    the server and the tablet app with the demo data, up until
 #                                 Ctrl-C: open the printed URL and sign in as each role
+#   bash scripts/demo.sh --console  the server with the demo data and its project console, up
+#                                 until Ctrl-C: open the printed URL and sign in as admin
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 app=false
+console=false
 for arg in "$@"; do
   case "$arg" in
     --app) app=true ;;
-    *) echo "usage: bash scripts/demo.sh [--app]" >&2; exit 2 ;;
+    --console) console=true ;;
+    *) echo "usage: bash scripts/demo.sh [--app | --console]" >&2; exit 2 ;;
   esac
 done
 bash "$root/scripts/setup.sh"
@@ -56,7 +60,7 @@ sed '1s/^\xEF\xBB\xBF//' participants.csv | tr -d '\r' |
              $col["organisation"] == "all" && $col["theme"] == "all" && $col["age_band"] == "all" {
                print "  " $col["gender"] ";" $col["participants"] ";" $col["attendees"] ";" $col["hours"] }'
 echo "(docs/reports.md: every report, its columns and how each figure is computed)"
-"$server" serve --db server.db --listen 127.0.0.1:0 --quiet > server.out 2> server.log &
+"$server" serve --db server.db --listen "${TUNDRA_SERVER_LISTEN:-127.0.0.1:0}" --quiet > server.out 2> server.log &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 # Wait for the "listening on" line however long the start takes, unless the server died.
@@ -66,6 +70,19 @@ until grep -q listening server.out 2>/dev/null; do
 done
 url=$(sed -n 's/^listening on //p' server.out)
 echo "server: $url"
+
+if $console; then
+  say "The project console, served by the sync server itself"
+  cat <<EOT
+
+Open $url/console/ in a browser (Swedish first; English in the header's language menu).
+  admin           / tundra-admin  admin: catalogue, people, users, devices, import, reports
+  coord.arjeplog  / tundra-demo   coordinator: the rosters, people and reports of their sites
+Press Ctrl-C to stop.
+EOT
+  wait $pid
+  exit 0
+fi
 
 if $app; then
   say "The tablet app: a local web app over each person's replica (works offline)"
@@ -86,7 +103,7 @@ Sign in once per person with the server (then a PIN of your own unlocks offline)
   maria           / tundra-demo   participant
   coord.arjeplog  / tundra-demo   coordinator of three Arjeplog sites
   coord.pajala    / tundra-demo   coordinator of two Pajala sites
-(admin / tundra-admin is refused here: admins use the console.)
+(admin / tundra-admin is refused here: admins use the console, $url/console/.)
 To see the app offline, stop the server: kill $pid  (the app keeps working; syncs wait).
 Press Ctrl-C to stop.
 EOT

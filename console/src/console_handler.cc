@@ -331,7 +331,11 @@ HttpResponse ConsoleHandler::Impl::shell(const HttpRequest& req) {
     }
     auto session = store.console_session(web::cookie(req, kSessionCookie));
     if (!session) {
-        HttpResponse r = redirect("/console/login");
+        // A cookie whose session has ended (idle, too old, signed out elsewhere): the sign-in
+        // page says so, also after a reload; no cookie at all is a plain first visit.
+        bool ended = !web::cookie(req, kSessionCookie).empty() &&
+                     session.status().code() == Errc::unauthorized;
+        HttpResponse r = redirect(ended ? "/console/login?e=expired" : "/console/login");
         if (!web::cookie(req, kSessionCookie).empty())
             r.headers.emplace_back("Set-Cookie", cookie(kSessionCookie, "", 0));
         return r;

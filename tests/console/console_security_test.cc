@@ -225,10 +225,16 @@ TEST_F(ConsoleSession, EndsAfterThirtyIdleMinutes) {
     now += 29 * 60'000;
     EXPECT_EQ(get(b, "/console/api/me").status, 200);
     now += 31 * 60'000;
+    // A reload of the page goes to the sign-in page, which says why.
+    auto page = get(b, "/console/");
+    EXPECT_EQ(page.status, 303);
+    EXPECT_EQ(header(page, "Location"), "/console/login?e=expired");
     auto r = get(b, "/console/api/me");
     EXPECT_EQ(r.status, 401);
     EXPECT_EQ(error_code(r), "unauthorized");
-    EXPECT_EQ(get(b, "/console/").status, 303);
+    // Without a session cookie at all the visit is a plain first one.
+    Browser stranger;
+    EXPECT_EQ(header(get(stranger, "/console/"), "Location"), "/console/login");
 }
 
 TEST_F(ConsoleSession, EndsTwelveHoursAfterSignInWhateverHappens) {
