@@ -9,41 +9,11 @@
 namespace tundra::console {
 namespace {
 Result<server::ReportRequest> report_request(const Call& c) {
-    server::ReportRequest r;
-    r.name = c.params[0];
-    r.format = "json";  // the page's default; downloads ask for csv
-    std::string month;
-    for (auto& [key, value] : c.query) {
-        if (key == "month") month = value;
-        else if (key == "from") r.from_month = value;
-        else if (key == "to") r.to_month = value;
-        else if (key == "organisation") r.organisation = value;
-        else if (key == "format") r.format = value;
-        else if (key == "csv_dialect") r.csv_dialect = value;
-        else if (key == "download") {
-            if (value != "1" && value != "0") return Status(Errc::invalid_argument, "download: 1 or 0");
-        } else if (key == "as_of") {
-            auto t = parse_iso8601(value);
-            if (!t) return Status(Errc::invalid_argument, "as_of: " + t.status().message());
-            r.as_of_ms = t.value();
-        } else if (key == "min_cell") {
-            int v = 0;
-            auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-            if (ec != std::errc() || p != value.data() + value.size())
-                return Status(Errc::invalid_argument, "min_cell: expected a whole number");
-            r.min_cell = v;
-        } else {
-            return Status(Errc::invalid_argument, key + ": unknown parameter");
-        }
-    }
-    if (!month.empty()) {
-        if (!r.from_month.empty() || !r.to_month.empty())
-            return Status(Errc::invalid_argument, "month: give month, or from and to, not both");
-        r.from_month = r.to_month = month;
-    } else if (r.from_month.empty() || r.to_month.empty()) {
-        return Status(Errc::invalid_argument, "month: required (or from and to)");
-    }
-    return r;
+    if (auto it = c.query.find("download"); it != c.query.end() && it->second != "1" && it->second != "0")
+        return Status(Errc::invalid_argument, "download: 1 or 0");
+    server::ReportRequest defaults;
+    defaults.format = "json";  // the page's default; downloads ask for csv
+    return server::report_request_from_query(c.params[0], c.query, defaults, {"download"});
 }
 
 // A file name's safe characters.
@@ -76,19 +46,24 @@ HttpResponse report(Call& c) {
     return r;
 }
 
-// Sealed months, from the audit trail's seal_month entries (written with each seal).
+namespace {
+void seal_json(JsonOut& out, const server::SqliteStore::Seal& s) {
+    out.str("month", s.month);
+    out.num("sealed_ms", s.sealed_ms);
+    out.str("actor", s.actor);
+}
+}  // namespace
+
+// Sealed months, newest first.
 HttpResponse seals(Call& c) {
-    auto trail = c.store.audit_trail(1'000'000);
-    if (!trail) return error_json(trail.status());
+    auto all = c.store.seals();
+    if (!all) return error_json(all.status());
     JsonOut out;
     out.begin();
     out.begin_array("seals");
-    for (auto& e : trail.value()) {
-        if (e.operation != "seal_month") continue;
+    for (auto& s : all.value()) {
         out.begin();
-        out.str("month", e.target);
-        out.num("sealed_ms", e.at_ms);
-        out.str("actor", e.actor);
+        seal_json(out, s);
         out.end();
     }
     out.end_array();
@@ -96,15 +71,18 @@ HttpResponse seals(Call& c) {
     return ok_json(out);
 }
 
+// Answers the seal as the store recorded it (its clock, its actor).
 HttpResponse seal(Call& c) {
     TUNDRA_TRY_RESPONSE(only_fields(c, {"month"}));
     std::string month;
     TUNDRA_TRY_RESPONSE(c.body.text("month", month, true, 7));
     TUNDRA_TRY_RESPONSE(c.store.seal_month(month, c.actor()));
+    auto all = c.store.seals();
+    if (!all) return error_json(all.status());
     JsonOut out;
     out.begin();
-    out.str("month", month);
-    out.num("sealed_ms", c.now_ms);
+    for (auto& s : all.value())
+        if (s.month == month) seal_json(out, s);
     out.end();
     return ok_json(out);
 }

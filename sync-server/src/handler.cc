@@ -26,9 +26,6 @@ HttpResponse error_response(const Status& st) {
 // GET /v1/reports/{name}?month=|from=&to=&organisation=&as_of=&format=&min_cell=&csv_dialect=
 // (docs/protocol.md, "Reports"): the same report as `tundra-server report`.
 Result<ReportRequest> report_request(const std::string& name, std::string_view query) {
-    ReportRequest r;
-    r.name = name;
-    std::string month;
     std::map<std::string, std::string> seen;
     while (!query.empty()) {
         auto amp = query.find('&');
@@ -43,35 +40,7 @@ Result<ReportRequest> report_request(const std::string& name, std::string_view q
         if (!seen.emplace(key, value).second)
             return Status(Errc::invalid_argument, key + ": given twice");
     }
-    for (auto& [key, value] : seen) {
-        if (key == "month") month = value;
-        else if (key == "from") r.from_month = value;
-        else if (key == "to") r.to_month = value;
-        else if (key == "organisation") r.organisation = value;
-        else if (key == "format") r.format = value;
-        else if (key == "csv_dialect") r.csv_dialect = value;
-        else if (key == "as_of") {
-            auto t = parse_iso8601(value);
-            if (!t) return Status(Errc::invalid_argument, "as_of: " + t.status().message());
-            r.as_of_ms = t.value();
-        } else if (key == "min_cell") {
-            int v = 0;
-            auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-            if (ec != std::errc() || p != value.data() + value.size())
-                return Status(Errc::invalid_argument, "min_cell: expected a whole number");
-            r.min_cell = v;
-        } else {
-            return Status(Errc::invalid_argument, key + ": unknown parameter");
-        }
-    }
-    if (!month.empty()) {
-        if (!r.from_month.empty() || !r.to_month.empty())
-            return Status(Errc::invalid_argument, "month: give month, or from and to, not both");
-        r.from_month = r.to_month = month;
-    } else if (r.from_month.empty() || r.to_month.empty()) {
-        return Status(Errc::invalid_argument, "month: required (or from and to)");
-    }
-    return r;
+    return report_request_from_query(name, seen);
 }
 
 HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& opts) {

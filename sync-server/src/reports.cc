@@ -3,6 +3,7 @@
 #include "tundra/server/reports.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <set>
@@ -27,6 +28,43 @@ Status invalid(const std::string& msg) { return Status(Errc::invalid_argument, m
 
 bool is_report_name(std::string_view name) {
     return std::find(std::begin(kReportNames), std::end(kReportNames), name) != std::end(kReportNames);
+}
+
+Result<ReportRequest> report_request_from_query(std::string name,
+                                                const std::map<std::string, std::string>& query,
+                                                ReportRequest r,
+                                                std::initializer_list<std::string_view> ignored) {
+    r.name = std::move(name);
+    std::string month;
+    for (auto& [key, value] : query) {
+        if (key == "month") month = value;
+        else if (key == "from") r.from_month = value;
+        else if (key == "to") r.to_month = value;
+        else if (key == "organisation") r.organisation = value;
+        else if (key == "format") r.format = value;
+        else if (key == "csv_dialect") r.csv_dialect = value;
+        else if (key == "as_of") {
+            auto t = parse_iso8601(value);
+            if (!t) return invalid("as_of: " + t.status().message());
+            r.as_of_ms = t.value();
+        } else if (key == "min_cell") {
+            int v = 0;
+            auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+            if (ec != std::errc() || p != value.data() + value.size())
+                return invalid("min_cell: expected a whole number");
+            r.min_cell = v;
+        } else if (std::find(ignored.begin(), ignored.end(), key) == ignored.end()) {
+            return invalid(key + ": unknown parameter");
+        }
+    }
+    if (!month.empty()) {
+        if (!r.from_month.empty() || !r.to_month.empty())
+            return invalid("month: give month, or from and to, not both");
+        r.from_month = r.to_month = month;
+    } else if (r.from_month.empty() || r.to_month.empty()) {
+        return invalid("month: required (or from and to)");
+    }
+    return r;
 }
 
 std::string format_iso8601_ms(int64_t epoch_ms) {
@@ -329,6 +367,19 @@ Status SqliteStore::seal_month(const std::string& month, const std::string& acto
     TUNDRA_TRY(ins->bind(1, month).bind(2, now).bind(3, actor).run());
     TUNDRA_TRY(append_audit(*db_, now, actor, "seal_month", month, "{}"));
     return txn.commit();
+}
+
+Result<std::vector<SqliteStore::Seal>> SqliteStore::seals() {
+    std::lock_guard lock(mu_);
+    auto q = db_->query("SELECT month, actor, sealed_ms FROM report_seals ORDER BY month DESC");
+    std::vector<Seal> out;
+    for (;;) {
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) break;
+        out.push_back({q->text(0), q->text(1), q->int64(2)});
+    }
+    return out;
 }
 
 }  // namespace tundra::server

@@ -320,10 +320,18 @@ TEST_F(ConsoleApi, SealsAndTheAuditTrail) {
     ASSERT_EQ(s.status, 200) << s.body;
     EXPECT_EQ(post(admin, "/console/api/seals", R"({"month":"2026-10"})").status, 409);
     EXPECT_EQ(post(admin, "/console/api/seals", R"({"month":"2026-12"})").status, 400);  // not ended
+    ASSERT_EQ(post(admin, "/console/api/seals", R"({"month":"2026-09"})").status, 200);
+    // The seals as the store keeps them (report_seals), newest month first, whatever else the
+    // audit trail holds; the answer of a seal is the store's own moment.
     auto list = doc(get(admin, "/console/api/seals"));
-    ASSERT_EQ(list["seals"].Size(), 1u);
+    ASSERT_EQ(list["seals"].Size(), 2u);
     EXPECT_EQ(str(list["seals"][0], "month"), "2026-10");
     EXPECT_EQ(str(list["seals"][0], "actor"), "admin");
+    EXPECT_EQ(str(list["seals"][1], "month"), "2026-09");
+    EXPECT_EQ(doc(s)["sealed_ms"].GetInt64(), list["seals"][0]["sealed_ms"].GetInt64());
+    auto stored = store->seals();
+    ASSERT_TRUE(stored.is_ok());
+    EXPECT_EQ(stored->front().sealed_ms, list["seals"][0]["sealed_ms"].GetInt64());
     auto audit = doc(get(admin, "/console/api/audit?limit=10"));
     EXPECT_GE(audit["rows"].Size(), 1u);
 }

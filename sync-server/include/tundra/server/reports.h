@@ -4,6 +4,8 @@
 // three give byte-for-byte the same output for the same request and `as_of`.
 #pragma once
 
+#include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -43,6 +45,15 @@ struct ReportOutput {
 
 // "YYYY-MM-DDTHH:MM:SS.mmmZ", the form reports give their as_of in.
 std::string format_iso8601_ms(int64_t epoch_ms);
+
+// A request from URL query parameters (already percent-decoded, each named once): month (or
+// from and to), organisation, as_of (ISO 8601), format, csv_dialect, min_cell; a name in
+// `ignored` is allowed and left to the caller, any other is invalid_argument naming it.
+// `GET /v1/reports/{name}` and the console read their queries with it.
+Result<ReportRequest> report_request_from_query(std::string name,
+                                                const std::map<std::string, std::string>& query,
+                                                ReportRequest defaults = {},
+                                                std::initializer_list<std::string_view> ignored = {});
 
 // Checks a request (names, months, range of at most 36 months, min_cell >= 1, formats) and
 // the viewer's right to it: invalid_argument / forbidden with a message naming the field.

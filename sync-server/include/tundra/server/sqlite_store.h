@@ -218,6 +218,12 @@ public:
     // the next month's ledger. Audited in the same transaction. Errors: invalid_argument (bad
     // month, or not ended yet), conflict (already sealed), storage.
     Status seal_month(const std::string& month, const std::string& actor);
+    // The sealed months, newest first (table report_seals). Errors: storage.
+    struct Seal {
+        std::string month, actor;
+        int64_t sealed_ms = 0;
+    };
+    Result<std::vector<Seal>> seals();
 
     // Loads one JSON document (see docs/import.md). All or nothing: a bad document is
     // refused whole with the path of the first bad field. Re-importing updates rows.
