@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
-"""Checks the tablet app's message catalogues (apps/tundra-app/assets/locale/<lang>.json).
+"""Checks a web app's message catalogues (<assets>/locale/<lang>.json): the tablet app's
+(apps/tundra-app/assets) and the console's (console/assets), one ctest each.
 
 Fails (exit 1, one line per problem) on:
   - a key present in one language but missing in another;
   - a message whose {placeholders} differ between languages;
   - an empty message or a missing translator context;
-  - a key the JavaScript uses literally, t('screen.key'), that is in no catalogue;
+  - a key the JavaScript uses literally, t('screen.key'), or an HTML page names in
+    data-i18n="screen.key", that is in no catalogue;
   - a dynamic key family the JavaScript builds, t(`reason.${code}`), that the checker does not
     know, or a value of a known family without a key: the families come from the sources the
     server and the SDK use (reason codes in core/include/tundra/core/action.h, error codes in
     core/src/status.cc plus the app server's own, enumerations in core/src/model.cc, action
     types in core/src/action.cc), so a new reason code without words fails here.
-Usage: check_locales.py ASSETS_DIR
+Usage: check_locales.py ASSETS_DIR [--errors CODE,...] [--family NAME=ENUM ...]
+  --errors   the app server's own error codes, added to the core's (default: the tablet app's)
+  --family   another family of keys from an enumeration of core/src/model.cc, e.g.
+             role=Role for t(`role.${code}`) and k RoleV[]
 """
+import argparse
 import json
 import re
 import sys
@@ -44,7 +50,7 @@ def model_enum(name):
     return re.findall(r'"([a-z_0-9]+)"', m.group(1))
 
 
-def families():
+def families(app_errors, extra):
     action_h = read("core/include/tundra/core/action.h")
     ns = action_h[action_h.index("namespace reasons {"):action_h.index("}  // namespace reasons")]
     reasons = re.findall(r'=\s*"([a-z_]+)"', ns)
@@ -53,9 +59,9 @@ def families():
     actions = re.findall(r'\{"([a-z_]+)",\s*Kind::', read("core/src/action.cc"))
     if not reasons or not errors or not actions:
         raise SystemExit("check_locales: could not read reason, error or action codes from the sources")
-    return {
+    fams = {
         "reason": reasons + ["unknown"],
-        "error": errors + APP_ERRORS,
+        "error": errors + app_errors,
         "action": actions + ["unknown"],
         "attendance_status": model_enum("AttStatus"),
         "enrolment_status": model_enum("EnrStatus"),
@@ -65,13 +71,38 @@ def families():
         "gender": model_enum("Gender"),
         "format": model_enum("Format"),
     }
+    for name, enum in extra:
+        fams[name] = model_enum(enum)
+    return fams
+
+
+DATA_I18N = re.compile(r'data-i18n="([^"]+)"')
+
+
+def parse(argv):
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("assets")
+    ap.add_argument("--errors", default=",".join(APP_ERRORS))
+    ap.add_argument("--family", action="append", default=[])
+    try:
+        ns = ap.parse_args(argv[1:])
+    except SystemExit:
+        return None
+    extra = []
+    for f in ns.family:
+        name, _, enum = f.partition("=")
+        if not name or not enum:
+            return None
+        extra.append((name, enum))
+    return Path(ns.assets), [e for e in ns.errors.split(",") if e], extra
 
 
 def main(argv):
-    if len(argv) != 2:
+    parsed = parse(argv)
+    if parsed is None:
         print(__doc__)
         return 2
-    assets = Path(argv[1])
+    assets, app_errors, extra_families = parsed
     problems = []
     cats = {}
     for lang in LANGS:
@@ -105,7 +136,7 @@ def main(argv):
                     problems.append(f"'{key}': placeholders differ ({detail})")
     known = set().union(*(set(c) for c in cats.values())) if cats else set()
 
-    fams = families()
+    fams = families(app_errors, extra_families)
     used_families = set()
     js_files = sorted(assets.rglob("*.js"))
     if not js_files:
@@ -129,6 +160,12 @@ def main(argv):
             if fam not in fams:
                 line = text.count("\n", 0, m.start()) + 1
                 problems.append(f"{rel}:{line}: dynamic key family '{fam}.*' is unknown to the checker (spell the keys out, or add the family here)")
+    for page in sorted(assets.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for m in DATA_I18N.finditer(text):
+            if m.group(1) not in known:
+                line = text.count("\n", 0, m.start()) + 1
+                problems.append(f"{page.relative_to(assets)}:{line}: data-i18n=\"{m.group(1)}\" is in no catalogue")
     for fam, values in fams.items():
         for v in values:
             key = f"{fam}.{v}"
