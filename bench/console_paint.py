@@ -159,6 +159,7 @@ def main() -> None:
     ap.add_argument("--username", default="admin")
     ap.add_argument("--password", default="tundra-admin")
     ap.add_argument("--organisation", default="arjeplog", help="the one organisation's pages (its id)")
+    ap.add_argument("--http-repeat", type=int, default=1, help="repeats of the JSON-over-HTTP figures")
     ap.add_argument("--no-hash", action="store_true", help="page loads only (no hash-change figures)")
     ap.add_argument("--timeout", type=float, default=600)
     args = ap.parse_args()
@@ -195,7 +196,7 @@ def main() -> None:
 
         # ---- the report JSON over HTTP alone (as the page asks, gzip accepted)
         print(f"\n== the report's JSON over HTTP alone (month {month}), ms (min median max of "
-              f"{min(args.repeat, 3)}), bytes as sent / decoded")
+              f"{args.http_repeat}), bytes as sent / decoded")
         reports = [r for r in args.reports.split(",") if r]
         for name in reports:
             for o in (org, ""):
@@ -209,7 +210,7 @@ def main() -> None:
                     q["organisation"] = o
                 target = f"{base}/api/reports/{name}?{urllib.parse.urlencode(q)}"
                 times, sent, decoded = [], 0, 0
-                for _ in range(min(args.repeat, 3)):
+                for _ in range(args.http_repeat):
                     req = urllib.request.Request(target, headers={"Cookie": cookie, "Accept-Encoding": "gzip"})
                     t0 = time.perf_counter()
                     with urllib.request.urlopen(req, timeout=args.timeout) as r:
