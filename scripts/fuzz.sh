@@ -20,7 +20,7 @@ fi
 # Only the harnesses and the libraries under them (core, sqlite, server; no Beast, no client).
 cmake --build "$build" --target fuzzers -j "$(nproc)"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(login_request sync_request login_response sync_response import cursor gzip)
+[ ${#targets[@]} -eq 0 ] && targets=(login_request sync_request login_response sync_response import cursor gzip staff_csv)
 share=$(( seconds / ${#targets[@]} ))
 [ "$share" -lt 1 ] && share=1
 echo "fuzzing ${#targets[@]} targets, ${share} s each"

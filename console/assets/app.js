@@ -162,9 +162,17 @@ function learnHardEnd(me) {
   if (me.expires_ms && me.expires_ms < Date.now() + me.idle_ms - 60000) state.hardDeadline = me.expires_ms;
 }
 
+// The idle period: the server's; a browser test may shorten it for this tab only
+// (sessionStorage 'tundra.console.idle_ms', docs/console.md), the server's own expiry holds.
+function idleMs() {
+  let shorter = 0;
+  try { shorter = Number(sessionStorage.getItem('tundra.console.idle_ms')) || 0; } catch (e) { /* no storage */ }
+  return shorter > 0 ? Math.min(shorter, state.me.idle_ms) : state.me.idle_ms;
+}
+
 function noteActivity() {
   const now = Date.now();
-  state.deadline = Math.min(now + state.me.idle_ms, state.hardDeadline || Infinity);
+  state.deadline = Math.min(now + idleMs(), state.hardDeadline || Infinity);
   if (state.warning) closeWarning();
   scheduleWarning();
 }

@@ -12,13 +12,22 @@ function s(tag, attrs, ...children) {
   return node;
 }
 
+// The drawing's width in CSS px: the page's (a phone's 360, a desktop's 640 at most), so its
+// text is drawn at its real size rather than scaled down.
+function chartWidth() {
+  const main = document.getElementById('main');
+  const w = main ? main.clientWidth - 32 : 640;
+  return Math.round(Math.min(640, Math.max(280, w)));
+}
+
 // items: [{label, value (number | null: suppressed)}]; fmt(value) → text.
 // opts: {caption, valueLabel, labelHeader, max}
 export function barChart(items, fmt, opts) {
   const capId = uid('chart');
-  const W = 640;
-  const labelW = 200;
-  const valueW = 90;
+  const W = chartWidth();
+  const narrow = W < 480;
+  const labelW = narrow ? 130 : 250;
+  const valueW = narrow ? 60 : 90;
   const rowH = 34;
   const top = 8;
   const H = top + items.length * rowH + 8;
@@ -27,7 +36,7 @@ export function barChart(items, fmt, opts) {
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': capId, class: 'chart', preserveAspectRatio: 'xMinYMin meet' });
   items.forEach((it, i) => {
     const y = top + i * rowH;
-    svg.appendChild(s('text', { x: labelW - 8, y: y + rowH / 2 + 5, 'text-anchor': 'end', class: 'chart-label' }, clip(it.label, 24)));
+    svg.appendChild(s('text', { x: labelW - 8, y: y + rowH / 2 + 5, 'text-anchor': 'end', class: 'chart-label' }, clip(it.label, narrow ? 14 : 26)));
     const barMax = W - labelW - valueW;
     if (typeof it.value === 'number') {
       const w = Math.max(it.value > 0 ? 2 : 0, (it.value / max) * barMax);
@@ -44,7 +53,7 @@ export function barChart(items, fmt, opts) {
 // items: [{label, value}] in order (e.g. months); a line with a dot per point.
 export function lineChart(items, fmt, opts) {
   const capId = uid('chart');
-  const W = 640;
+  const W = chartWidth();
   const H = 260;
   const left = 60;
   const right = 20;
@@ -65,7 +74,7 @@ export function lineChart(items, fmt, opts) {
     path += `${path ? 'L' : 'M'}${x(i).toFixed(1)} ${y(it.value).toFixed(1)}`;
   });
   if (path) svg.appendChild(s('path', { d: path, class: 'chart-line' }));
-  const every = Math.max(1, Math.ceil(items.length / 6));
+  const every = Math.max(1, Math.ceil(items.length / (W < 480 ? 3 : 6)));
   items.forEach((it, i) => {
     if (typeof it.value === 'number') svg.appendChild(s('circle', { cx: x(i), cy: y(it.value), r: 5, class: 'chart-dot' }));
     if (i % every === 0 || i === items.length - 1) {

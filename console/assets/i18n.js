@@ -15,7 +15,6 @@ export async function loadCatalogues() {
   }));
 }
 
-export function languages() { return LANGS.slice(); }
 export function getLang() { return lang; }
 export function setLang(l) {
   lang = LANGS.includes(l) ? l : 'sv';

@@ -129,6 +129,9 @@ export function showFormError(err, fields, box) {
     f.setError(t('error.field', { field: f.wrap.querySelector('label').firstChild.textContent }));
     box.show(t('error.form'));
     f.input.focus();
+  } else if (err && err.code === 'invalid_argument' && err.extra && err.extra.detail) {
+    // No field of this form to point at: the server's own words say which value (in English).
+    box.show(`${errorText(err)} ${t('error.server_detail', { detail: err.extra.detail })}`);
   } else {
     box.show(err);
   }
@@ -233,14 +236,4 @@ export function confirmDialog({ title, text, confirmLabel, typed, typedLabel, da
     setPageInert(true);
     (typedField ? typedField.input : cancel).focus();
   });
-}
-
-// Downloads a JSON value as a file (the person's export).
-export function saveFile(name, text, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = el('a', { href: url, download: name, hidden: true });
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

@@ -44,30 +44,7 @@ HttpResponse courses(Call& c) {
     auto it = c.query.find("published");
     if (it != c.query.end() && it->second != "true" && it->second != "false" && !it->second.empty())
         return error_json(Status(Errc::invalid_argument, "published: true or false"));
-    auto q = list_query(c);
-    if (!q) return error_json(q.status());
-    q->order_by = "title";
-    auto page = c.store.rows(c.who(), Kind::course, q.value());
-    if (!page) return error_json(page.status());
-    if (it != c.query.end() && !it->second.empty()) {
-        // A boolean column: filtered here over every matching course (a catalogue is small).
-        server::RowQuery all = q.value();
-        all.limit = 5000;
-        all.offset = 0;
-        auto every = c.store.rows(c.who(), Kind::course, all);
-        if (!every) return error_json(every.status());
-        bool want = it->second == "true";
-        server::RowPage out;
-        for (auto& row : every->rows) {
-            auto v = row.find("published");
-            bool published = v != row.end() && std::holds_alternative<bool>(v->second) && std::get<bool>(v->second);
-            if (published != want) continue;
-            if (out.total++ < q->offset) continue;
-            if (out.rows.size() < q->limit) out.rows.push_back(row);
-        }
-        return rows_json(out);
-    }
-    return rows_json(page.value());
+    return list(c, Kind::course, {{"published", "published"}}, "title");
 }
 
 HttpResponse course(Call& c) {
@@ -93,32 +70,29 @@ HttpResponse create_course(Call& c) { return act(c, "upsert_course", "c-"); }
 HttpResponse update_course(Call& c) { return act(c, "upsert_course", "c-", {{"course", c.params[0]}}); }
 
 HttpResponse occasions(Call& c) {
+    // Days in Europe/Stockholm, both ends included: [from 00:00, the day after `to` 00:00).
+    auto day_start = [](const std::string& day, int64_t plus_days) {
+        int64_t y = std::stoll(day.substr(0, 4)), m = std::stoll(day.substr(5, 2)), d = std::stoll(day.substr(8, 2));
+        CivilDate cd = civil_from_days(days_from_civil(y, m, d) + plus_days);
+        return format_iso8601(stockholm_to_utc_ms(cd.y, cd.m, cd.d, 0, 0));
+    };
     std::string from = c.query.count("from") ? c.query.at("from") : std::string();
     std::string to = c.query.count("to") ? c.query.at("to") : std::string();
     if (!from.empty() && !valid_day(from)) return error_json(Status(Errc::invalid_argument, "from: YYYY-MM-DD"));
     if (!to.empty() && !valid_day(to)) return error_json(Status(Errc::invalid_argument, "to: YYYY-MM-DD"));
-    if (from.empty() && to.empty()) return list(c, Kind::occasion, {{"course", "course"}, {"site", "site"}}, "starts_at");
     auto q = list_query(c);
     if (!q) return error_json(q.status());
-    server::RowQuery all = q.value();
-    filter(c, all, "course", "course");
-    filter(c, all, "site", "site");
-    all.order_by = "starts_at";
-    all.limit = 5000;
-    all.offset = 0;
-    auto every = c.store.rows(c.who(), Kind::occasion, all);
-    if (!every) return error_json(every.status());
-    // Days in Europe/Stockholm, both ends included.
-    server::RowPage out;
-    for (auto& row : every->rows) {
-        auto t = parse_iso8601(text(row, "starts_at"));
-        if (!t) continue;
-        std::string day = stockholm_date(t.value());
-        if ((!from.empty() && day < from) || (!to.empty() && day > to)) continue;
-        if (out.total++ < q->offset) continue;
-        if (out.rows.size() < q->limit) out.rows.push_back(row);
+    filter(c, q.value(), "course", "course");
+    filter(c, q.value(), "site", "site");
+    q->order_by = "starts_at";
+    if (!from.empty() || !to.empty()) {
+        q->range_column = "starts_at";
+        if (!from.empty()) q->at_least = day_start(from, 0);
+        if (!to.empty()) q->below = day_start(to, 1);
     }
-    return rows_json(out);
+    auto page = c.store.rows(c.who(), Kind::occasion, q.value());
+    if (!page) return error_json(page.status());
+    return rows_json(page.value());
 }
 
 HttpResponse create_occasion(Call& c) { return act(c, "upsert_occasion", "o-"); }

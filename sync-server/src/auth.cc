@@ -238,6 +238,8 @@ Status revoke_one_device(sqlite::Db& db, const std::string& device_id, const std
 }
 
 Status SqliteStore::revoke_device(const std::string& device_id, const std::string& actor) {
+    if (is_console_device(device_id))
+        return Status(Errc::invalid_argument, "'" + device_id + "' is a console, not a tablet: revoke its user");
     std::lock_guard lock(mu_);
     sqlite::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());

@@ -98,6 +98,10 @@ Result<RowPage> SqliteStore::rows(const AuthContext& who, Kind kind, const RowQu
             where += " AND EXISTS (SELECT 1 FROM json_each(t." + name + ") j WHERE j.value = " + arg(value) + ")";
             continue;
         }
+        if (value.empty() && c.value()->nullable) {  // "" asks for the rows without one
+            where += " AND t." + name + " IS NULL";
+            continue;
+        }
         auto v = typed(*c.value(), "equals." + name, value);
         if (!v) return v.status();
         where += " AND t." + name + " = " + arg(std::move(v.value()));

@@ -102,13 +102,18 @@ std::vector<Named> named_rows(const ImportSections& data) {
     return out;
 }
 
-}  // namespace
-
-Result<std::optional<std::string>> SqliteStore::person_by_personal_id(const std::string& personal_id) {
-    // The same number with and without the dash (YYYYMMDD-XXXX, YYYYMMDDXXXX).
+// The same identity number with and without the dash (YYYYMMDD-XXXX, YYYYMMDDXXXX).
+std::string other_form(const std::string& personal_id) {
     std::string other = personal_id;
     if (other.size() == 13 && other[8] == '-') other.erase(8, 1);
     else if (other.size() == 12 && other.find('-') == std::string::npos) other.insert(8, "-");
+    return other;
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> SqliteStore::person_by_personal_id(const std::string& personal_id) {
+    std::string other = other_form(personal_id);
     std::lock_guard lock(mu_);
     // Walk-ins registered provisionally are not the register's person: the import merges them.
     auto q = db_->query(
@@ -119,6 +124,36 @@ Result<std::optional<std::string>> SqliteStore::person_by_personal_id(const std:
     if (!r) return r.status();
     if (!r.value()) return std::optional<std::string>();
     return std::optional<std::string>(q->text(0));
+}
+
+Result<std::optional<Row>> SqliteStore::person_for_import(PersonKey by, const std::string& key) {
+    auto read = [](sqlite::Stmt& q) -> Result<std::optional<Row>> {
+        auto r = q.step();
+        if (!r) return r.status();
+        if (!r.value()) return std::optional<Row>();
+        Row row;
+        for (int c = 0; c < q.column_count(); ++c) {
+            Value v;
+            if (q.is_null(c)) v = std::monostate();
+            else if (q.is_integer(c)) v = q.int64(c);
+            else v = q.text(c);
+            row.emplace(q.column_name(c), std::move(v));
+        }
+        return std::optional<Row>(std::move(row));
+    };
+    std::string sql =
+        "SELECT id, organisation, site, name, gender, birth_year, profession, education_level, employment_status, "
+        "personal_id FROM persons WHERE ";
+    std::lock_guard lock(mu_);
+    if (by == PersonKey::id) {
+        auto q = db_->query(sql + "id = ?");
+        q->bind(1, key);
+        return read(*q);
+    }
+    // As person_by_personal_id: either form, not a walk-in (the import merges those).
+    auto q = db_->query(sql + "personal_id IN (?, ?) AND erased = 0 AND provisional = 0 ORDER BY id LIMIT 1");
+    q->bind(1, key).bind(2, other_form(key));
+    return read(*q);
 }
 
 Result<ImportPreview> SqliteStore::preview_import(std::string_view document) {

@@ -8,6 +8,7 @@
 #include <rapidjson/writer.h>
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -291,6 +292,7 @@ Pnr parse_pnr(const std::string& raw) {
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     if (month < 1 || month > 12 || day < 1 || day > kDays[month - 1] || (month == 2 && day == 29 && !leap))
         return {{}, 0, "no such date"};
+    if (year > current_year() || year < 1850) return {{}, 0, "the birth date is not possible"};
     // Luhn over YYMMDDNNN: the tenth digit checks them.
     int sum = 0;
     for (int k = 0; k < 9; ++k) {
@@ -308,15 +310,8 @@ size_t utf8_chars(std::string_view s) {
     return n;
 }
 
-}  // namespace
-
-Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalIdLookup& lookup,
-                                        size_t max_rows) {
-    auto text = decode(bytes);
-    if (!text) return text.status();
-    const std::string& t = text.value();
-
-    // The delimiter: whichever of ';' and ',' the header line holds more of, outside quotes.
+// The delimiter: whichever of ';' and ',' the header line holds more of, outside quotes.
+Result<char> delimiter(const std::string& t) {
     size_t semis = 0, commas = 0;
     bool quoted = false;
     for (char c : t) {
@@ -327,14 +322,62 @@ Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalId
         else if (!quoted && c == ',') ++commas;
     }
     if (t.find_first_not_of(" \t\r\n") == std::string::npos)
-        return Result<std::string>(Errc::invalid_argument, "the file is empty");
+        return Result<char>(Errc::invalid_argument, "the file is empty");
     if (semis + commas == 0)
-        return Result<std::string>(Errc::invalid_argument,
-                                   "line 1: the header has no ';' or ',' between column names");
-    char delim = semis >= commas ? ';' : ',';
+        return Result<char>(Errc::invalid_argument, "line 1: the header has no ';' or ',' between column names");
+    return semis >= commas ? ';' : ',';
+}
+
+}  // namespace
+
+Status staff_csv_error(std::string_view bytes, const Status& import_error) {
+    // "persons[<i>].<field>: <what>"
+    const std::string& m = import_error.message();
+    const std::string prefix = "persons[";
+    size_t close = m.find(']');
+    if (m.compare(0, prefix.size(), prefix) != 0 || close == std::string::npos || close == prefix.size() ||
+        !digits(std::string_view(m).substr(prefix.size(), close - prefix.size())) || close - prefix.size() > 9)
+        return import_error;
+    size_t row = std::stoul(m.substr(prefix.size(), close - prefix.size()));
+    std::string field, what;
+    size_t colon = m.find(": ", close);
+    if (colon == std::string::npos) return import_error;
+    if (m.size() > close + 1 && m[close + 1] == '.') field = m.substr(close + 2, colon - close - 2);
+    what = m.substr(colon + 2);
+    auto text = decode(bytes);
+    if (!text) return import_error;
+    auto delim = delimiter(text.value());
+    if (!delim) return import_error;
+    std::vector<Record> recs;
+    if (!split(text.value(), delim.value(), recs, std::numeric_limits<size_t>::max() - 1) || row + 1 >= recs.size())
+        return import_error;
+    // The column as the file names it (none when the file has no such column, e.g. an
+    // organisation taken from the site).
+    std::string column;
+    for (auto& c : kCols) {
+        if (field != c.en) continue;
+        for (auto& h : recs.front().fields) {
+            std::string l = lower(trim(h));
+            if (l == c.sv || l == c.en) column = trim(h);
+        }
+    }
+    return Status(import_error.code(), "line " + std::to_string(recs[row + 1].line) +
+                                           (column.empty() ? "" : ", " + column) + ": " + what);
+}
+
+Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonLookup& lookup,
+                                        size_t max_rows) {
+    auto text = decode(bytes);
+    if (!text) return text.status();
+    const std::string& t = text.value();
+    auto delim_found = delimiter(t);
+    if (!delim_found) return delim_found.status();
+    char delim = delim_found.value();
 
     std::vector<Record> recs;
     if (Status st = split(t, delim, recs, max_rows + 1); !st) return st;
+    // Only delimiters and blanks: no header at all.
+    if (recs.empty()) return Result<std::string>(Errc::invalid_argument, "the file is empty");
 
     // ---- the header ----
     const Record& head = recs.front();
@@ -406,8 +449,6 @@ Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalId
         const char* gender = word(kGenderWords, v[c_gender]);
         if (!gender)
             return bad(c_gender, "'" + v[c_gender] + "' is not kvinna, man, icke-binär or vill ej uppge");
-        if (v[c_site].empty() && v[c_org].empty())
-            return bad(names[c_site].empty() ? c_org : c_site, "is empty");
         Pnr pnr;
         if (!v[c_pnr].empty()) {
             pnr = parse_pnr(v[c_pnr]);
@@ -435,21 +476,51 @@ Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalId
 
         // The person: by id, else the one holding the identity number, else a new id that
         // follows from the number (so a preview and its apply agree).
-        std::optional<std::string> holder;
+        std::optional<Row> holder;
         if (!pnr.normal.empty()) {
-            auto found = lookup(pnr.normal);
+            auto found = lookup(PersonKey::personal_id, pnr.normal);
             if (!found) return found.status();
-            holder = found.value();
+            holder = std::move(found.value());
         }
+        std::string holder_id = holder && get_str(*holder, "id") ? *get_str(*holder, "id") : std::string();
         std::string id = v[c_id];
+        std::optional<Row> stored;  // the person as the store has them, if any
         if (!id.empty()) {
-            if (holder && *holder != id)
-                return bad(c_pnr, "belongs to person '" + *holder + "', not '" + id + "'");
+            if (holder && holder_id != id)
+                return bad(c_pnr, "belongs to person '" + holder_id + "', not '" + id + "'");
+            if (holder) {
+                stored = std::move(holder);
+            } else {
+                auto found = lookup(PersonKey::id, id);
+                if (!found) return found.status();
+                stored = std::move(found.value());
+            }
         } else if (holder) {
-            id = *holder;
+            id = holder_id;
+            stored = std::move(holder);
         } else {
             id = "p-" + sha256_hex("tundra staff csv personnummer:" + pnr.normal).substr(0, 16);
         }
+
+        // What the row does not say (no such column, or an empty cell) keeps the stored value.
+        auto kept = [&](const char* key) {
+            const std::string* got = stored ? get_str(*stored, key) : nullptr;
+            return got ? *got : std::string();
+        };
+        std::string org = v[c_org], site = v[c_site];
+        if (org.empty() && site.empty()) {
+            org = kept("organisation");
+            site = kept("site");
+        } else if (site.empty() && org == kept("organisation")) {
+            site = kept("site");  // a row naming a site without organisation takes the site's
+        }
+        if (site.empty() && org.empty()) return bad(names[c_site].empty() ? c_org : c_site, "is empty");
+        if (!birth && stored) birth = get_int(*stored, "birth_year");
+        std::string profession = v[c_prof].empty() ? kept("profession") : v[c_prof];
+        std::string education = edu ? std::string(edu) : kept("education_level");
+        std::string employment = emp ? std::string(emp) : kept("employment_status");
+        std::string personal_id = pnr.normal.empty() ? kept("personal_id") : pnr.normal;
+
         Col id_col = v[c_id].empty() ? c_pnr : c_id;
         if (auto [it, fresh] = id_line.emplace(id, rec.line); !fresh)
             return bad(id_col, "the same person as on line " + std::to_string(it->second) + " ('" + id + "')");
@@ -464,18 +535,18 @@ Result<std::string> staff_csv_to_import(std::string_view bytes, const PersonalId
             w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
         };
         str("id", id);
-        str("organisation", v[c_org]);
-        str("site", v[c_site]);
+        str("organisation", org);
+        str("site", site);
         str("name", v[c_name]);
         str("gender", gender);
         if (birth) {
             w.Key("birth_year");
             w.Int64(*birth);
         }
-        str("profession", v[c_prof]);
-        str("education_level", edu ? edu : "");
-        str("employment_status", emp ? emp : "");
-        str("personal_id", pnr.normal);
+        str("profession", profession);
+        str("education_level", education);
+        str("employment_status", employment);
+        str("personal_id", personal_id);
         w.EndObject();
     }
     w.EndArray();

@@ -7,8 +7,8 @@ by the real `tundra-server serve` of a harness `Env` (no app needed) at /console
 - `go(d, env, route)`: a hash route (e.g. "#/people"), waits until the view has rendered
   (<main aria-busy="false"> and its h1).
 - `check_page(d, name)`: axe-core (wcag2a/aa, wcag21a/aa) with 0 violations, no control under
-  44x44 px, no horizontal scrolling at desktop (1280x900) and phone (390x844) size nor at 200%
-  zoom, every field named; returns to the desktop size.
+  44x44 px, no horizontal scrolling at desktop (1280x900) and phone (390x844) size, at 200%
+  zoom nor at 320 CSS px, every field named; returns to the desktop size.
 """
 
 from __future__ import annotations
@@ -80,12 +80,13 @@ def sign_in(d, env, username: str, password: str | None = None, lang: str = "sv"
         wait_view(d)
 
 
-def go(d, env, route: str) -> str:
+def go(d, env, route: str, timeout: float = 10.0) -> str:
     if not d.current_url.startswith(base(env) + "/"):
         d.get(base(env) + "/" + route)
     else:
-        d.execute_script("document.getElementById('main').setAttribute('aria-busy', 'true'); location.hash = arguments[0];", route)
-    return wait_view(d)
+        d.execute_script("if (location.hash !== arguments[0]) {"
+                         "  document.getElementById('main').setAttribute('aria-busy', 'true'); location.hash = arguments[0]; }", route)
+    return wait_view(d, timeout)
 
 
 def fields_without_name(d) -> list[str]:
@@ -99,9 +100,10 @@ def fields_without_name(d) -> list[str]:
       return out;""")
 
 
-def check_page(d, name: str, shots: dict | None = None) -> None:
+def check_page(d, name: str, shots: dict | None = None, scroll_to: str | None = None) -> None:
     """Every check of one page state at both sizes (and 200% zoom); `shots`: {size: file name}
-    for screenshots (docs/img/console when TUNDRA_SCREENSHOT_DIR says so)."""
+    for screenshots (docs/img/console when TUNDRA_SCREENSHOT_DIR says so), taken at the top of
+    the page or with the element `scroll_to` (CSS) at the top."""
     for size in VIEWPORTS:
         set_size(d, size)
         label = f"{name} [{size}]"
@@ -113,11 +115,16 @@ def check_page(d, name: str, shots: dict | None = None) -> None:
         unnamed = fields_without_name(d)
         assert not unnamed, f"fields without a name in {label}: {unnamed}"
         if shots and size in shots:
-            d.execute_script("window.scrollTo(0, 0)")
+            d.execute_script("const e = arguments[0] && document.querySelector(arguments[0]);"
+                             "if (e) e.scrollIntoView(); else window.scrollTo(0, 0);", scroll_to)
             h.screenshot(d, shots[size])
     set_size(d, "desktop", zoom=2.0)
     over = h.horizontal_overflow(d)
     assert over == 0, f"horizontal scrolling ({over} px) at 200% zoom in {name}"
+    # WCAG 1.4.10: 320 CSS px wide (a 1280 px window at 400%).
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 320, "height": 640, "deviceScaleFactor": 1, "mobile": True})
+    over = h.horizontal_overflow(d)
+    assert over == 0, f"horizontal scrolling ({over} px) at 320 CSS px in {name}"
     set_size(d, "desktop")
 
 

@@ -343,7 +343,7 @@ TEST_F(Cli, VerifyPrintsBothChecksumsAndRepairsADriftedReplica) {
 // (--public-url) the cookies are Secure and the proxy's origin is the console's own.
 TEST_F(Cli, ServeServesTheConsoleWithSecureCookiesBehindAnHttpsProxy) {
     ASSERT_EQ(run(TUNDRA_SERVER_BIN, "init --db s.db").code, 0);
-    ASSERT_EQ(run(TUNDRA_SERVER_BIN, "add-user --db s.db boss --role admin", "a-long-password\n").code, 0);
+    ASSERT_EQ(run(TUNDRA_SERVER_BIN, "add-user --db s.db boss --role admin --password-stdin", "a-long-password\n").code, 0);
     server = std::make_unique<ServerProcess>(dir.file("s.db"), dir.file("server.log"), "127.0.0.1:0",
                                              std::vector<std::string>{"--public-url", "https://kurser.example.se/",
                                                                       "--max-upload-mb", "8"});

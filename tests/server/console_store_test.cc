@@ -385,6 +385,12 @@ TEST_F(Console, ListsFilterSearchOrderAndPage) {
     q.equals = {{"site", "s1"}, {"gender", "woman"}};
     EXPECT_EQ(ids(list(admin, Kind::person, q)), (std::vector<std::string>{"p1", "p4"}));
     q = {};
+    q.equals = {{"site", ""}};
+    EXPECT_TRUE(list(admin, Kind::person, q).rows.empty()) << "everyone has a site";
+    q = {};
+    q.equals = {{"profession", ""}};
+    EXPECT_EQ(ids(list(admin, Kind::person, q)), (std::vector<std::string>{"p3", "p4"})) << "no profession given";
+    q = {};
     q.equals = {{"birth_year", "1975"}};
     EXPECT_EQ(ids(list(admin, Kind::person, q)), std::vector<std::string>{"p2"});
     q = {};
@@ -551,4 +557,7 @@ TEST_F(Console, RevokingATabletRevokesEachOfItsDevices) {
     EXPECT_EQ(store->revoke_tablet("tab-404", "admin").status().code(), Errc::not_found);
     EXPECT_EQ(store->revoke_tablet("", "admin").status().code(), Errc::invalid_argument);
     EXPECT_EQ(store->revoke_tablet("console", "admin").status().code(), Errc::not_found);
+    ASSERT_EQ(apply(sign_in("admin").who, {}).size(), 0u);  // the admin's console device exists now
+    EXPECT_EQ(store->revoke_tablet("console", "admin").status().code(), Errc::not_found);
+    EXPECT_EQ(store->revoke_device("console:admin", "admin").code(), Errc::invalid_argument);
 }

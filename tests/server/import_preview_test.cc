@@ -43,8 +43,8 @@ struct ImportPreviewTest : StoreFixture {
             if (c.kind == kind && c.id == id) return &c;
         return nullptr;
     }
-    PersonalIdLookup lookup() {
-        return [this](const std::string& pnr) { return store->person_by_personal_id(pnr); };
+    PersonLookup lookup() {
+        return [this](PersonKey by, const std::string& key) { return store->person_for_import(by, key); };
     }
 };
 
@@ -215,4 +215,109 @@ TEST_F(ImportPreviewTest, StaffCsvPreviewedThenAppliedKeepsTheMatchedPersonsId) 
     ASSERT_TRUE(again);
     EXPECT_TRUE(again->changes.empty());
     EXPECT_EQ(again->unchanged, 2u);
+}
+
+TEST_F(ImportPreviewTest, AStaffCsvRowTheImportRefusesIsNamedByItsLine) {
+    std::string csv = "id;namn;kön;arbetsplats\n\np-1;Anna;kvinna;s1\np-9;Kim;man;nowhere\n";
+    auto doc = staff_csv_to_import(csv, lookup());
+    ASSERT_TRUE(doc) << doc.status().to_string();
+    auto p = store->preview_import(doc.value());
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.status().message(), "persons[1].site: refers to unknown site 'nowhere'");
+    EXPECT_EQ(staff_csv_error(csv, p.status()).message(), "line 4, arbetsplats: refers to unknown site 'nowhere'");
+}
+
+TEST_F(ImportPreviewTest, PersonForImportFindsByIdOrEitherFormOfTheNumber) {
+    ASSERT_TRUE(store->import_json(
+        R"({"persons":[{"id":"p1","organisation":"arjeplog","site":"s1","name":"Anna","gender":"woman","birth_year":1980,"profession":"undersköterska","education_level":"isced_3_4","personal_id":"19800115-1235"}]})"));
+    ASSERT_TRUE(store->db().exec(
+        "INSERT INTO persons (id, organisation, site, name, gender, personal_id, provisional, erased, version) "
+        "VALUES ('w1', 'arjeplog', 's1', 'Walk In', 'man', '19750520-4565', 1, 0, 1)"));
+    auto by_id = store->person_for_import(PersonKey::id, "p1");
+    ASSERT_TRUE(by_id) << by_id.status().to_string();
+    ASSERT_TRUE(by_id.value());
+    const Row& r = *by_id.value();
+    EXPECT_EQ(*get_str(r, "id"), "p1");
+    EXPECT_EQ(*get_str(r, "organisation"), "arjeplog");
+    EXPECT_EQ(*get_str(r, "site"), "s1");
+    EXPECT_EQ(*get_str(r, "name"), "Anna");
+    EXPECT_EQ(*get_str(r, "gender"), "woman");
+    EXPECT_EQ(get_int(r, "birth_year"), std::optional<int64_t>(1980));
+    EXPECT_EQ(*get_str(r, "profession"), "undersköterska");
+    EXPECT_EQ(*get_str(r, "education_level"), "isced_3_4");
+    EXPECT_TRUE(std::holds_alternative<std::monostate>(r.at("employment_status")));
+    EXPECT_EQ(*get_str(r, "personal_id"), "19800115-1235");
+    for (const char* pnr : {"19800115-1235", "198001151235"}) {
+        auto by_pnr = store->person_for_import(PersonKey::personal_id, pnr);
+        ASSERT_TRUE(by_pnr && by_pnr.value()) << pnr;
+        EXPECT_EQ(*get_str(*by_pnr.value(), "id"), "p1") << pnr;
+    }
+    EXPECT_EQ(store->person_for_import(PersonKey::personal_id, "19750520-4565").value(), std::nullopt) << "a walk-in";
+    EXPECT_EQ(store->person_for_import(PersonKey::personal_id, "19990101-0000").value(), std::nullopt);
+    EXPECT_EQ(store->person_for_import(PersonKey::id, "nobody").value(), std::nullopt);
+}
+
+// ESF reporting needs education and employment: an HR export without them (or with their
+// cells left blank) must not clear them.
+TEST_F(ImportPreviewTest, StaffCsvWithoutColumnsOrWithEmptyCellsKeepsStoredValues) {
+    ASSERT_TRUE(store->import_json(
+        R"({"persons":[{"id":"p1","organisation":"arjeplog","site":"s1","name":"Anna","gender":"woman","birth_year":1980,"profession":"undersköterska","education_level":"isced_3_4","employment_status":"employed","personal_id":"19800115-1235"}]})"));
+    auto p1 = [&] {
+        return scalar(
+            "SELECT count(*) FROM persons WHERE id = 'p1' AND organisation = 'arjeplog' AND site = 's1' AND "
+            "birth_year = 1980 AND profession = 'undersköterska' AND education_level = 'isced_3_4' AND "
+            "employment_status = 'employed' AND personal_id = '19800115-1235'");
+    };
+    std::string kim = "p-" + sha256_hex("tundra staff csv personnummer:19750520-4565").substr(0, 16);
+    const std::string files[] = {
+        // The columns are absent.
+        "id;namn;kön;arbetsplats\r\np1;Anna;kvinna;s1\r\np2;Erik;man;s1\r\n",
+        // The cells are empty; Kim is new.
+        "personnummer;namn;kön;födelseår;arbetsplats;yrke;utbildning;anställning\r\n"
+        "800115-1235;Anna;kvinna;;s1;;;\r\n"
+        "19750520-4565;Kim;icke-binär;;s1;;;\r\n"};
+    for (const auto& csv : files) {
+        auto doc = staff_csv_to_import(csv, lookup());
+        ASSERT_TRUE(doc) << doc.status().to_string();
+        auto before = person_versions();
+        auto p = store->preview_import(doc.value());
+        ASSERT_TRUE(p) << p.status().to_string();
+        EXPECT_EQ(find(p.value(), "person", "p1"), nullptr) << csv;
+        EXPECT_EQ(find(p.value(), "person", "p2"), nullptr) << csv;
+        auto applied = store->import_json(doc.value());
+        ASSERT_TRUE(applied) << applied.status().to_string();
+        EXPECT_EQ(p1(), 1) << csv;
+        EXPECT_EQ(scalar("SELECT count(*) FROM persons WHERE id = 'p2' AND profession = 'vårdbiträde' AND "
+                         "birth_year = 1975"),
+                  1);
+        std::set<std::string> moved;
+        for (auto& [id, v] : person_versions())
+            if (!before.count(id) || before[id] != v) moved.insert(id);
+        EXPECT_EQ(moved, changed_persons(p.value())) << csv;
+    }
+    // Kim was new: what the file left empty is null (her birth year follows from the number).
+    auto* added = find(store->preview_import(staff_csv_to_import(files[1], lookup()).value()).value(), "person", kim);
+    EXPECT_EQ(added, nullptr) << "applied already";
+    EXPECT_EQ(scalar("SELECT count(*) FROM persons WHERE id = '" + kim +
+                     "' AND birth_year = 1975 AND profession IS NULL AND education_level IS NULL AND "
+                     "employment_status IS NULL"),
+              1);
+
+    // A filled cell still changes: only that field is listed, and applied.
+    std::string changed =
+        "personnummer;namn;kön;arbetsplats;yrke;utbildning;anställning\r\n800115-1235;Anna;kvinna;s1;;eftergymnasial;\r\n";
+    auto doc = staff_csv_to_import(changed, lookup());
+    ASSERT_TRUE(doc) << doc.status().to_string();
+    auto p = store->preview_import(doc.value());
+    ASSERT_TRUE(p) << p.status().to_string();
+    ASSERT_EQ(p->changes.size(), 1u);
+    EXPECT_EQ(p->changes[0].id, "p1");
+    ASSERT_EQ(p->changes[0].fields.size(), 1u);
+    EXPECT_EQ(p->changes[0].fields[0].name, "education_level");
+    EXPECT_EQ(p->changes[0].fields[0].before, "\"isced_3_4\"");
+    EXPECT_EQ(p->changes[0].fields[0].after, "\"isced_5_8\"");
+    ASSERT_TRUE(store->import_json(doc.value()));
+    EXPECT_EQ(scalar("SELECT count(*) FROM persons WHERE id = 'p1' AND education_level = 'isced_5_8' AND "
+                     "employment_status = 'employed' AND profession = 'undersköterska'"),
+              1);
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "tundra/core/crypto.h"
 #include "tundra/server/staff_csv.h"
@@ -16,16 +17,26 @@ using namespace tundra::server;
 namespace {
 
 // No one in the store.
-PersonalIdLookup nobody() {
-    return [](const std::string&) -> Result<std::optional<std::string>> { return std::optional<std::string>(); };
+PersonLookup nobody() {
+    return [](PersonKey, const std::string&) -> Result<std::optional<Row>> { return std::optional<Row>(); };
 }
 
-PersonalIdLookup known(std::map<std::string, std::string> ids) {
-    return [ids](const std::string& pnr) -> Result<std::optional<std::string>> {
-        auto it = ids.find(pnr);
-        if (it == ids.end()) return std::optional<std::string>();
-        return std::optional<std::string>(it->second);
+// These stored persons, found by id or by identity number.
+PersonLookup stored(std::vector<Row> rows) {
+    return [rows](PersonKey by, const std::string& key) -> Result<std::optional<Row>> {
+        for (auto& r : rows) {
+            const std::string* v = get_str(r, by == PersonKey::id ? "id" : "personal_id");
+            if (v && *v == key) return std::optional<Row>(r);
+        }
+        return std::optional<Row>();
     };
+}
+
+// Stored persons known only by id and identity number.
+PersonLookup known(std::map<std::string, std::string> ids) {
+    std::vector<Row> rows;
+    for (auto& [pnr, id] : ids) rows.push_back(Row{{"id", id}, {"personal_id", pnr}, {"name", std::string("X")}});
+    return stored(rows);
 }
 
 struct Persons {
@@ -38,7 +49,7 @@ struct Persons {
     }
 };
 
-Persons read(std::string_view csv, const PersonalIdLookup& lookup = nobody()) {
+Persons read(std::string_view csv, const PersonLookup& lookup = nobody()) {
     auto r = staff_csv_to_import(csv, lookup);
     Persons p;
     EXPECT_TRUE(r) << r.status().to_string();
@@ -52,7 +63,7 @@ Persons read(std::string_view csv, const PersonalIdLookup& lookup = nobody()) {
     return p;
 }
 
-Status error(std::string_view csv, const PersonalIdLookup& lookup = nobody(), size_t max_rows = 500'000) {
+Status error(std::string_view csv, const PersonLookup& lookup = nobody(), size_t max_rows = 500'000) {
     auto r = staff_csv_to_import(csv, lookup, max_rows);
     EXPECT_FALSE(r) << "accepted: " << (r ? r.value() : "");
     return r ? Status::ok() : r.status();
@@ -165,6 +176,8 @@ TEST(StaffCsv, PersonnummerFormsAreNormalisedAndChecked) {
                  "line 2, personnummer: '19780312-1231': the check digit is wrong");
     EXPECT_ERROR("personnummer;namn;kön;arbetsplats\n19781312-1230;A;kvinna;s1\n", Errc::invalid_argument,
                  "line 2, personnummer: '19781312-1230': no such date");
+    EXPECT_ERROR("personnummer;namn;kön;arbetsplats\n20991231-1230;A;kvinna;s1\n", Errc::invalid_argument,
+                 "line 2, personnummer: '20991231-1230': the birth date is not possible");
     EXPECT_ERROR("personnummer;namn;kön;arbetsplats\n1978-03-12;A;kvinna;s1\n", Errc::invalid_argument,
                  "line 2, personnummer: '1978-03-12': write it as YYYYMMDD-XXXX or YYMMDD-XXXX");
     EXPECT_ERROR("personnummer;namn;kön;födelseår;arbetsplats\n19780312-1230;A;kvinna;1979;s1\n",
@@ -194,10 +207,78 @@ TEST(StaffCsv, RowsAreMatchedOnIdThenOnPersonnummerElseGetADerivedId) {
     Status st = error("id;personnummer;namn;kön;arbetsplats\np-other;19780312-1230;B;kvinna;s1\n", lookup);
     EXPECT_EQ(st.message(), "line 2, personnummer: belongs to person 'p-anna', not 'p-other'");
     // A failing lookup is the error.
-    PersonalIdLookup broken = [](const std::string&) -> Result<std::optional<std::string>> {
-        return Result<std::optional<std::string>>(Errc::storage, "disk I/O error");
+    PersonLookup broken = [](PersonKey, const std::string&) -> Result<std::optional<Row>> {
+        return Result<std::optional<Row>>(Errc::storage, "disk I/O error");
     };
     EXPECT_EQ(error("personnummer;namn;kön;arbetsplats\n8112189876;C;man;s1\n", broken).code(), Errc::storage);
+    EXPECT_EQ(error("id;namn;kön;arbetsplats\np-1;C;man;s1\n", broken).code(), Errc::storage);
+}
+
+namespace {
+// Anna as the register has her: everything ESF reporting needs.
+Row anna() {
+    return Row{{"id", std::string("p-anna")},
+               {"organisation", std::string("arjeplog")},
+               {"site", std::string("s1")},
+               {"name", std::string("Anna")},
+               {"gender", std::string("woman")},
+               {"birth_year", int64_t{1978}},
+               {"profession", std::string("Undersköterska")},
+               {"education_level", std::string("isced_3_4")},
+               {"employment_status", std::string("employed")},
+               {"personal_id", std::string("19780312-1230")}};
+}
+}  // namespace
+
+TEST(StaffCsv, AStoredPersonKeepsWhatTheFileDoesNotHave) {
+    // An HR export with only id, namn, kön, arbetsplats: nothing else of hers is cleared.
+    auto p = read("id;namn;kön;arbetsplats\np-anna;Anna;kvinna;s1\n", stored({anna()}));
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_EQ(p.str(0, "site"), "s1");
+    EXPECT_EQ(p.str(0, "organisation"), "<absent>") << "the import takes the site's";
+    EXPECT_EQ(p[0]["birth_year"].GetInt(), 1978);
+    EXPECT_EQ(p.str(0, "profession"), "Undersköterska");
+    EXPECT_EQ(p.str(0, "education_level"), "isced_3_4");
+    EXPECT_EQ(p.str(0, "employment_status"), "employed");
+    EXPECT_EQ(p.str(0, "personal_id"), "19780312-1230");
+    // Matched on the personnummer, no id column.
+    auto q = read("personnummer;namn;kön;arbetsplats\n780312-1230;Anna;kvinna;s1\n", stored({anna()}));
+    ASSERT_EQ(q.size(), 1u);
+    EXPECT_EQ(q.str(0, "id"), "p-anna");
+    EXPECT_EQ(q.str(0, "profession"), "Undersköterska");
+    EXPECT_EQ(q.str(0, "education_level"), "isced_3_4");
+    EXPECT_EQ(q.str(0, "employment_status"), "employed");
+    // Only an organisation: her site stays while she stays in it, not when she moves away.
+    auto o = read("id;namn;kön;organisation\np-anna;Anna;kvinna;arjeplog\n", stored({anna()}));
+    EXPECT_EQ(o.str(0, "organisation"), "arjeplog");
+    EXPECT_EQ(o.str(0, "site"), "s1");
+    auto moved = read("id;namn;kön;organisation\np-anna;Anna;kvinna;jokkmokk\n", stored({anna()}));
+    EXPECT_EQ(moved.str(0, "organisation"), "jokkmokk");
+    EXPECT_EQ(moved.str(0, "site"), "<absent>");
+}
+
+TEST(StaffCsv, AnEmptyCellKeepsTheStoredValueAndAFilledOneChangesIt) {
+    std::string head = "id;personnummer;namn;kön;födelseår;organisation;arbetsplats;yrke;utbildning;anställning\n";
+    auto p = read(head + "p-anna;;Anna;kvinna;;;s1;;;\n", stored({anna()}));
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_EQ(p.str(0, "personal_id"), "19780312-1230");
+    EXPECT_EQ(p[0]["birth_year"].GetInt(), 1978);
+    EXPECT_EQ(p.str(0, "profession"), "Undersköterska");
+    EXPECT_EQ(p.str(0, "education_level"), "isced_3_4");
+    EXPECT_EQ(p.str(0, "employment_status"), "employed");
+    auto c = read(head + "p-anna;;Anna Berg;kvinna;;;s2;Sjuksköterska;eftergymnasial;\n", stored({anna()}));
+    EXPECT_EQ(c.str(0, "name"), "Anna Berg");
+    EXPECT_EQ(c.str(0, "site"), "s2");
+    EXPECT_EQ(c.str(0, "organisation"), "<absent>") << "a new site brings its organisation";
+    EXPECT_EQ(c.str(0, "profession"), "Sjuksköterska");
+    EXPECT_EQ(c.str(0, "education_level"), "isced_5_8");
+    EXPECT_EQ(c.str(0, "employment_status"), "employed");
+    // A new person: what the file leaves out is null (absent from the document).
+    auto n = read(head + "p-new;;Kim;man;;;s1;;;\n", stored({anna()}));
+    ASSERT_EQ(n.size(), 1u);
+    for (const char* k : {"personal_id", "birth_year", "organisation", "profession", "education_level",
+                          "employment_status"})
+        EXPECT_FALSE(n[0].HasMember(k)) << k;
 }
 
 TEST(StaffCsv, DuplicateRowsNameBothLines) {
@@ -250,6 +331,9 @@ TEST(StaffCsv, EmptyValuesAndUnknownWordsAreRefusedWithLineAndColumn) {
 TEST(StaffCsv, EmptyFileTooManyRowsAndInvalidBytes) {
     EXPECT_ERROR("", Errc::invalid_argument, "the file is empty");
     EXPECT_ERROR("\xEF\xBB\xBF\r\n\r\n", Errc::invalid_argument, "the file is empty");
+    // Found by fuzz_staff_csv: a header of delimiters only.
+    EXPECT_ERROR(";", Errc::invalid_argument, "the file is empty");
+    EXPECT_ERROR(" ; ;\r\n;;\n", Errc::invalid_argument, "the file is empty");
     // A header and no rows is an empty staff list, not an error.
     auto p = read("id;namn;kön;arbetsplats\r\n");
     EXPECT_EQ(p.size(), 0u);
@@ -285,4 +369,20 @@ TEST(StaffCsv, TheExampleFilesInBothEncodingsReadTheSame) {
     ASSERT_TRUE(b) << b.status().to_string();
     EXPECT_EQ(a.value(), b.value());
     EXPECT_NE(a.value().find("Ängström"), std::string::npos) << a.value();
+}
+
+TEST(StaffCsv, ImportErrorsAreToldInTheFilesTerms) {
+    std::string csv = "Namn;Kön;Arbetsplats;id\r\n\r\nA;kvinna;s1;p-1\r\n\"B\r\nB\";man;s9;p-2\r\nC;man;s1;p-3\r\n";
+    Status site(Errc::invalid_argument, "persons[1].site: refers to unknown site 's9'");
+    EXPECT_EQ(staff_csv_error(csv, site).message(), "line 4, Arbetsplats: refers to unknown site 's9'");
+    EXPECT_EQ(staff_csv_error(csv, site).code(), Errc::invalid_argument);
+    // A field the file has no column for (the organisation taken from the site).
+    Status org(Errc::invalid_argument, "persons[2].organisation: refers to unknown organisation 'x'");
+    EXPECT_EQ(staff_csv_error(csv, org).message(), "line 6: refers to unknown organisation 'x'");
+    // Anything else stays as it is.
+    for (const char* m : {"users[0].sites: refers to unknown site 's9'", "persons[7].site: refers to unknown site 's9'",
+                          "persons[x].site: y", "persons[]: y", "the document must be a JSON object"}) {
+        Status other(Errc::invalid_argument, m);
+        EXPECT_EQ(staff_csv_error(csv, other).message(), m);
+    }
 }

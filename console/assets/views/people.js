@@ -28,7 +28,8 @@ export async function render(params, ctx) {
     h1(t('people.title')),
     el('h2', {}, t('people.persons')),
     filter,
-    el('p', { class: 'result-count', role: 'status' }, t('people.count', { count: persons.total === undefined ? rows.length : persons.total })),
+    el('p', { class: 'result-count', role: 'status' }, t('people.count', { count: persons.total === undefined ? rows.length : persons.total }),
+      persons.total > rows.length ? ` ${t('people.showing', { shown: rows.length })}` : null),
     rows.length ? table(t('people.caption'), [
       { label: t('person.name'), cell: (r) => el('a', { href: `#/person/${encodeURIComponent(r.id)}` }, r.erased ? t('person.erased') : r.name) },
       { label: t('person.organisation'), cell: (r) => orgName(p, r.organisation) },

@@ -54,21 +54,46 @@ function createForm(ctx, p, persons) {
     password: field(t('users.password'), { type: 'password', name: 'password', required: true, minlength: 8, hint: t('users.password_hint') }),
   };
   const siteChecks = [...p.sites.values()].map((s) => ({ id: s.id, box: checkbox(siteName(p, s.id), { value: s.id }) }));
+  const sitesErr = el('p', { class: 'field-error', id: 'user-sites-err', hidden: true });
+  const sitesSet = el('fieldset', {}, el('legend', {}, t('users.sites')), el('p', { class: 'hint', id: 'user-sites-hint' }, t('users.sites_hint')),
+    sitesErr, siteChecks.length ? siteChecks.map((s) => s.box.wrap) : el('p', {}, t('common.none')));
+  // The sites as a field for showFormError: its error is said on the group.
+  const sitesField = {
+    name: 'sites',
+    wrap: sitesSet,
+    input: siteChecks.length ? siteChecks[0].box.input : sitesSet,
+    setError(text) {
+      sitesErr.textContent = text || '';
+      sitesErr.hidden = !text;
+      sitesSet.setAttribute('aria-describedby', text ? 'user-sites-hint user-sites-err' : 'user-sites-hint');
+    },
+  };
   const all = Object.values(f);
   const box = errorBox();
   const save = button(t('users.create'), { type: 'submit', kind: 'primary', icon: 'plus', key: 'user-create' });
   const form = el('form', { class: 'form-card', novalidate: true, 'aria-labelledby': 'user-new' },
     el('h2', { id: 'user-new' }, t('users.new_title')),
     el('div', { class: 'field-row' }, f.username.wrap, f.role.wrap), f.person.wrap,
-    el('fieldset', {}, el('legend', {}, t('users.sites')), el('p', { class: 'hint' }, t('users.sites_hint')),
-      siteChecks.length ? siteChecks.map((s) => s.box.wrap) : el('p', {}, t('common.none'))),
+    sitesSet,
     f.password.wrap, box.node, el('div', { class: 'actions' }, save));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    for (const x of all) x.setError(null);
+    for (const x of all.concat([sitesField])) x.setError(null);
     box.clear();
-    if (!f.username.input.value.trim()) { f.username.setError(t('users.need_username')); box.show(t('error.form')); f.username.input.focus(); return; }
-    if (f.password.input.value.length < 8) { f.password.setError(t('users.password_short')); box.show(t('error.form')); f.password.input.focus(); return; }
+    const role = f.role.input.value;
+    const chosen = siteChecks.filter((s) => s.box.input.checked).length;
+    const problems = [];
+    if (!f.username.input.value.trim()) problems.push([f.username, t('users.need_username')]);
+    if (role === 'participant' && !f.person.input.value) problems.push([f.person, t('users.participant_needs_person')]);
+    if (role === 'participant' && chosen) problems.push([sitesField, t('users.participant_no_sites')]);
+    if (role === 'coordinator' && !chosen) problems.push([sitesField, t('users.coordinator_needs_site')]);
+    if (f.password.input.value.length < 8) problems.push([f.password, t('users.password_short')]);
+    if (problems.length) {
+      for (const [fld, text] of problems) fld.setError(text);
+      box.show(t('error.form'));
+      problems[0][0].input.focus();
+      return;
+    }
     const body = {
       username: f.username.input.value.trim(),
       role: f.role.input.value,
@@ -81,7 +106,7 @@ function createForm(ctx, p, persons) {
         await ctx.api.post('/users', body);
         ctx.announce(t('users.created', { user: body.username }));
         ctx.rerender('user-create');
-      } catch (err) { showFormError(err, all, box); }
+      } catch (err) { showFormError(err, all.concat([sitesField]), box); }
     });
   });
   return form;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tundra/core/hlc.h"
+#include "tundra/server/staff_csv.h"
 #include "tundra/server/store.h"
 #include "tundra/sqlite/db.h"
 
@@ -249,7 +250,9 @@ public:
     // The user can no longer log in, and every device of theirs is revoked (answered
     // `revoked`: remote wipe). Returns the number of devices revoked. Errors: not_found.
     Result<int64_t> revoke_user(const std::string& username, const std::string& actor);
-    // The device is answered `revoked` from now on, on sync and on a login naming it.
+    // The device is answered `revoked` from now on, on sync and on a login naming it. A
+    // console device ("console:<username>") is not revoked alone (invalid_argument): revoke
+    // its user.
     Status revoke_device(const std::string& device_id, const std::string& actor = "cli");
     // Counters of this process's login path (for benches, metrics and tests).
     struct LoginStats {
@@ -322,7 +325,8 @@ public:
     Result<std::vector<Outcome>> apply_actions(const AuthContext& who, std::vector<Action> actions);
     // Rows of `kind` that `who` may see (the pull's scope rule, scope_sql: erased persons and
     // the rows under them are never listed), filtered and paged, in `order_by` then id order.
-    // equals: integer columns take a decimal, boolean ones true|false|1|0, list columns
+    // equals: "" on a nullable column matches NULL; integer columns take a decimal, boolean
+    // ones true|false|1|0, list columns
     // (courses.organisations) match when the list holds the value; any_of and search take text
     // columns only; search folds ASCII and Swedish letters (Å Ä Ö É Ü) and treats % _ \ as
     // plain text. Errors: invalid_argument naming the field (equals, any_of_column,
@@ -342,9 +346,14 @@ public:
     // tablet's. Errors: invalid_argument (empty install id), not_found (no device has that
     // install id), storage.
     Result<int64_t> revoke_tablet(const std::string& install_id, const std::string& actor);
-    // The person whose identity number (personnummer) this is, if any (the staff CSV's match
-    // when a row has no id). Errors: storage.
+    // The person whose identity number (personnummer) this is, if any (either form, not a
+    // walk-in; the staff CSV uses person_for_import). Errors: storage.
     Result<std::optional<std::string>> person_by_personal_id(const std::string& personal_id);
+    // The staff CSV's PersonLookup (staff_csv.h): the person with this id, or holding this
+    // identity number (either form, not a provisional walk-in), with the columns of the
+    // import's persons section, so that what a file does not say keeps the stored value.
+    // Errors: storage.
+    Result<std::optional<Row>> person_for_import(PersonKey by, const std::string& key);
     // What import_json(document) would do, computed in a transaction that is rolled back.
     // Errors: as import_json (invalid_argument with the path of the first bad field).
     Result<ImportPreview> preview_import(std::string_view document);
