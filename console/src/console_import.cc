@@ -48,7 +48,7 @@ Result<Previewed> preview(Call& c) {
     auto file = read_import_file(c.store, c.req.body, media(c));
     if (!file) return file.status();
     auto p = c.store.preview_import(file->document);
-    if (!p) return p.status();
+    if (!p) return file->in_file_terms(p.status());
     std::string basis = p->digest;
     for (auto& ch : p->changes) {
         basis += '\n' + ch.kind + '\t' + ch.id + '\t' + ch.change;

@@ -17,18 +17,25 @@ Result<ImportFile> read_import_file(server::SqliteStore& store, std::string_view
         f.document = std::string(bytes);
         return f;
     }
-    auto doc = server::staff_csv_to_import(
-        bytes, [&store](const std::string& personal_id) { return store.person_by_personal_id(personal_id); });
+    auto doc = server::staff_csv_to_import(bytes, [&store](server::PersonKey by, const std::string& key) {
+        return store.person_for_import(by, key);
+    });
     if (!doc) return doc.status();
     f.format = "staff_csv";
     f.document = std::move(doc.value());
+    f.csv = std::string(bytes);
     return f;
+}
+
+Status ImportFile::in_file_terms(const Status& st) const {
+    if (format != "staff_csv" || st.is_ok()) return st;
+    return server::staff_csv_error(csv, st);
 }
 
 Result<server::ImportReport> import_audited(server::SqliteStore& store, const ImportFile& file,
                                             const std::string& actor, const std::string& target) {
     auto rep = store.import_json(file.document);
-    if (!rep) return rep.status();
+    if (!rep) return file.in_file_terms(rep.status());
     Status au = store.audit(actor, "import", target,
                             R"({"format":")" + file.format + R"(","records":)" + std::to_string(rep->total()) +
                                 R"(,"merged":)" + std::to_string(rep->merged) + "}");
