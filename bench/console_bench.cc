@@ -137,14 +137,26 @@ int console_bench_main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it comes (a 10x store takes long)
     int scale = 1, repeat = 3;
     std::string db_path;
-    bool keep = false, build_only = false;
+    bool keep = false, build_only = false, admin_only = false;
+    std::vector<std::string> report_names = {"ledger", "participants", "attendance", "surveys", "deviations"};
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--scale") && i + 1 < argc) scale = std::max(1, std::atoi(argv[++i]));
         else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
         else if (!std::strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
         else if (!std::strcmp(argv[i], "--keep")) keep = true;
+        else if (!std::strcmp(argv[i], "--admin-only")) admin_only = true;
+        else if (!std::strcmp(argv[i], "--reports") && i + 1 < argc) {
+            report_names.clear();
+            std::string list = argv[++i];
+            for (size_t at = 0; at <= list.size();) {
+                size_t comma = std::min(list.find(',', at), list.size());
+                if (comma > at) report_names.push_back(list.substr(at, comma - at));
+                at = comma + 1;
+            }
+        }
         else if (!std::strcmp(argv[i], "--build-only")) build_only = keep = true;
-        else return std::fprintf(stderr, "usage: tundra-bench console [--scale N] [--db PATH] [--keep] [--repeat R] [--build-only]\n"), 2;
+        else return std::fprintf(stderr, "usage: tundra-bench console [--scale N] [--db PATH] [--keep] [--repeat R] [--reports a,b]\n"
+                                         "       [--admin-only] [--build-only]\n"), 2;
     }
     std::filesystem::path tmp;
     if (db_path.empty()) {
@@ -259,9 +271,10 @@ int console_bench_main(int argc, char** argv) {
         size_t bytes;
     };
     std::vector<PageFigures> pages;
-    for (const char* name : {"ledger", "participants", "attendance", "surveys", "deviations"}) {
+    for (const std::string& name : report_names) {
         for (bool one_org : {true, false}) {
             for (bool as_coord : {false, true}) {
+                if (as_coord && admin_only) continue;
                 Browser& b = as_coord ? coord : admin;
                 auto reqs = report_page(name, one_org ? organisation : "");
                 std::vector<std::vector<double>> wall(reqs.size()), cpu(reqs.size());
@@ -285,7 +298,7 @@ int console_bench_main(int argc, char** argv) {
                     sums.push_back(sum);
                     paths.push_back(path);
                 }
-                std::string label = std::string(name) + (one_org ? ", one org" : ", all orgs") +
+                std::string label = name + (one_org ? ", one org" : ", all orgs") +
                                     (as_coord ? ", coordinator" : ", admin");
                 size_t total_bytes = 0;
                 for (size_t i = 0; i < reqs.size(); ++i) {
