@@ -181,6 +181,8 @@ HttpResponse ConsoleHandler::handle(const HttpRequest& req) {
     }
     secure(r);
     if (!has_header(r, "Cache-Control")) r.headers.emplace_back("Cache-Control", "no-store");
+    // A month's ledger of every organisation is megabytes of JSON (docs/benchmarks.md).
+    web::gzip_if_accepted(req, r);
     return r;
 }
 

@@ -159,11 +159,7 @@ HttpResponse handle_request(const HttpRequest& req, Store& store, const HandlerO
     } catch (...) {
         r = error_response(Status(Errc::internal, "unexpected error"));
     }
-    if (r.body.size() >= opts.gzip_min_bytes &&
-        header(req, "accept-encoding").find("gzip") != std::string::npos) {
-        r.body = gzip_compress(r.body, 6);
-        r.headers.emplace_back("Content-Encoding", "gzip");
-    }
+    web::gzip_if_accepted(req, r, opts.gzip_min_bytes);
     return r;
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "console_fixture.h"
+#include "tundra/core/gzip.h"
 #include "tundra/core/protocol.h"
 #include "tundra/server/reports.h"
 
@@ -289,6 +290,18 @@ TEST_F(ConsoleApi, ReportsAreTheStoresBytesForTheSameAsOf) {
         auto json = get(admin, "/console/api/reports/" + name + "?month=2026-11&organisation=arjeplog&as_of=" + as_of);
         EXPECT_EQ(json.body, store->report(req, server::ReportViewer{"admin", {}})->body) << name;
     }
+    // A browser that takes gzip gets the same bytes compressed (a month's ledger of every
+    // organisation is megabytes of JSON).
+    auto plain = get(admin, "/console/api/reports/participants?month=2026-11");
+    ASSERT_GE(plain.body.size(), 860u);
+    auto req = request(admin, "GET", "/console/api/reports/participants?month=2026-11&as_of=" +
+                                         header(plain, "X-Report-As-Of"));
+    req.headers["accept-encoding"] = "gzip, deflate";
+    auto zipped = send(admin, req);
+    EXPECT_EQ(header(zipped, "Content-Encoding"), "gzip");
+    EXPECT_EQ(header(zipped, "Vary"), "Accept-Encoding");
+    EXPECT_LT(zipped.body.size(), plain.body.size());
+    EXPECT_EQ(gzip_decompress(zipped.body, 64 << 20).value(), plain.body);
     // Coordinators: their organisations only.
     Browser coord = signed_in("coord");
     EXPECT_EQ(get(coord, "/console/api/reports/participants?month=2026-11&organisation=arjeplog").status, 200);

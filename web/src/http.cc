@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "tundra/core/gzip.h"
+
 namespace tundra::web {
 
 std::string header(const HttpRequest& req, std::string_view lower_name) {
@@ -99,6 +101,18 @@ Status require_json(const HttpRequest& req) {
     return Status(Errc::invalid_argument,
                   "Content-Type must be application/json (got " +
                       (type.empty() ? std::string("none") : "'" + type.substr(0, 100) + "'") + ")");
+}
+
+void gzip_if_accepted(const HttpRequest& req, HttpResponse& r, size_t min_bytes) {
+    if (r.body.size() < min_bytes || header(req, "accept-encoding").find("gzip") == std::string::npos)
+        return;
+    for (auto& [k, v] : r.headers)
+        if (k.size() == 16 && std::equal(k.begin(), k.end(), "content-encoding",
+                                         [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+            return;
+    r.body = gzip_compress(r.body, 6);
+    r.headers.emplace_back("Content-Encoding", "gzip");
+    r.headers.emplace_back("Vary", "Accept-Encoding");
 }
 
 }  // namespace tundra::web

@@ -65,4 +65,9 @@ HttpResponse json_response(int status, std::string body);
 // invalid_argument naming what was sent.
 Status require_json(const HttpRequest& req);
 
+// Compresses the answer's body with gzip when the request takes gzip (Accept-Encoding), the
+// body has at least `min_bytes` and is not encoded already (assets come compressed): sets
+// Content-Encoding and Vary. The sync API and the console answer through it.
+void gzip_if_accepted(const HttpRequest& req, HttpResponse& r, size_t min_bytes = 860);
+
 }  // namespace tundra::web
