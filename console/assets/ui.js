@@ -1,6 +1,6 @@
 // Small DOM helpers: elements are built with createElement/textContent, never from HTML text.
 import { icon } from './icons.js';
-import { t, errorText } from './i18n.js';
+import { t, errorText, fmtNumber } from './i18n.js';
 
 // el('button', {class: 'btn', onclick: fn, 'aria-pressed': 'true'}, 'text', childNode)
 export function el(tag, attrs, ...children) {
@@ -156,18 +156,47 @@ export async function busy(btn, fn) {
 // A data table: <caption>, <th scope="col">, the first column as <th scope="row"> unless
 // rowHeader is false. columns: [{label, cell: (row) => text|Node, num: bool}]. The wrapper
 // scrolls sideways on a narrow screen (a focusable, named region), the page does not.
-export function table(caption, columns, rows, opts = {}) {
-  const capId = uid('cap');
-  const head = el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : null }, c.label)));
-  const body = el('tbody', {}, rows.map((r) => el('tr', {}, columns.map((c, i) => {
+function tableRow(columns, r, opts) {
+  return el('tr', {}, columns.map((c, i) => {
     const v = c.cell(r);
     const cls = c.num ? 'num' : null;
     return i === 0 && opts.rowHeader !== false ? el('th', { scope: 'row', class: cls }, v) : el('td', { class: cls }, v);
-  }))));
+  }));
+}
+
+export function table(caption, columns, rows, opts = {}) {
+  const capId = uid('cap');
+  const head = el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : null }, c.label)));
+  const body = el('tbody', {}, rows.map((r) => tableRow(columns, r, opts)));
   const tbl = el('table', { class: 'data' },
     el('caption', { id: capId, class: opts.captionHidden ? 'visually-hidden' : null }, caption),
     el('thead', {}, head), body);
   return el('div', { class: 'table-wrap', role: 'region', 'aria-labelledby': capId, tabindex: '0' }, tbl);
+}
+
+// A long table shows its first `page` rows and a button for the next ones, so that a month's
+// ledger of every organisation (tens of thousands of rows; the CSV download has them all)
+// paints at once (docs/benchmarks.md, "The project console").
+export function pagedTable(caption, columns, rows, opts = {}) {
+  const page = opts.page || 200;
+  const wrap = table(caption, columns, rows.slice(0, page), opts);
+  if (rows.length <= page) return wrap;
+  const tbody = wrap.querySelector('tbody');
+  let shown = page;
+  const status = el('p', { class: 'hint', role: 'status' });
+  const more = button('', { onclick: () => {
+    const next = rows.slice(shown, shown + page);
+    for (const r of next) tbody.appendChild(tableRow(columns, r, opts));
+    shown += next.length;
+    update();
+  } });
+  function update() {
+    status.textContent = t('table.shown', { shown: fmtNumber(shown), total: fmtNumber(rows.length) });
+    more.querySelector('.btn-text').textContent = t('table.more', { count: fmtNumber(Math.min(page, rows.length - shown)) });
+    more.hidden = shown >= rows.length;
+  }
+  update();
+  return el('div', { class: 'paged-table' }, wrap, status, more);
 }
 
 export function dl(pairs) {

@@ -302,7 +302,8 @@ class ConsoleSecurity(unittest.TestCase):
         self.assertEqual(self.api(token, "GET", "/me")[0], 401)
         status, headers, _ = self.raw.request("GET", "/console/", {"Cookie": f"tundra_console={token}"})
         self.assertEqual(status, 303)
-        self.assertEqual(dict((k.lower(), v) for k, v in headers)["location"], "/console/login")
+        # An ended session's cookie, whatever ended it: the sign-in page says the session ended.
+        self.assertEqual(dict((k.lower(), v) for k, v in headers)["location"], "/console/login?e=expired")
         d.add_cookie({"name": "tundra_console", "value": token, "path": "/console"})
         d.get(ch.base(self.env) + "/")
         h.wait_until(lambda: "/console/login" in d.current_url, 10, "the sign-in page for the old cookie")

@@ -2,7 +2,7 @@
 // "as of" moment, with charts (each followed by a table of the same numbers), CSV and JSON
 // downloads for exactly the as_of the page showed, and sealing a month (admins).
 import { t, enumText, fmtNumber, fmtPercent, fmtMonth, fmtDateTime, stockholmToIso, isoToStockholm, stockholmMonth } from '../i18n.js';
-import { el, h1, field, button, linkButton, errorBox, busy, table, emptyNote, dl, badge, confirmDialog } from '../ui.js';
+import { el, h1, field, button, linkButton, errorBox, busy, table, pagedTable, emptyNote, dl, badge, confirmDialog } from '../ui.js';
 import { apiUrl } from '../api.js';
 import { barChart, lineChart } from '../chart.js';
 import { places, orgName } from './common.js';
@@ -139,7 +139,7 @@ function ledgerView(body, { p }) {
       barChart(byGender, fmtNumber, { caption: t('reports.chart_gender'), labelHeader: t('reports.col_gender'), valueLabel: t('reports.col_persons') }),
       barChart(byAge, fmtNumber, { caption: t('reports.chart_age'), labelHeader: t('reports.col_age_band'), valueLabel: t('reports.col_persons') }),
       el('h3', {}, t('reports.ledger_rows')),
-      table(t('reports.ledger_caption'), cols, rows),
+      pagedTable(t('reports.ledger_caption'), cols, rows),
     ] : emptyNote(t('reports.ledger_empty')),
     corrections.length ? [el('h3', {}, t('reports.corrections')),
       table(t('reports.corrections_caption'), [{ label: t('reports.col_month'), cell: (r) => r.month }].concat(cols), corrections, { rowHeader: false })] : null);
