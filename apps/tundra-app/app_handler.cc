@@ -114,26 +114,8 @@ web::HttpResponse error_json(const Status& st, std::string code) {
     else if (st.code() == Errc::timeout) http = 504;
     else if (st.code() == Errc::cancelled) http = 409;
     else if (http == 0) http = 500;
-    JsonOut out;
-    out.begin();
-    out.key("error");
-    out.begin();
-    out.str("code", code);
-    if (st.code() == Errc::invalid_argument || st.code() == Errc::malformed) {
-        // "pin: must be 4 to 6 digits" names the field "pin".
-        const std::string& m = st.message();
-        auto colon = m.find(':');
-        if (colon != std::string::npos && colon > 0 && colon < 40 &&
-            m.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.[]0123456789") == colon)
-            out.str("field", m.substr(0, colon));
-    }
-    if (st.retry_after_s() > 0) out.num("retry_after_s", static_cast<int64_t>(st.retry_after_s()));
-    out.end();
-    out.end();
-    auto r = web::json_response(http, out.take());
-    r.headers.emplace_back("Cache-Control", "no-store");
-    if (st.retry_after_s() > 0) r.headers.emplace_back("Retry-After", std::to_string(st.retry_after_s()));
-    return r;
+    // The app shows its own words for every code: no server message.
+    return web::error_answer(st, code, http, {.with_message = false, .max_field = 40});
 }
 
 web::HttpResponse ok_json(JsonOut& out, int status) {

@@ -15,27 +15,7 @@ HttpResponse error_json(const Status& st, std::string code) {
     if (code == "csrf" || code == "cross_origin") http = 403;
     else if (st.code() == Errc::overloaded || st.code() == Errc::busy) http = 503;
     else if (http == 0) http = 500;
-    JsonOut out;
-    out.begin();
-    out.key("error");
-    out.begin();
-    out.str("code", code);
-    // Internal and storage failures are logged by the store; the page gets the code only.
-    if (st.code() != Errc::internal && st.code() != Errc::storage) out.str("message", st.message());
-    if (st.code() == Errc::invalid_argument || st.code() == Errc::malformed) {
-        // "title: required" names the field "title".
-        const std::string& m = st.message();
-        auto colon = m.find(':');
-        if (colon != std::string::npos && colon > 0 && colon < 60 &&
-            m.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.[]0123456789") == colon)
-            out.str("field", m.substr(0, colon));
-    }
-    if (st.retry_after_s() > 0) out.num("retry_after_s", static_cast<int64_t>(st.retry_after_s()));
-    out.end();
-    out.end();
-    auto r = web::json_response(http, out.take());
-    if (st.retry_after_s() > 0) r.headers.emplace_back("Retry-After", std::to_string(st.retry_after_s()));
-    return r;
+    return web::error_answer(st, code, http);
 }
 
 HttpResponse ok_json(JsonOut& out, int status) { return web::json_response(status, out.take()); }

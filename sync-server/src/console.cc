@@ -154,16 +154,7 @@ Result<std::vector<Outcome>> SqliteStore::apply_actions(const AuthContext& who, 
     sqlite::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     // A failed batch must not leave half-advanced counters behind (as sync()).
-    struct Restore {
-        Impl& i;
-        HlcClock& clock;
-        uint64_t v;
-        Hlc h;
-        bool armed = true;
-        ~Restore() {
-            if (armed) i.version = v, clock = HlcClock(i.self.opts_.wall, h);
-        }
-    } restore{I, clock_, I.version, clock_.last()};
+    Impl::RoundGuard restore(I, clock_, opts_.wall);
     // Another process may have written since: counters come from the file.
     TUNDRA_TRY(I.load_meta());
     I.now_ms = static_cast<int64_t>(opts_.wall());

@@ -145,16 +145,7 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
     sqlite::Transaction txn(*db_);
     if (Status st = txn.begin(); !st) return st;
     // A failed round must not leave half-advanced counters behind.
-    struct Restore {
-        Impl& i;
-        HlcClock& clock;
-        uint64_t v;
-        Hlc h;
-        bool armed = true;
-        ~Restore() {
-            if (armed) i.version = v, clock = HlcClock(i.self.opts_.wall, h);
-        }
-    } restore{I, clock_, I.version, clock_.last()};
+    Impl::RoundGuard restore(I, clock_, opts_.wall);
     // Another process (import, demo-data) may have written since: counters come from the file.
     if (Status st = I.load_meta(); !st) return st;
     I.now_ms = static_cast<int64_t>(opts_.wall());

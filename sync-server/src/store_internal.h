@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sync_round.h"
@@ -80,6 +81,24 @@ struct SqliteStore::Impl final : RoundBackend {
         bool armed = true;
         ~VersionGuard() {
             if (armed) impl.version = version;
+        }
+    };
+    // The same for a sync round and a console batch, which also put the store's clock back.
+    struct RoundGuard {
+        Impl& impl;
+        HlcClock& clock;
+        HlcClock::WallClock wall;
+        uint64_t version;
+        Hlc hlc;
+        bool armed = true;
+        RoundGuard(Impl& i, HlcClock& c, HlcClock::WallClock w)
+            : impl(i), clock(c), wall(std::move(w)), version(i.version), hlc(c.last()) {}
+        RoundGuard(const RoundGuard&) = delete;
+        RoundGuard& operator=(const RoundGuard&) = delete;
+        ~RoundGuard() {
+            if (!armed) return;
+            impl.version = version;
+            clock = HlcClock(wall, hlc);
         }
     };
     Status load_meta();

@@ -42,4 +42,29 @@ Status JsonIn::boolean(const char* key, bool& out) const {
     return Status::ok();
 }
 
+HttpResponse error_answer(const Status& st, std::string_view code, int http, ErrorAnswer how) {
+    JsonOut out;
+    out.begin();
+    out.key("error");
+    out.begin();
+    out.str("code", code);
+    if (how.with_message && st.code() != Errc::internal && st.code() != Errc::storage)
+        out.str("message", st.message());
+    if (st.code() == Errc::invalid_argument || st.code() == Errc::malformed) {
+        // "title: required" names the field "title".
+        const std::string& m = st.message();
+        auto colon = m.find(':');
+        if (colon != std::string::npos && colon > 0 && colon < how.max_field &&
+            m.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.[]0123456789") == colon)
+            out.str("field", m.substr(0, colon));
+    }
+    if (st.retry_after_s() > 0) out.num("retry_after_s", static_cast<int64_t>(st.retry_after_s()));
+    out.end();
+    out.end();
+    auto r = json_response(http, out.take());
+    r.headers.emplace_back("Cache-Control", "no-store");
+    if (st.retry_after_s() > 0) r.headers.emplace_back("Retry-After", std::to_string(st.retry_after_s()));
+    return r;
+}
+
 }  // namespace tundra::web

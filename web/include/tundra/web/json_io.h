@@ -10,6 +10,7 @@
 
 #include "tundra/core/json.h"
 #include "tundra/core/status.h"
+#include "tundra/web/http.h"
 
 namespace tundra::web {
 
@@ -91,5 +92,16 @@ public:
 private:
     rapidjson::Document doc_;
 };
+
+// The error answer of the web apps' APIs: {"error":{"code", "message"?, "field"?,
+// "retry_after_s"?}} with status `http` (and Retry-After). An invalid_argument or malformed
+// message "name: ..." names the field "name" (at most `max_field` characters of
+// [a-z0-9_.[]]); the message is left out when `with_message` is false, and always for
+// internal and storage failures (the log has those).
+struct ErrorAnswer {
+    bool with_message = true;
+    size_t max_field = 60;
+};
+HttpResponse error_answer(const Status& st, std::string_view code, int http, ErrorAnswer how = {});
 
 }  // namespace tundra::web
