@@ -61,10 +61,17 @@ def status_bar(d):
 
 def sync_now(d) -> None:
     """Taps "Synka nu"; when a sync is already running (retrying the link), lets it go on."""
-    btn = h.find_by_role(d, "button", re.compile(f"^({re.escape(h.t('status.sync_now'))}|{re.escape(h.t('status.cancel_sync'))})$"),
-                         within=status_bar(d))
-    if h._norm(btn.accessible_name) == h.t("status.sync_now"):
-        btn.click()
+    from selenium.common.exceptions import StaleElementReferenceException
+    for attempt in range(3):  # the status panel re-renders as a background sync ends
+        try:
+            btn = h.find_by_role(d, "button", re.compile(f"^({re.escape(h.t('status.sync_now'))}|{re.escape(h.t('status.cancel_sync'))})$"),
+                                 within=status_bar(d))
+            if h._norm(btn.accessible_name) == h.t("status.sync_now"):
+                btn.click()
+            return
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
 
 
 def occasion_link(d, env, occasion_id: str):
