@@ -167,7 +167,7 @@ int console_bench_main(int argc, char** argv) {
     const int64_t now = static_cast<int64_t>(wall_clock_ms());
     auto project = bench::open_demo_project(db_path, scale, now, true);
     if (!project) return std::fprintf(stderr, "%s\n", project.status().to_string().c_str()), 1;
-    SqliteStore& store = *project->store;
+    SqlStore& store = *project->store;
     auto finish = [&](int rc) {
         project->store.reset();
         if (!keep) {

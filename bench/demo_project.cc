@@ -16,7 +16,7 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 }  // namespace
 
-int64_t scalar(sqlite::Db& db, const std::string& sql) {
+int64_t scalar(sql::Db& db, const std::string& sql) {
     auto q = db.query(sql);
     auto r = q->step();
     return r && r.value() ? q->int64(0) : -1;
@@ -36,11 +36,11 @@ Result<DemoProject> open_demo_project(const std::string& db_path, int scale, int
     StoreOptions so;
     so.kdf_iterations = 1000;
     so.durable = false;
-    auto store = SqliteStore::open(db_path, so);
+    auto store = SqlStore::open(db_path, so);
     if (!store) return store.status();
     p.store = std::move(store.value());
-    SqliteStore& s = *p.store;
-    sqlite::Db& db = s.db();
+    SqlStore& s = *p.store;
+    sql::Db& db = s.db();
     p.reused = exists;
     if (!exists) {
         auto t0 = Clock::now();

@@ -8,12 +8,12 @@
 #include <string>
 
 #include "tundra/core/status.h"
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 
 namespace tundra::bench {
 
 struct DemoProject {
-    std::unique_ptr<server::SqliteStore> store;
+    std::unique_ptr<server::SqlStore> store;
     bool reused = false;                     // an existing store was opened (nothing built)
     double document_seconds = 0, import_seconds = 0;
     int64_t staff = 0, occasions = 0, marks = 0, participations = 0, facts = 0;
@@ -25,6 +25,6 @@ struct DemoProject {
 Result<DemoProject> open_demo_project(const std::string& db_path, int scale, int64_t now_ms, bool reuse);
 
 // Count of rows of a single-value query, -1 on error.
-int64_t scalar(sqlite::Db& db, const std::string& sql);
+int64_t scalar(sql::Db& db, const std::string& sql);
 
 }  // namespace tundra::bench

@@ -27,7 +27,7 @@
 
 #include "tundra/client/client.h"
 #include "tundra/server/http_server.h"
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 
 using namespace tundra;
 using Clock = std::chrono::steady_clock;
@@ -131,7 +131,7 @@ double percentile(std::vector<double> v, double q) {
 }
 
 // One flood of `seconds` with `connections` attackers while the honest device syncs each second.
-void run_attack(Attack attack, int seconds, int connections, uint16_t port, server::SqliteStore& store,
+void run_attack(Attack attack, int seconds, int connections, uint16_t port, server::SqlStore& store,
                 client::Client& honest) {
     Counts c;
     std::atomic<bool> stop{false};
@@ -221,7 +221,7 @@ int login_flood_main(int argc, char** argv) {
         so.max_concurrent_kdf = 64;
         so.max_waiting_kdf = 0;
     }
-    auto store = server::SqliteStore::open((dir / "server.db").string(), so);
+    auto store = server::SqlStore::open((dir / "server.db").string(), so);
     if (!store || !store.value()->import_json(document())) return std::fprintf(stderr, "store setup failed\n"), 1;
     server::ServerOptions opts;  // the defaults of `tundra-server serve`
     opts.handle_signals = false;

@@ -13,7 +13,7 @@
 #include "demo_project.h"
 #include "tundra/core/stockholm_time.h"
 #include "tundra/server/reports.h"
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 
 using namespace tundra;
 using namespace tundra::server;
@@ -42,8 +42,8 @@ int report_bench_main(int argc, char** argv) {
     const int64_t now = wall_clock_ms();
     auto project = bench::open_demo_project((dir / "server.db").string(), scale, now, false);
     if (!project) return std::fprintf(stderr, "%s\n", project.status().to_string().c_str()), 1;
-    SqliteStore& s = *project->store;
-    sqlite::Db& db = s.db();
+    SqlStore& s = *project->store;
+    sql::Db& db = s.db();
 
     const int64_t as_of = wall_clock_ms();
     std::printf("%-40s %9s %9s\n", "", "wall", "cpu");

@@ -16,7 +16,7 @@
 #include "tundra/netem/link_emulator.h"
 #include "tundra/client/client.h"
 #include "tundra/server/http_server.h"
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 
 using namespace tundra;
 using Clock = std::chrono::steady_clock;
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
 
     server::StoreOptions so;
     so.kdf_iterations = 1000;
-    auto store = server::SqliteStore::open((dir / "server.db").string(), so);
+    auto store = server::SqlStore::open((dir / "server.db").string(), so);
     if (!store) return std::fprintf(stderr, "%s\n", store.status().to_string().c_str()), 1;
     auto t0 = Clock::now();
     auto doc = document(records, std::max(1, records / 60));
@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
 
     // ---- a coordinator's replica of the brief's size, over rural links ----------------
     {
-        auto cstore = server::SqliteStore::open((dir / "coord-world.db").string(), so);
+        auto cstore = server::SqlStore::open((dir / "coord-world.db").string(), so);
         if (!cstore) return 1;
         std::string d = R"({"organisations":[{"code":"pajala","name":"Pajala","county":"Norrbotten"}],"sites":[)"
                         R"({"id":"s0","organisation":"pajala","name":"Hemtjänst Pajala"},)"

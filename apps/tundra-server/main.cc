@@ -17,7 +17,7 @@
 #include "tundra/web/access_log.h"
 #include "tundra/server/demo_data.h"
 #include "tundra/server/http_server.h"
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 
 using namespace tundra;
 using namespace tundra::server;
@@ -63,11 +63,11 @@ Result<std::string> password_from_stdin() {
     return password;
 }
 
-Result<std::unique_ptr<SqliteStore>> open_store(const std::string& path, bool create) {
+Result<std::unique_ptr<SqlStore>> open_store(const std::string& path, bool create) {
     if (!create && !std::filesystem::exists(path))
-        return Result<std::unique_ptr<SqliteStore>>(
+        return Result<std::unique_ptr<SqlStore>>(
             Errc::not_found, "no store at '" + path + "' (create one with `tundra-server init`)");
-    return SqliteStore::open(path, {}, create);
+    return SqlStore::open(path, {}, create);
 }
 }  // namespace
 
@@ -203,7 +203,7 @@ int main(int argc, char** argv) try {
     }
     auto s = open_store(db, false);
     if (!s) return fail(s.status());
-    SqliteStore& store = *s.value();
+    SqlStore& store = *s.value();
 
     if (*serve) {
         auto colon = listen.rfind(':');
@@ -219,7 +219,7 @@ int main(int argc, char** argv) try {
         s.value().reset();
         StoreOptions so;
         so.default_page_rows = page_rows;
-        auto s2 = SqliteStore::open(db, so, false);
+        auto s2 = SqlStore::open(db, so, false);
         if (!s2) return fail(s2.status());
         ServerOptions opts = sopts;
         if (!quiet) opts.log = [](const std::string& line) { std::cerr << line << "\n"; };

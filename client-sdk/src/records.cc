@@ -1,7 +1,7 @@
 // Replica, the programme's records: the reads behind surveys, attestations, participations,
 // the deviation log and `todo` (attended occasions with their minutes).
 #include "replica.h"
-#include "tundra/sqlite/rows.h"
+#include "tundra/sqlite/db.h"
 
 namespace tundra::client {
 

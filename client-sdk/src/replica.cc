@@ -5,7 +5,7 @@
 #include <set>
 
 #include "tundra/core/checksum.h"
-#include "tundra/sqlite/rows.h"
+#include "tundra/sqlite/db.h"
 
 namespace tundra::client {
 namespace {

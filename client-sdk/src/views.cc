@@ -94,7 +94,7 @@ Result<std::vector<EnrolmentView>> Replica::enrolments(const EnrolmentFilter& fi
 namespace {
 // The current marks a query selects as (id, occasion, person, name, status, minutes,
 // recorded_by, pending, marks kept).
-Result<std::vector<AttendanceView>> read_marks(sqlite::Stmt& q) {
+Result<std::vector<AttendanceView>> read_marks(sql::Stmt& q) {
     std::vector<AttendanceView> out;
     for (;;) {
         auto r = q.step();

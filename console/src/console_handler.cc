@@ -133,11 +133,11 @@ bool is_console_target(std::string_view target) {
 }
 
 struct ConsoleHandler::Impl {
-    server::SqliteStore& store;
+    server::SqlStore& store;
     ConsoleOptions opts;
     web::AssetTable assets;
 
-    Impl(server::SqliteStore& s, ConsoleOptions o)
+    Impl(server::SqlStore& s, ConsoleOptions o)
         : store(s), opts(std::move(o)), assets(opts.assets ? opts.assets : kConsoleAssets) {
         if (!opts.assets) opts.assets = kConsoleAssets;
         if (!opts.clock) opts.clock = system_ms;
@@ -156,7 +156,7 @@ struct ConsoleHandler::Impl {
     }
 };
 
-ConsoleHandler::ConsoleHandler(server::SqliteStore& store, ConsoleOptions opts)
+ConsoleHandler::ConsoleHandler(server::SqlStore& store, ConsoleOptions opts)
     : impl_(std::make_unique<Impl>(store, std::move(opts))) {}
 ConsoleHandler::~ConsoleHandler() = default;
 

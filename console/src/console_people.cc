@@ -192,7 +192,7 @@ HttpResponse users(Call& c) {
 
 HttpResponse add_user(Call& c) {
     TUNDRA_TRY_RESPONSE(only_fields(c, {"username", "role", "person", "sites", "password"}));
-    server::SqliteStore::NewUser u;
+    server::SqlStore::NewUser u;
     TUNDRA_TRY_RESPONSE(c.body.text("username", u.username, true, kMaxIdBytes));
     TUNDRA_TRY_RESPONSE(c.body.text("role", u.role, true, 20));
     TUNDRA_TRY_RESPONSE(c.body.text("person", u.person, false, kMaxIdBytes));

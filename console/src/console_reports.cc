@@ -47,7 +47,7 @@ HttpResponse report(Call& c) {
 }
 
 namespace {
-void seal_json(JsonOut& out, const server::SqliteStore::Seal& s) {
+void seal_json(JsonOut& out, const server::SqlStore::Seal& s) {
     out.str("month", s.month);
     out.num("sealed_ms", s.sealed_ms);
     out.str("actor", s.actor);

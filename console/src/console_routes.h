@@ -28,7 +28,7 @@ using web::JsonOut;
 // Everything a route may use for one request.
 struct Call {
     const HttpRequest& req;
-    server::SqliteStore& store;
+    server::SqlStore& store;
     const ConsoleOptions& opts;
     const server::ConsoleSession& session;
     std::string token;                          // the session cookie

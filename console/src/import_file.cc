@@ -5,7 +5,7 @@
 
 namespace tundra::console {
 
-Result<ImportFile> read_import_file(server::SqliteStore& store, std::string_view bytes, std::string_view media) {
+Result<ImportFile> read_import_file(server::SqlStore& store, std::string_view bytes, std::string_view media) {
     ImportFile f;
     if (media.empty()) {
         size_t i = bytes.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
@@ -32,7 +32,7 @@ Status ImportFile::in_file_terms(const Status& st) const {
     return server::staff_csv_error(csv, st);
 }
 
-Result<server::ImportReport> import_audited(server::SqliteStore& store, const ImportFile& file,
+Result<server::ImportReport> import_audited(server::SqlStore& store, const ImportFile& file,
                                             const std::string& actor, const std::string& target) {
     auto rep = store.import_json(file.document);
     if (!rep) return file.in_file_terms(rep.status());

@@ -35,6 +35,23 @@ Result<DecodedCursor> not_ours() {
 }
 
 constexpr size_t kMacHex = 16;
+
+// The fields the c2 and c3 forms share, once the signature is checked.
+Result<DecodedCursor> decode_fields(std::string_view phase, std::string_view after,
+                                    std::string_view v0, std::string_view t0_text,
+                                    std::string_view scope) {
+    DecodedCursor d;
+    if (phase.size() != 1 || scope.size() > 64 || !hex_digits(scope)) return not_ours();
+    char ph = phase[0];
+    if (ph != 'i' && ph != 'p' && ph != 'n') return not_ours();
+    uint64_t t0 = 0;
+    if (!number(after, d.cursor.after) || !number(v0, d.cursor.v0) || !number(t0_text, t0))
+        return not_ours();
+    d.cursor.phase = static_cast<SyncCursor::Phase>(ph);
+    d.cursor.t0 = static_cast<int64_t>(t0);
+    d.cursor.scope = std::string(scope);
+    return d;
+}
 }  // namespace
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
@@ -53,9 +70,11 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
 }
 
 std::string encode_cursor(const SyncCursor& c, std::string_view key) {
-    std::string body = "c2." + std::string(1, static_cast<char>(c.phase)) + "." +
+    std::string body = "c3." + std::string(1, static_cast<char>(c.phase)) + "." +
                        std::to_string(c.after) + "." + std::to_string(c.v0) + "." +
-                       std::to_string(c.t0) + "." + c.scope;
+                       std::to_string(c.t0) + "." +
+                       (c.remaining == SyncCursor::kUnknown ? std::string() : std::to_string(c.remaining)) +
+                       "." + c.epoch + "." + c.scope;
     return body + "." + hmac_sha256_hex(key, body).substr(0, kMacHex);
 }
 
@@ -65,8 +84,27 @@ Result<DecodedCursor> decode_cursor(std::string_view text, std::string_view key)
         d.empty = true;
         return d;
     }
-    if (text.size() > 200) return not_ours();
+    if (text.size() > 256) return not_ours();
     auto parts = split(text, '.');
+    if (parts[0] == "c3") {
+        // c3.<phase>.<after>.<v0>.<t0>.<remaining>.<epoch>.<scope>.<mac>
+        if (parts.size() != 9 || parts[7].size() > 64 || !hex_digits(parts[7]) ||
+            parts[6].size() > 32 || !hex_digits(parts[6]))
+            return not_ours();
+        uint64_t remaining = SyncCursor::kUnknown;
+        if (!parts[5].empty() && (!number(parts[5], remaining) || remaining == SyncCursor::kUnknown))
+            return not_ours();
+        // The rest is the c2 form's: drop the two new fields and check the same way.
+        std::string body(text.substr(0, text.size() - kMacHex - 1));
+        std::string mac = hmac_sha256_hex(key, body).substr(0, kMacHex);
+        if (parts[8].size() != kMacHex || CRYPTO_memcmp(mac.data(), parts[8].data(), kMacHex) != 0)
+            return not_ours();
+        auto d3 = decode_fields(parts[1], parts[2], parts[3], parts[4], parts[7]);
+        if (!d3) return d3;
+        d3.value().cursor.remaining = remaining;
+        d3.value().cursor.epoch = std::string(parts[6]);
+        return d3;
+    }
     if (parts[0] == "c2") {
         if (parts.size() != 7 || parts[1].size() != 1 || parts[6].size() != kMacHex ||
             parts[5].size() > 64 || !hex_digits(parts[5]))
@@ -74,16 +112,7 @@ Result<DecodedCursor> decode_cursor(std::string_view text, std::string_view key)
         std::string_view body = text.substr(0, text.size() - kMacHex - 1);
         std::string mac = hmac_sha256_hex(key, body).substr(0, kMacHex);
         if (CRYPTO_memcmp(mac.data(), parts[6].data(), kMacHex) != 0) return not_ours();
-        char ph = parts[1][0];
-        if (ph != 'i' && ph != 'p' && ph != 'n') return not_ours();
-        uint64_t t0 = 0;
-        if (!number(parts[2], d.cursor.after) || !number(parts[3], d.cursor.v0) ||
-            !number(parts[4], t0))
-            return not_ours();
-        d.cursor.phase = static_cast<SyncCursor::Phase>(ph);
-        d.cursor.t0 = static_cast<int64_t>(t0);
-        d.cursor.scope = std::string(parts[5]);
-        return d;
+        return decode_fields(parts[1], parts[2], parts[3], parts[4], parts[5]);
     }
     // Protocol v1 servers issued "<after>" and "<p|n>.<after>.<v0>.<t0>", unsigned.
     uint64_t n = 0;

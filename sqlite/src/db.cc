@@ -118,7 +118,7 @@ Status Db::exec(std::string_view sql) {
     return Status::ok();
 }
 
-Result<Stmt*> Db::prepare(const std::string& sql) {
+Result<sql::Stmt*> Db::prepare(const std::string& sql) {
     auto it = cache_.find(sql);
     if (it != cache_.end()) return it->second.get();
     sqlite3_stmt* st = nullptr;
@@ -127,13 +127,7 @@ Result<Stmt*> Db::prepare(const std::string& sql) {
     if (rc != SQLITE_OK) return error(rc, "prepare '" + sql.substr(0, 60) + "'");
     auto* p = new Stmt(*this, st);
     cache_.emplace(sql, std::unique_ptr<Stmt>(p));
-    return p;
-}
-
-Query Db::query(const std::string& sql) {
-    auto r = prepare(sql);
-    if (!r) throw std::logic_error("bad SQL: " + r.status().message());
-    return Query(*r.value());
+    return static_cast<sql::Stmt*>(p);
 }
 
 int64_t Db::changes() const { return sqlite3_changes64(db_); }
@@ -156,34 +150,16 @@ Status Db::checkpoint_truncate() {
 // ---- Stmt ---------------------------------------------------------------------------------
 Stmt::~Stmt() { sqlite3_finalize(st_); }
 
-Stmt& Stmt::bind(int idx, std::nullptr_t) {
+sql::Stmt& Stmt::bind(int idx, std::nullptr_t) {
     sqlite3_bind_null(st_, idx);
     return *this;
 }
-Stmt& Stmt::bind(int idx, int64_t v) {
+sql::Stmt& Stmt::bind(int idx, int64_t v) {
     sqlite3_bind_int64(st_, idx, v);
     return *this;
 }
-Stmt& Stmt::bind(int idx, std::string_view v) {
+sql::Stmt& Stmt::bind(int idx, std::string_view v) {
     sqlite3_bind_text64(st_, idx, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-    return *this;
-}
-
-Stmt& Stmt::bind_value(int idx, const Value& v) {
-    std::visit(
-        [&](auto&& x) {
-            using X = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<X, std::monostate>) bind(idx, nullptr);
-            else if constexpr (std::is_same_v<X, int64_t>) bind(idx, x);
-            else if constexpr (std::is_same_v<X, bool>) bind(idx, x);
-            else if constexpr (std::is_same_v<X, std::string>) bind(idx, std::string_view(x));
-            else {
-                Row r{{"v", Value(x)}};
-                std::string j = encode_row(r);  // {"v":[...]} -> [...]
-                bind(idx, std::string_view(j).substr(5, j.size() - 6));
-            }
-        },
-        v);
     return *this;
 }
 
@@ -200,12 +176,6 @@ Result<bool> Stmt::step() {
     return db_->error(rc, "step");
 }
 
-Status Stmt::run() {
-    auto r = step();
-    if (!r) return r.status();
-    return Status::ok();
-}
-
 void Stmt::reset() {
     sqlite3_reset(st_);
     sqlite3_clear_bindings(st_);
@@ -218,76 +188,20 @@ std::string Stmt::column_name(int col) const {
     return n ? n : "";
 }
 int64_t Stmt::int64(int col) const { return sqlite3_column_int64(st_, col); }
+std::string_view Stmt::text_view(int col) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+    return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(st_, col))) : std::string_view();
+}
 std::string Stmt::text(int col) const {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(st_, col))) : std::string();
 }
-std::optional<std::string> Stmt::opt_text(int col) const {
-    if (is_null(col)) return std::nullopt;
-    return text(col);
-}
 int Stmt::column_count() const { return sqlite3_column_count(st_); }
 
-Value Stmt::value(int col, ColType type) const {
-    if (is_null(col)) return std::monostate{};
-    switch (type) {
-        case ColType::integer: return int64(col);
-        case ColType::boolean: return int64(col) != 0;
-        case ColType::str_list: {
-            auto r = decode_row("{\"v\":" + text(col) + "}");
-            if (r) {
-                auto it = r->find("v");
-                if (it != r->end() && std::holds_alternative<StrList>(it->second)) return it->second;
-            }
-            return StrList{};
-        }
-        default: return text(col);
-    }
-}
-
-// ---- transactions -------------------------------------------------------------------------
-Status Transaction::begin() {
-    TUNDRA_TRY(db_.exec("BEGIN IMMEDIATE"));
-    open_ = true;
-    return Status::ok();
-}
-
-Status Transaction::commit() {
-    if (db_.fault_hook_) TUNDRA_TRY(db_.fault_hook_());
-    TUNDRA_TRY(db_.exec("COMMIT"));
-    open_ = false;
-    return Status::ok();
-}
-
-Transaction::~Transaction() {
-    if (open_) (void)db_.exec("ROLLBACK");
-}
-
-Savepoint::Savepoint(Db& db) : db_(db) {
-    begin_ = db_.exec("SAVEPOINT action");
-    open_ = begin_.is_ok();
-}
-
-Status Savepoint::release() {
-    TUNDRA_TRY(db_.exec("RELEASE action"));
-    open_ = false;
-    return Status::ok();
-}
-
-Savepoint::~Savepoint() {
-    if (open_) {
-        (void)db_.exec("ROLLBACK TO action");
-        (void)db_.exec("RELEASE action");
-    }
-}
-
-Status migrate_to(Db& db, int version, const std::function<Status()>& body) {
-    if (db.user_version() >= version) return Status::ok();
-    Transaction txn(db);
-    TUNDRA_TRY(txn.begin());
-    TUNDRA_TRY(body());
-    TUNDRA_TRY(db.set_user_version(version));
-    return txn.commit();
+Status Db::begin_read() {
+    // A deferred transaction takes its snapshot at the first read: read once to pin it.
+    TUNDRA_TRY(exec("BEGIN"));
+    return exec("SELECT 1 FROM sqlite_schema LIMIT 1");
 }
 
 }  // namespace tundra::sqlite

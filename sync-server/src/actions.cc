@@ -28,7 +28,7 @@ int64_t iso_ms(const Row& r, std::string_view k) {
 }
 }  // namespace
 
-Result<std::optional<PersonInfo>> SqliteStore::Impl::person(const std::string& id) {
+Result<std::optional<PersonInfo>> SqlStore::Impl::person(const std::string& id) {
     auto q = db.query("SELECT organisation, coalesce(site, '') FROM persons WHERE id = ?");
     q->bind(1, id);
     auto r = q->step();
@@ -37,7 +37,7 @@ Result<std::optional<PersonInfo>> SqliteStore::Impl::person(const std::string& i
     return std::optional<PersonInfo>(PersonInfo{id, q->text(0), q->text(1)});
 }
 
-Result<std::optional<OccasionInfo>> SqliteStore::Impl::occasion(const std::string& id) {
+Result<std::optional<OccasionInfo>> SqlStore::Impl::occasion(const std::string& id) {
     auto row = load_row(Kind::occasion, id);
     if (!row) return row.status();
     if (!row.value()) return std::optional<OccasionInfo>();
@@ -66,7 +66,7 @@ Outcome unknown_id(const Action& a, Kind kind, const std::string& id) {
 
 // A row an action refers to (its occasion, its person): unknown and out of sight alike are
 // `not_found`.
-Result<std::optional<Outcome>> SqliteStore::Impl::visible_ref(const AuthContext& who,
+Result<std::optional<Outcome>> SqlStore::Impl::visible_ref(const AuthContext& who,
                                                              const Action& a, Kind kind,
                                                              const std::string& id) {
     auto row = load_row(kind, id);
@@ -91,7 +91,7 @@ Result<std::optional<Outcome>> SqliteStore::Impl::visible_ref(const AuthContext&
 // - the row as it became: the actor must still be allowed to see it (`scope_after`), or the
 //   write is undone (`apply` rolls back the savepoint of a rejected action) and refused
 //   `forbidden`. So no action moves a row into or out of anybody's scope but the actor's own.
-Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action& a, Hlc acted) {
+Result<Outcome> SqlStore::Impl::dispatch(const AuthContext& who, const Action& a, Hlc acted) {
     struct Handler {
         std::string_view type;
         Result<Outcome> (*apply)(Impl&, const AuthContext&, const Action&, Hlc acted);
@@ -141,7 +141,7 @@ Result<Outcome> SqliteStore::Impl::dispatch(const AuthContext& who, const Action
     return r;
 }
 
-Result<std::optional<Outcome>> SqliteStore::Impl::scope_before(const AuthContext& who,
+Result<std::optional<Outcome>> SqlStore::Impl::scope_before(const AuthContext& who,
                                                               const Action& a) {
     const ActionSpec& spec = *action_spec(a.type);
     const std::string& id = a.target_id();
@@ -163,7 +163,7 @@ Result<std::optional<Outcome>> SqliteStore::Impl::scope_before(const AuthContext
     return std::optional<Outcome>();
 }
 
-Result<std::optional<Outcome>> SqliteStore::Impl::scope_after(const AuthContext& who,
+Result<std::optional<Outcome>> SqlStore::Impl::scope_after(const AuthContext& who,
                                                              const Action& a) {
     const ActionSpec& spec = *action_spec(a.type);
     const std::string& id = a.target_id();
@@ -182,7 +182,7 @@ Result<std::optional<Outcome>> SqliteStore::Impl::scope_after(const AuthContext&
 // Each device may store a bounded number of actions, and of action bytes, per UTC day
 // (StoreOptions). The count is kept in the store, in the round's transaction, so several
 // server processes share it and a rolled-back round counts nothing.
-Result<std::optional<Outcome>> SqliteStore::Impl::quota_refusal(const AuthContext& who,
+Result<std::optional<Outcome>> SqlStore::Impl::quota_refusal(const AuthContext& who,
                                                                const Action& a) {
     auto q = db.query("SELECT actions, bytes FROM action_quota WHERE device = ? AND day = ?");
     q->bind(1, who.device_id).bind(2, now_ms / 86400'000);
@@ -200,7 +200,7 @@ Result<std::optional<Outcome>> SqliteStore::Impl::quota_refusal(const AuthContex
     return std::optional<Outcome>();
 }
 
-Status SqliteStore::Impl::count_quota(const AuthContext& who, const Action& a) {
+Status SqlStore::Impl::count_quota(const AuthContext& who, const Action& a) {
     auto q = db.query(
         "INSERT INTO action_quota (device, day, actions, bytes) VALUES (?, ?, 1, ?) "
         "ON CONFLICT(device, day) DO UPDATE SET actions = actions + 1, bytes = bytes + excluded.bytes");
@@ -214,7 +214,7 @@ Status SqliteStore::Impl::count_quota(const AuthContext& who, const Action& a) {
 // The enrolments of an occasion that seats are decided for: all but walk-ins, which are
 // confirmed over and above the seats (neither taking nor losing one, never waitlisted).
 // Cancelled and rejected rows come too, so that a position they still hold is cleared.
-Result<std::vector<SeatEntry>> SqliteStore::Impl::seat_entries(const std::string& occasion_id) {
+Result<std::vector<SeatEntry>> SqlStore::Impl::seat_entries(const std::string& occasion_id) {
     std::vector<SeatEntry> entries;
     auto q = db.query(
         "SELECT id, acted_hlc, coalesce(device, ''), status, coalesce(reason, ''), "
@@ -234,7 +234,7 @@ Result<std::vector<SeatEntry>> SqliteStore::Impl::seat_entries(const std::string
 }
 
 // One new version per changed row: devices pull exactly the rows that moved.
-Status SqliteStore::Impl::write_seats(const std::vector<SeatChange>& changes) {
+Status SqlStore::Impl::write_seats(const std::vector<SeatChange>& changes) {
     auto u = db.query(
         "UPDATE enrolments SET status = ?, reason = ?, waitlist_position = ?, version = ? WHERE id = ?");
     for (auto& c : changes) {
@@ -249,13 +249,13 @@ Status SqliteStore::Impl::write_seats(const std::vector<SeatChange>& changes) {
     return Status::ok();
 }
 
-Status SqliteStore::Impl::renumber_waitlist(const std::string& occasion_id) {
+Status SqlStore::Impl::renumber_waitlist(const std::string& occasion_id) {
     auto entries = seat_entries(occasion_id);
     if (!entries) return entries.status();
     return write_seats(number_waitlist(std::move(entries.value())));
 }
 
-Status SqliteStore::Impl::reallocate(const std::string& occasion_id) {
+Status SqlStore::Impl::reallocate(const std::string& occasion_id) {
     auto occ = occasion(occasion_id);
     if (!occ) return occ.status();
     if (!occ.value()) return Status::ok();
@@ -283,7 +283,7 @@ Status SqliteStore::Impl::reallocate(const std::string& occasion_id) {
     return Status::ok();
 }
 
-Status SqliteStore::Impl::insert_enrolment(const AuthContext& who, const Action& a, Hlc acted,
+Status SqlStore::Impl::insert_enrolment(const AuthContext& who, const Action& a, Hlc acted,
                                           const std::string& id, const std::string& occasion,
                                           const std::string& person, const std::string& status,
                                           const std::optional<std::string>& reason) {
@@ -303,7 +303,7 @@ Status SqliteStore::Impl::insert_enrolment(const AuthContext& who, const Action&
 
 // The occasion and person an action names, or the refusal when either is unknown or the
 // person is outside the user's scope.
-Result<SqliteStore::Impl::Target> SqliteStore::Impl::target(const AuthContext& who, const Action& a) {
+Result<SqlStore::Impl::Target> SqlStore::Impl::target(const AuthContext& who, const Action& a) {
     Target t;
     const std::string occ_id = str(a.fields, "occasion");
     const std::string person_id = str(a.fields, "person");
@@ -325,7 +325,7 @@ Result<SqliteStore::Impl::Target> SqliteStore::Impl::target(const AuthContext& w
 }
 
 // ---- enrolments ---------------------------------------------------------------------------
-Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a, Hlc acted) {
+Result<Outcome> SqlStore::Impl::enrol(const AuthContext& who, const Action& a, Hlc acted) {
     const std::string id = str(a.fields, "enrolment");
     const std::string occ_id = str(a.fields, "occasion");
     const std::string person_id = str(a.fields, "person");
@@ -393,7 +393,7 @@ Result<Outcome> SqliteStore::Impl::enrol(const AuthContext& who, const Action& a
 
 // dispatch has checked that the enrolment exists and that the actor may see it: their own,
 // or their sites' staff's.
-Result<Outcome> SqliteStore::Impl::cancel_enrolment(const AuthContext&, const Action& a) {
+Result<Outcome> SqlStore::Impl::cancel_enrolment(const AuthContext&, const Action& a) {
     const std::string id = str(a.fields, "enrolment");
     auto row = load_row(Kind::enrolment, id);
     if (!row) return row.status();
@@ -410,7 +410,7 @@ Result<Outcome> SqliteStore::Impl::cancel_enrolment(const AuthContext&, const Ac
 }
 
 // ---- last-writer-wins edits ---------------------------------------------------------------
-Result<LwwResult> SqliteStore::Impl::lww_apply(Kind kind, const std::string& id, const Row& fields,
+Result<LwwResult> SqlStore::Impl::lww_apply(Kind kind, const std::string& id, const Row& fields,
                                                Hlc hlc, const std::string& device,
                                                const Row& defaults) {
     LwwResult res;
@@ -486,7 +486,7 @@ Outcome lww_outcome(const Action& a, const LwwResult& res, std::string_view what
                         std::string(what) + (res.created ? " created" : " updated"));
 }
 
-Result<Outcome> SqliteStore::Impl::upsert_course(const AuthContext& who, const Action& a) {
+Result<Outcome> SqlStore::Impl::upsert_course(const AuthContext& who, const Action& a) {
     if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins edit courses");
     const std::string id = str(a.fields, "course");
     if (auto it = a.fields.find("organisations"); it != a.fields.end()) {
@@ -512,7 +512,7 @@ Result<Outcome> SqliteStore::Impl::upsert_course(const AuthContext& who, const A
     return lww_outcome(a, res.value(), "course");
 }
 
-Result<Outcome> SqliteStore::Impl::upsert_occasion(const AuthContext& who, const Action& a) {
+Result<Outcome> SqlStore::Impl::upsert_occasion(const AuthContext& who, const Action& a) {
     if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins edit occasions");
     const std::string id = str(a.fields, "occasion");
     if (auto* course = get_str(a.fields, "course")) {
@@ -572,7 +572,7 @@ Result<Outcome> SqliteStore::Impl::upsert_occasion(const AuthContext& who, const
     return lww_outcome(a, res.value(), "occasion");
 }
 
-Result<Outcome> SqliteStore::Impl::delete_occasion(const AuthContext& who, const Action& a) {
+Result<Outcome> SqlStore::Impl::delete_occasion(const AuthContext& who, const Action& a) {
     if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins delete occasions");
     const std::string id = str(a.fields, "occasion");
     auto occ = occasion(id);
@@ -595,7 +595,7 @@ Result<Outcome> SqliteStore::Impl::delete_occasion(const AuthContext& who, const
     return make_outcome(a, OutcomeResult::applied, "", "occasion deleted");
 }
 
-Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const Action& a) {
+Result<Outcome> SqlStore::Impl::update_person(const AuthContext& who, const Action& a) {
     // dispatch has checked that the person exists and that the actor may see them.
     const std::string id = str(a.fields, "person");
     if (who.role == "participant" && (a.fields.count("site") || a.fields.count("name")))
@@ -620,7 +620,7 @@ Result<Outcome> SqliteStore::Impl::update_person(const AuthContext& who, const A
 }
 
 // ---- the register: organisations, sites, persons (the console, issue 11) -----------------
-Result<Outcome> SqliteStore::Impl::upsert_organisation(const AuthContext& who, const Action& a) {
+Result<Outcome> SqlStore::Impl::upsert_organisation(const AuthContext& who, const Action& a) {
     if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins edit organisations");
     TUNDRA_LWW(res, lww_apply(Kind::organisation, str(a.fields, "organisation"), columns_of(a), a.hlc,
                               who.device_id, {}));
@@ -630,7 +630,7 @@ Result<Outcome> SqliteStore::Impl::upsert_organisation(const AuthContext& who, c
 // A site belongs to one organisation; it moves to another only while nobody is at it (its
 // persons and coordinators belong to its organisation: moving them is update_person's and
 // an admin's user administration).
-Result<Outcome> SqliteStore::Impl::upsert_site(const AuthContext& who, const Action& a) {
+Result<Outcome> SqlStore::Impl::upsert_site(const AuthContext& who, const Action& a) {
     if (who.role != "admin") return rejected(a, reasons::kForbidden, "only admins edit sites");
     const std::string id = str(a.fields, "site");
     if (auto* org = get_str(a.fields, "organisation")) {
@@ -660,7 +660,7 @@ Result<Outcome> SqliteStore::Impl::upsert_site(const AuthContext& who, const Act
 
 // A staff member added by hand: admins at any site, coordinators at theirs. The person
 // belongs to the site's organisation; never provisional (that is a walk-in), never erased.
-Result<Outcome> SqliteStore::Impl::add_person(const AuthContext& who, const Action& a) {
+Result<Outcome> SqlStore::Impl::add_person(const AuthContext& who, const Action& a) {
     if (role_of(who.role) == Role::participant)
         return rejected(a, reasons::kForbidden, "only coordinators and admins add persons");
     const std::string site = str(a.fields, "site");

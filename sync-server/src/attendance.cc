@@ -24,7 +24,7 @@ Outcome rejected(const Action& a, std::string_view reason, std::string msg) {
 }  // namespace
 
 // The status of the person's requested, confirmed or waitlisted enrolment, or "".
-Result<std::string> SqliteStore::Impl::active_enrolment_status(const std::string& occasion,
+Result<std::string> SqlStore::Impl::active_enrolment_status(const std::string& occasion,
                                                                const std::string& person) {
     auto q = db.query(
         "SELECT status FROM enrolments WHERE occasion = ? AND person = ? AND status IN "
@@ -38,7 +38,7 @@ Result<std::string> SqliteStore::Impl::active_enrolment_status(const std::string
 // Writes the action's mark (fields mark, occasion, person, status, minutes) and answers
 // whether it is the current one: the newest by (source rank, HLC, device), so staff's
 // correction outranks a self check-in stamped later.
-Result<Outcome> SqliteStore::Impl::write_mark(const AuthContext& who, const Action& a,
+Result<Outcome> SqlStore::Impl::write_mark(const AuthContext& who, const Action& a,
                                               const std::string& source) {
     const std::string id = str(a.fields, "mark");
     const std::string occ_id = str(a.fields, "occasion");
@@ -69,7 +69,7 @@ Result<Outcome> SqliteStore::Impl::write_mark(const AuthContext& who, const Acti
     return make_outcome(a, OutcomeResult::applied, "", "attendance recorded", status);
 }
 
-Result<Outcome> SqliteStore::Impl::mark_attendance(const AuthContext& who, const Action& a,
+Result<Outcome> SqlStore::Impl::mark_attendance(const AuthContext& who, const Action& a,
                                                    Hlc acted) {
     auto t = target(who, a);
     if (!t) return t.status();
@@ -111,7 +111,7 @@ Result<Outcome> SqliteStore::Impl::mark_attendance(const AuthContext& who, const
 // as a provisional person (organisation = the site's), matched to the staff register later by
 // merge_person or by an import with the same personal_id (merge.cc). A session at a rural
 // site is never blocked by a missing record. Coordinators register at their own sites.
-Result<std::optional<Outcome>> SqliteStore::Impl::register_walk_in(const AuthContext& who,
+Result<std::optional<Outcome>> SqlStore::Impl::register_walk_in(const AuthContext& who,
                                                                    const Action& a) {
     const std::string person_id = str(a.fields, "person");
     const std::string site = str(a.fields, "site");
@@ -152,7 +152,7 @@ Result<std::optional<Outcome>> SqliteStore::Impl::register_walk_in(const AuthCon
 // One action for a person who turned up without an enrolment: a confirmed enrolment (reason
 // `walk_in`, over capacity if need be, taking nobody's seat) and their mark; with `name`, the
 // person is registered by the same action (register_walk_in).
-Result<Outcome> SqliteStore::Impl::walk_in(const AuthContext& who, const Action& a, Hlc acted) {
+Result<Outcome> SqlStore::Impl::walk_in(const AuthContext& who, const Action& a, Hlc acted) {
     bool new_person = a.fields.count("name") > 0;
     if (new_person) {
         if (role_of(who.role) == Role::participant)

@@ -4,7 +4,7 @@
 
 namespace tundra::server {
 
-Status append_audit(sqlite::Db& db, int64_t at_ms, const std::string& actor,
+Status append_audit(sql::Db& db, int64_t at_ms, const std::string& actor,
                     const std::string& operation, const std::string& target,
                     const std::string& detail_json) {
     auto q = db.query(
@@ -14,13 +14,13 @@ Status append_audit(sqlite::Db& db, int64_t at_ms, const std::string& actor,
 
 std::string audit_detail(const Row& fields) { return encode_row(fields); }
 
-Status SqliteStore::audit(const std::string& actor, const std::string& operation,
+Status SqlStore::audit(const std::string& actor, const std::string& operation,
                           const std::string& target, const std::string& detail_json) {
     std::lock_guard lock(mu_);
     return append_audit(*db_, static_cast<int64_t>(opts_.wall()), actor, operation, target, detail_json);
 }
 
-Result<std::vector<SqliteStore::AuditEntry>> SqliteStore::audit_trail(size_t limit) {
+Result<std::vector<SqlStore::AuditEntry>> SqlStore::audit_trail(size_t limit) {
     std::lock_guard lock(mu_);
     auto q = db_->query(
         "SELECT at_ms, actor, operation, target, detail FROM audit_log ORDER BY id DESC LIMIT ?");

@@ -17,7 +17,7 @@ Status rate_limited(int64_t wait_ms) {
 }
 
 // An optional text of a login request: empty means the device did not tell (NULL).
-void bind_told(sqlite::Stmt& q, int idx, const std::string& v) {
+void bind_told(sql::Stmt& q, int idx, const std::string& v) {
     if (v.empty()) q.bind(idx, nullptr);
     else q.bind(idx, v);
 }
@@ -31,7 +31,7 @@ const char* const kRevokedDevice =
 // gate, then a failure is counted or a token issued. A wrong password and an unknown user get
 // the same answer after the same work: the unknown user's password is checked against a
 // dummy hash of the same cost, and both count as failures of their username and address.
-Result<SqliteStore::Credentials> SqliteStore::check_credentials(const std::string& username,
+Result<SqlStore::Credentials> SqlStore::check_credentials(const std::string& username,
                                                                const std::string& password,
                                                                const std::string& remote_address) {
     const auto& policy = opts_.login_throttle;
@@ -76,7 +76,7 @@ Result<SqliteStore::Credentials> SqliteStore::check_credentials(const std::strin
     if (!ok) {
         std::lock_guard lock(mu_);
         now = static_cast<int64_t>(opts_.wall());
-        sqlite::Transaction txn(*db_);
+        sql::Transaction txn(*db_);
         TUNDRA_TRY(txn.begin());
         TUNDRA_TRY(record_failure(*db_, ukey, policy.user, now));
         TUNDRA_TRY(record_failure(*db_, akey, policy.address, now));
@@ -88,7 +88,7 @@ Result<SqliteStore::Credentials> SqliteStore::check_credentials(const std::strin
     return c;
 }
 
-Result<LoginResponse> SqliteStore::login(const LoginRequest& req, const std::string& remote_address) {
+Result<LoginResponse> SqlStore::login(const LoginRequest& req, const std::string& remote_address) {
     auto c = check_credentials(req.username, req.password, remote_address);
     if (!c) return c.status();
     // Only someone who knows the password learns that the user or device was revoked.
@@ -97,10 +97,10 @@ Result<LoginResponse> SqliteStore::login(const LoginRequest& req, const std::str
 }
 
 // A correct password: a token for the device named (unless it was revoked) or a new one.
-Result<LoginResponse> SqliteStore::issue_token(const LoginRequest& req, const std::string& role,
+Result<LoginResponse> SqlStore::issue_token(const LoginRequest& req, const std::string& role,
                                                const std::string& person) {
     std::lock_guard lock(mu_);
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     LoginResponse resp;
     std::string token = random_hex(32);
@@ -181,12 +181,12 @@ Result<LoginResponse> SqliteStore::issue_token(const LoginRequest& req, const st
     return resp;
 }
 
-SqliteStore::LoginStats SqliteStore::login_stats() const {
+SqlStore::LoginStats SqlStore::login_stats() const {
     return {password_checks_.load(), throttled_.load(), overloaded_.load()};
 }
 
 // ---- tokens -------------------------------------------------------------------------------
-Result<AuthContext> SqliteStore::authenticate(std::string_view token) {
+Result<AuthContext> SqlStore::authenticate(std::string_view token) {
     if (token.empty() || token.size() > 200)
         return Result<AuthContext>(Errc::unauthorized, "missing or malformed bearer token");
     std::lock_guard lock(mu_);
@@ -222,7 +222,7 @@ Result<AuthContext> SqliteStore::authenticate(std::string_view token) {
 
 // Revokes one device inside the caller's transaction, with its audit entry (revoke_device,
 // revoke_tablet). Errors: not_found, storage.
-Status revoke_one_device(sqlite::Db& db, const std::string& device_id, const std::string& actor, int64_t now_ms) {
+Status revoke_one_device(sql::Db& db, const std::string& device_id, const std::string& actor, int64_t now_ms) {
     std::string username;
     {
         auto q = db.query("SELECT username FROM devices WHERE id = ?");
@@ -237,11 +237,11 @@ Status revoke_one_device(sqlite::Db& db, const std::string& device_id, const std
     return append_audit(db, now_ms, actor, "revoke-device", device_id, audit_detail({{"username", username}}));
 }
 
-Status SqliteStore::revoke_device(const std::string& device_id, const std::string& actor) {
+Status SqlStore::revoke_device(const std::string& device_id, const std::string& actor) {
     if (is_console_device(device_id))
         return Status(Errc::invalid_argument, "'" + device_id + "' is a console, not a tablet: revoke its user");
     std::lock_guard lock(mu_);
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     TUNDRA_TRY(revoke_one_device(*db_, device_id, actor, static_cast<int64_t>(opts_.wall())));
     return txn.commit();

@@ -18,7 +18,7 @@ std::string console_device_of(const std::string& username) {
     return std::string(kConsoleDevicePrefix) + username;
 }
 
-Result<StrList> sites_of(sqlite::Db& db, const std::string& username) {
+Result<StrList> sites_of(sql::Db& db, const std::string& username) {
     StrList sites;
     auto q = db.query("SELECT site FROM user_sites WHERE username = ? ORDER BY site");
     q->bind(1, username);
@@ -35,7 +35,7 @@ Status unauthorized(const std::string& why) { return Status(Errc::unauthorized, 
 }  // namespace
 
 // ---- sessions -----------------------------------------------------------------------------
-Result<OpenedConsoleSession> SqliteStore::console_login(const std::string& username,
+Result<OpenedConsoleSession> SqlStore::console_login(const std::string& username,
                                                         const std::string& password,
                                                         const std::string& remote_address) {
     auto c = check_credentials(username, password, remote_address);
@@ -46,7 +46,7 @@ Result<OpenedConsoleSession> SqliteStore::console_login(const std::string& usern
         return Status(Errc::forbidden, "the console is for coordinators and admins");
     std::lock_guard lock(mu_);
     int64_t now = static_cast<int64_t>(opts_.wall());
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     {
         // Ended sessions go at every sign-in: the table holds only live ones (and those that
@@ -81,7 +81,7 @@ Result<OpenedConsoleSession> SqliteStore::console_login(const std::string& usern
     return out;
 }
 
-Result<ConsoleSession> SqliteStore::console_session(std::string_view token) {
+Result<ConsoleSession> SqlStore::console_session(std::string_view token) {
     if (token.empty() || token.size() > 200) return unauthorized("no console session; sign in");
     std::lock_guard lock(mu_);
     int64_t now = static_cast<int64_t>(opts_.wall());
@@ -128,14 +128,14 @@ Result<ConsoleSession> SqliteStore::console_session(std::string_view token) {
     return s;
 }
 
-Status SqliteStore::console_logout(std::string_view token) {
+Status SqlStore::console_logout(std::string_view token) {
     if (token.empty() || token.size() > 200) return Status::ok();
     std::lock_guard lock(mu_);
     auto del = db_->query("DELETE FROM console_sessions WHERE token_hash = ?");
     return del->bind(1, sha256_hex(token)).run();
 }
 
-Status SqliteStore::set_console_language(std::string_view token, const std::string& lang) {
+Status SqlStore::set_console_language(std::string_view token, const std::string& lang) {
     if (lang != "sv" && lang != "en") return Status(Errc::invalid_argument, "lang: must be sv or en");
     auto s = console_session(token);
     if (!s) return s.status();
@@ -145,13 +145,13 @@ Status SqliteStore::set_console_language(std::string_view token, const std::stri
 }
 
 // ---- changes ------------------------------------------------------------------------------
-Result<std::vector<Outcome>> SqliteStore::apply_actions(const AuthContext& who, std::vector<Action> actions) {
+Result<std::vector<Outcome>> SqlStore::apply_actions(const AuthContext& who, std::vector<Action> actions) {
     if (who.username.empty() || who.device_id != console_device_of(who.username))
         return Status(Errc::invalid_argument,
                       "apply_actions takes a console session's user (device 'console:<username>')");
     std::lock_guard lock(mu_);
     auto& I = *impl_;
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     // A failed batch must not leave half-advanced counters behind (as sync()).
     Impl::RoundGuard restore(I, clock_, opts_.wall);

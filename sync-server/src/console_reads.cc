@@ -6,7 +6,7 @@
 #include <map>
 
 #include "store_internal.h"
-#include "tundra/sqlite/rows.h"
+#include "tundra/sql/rows.h"
 
 namespace tundra::server {
 namespace {
@@ -80,7 +80,7 @@ bool is_text(const Column& c) { return c.type == ColType::text || c.type == ColT
 }  // namespace
 
 // ---- rows ---------------------------------------------------------------------------------
-Result<RowPage> SqliteStore::rows(const AuthContext& who, Kind kind, const RowQuery& q) {
+Result<RowPage> SqlStore::rows(const AuthContext& who, Kind kind, const RowQuery& q) {
     const EntitySpec& spec = entity(kind);
     if (q.limit > kMaxRows) return bad("limit", "at most " + std::to_string(kMaxRows));
     std::string where = "(" + scope_sql(kind, who.role) + ")";
@@ -145,7 +145,7 @@ Result<RowPage> SqliteStore::rows(const AuthContext& who, Kind kind, const RowQu
         if (!c) return c.status();
     }
     const std::string from = " FROM " + std::string(spec.table) + " t WHERE " + where;
-    auto bind_all = [&](sqlite::Stmt& st) {
+    auto bind_all = [&](sql::Stmt& st) {
         st.bind(":user", who.username).bind(":person", who.person);
         for (size_t i = 0; i < args.size(); ++i)
             if (int idx = st.index((":a" + std::to_string(i + 1)).c_str()); idx > 0) st.bind_value(idx, args[i]);
@@ -160,7 +160,7 @@ Result<RowPage> SqliteStore::rows(const AuthContext& who, Kind kind, const RowQu
         if (!r) return r.status();
         page.total = static_cast<size_t>(count->int64(0));
     }
-    auto sel = db_->query("SELECT " + sqlite::column_list(spec, "t") + from + " ORDER BY t." + order +
+    auto sel = db_->query("SELECT " + sql::column_list(spec, "t") + from + " ORDER BY t." + order +
                           (q.descending ? " DESC" : "") + ", t.id LIMIT :limit OFFSET :offset");
     bind_all(*sel);
     sel->bind(":limit", static_cast<int64_t>(q.limit)).bind(":offset", static_cast<int64_t>(q.offset));
@@ -168,13 +168,13 @@ Result<RowPage> SqliteStore::rows(const AuthContext& who, Kind kind, const RowQu
         auto r = sel->step();
         if (!r) return r.status();
         if (!r.value()) break;
-        page.rows.push_back(sqlite::read_row(*sel, spec));
+        page.rows.push_back(sql::read_row(*sel, spec));
     }
     return page;
 }
 
 // ---- users and devices --------------------------------------------------------------------
-Result<std::vector<UserInfo>> SqliteStore::users() {
+Result<std::vector<UserInfo>> SqlStore::users() {
     std::lock_guard lock(mu_);
     std::vector<UserInfo> out;
     auto q = db_->query(std::string(
@@ -209,7 +209,7 @@ Result<std::vector<UserInfo>> SqliteStore::users() {
     return out;
 }
 
-Result<std::vector<TabletInfo>> SqliteStore::tablets() {
+Result<std::vector<TabletInfo>> SqlStore::tablets() {
     std::lock_guard lock(mu_);
     int64_t now = static_cast<int64_t>(opts_.wall());
     std::map<std::string, int64_t> rejections;
@@ -271,12 +271,12 @@ Result<std::vector<TabletInfo>> SqliteStore::tablets() {
     return out;
 }
 
-Result<int64_t> SqliteStore::revoke_tablet(const std::string& install_id, const std::string& actor) {
+Result<int64_t> SqlStore::revoke_tablet(const std::string& install_id, const std::string& actor) {
     if (install_id.empty())
         return Status(Errc::invalid_argument, "install_id: name a tablet (devices without one are revoked one by one)");
     std::lock_guard lock(mu_);
     int64_t now = static_cast<int64_t>(opts_.wall());
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     std::vector<std::string> ids;
     int64_t devices = 0;

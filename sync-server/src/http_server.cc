@@ -7,9 +7,9 @@
 namespace tundra::server {
 
 HttpServer::HttpServer(Store& store, ServerOptions opts) { start(store, nullptr, std::move(opts)); }
-HttpServer::HttpServer(SqliteStore& store, ServerOptions opts) { start(store, &store, std::move(opts)); }
+HttpServer::HttpServer(SqlStore& store, ServerOptions opts) { start(store, &store, std::move(opts)); }
 
-void HttpServer::start(Store& store, SqliteStore* console_store, ServerOptions opts) {
+void HttpServer::start(Store& store, SqlStore* console_store, ServerOptions opts) {
     HandlerOptions handler = opts.handler;
     web::ListenerOptions lo = opts;
     // Logins may fill half the request queue at most (auth.cc turns a flood away cheaply).

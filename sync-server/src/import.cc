@@ -198,7 +198,7 @@ std::string joined(const Row& r, std::initializer_list<const char*> cols, const 
 // given id must agree with the store: the key's stored row must be this id, and the id's
 // stored row must have the same `fixed` columns (an answer's id cannot move to another
 // person or occasion). Two rows of the document with the same key or id are refused.
-Status resolve_ids(sqlite::Db& db, const char* sec, Rows& rows, const std::string& table,
+Status resolve_ids(sql::Db& db, const char* sec, Rows& rows, const std::string& table,
                    std::initializer_list<const char*> key, std::initializer_list<const char*> fixed) {
     std::string by_key = "SELECT id FROM " + table + " WHERE ";
     for (auto k : key) by_key += std::string(k == *key.begin() ? "" : " AND ") + k + " = ?";
@@ -249,7 +249,7 @@ Status resolve_ids(sqlite::Db& db, const char* sec, Rows& rows, const std::strin
 
 // At most one open participation (no end_month) per person, counting the rows the store
 // keeps for the persons in the document as this document leaves them.
-Status one_open_participation(sqlite::Db& db, const Rows& rows) {
+Status one_open_participation(sql::Db& db, const Rows& rows) {
     std::map<std::string, std::map<std::string, bool>> open;  // person -> id -> open
     auto q = db.query("SELECT id, end_month IS NULL FROM participations WHERE person = ?");
     for (auto& r : rows) {
@@ -284,11 +284,11 @@ Status one_open_participation(sqlite::Db& db, const Rows& rows) {
 }
 }  // namespace
 
-Result<ImportReport> SqliteStore::import_json(std::string_view document) {
+Result<ImportReport> SqlStore::import_json(std::string_view document) {
     return import_document(document, nullptr);
 }
 
-Result<ImportReport> SqliteStore::import_document(std::string_view document, const ImportDryRun* dry_run) {
+Result<ImportReport> SqlStore::import_document(std::string_view document, const ImportDryRun* dry_run) {
     rapidjson::Document doc;
     if (Status st = json::parse(document, doc); !st) return st;
     if (!doc.IsObject()) return Result<ImportReport>(Errc::invalid_argument, "the document must be a JSON object");
@@ -529,7 +529,7 @@ Result<ImportReport> SqliteStore::import_document(std::string_view document, con
             if (armed) clock = saved;
         }
     } clock_guard{clock_, clock_, dry_run != nullptr};
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     // Counters come from the file inside the transaction: a server may share this store.
     TUNDRA_TRY(I.load_meta());
@@ -538,7 +538,7 @@ Result<ImportReport> SqliteStore::import_document(std::string_view document, con
     I.now_ms = static_cast<int64_t>(opts_.wall());
     if (dry_run && dry_run->before) TUNDRA_TRY(dry_run->before(data));
     ImportReport rep;
-    auto run = [&](sqlite::Query& q) -> Status {
+    auto run = [&](sql::Query& q) -> Status {
         Status st = q->run();
         q->reset();
         return st;

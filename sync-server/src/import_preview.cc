@@ -53,7 +53,7 @@ std::string json_string(const std::string& s) {
 // A row's values as JSON text by column; nullopt when there is no such row.
 using Snapshot = std::optional<std::map<std::string, std::string>>;
 
-Result<Snapshot> snapshot(sqlite::Db& db, const Target& t, const std::string& key) {
+Result<Snapshot> snapshot(sql::Db& db, const Target& t, const std::string& key) {
     auto q = db.query(std::string("SELECT * FROM ") + t.table + " WHERE " + t.key_column + " = ?");
     q->bind(1, key);
     auto r = q->step();
@@ -112,7 +112,7 @@ std::string other_form(const std::string& personal_id) {
 
 }  // namespace
 
-Result<std::optional<std::string>> SqliteStore::person_by_personal_id(const std::string& personal_id) {
+Result<std::optional<std::string>> SqlStore::person_by_personal_id(const std::string& personal_id) {
     std::string other = other_form(personal_id);
     std::lock_guard lock(mu_);
     // Walk-ins registered provisionally are not the register's person: the import merges them.
@@ -126,8 +126,8 @@ Result<std::optional<std::string>> SqliteStore::person_by_personal_id(const std:
     return std::optional<std::string>(q->text(0));
 }
 
-Result<std::optional<Row>> SqliteStore::person_for_import(PersonKey by, const std::string& key) {
-    auto read = [](sqlite::Stmt& q) -> Result<std::optional<Row>> {
+Result<std::optional<Row>> SqlStore::person_for_import(PersonKey by, const std::string& key) {
+    auto read = [](sql::Stmt& q) -> Result<std::optional<Row>> {
         auto r = q.step();
         if (!r) return r.status();
         if (!r.value()) return std::optional<Row>();
@@ -156,7 +156,7 @@ Result<std::optional<Row>> SqliteStore::person_for_import(PersonKey by, const st
     return read(*q);
 }
 
-Result<ImportPreview> SqliteStore::preview_import(std::string_view document) {
+Result<ImportPreview> SqlStore::preview_import(std::string_view document) {
     ImportPreview out;
     out.digest = sha256_hex(document);
     std::vector<Named> named;

@@ -45,7 +45,7 @@ std::string address_key(std::string_view address) {
     return "addr:" + a;
 }
 
-Result<int64_t> blocked_for(sqlite::Db& db, const std::string& key, const ThrottlePolicy& p,
+Result<int64_t> blocked_for(sql::Db& db, const std::string& key, const ThrottlePolicy& p,
                             int64_t now_ms) {
     if (key.empty()) return int64_t{0};
     auto q = db.query("SELECT last_failure_ms, blocked_until_ms FROM login_throttle WHERE key = ?");
@@ -57,7 +57,7 @@ Result<int64_t> blocked_for(sqlite::Db& db, const std::string& key, const Thrott
     return std::max<int64_t>(0, q->int64(1) - now_ms);
 }
 
-Status record_failure(sqlite::Db& db, const std::string& key, const ThrottlePolicy& p,
+Status record_failure(sql::Db& db, const std::string& key, const ThrottlePolicy& p,
                       int64_t now_ms) {
     if (key.empty()) return Status::ok();
     int64_t failures = 0;
@@ -77,12 +77,12 @@ Status record_failure(sqlite::Db& db, const std::string& key, const ThrottlePoli
     return u->bind(1, key).bind(2, failures).bind(3, now_ms).bind(4, block ? now_ms + block : 0).run();
 }
 
-Status forget_failures(sqlite::Db& db, const std::string& key) {
+Status forget_failures(sql::Db& db, const std::string& key) {
     auto q = db.query("DELETE FROM login_throttle WHERE key = ?");
     return q->bind(1, key).run();
 }
 
-Status purge_throttle(sqlite::Db& db, int64_t now_ms, int64_t older_than_ms) {
+Status purge_throttle(sql::Db& db, int64_t now_ms, int64_t older_than_ms) {
     auto q = db.query("DELETE FROM login_throttle WHERE last_failure_ms < ? AND blocked_until_ms < ?");
     return q->bind(1, now_ms - older_than_ms).bind(2, now_ms).run();
 }

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "tundra/core/status.h"
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 #include "tundra/sqlite/db.h"
 
 namespace tundra::server {
@@ -24,16 +24,16 @@ std::string user_key(std::string_view username);
 std::string address_key(std::string_view address);
 
 // Milliseconds until `key` may try again (0: not blocked). Storage errors only.
-Result<int64_t> blocked_for(sqlite::Db& db, const std::string& key, const ThrottlePolicy& p,
+Result<int64_t> blocked_for(sql::Db& db, const std::string& key, const ThrottlePolicy& p,
                             int64_t now_ms);
 // Counts one failure of `key` (the count starts again after forget_after_ms of quiet) and
 // blocks it as the policy says. Call inside a transaction.
-Status record_failure(sqlite::Db& db, const std::string& key, const ThrottlePolicy& p,
+Status record_failure(sql::Db& db, const std::string& key, const ThrottlePolicy& p,
                       int64_t now_ms);
 // Forgets the failures of `key` (a username after a correct password or a new password).
-Status forget_failures(sqlite::Db& db, const std::string& key);
+Status forget_failures(sql::Db& db, const std::string& key);
 // Drops rows with no failure for `older_than_ms` (blocks long over): the table holds only
 // keys that failed recently, however many usernames an attacker sprays.
-Status purge_throttle(sqlite::Db& db, int64_t now_ms, int64_t older_than_ms);
+Status purge_throttle(sql::Db& db, int64_t now_ms, int64_t older_than_ms);
 
 }  // namespace tundra::server

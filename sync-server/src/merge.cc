@@ -43,7 +43,7 @@ constexpr MovedKind kMoved[] = {
      "EXISTS (SELECT 1 FROM survey_responses r WHERE r.person = ?1 AND r.occasion = s.occasion)"},
 };
 
-Result<std::vector<std::pair<std::string, bool>>> rows_of(sqlite::Db& db, const MovedKind& m,
+Result<std::vector<std::pair<std::string, bool>>> rows_of(sql::Db& db, const MovedKind& m,
                                                           const std::string& from, const std::string& into) {
     std::vector<std::pair<std::string, bool>> out;  // id, clashes
     auto q = db.query("SELECT s.id, " + std::string(m.clash) + " FROM " + std::string(entity(m.kind).table) +
@@ -80,7 +80,7 @@ std::string detail_json(const MergeReport& rep) {
 }
 }  // namespace
 
-Result<MergeReport> SqliteStore::Impl::merge_person(const std::string& from, const std::string& into,
+Result<MergeReport> SqlStore::Impl::merge_person(const std::string& from, const std::string& into,
                                                     const std::string& actor) {
     MergeReport rep;
     rep.from = from;
@@ -156,11 +156,11 @@ Result<MergeReport> SqliteStore::Impl::merge_person(const std::string& from, con
     return rep;
 }
 
-Result<MergeReport> SqliteStore::merge_person(const std::string& provisional_id, const std::string& real_id,
+Result<MergeReport> SqlStore::merge_person(const std::string& provisional_id, const std::string& real_id,
                                               const std::string& actor) {
     std::lock_guard lock(mu_);
     auto& I = *impl_;
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     TUNDRA_TRY(I.load_meta());
     I.now_ms = static_cast<int64_t>(opts_.wall());

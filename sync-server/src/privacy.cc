@@ -4,7 +4,7 @@
 #include "store_internal.h"
 #include "tundra/core/cursor.h"
 #include "tundra/core/json.h"
-#include "tundra/sqlite/rows.h"
+#include "tundra/sql/rows.h"
 
 namespace tundra::server {
 namespace {
@@ -19,7 +19,7 @@ std::string str(const Row& r, std::string_view k) {
 }  // namespace
 
 // ---- pseudonyms and the refusal -----------------------------------------------------------
-Result<std::string> SqliteStore::Impl::pseudonym(const std::string& person_id) {
+Result<std::string> SqlStore::Impl::pseudonym(const std::string& person_id) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         {
             auto q = db.query("SELECT value FROM meta WHERE key = 'pseudonym_key'");
@@ -33,7 +33,7 @@ Result<std::string> SqliteStore::Impl::pseudonym(const std::string& person_id) {
     return Status(Errc::storage, "no pseudonym key in meta");
 }
 
-Result<bool> SqliteStore::Impl::is_erased_id(const std::string& id) {
+Result<bool> SqlStore::Impl::is_erased_id(const std::string& id) {
     auto q = db.query("SELECT 1 FROM persons WHERE id = ? AND erased = 1");
     q->bind(1, id);
     auto r = q->step();
@@ -41,7 +41,7 @@ Result<bool> SqliteStore::Impl::is_erased_id(const std::string& id) {
     return r.value();
 }
 
-Result<bool> SqliteStore::Impl::is_erased_person(const std::string& id) {
+Result<bool> SqlStore::Impl::is_erased_person(const std::string& id) {
     if (id.empty()) return false;
     auto direct = is_erased_id(id);
     if (!direct || direct.value()) return direct;
@@ -57,7 +57,7 @@ Result<bool> SqliteStore::Impl::is_erased_person(const std::string& id) {
     return is_erased_id(p.value());
 }
 
-Result<std::optional<Outcome>> SqliteStore::Impl::refuse_if_erased(const Action& a) {
+Result<std::optional<Outcome>> SqlStore::Impl::refuse_if_erased(const Action& a) {
     // The person an action writes about: its `person` field, or the person of the
     // enrolment it changes.
     std::string person = str(a.fields, "person");
@@ -82,7 +82,7 @@ Result<std::optional<Outcome>> SqliteStore::Impl::refuse_if_erased(const Action&
 namespace {
 // Runs one statement with positional arguments; returns the rows it changed.
 template <class... A>
-Result<int64_t> change(sqlite::Db& db, const std::string& sql, const A&... args) {
+Result<int64_t> change(sql::Db& db, const std::string& sql, const A&... args) {
     auto q = db.query(sql);
     int i = 0;
     (q->bind(++i, args), ...);
@@ -90,7 +90,7 @@ Result<int64_t> change(sqlite::Db& db, const std::string& sql, const A&... args)
     return db.changes();
 }
 
-Result<std::vector<std::string>> column_of(sqlite::Db& db, const std::string& sql, const std::string& arg) {
+Result<std::vector<std::string>> column_of(sql::Db& db, const std::string& sql, const std::string& arg) {
     std::vector<std::string> out;
     auto q = db.query(sql);
     q->bind(1, arg);
@@ -111,12 +111,12 @@ Result<std::vector<std::string>> column_of(sqlite::Db& db, const std::string& sq
         var += n_.value();                 \
     } while (0)
 
-Result<ErasureReport> SqliteStore::erase_person(const std::string& person_id, const std::string& actor) {
+Result<ErasureReport> SqlStore::erase_person(const std::string& person_id, const std::string& actor) {
     std::lock_guard lock(mu_);
     auto& I = *impl_;
     ErasureReport rep;
     {
-        sqlite::Transaction txn(*db_);
+        sql::Transaction txn(*db_);
         TUNDRA_TRY(txn.begin());
         TUNDRA_TRY(I.load_meta());
         I.now_ms = static_cast<int64_t>(opts_.wall());
@@ -297,7 +297,7 @@ Result<ErasureReport> SqliteStore::erase_person(const std::string& person_id, co
 // ---- access -------------------------------------------------------------------------------
 namespace {
 // Writes every row a query selects as a JSON array of objects (columns by name).
-Status put_rows(json::Writer& w, sqlite::Db& db, const std::string& sql, const std::vector<std::string>& args) {
+Status put_rows(json::Writer& w, sql::Db& db, const std::string& sql, const std::vector<std::string>& args) {
     auto q = db.query(sql);
     for (size_t i = 0; i < args.size(); ++i) q->bind(static_cast<int>(i + 1), args[i]);
     w.StartArray();
@@ -319,10 +319,10 @@ Status put_rows(json::Writer& w, sqlite::Db& db, const std::string& sql, const s
 }
 }  // namespace
 
-Result<std::string> SqliteStore::export_person(const std::string& person_id, const std::string& actor) {
+Result<std::string> SqlStore::export_person(const std::string& person_id, const std::string& actor) {
     std::lock_guard lock(mu_);
     auto& I = *impl_;
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     {
         auto q = db_->query("SELECT erased FROM persons WHERE id = ?");

@@ -5,11 +5,11 @@
 #include "store_internal.h"
 #include "tundra/core/checksum.h"
 #include "tundra/core/crypto.h"
-#include "tundra/sqlite/rows.h"
+#include "tundra/sql/rows.h"
 
 namespace tundra::server {
-using sqlite::column_list;
-using sqlite::read_row;
+using sql::column_list;
+using sql::read_row;
 using Phase = SyncCursor::Phase;
 
 namespace {
@@ -43,7 +43,7 @@ std::string phase_sql(const SyncCursor& c, Kind kind, const std::string& role) {
     return "t.version > :cursor";
 }
 
-void bind_phase(sqlite::Stmt& q, const SyncCursor& c, const AuthContext& who) {
+void bind_phase(sql::Stmt& q, const SyncCursor& c, const AuthContext& who) {
     q.bind(":cursor", c.after).bind(":v0", c.v0);
     q.bind(":t0", format_iso8601(c.t0)).bind(":t1", format_iso8601(c.t0 + 30LL * 86400'000));
     q.bind(":user", who.username).bind(":person", who.person);
@@ -72,7 +72,7 @@ SyncCursor caught_up(uint64_t after, const std::string& scope) {
 
 // What a device may see depends on these: its role, person and sites, and the organisations
 // they resolve to (which decide the catalogue). Another value means another replica.
-Result<std::string> SqliteStore::Impl::scope_hash(const AuthContext& who) {
+Result<std::string> SqlStore::Impl::scope_hash(const AuthContext& who) {
     std::string key = who.role + "|" + who.person + "|";
     for (auto& s : who.sites) key += s + ",";
     key += "|";
@@ -88,7 +88,7 @@ Result<std::string> SqliteStore::Impl::scope_hash(const AuthContext& who) {
 }
 
 // The rows (and deletions) after `cursor` in its phase, version order, at most limit + 1.
-Status SqliteStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
+Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
                                 std::vector<Change>& changes) {
     for (auto& spec : all_entities()) {
         if (cursor.phase == Phase::priority && priority_sql(spec.kind, who.role) == "0") continue;
@@ -138,7 +138,7 @@ Status SqliteStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor
     return Status::ok();
 }
 
-Result<uint64_t> SqliteStore::Impl::count_remaining(const AuthContext& who, const SyncCursor& next) {
+Result<uint64_t> SqlStore::Impl::count_remaining(const AuthContext& who, const SyncCursor& next) {
     uint64_t remaining = 0;
     std::vector<SyncCursor> parts{next};
     if (next.phase == Phase::priority) parts.push_back(rest_of(next));
@@ -162,7 +162,7 @@ Result<uint64_t> SqliteStore::Impl::count_remaining(const AuthContext& who, cons
     return remaining;
 }
 
-Result<SyncCursor> SqliteStore::Impl::pull(const AuthContext& who, const SyncCursor& from,
+Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor& from,
                                            int limit, uint64_t max_bytes, SyncResponse& out) {
     // A page fills from the cursor's phase; when the priority part of a full pull runs out,
     // the same page goes on with the rest (no round trip is spent on the boundary).
@@ -219,7 +219,7 @@ Result<SyncCursor> SqliteStore::Impl::pull(const AuthContext& who, const SyncCur
 }
 
 // Every row `who` may see, as (kind, id, version): the device compares it with its own.
-Result<ScopeChecksum> SqliteStore::Impl::checksum(const AuthContext& who) {
+Result<ScopeChecksum> SqlStore::Impl::checksum(const AuthContext& who) {
     ChecksumBuilder sum;
     for (auto& spec : all_entities()) {
         auto q = db.query("SELECT t.id, t.version FROM " + std::string(spec.table) + " t WHERE " +

@@ -19,7 +19,7 @@ Outcome rejected(const Action& a, std::string_view reason, std::string msg) {
 // ---- participations -----------------------------------------------------------------------
 // Staff record when a person's project participation starts and ends (ESF: the ledger counts
 // a person from her start month to her end month). One open participation per person.
-Result<Outcome> SqliteStore::Impl::upsert_participation(const AuthContext& who, const Action& a) {
+Result<Outcome> SqlStore::Impl::upsert_participation(const AuthContext& who, const Action& a) {
     const std::string id = str(a.fields, "participation");
     auto existing = load_row(Kind::participation, id);
     if (!existing) return existing.status();
@@ -68,7 +68,7 @@ struct OnePerKey {
     std::optional<Outcome> outcome;
 };
 
-Result<OnePerKey> SqliteStore::Impl::one_per_key(const Action& a, Kind kind, const std::string& id,
+Result<OnePerKey> SqlStore::Impl::one_per_key(const Action& a, Kind kind, const std::string& id,
                                                   const std::string& person,
                                                   const char* key_column, const std::string& key,
                                                   const std::string& what) {
@@ -94,7 +94,7 @@ Result<OnePerKey> SqliteStore::Impl::one_per_key(const Action& a, Kind kind, con
     return res;
 }
 
-Result<Outcome> SqliteStore::Impl::attest_time(const AuthContext& who, const Action& a) {
+Result<Outcome> SqlStore::Impl::attest_time(const AuthContext& who, const Action& a) {
     const std::string person_id = str(a.fields, "person");
     // ESF: participants certify their own time, on their own device.
     if (who.role != "participant" || person_id != who.person)
@@ -119,7 +119,7 @@ Result<Outcome> SqliteStore::Impl::attest_time(const AuthContext& who, const Act
     return make_outcome(a, OutcomeResult::applied, "", "time attested for " + month);
 }
 
-Result<Outcome> SqliteStore::Impl::submit_survey(const AuthContext& who, const Action& a, Hlc acted) {
+Result<Outcome> SqlStore::Impl::submit_survey(const AuthContext& who, const Action& a, Hlc acted) {
     const std::string person_id = str(a.fields, "person");
     const std::string occ_id = str(a.fields, "occasion");
     if (who.role != "participant" || person_id != who.person)
@@ -169,7 +169,7 @@ Result<Outcome> SqliteStore::Impl::submit_survey(const AuthContext& who, const A
 
 // The coordinators' deviation log: logged for an organisation the actor covers, optionally
 // about an occasion they see; handled with the action taken.
-Result<Outcome> SqliteStore::Impl::log_deviation(const AuthContext& who, const Action& a) {
+Result<Outcome> SqlStore::Impl::log_deviation(const AuthContext& who, const Action& a) {
     if (who.role == "participant")
         return rejected(a, reasons::kForbidden, "only coordinators and admins log deviations");
     const std::string id = str(a.fields, "deviation");

@@ -3,7 +3,6 @@
 #include "report_state.h"
 
 #include <rapidjson/reader.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
@@ -283,40 +282,30 @@ void FactReplay::finish(ReportState& out) {
 }
 
 namespace {
-Status replay_query(sqlite::Db& db, const char* sql, const std::function<void(sqlite3_stmt*)>& bind,
+Status replay_query(sql::Db& db, const char* sql, const std::function<void(sql::Stmt&)>& bind,
                     FactReplay& replay) {
-    sqlite3_stmt* st = nullptr;
-    int rc = sqlite3_prepare_v2(db.raw(), sql, -1, &st, nullptr);
-    if (rc != SQLITE_OK) return db.error(rc, "reading report facts");
-    bind(st);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        auto text = [&](int c) {
-            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
-            return std::string_view(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, c)));
-        };
-        std::string_view kind = text(0), id = text(1);
-        int64_t at_ms = sqlite3_column_int64(st, 2);
-        const char* data = sqlite3_column_type(st, 3) == SQLITE_NULL
-                               ? nullptr
-                               : reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
-        size_t len = data ? static_cast<size_t>(sqlite3_column_bytes(st, 3)) : 0;
-        if (!replay.apply(kind, id, at_ms, data, len)) {
-            sqlite3_finalize(st);
+    auto q = db.query(sql);
+    bind(*q);
+    for (;;) {
+        auto r = q->step();
+        if (!r) return r.status();
+        if (!r.value()) break;
+        std::string_view kind = q->text_view(0), id = q->text_view(1);
+        int64_t at_ms = q->int64(2);
+        std::string_view data = q->text_view(3);
+        if (!replay.apply(kind, id, at_ms, q->is_null(3) ? nullptr : data.data(), data.size()))
             return Status(Errc::storage, "report fact " + std::string(kind) + " '" +
                                              std::string(id) + "' holds data that is not a flat JSON object");
-        }
     }
-    Status result = rc == SQLITE_DONE ? Status::ok() : db.error(rc, "reading report facts");
-    sqlite3_finalize(st);
-    return result;
+    return Status::ok();
 }
 }  // namespace
 
-Result<ReportState> load_report_state(sqlite::Db& db, int64_t as_of_ms) {
+Result<ReportState> load_report_state(sql::Db& db, int64_t as_of_ms) {
     FactReplay replay;
     TUNDRA_TRY(replay_query(
         db, "SELECT kind, id, at_ms, data FROM report_facts WHERE at_ms <= ?1 ORDER BY seq",
-        [&](sqlite3_stmt* st) { sqlite3_bind_int64(st, 1, as_of_ms); }, replay));
+        [&](sql::Stmt& st) { st.bind(1, as_of_ms); }, replay));
     ReportState out;
     out.as_of_ms = as_of_ms;
     replay.finish(out);
@@ -343,7 +332,7 @@ bool with_kind(std::string_view kind, ReportState& st, FactReplay::Impl& r, F f)
 }
 }  // namespace
 
-Result<std::unique_ptr<Rewind>> Rewind::to(sqlite::Db& db, ReportState& state, int64_t as_of_ms) {
+Result<std::unique_ptr<Rewind>> Rewind::to(sql::Db& db, ReportState& state, int64_t as_of_ms) {
     std::unique_ptr<Rewind> rw(new Rewind(state));
     rw->later_ms_ = state.as_of_ms;
     if (as_of_ms >= state.as_of_ms) return rw;
@@ -369,11 +358,7 @@ Result<std::unique_ptr<Rewind>> Rewind::to(sqlite::Db& db, ReportState& state, i
             db,
             "SELECT kind, id, at_ms, data FROM report_facts WHERE kind = ?1 AND id = ?2 AND "
             "at_ms <= ?3 ORDER BY seq",
-            [&](sqlite3_stmt* st) {
-                sqlite3_bind_text(st, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
-                sqlite3_bind_text(st, 2, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
-                sqlite3_bind_int64(st, 3, as_of_ms);
-            },
+            [&](sql::Stmt& st) { st.bind(1, kind).bind(2, id).bind(3, as_of_ms); },
             replay));
         with_kind(kind, state, replay.impl(), [&](auto& map, auto& rows) {
             using T = typename std::decay_t<decltype(map)>::mapped_type;

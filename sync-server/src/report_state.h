@@ -87,7 +87,7 @@ struct ReportState {
 };
 
 // Replays every fact committed at or before `as_of_ms`. Errors: storage.
-Result<ReportState> load_report_state(sqlite::Db& db, int64_t as_of_ms);
+Result<ReportState> load_report_state(sql::Db& db, int64_t as_of_ms);
 
 // The state as of an earlier moment, made in place from a later one (`state`, loaded as of a
 // later moment) by replaying only the rows with facts in between; the later state comes back
@@ -95,7 +95,7 @@ Result<ReportState> load_report_state(sqlite::Db& db, int64_t as_of_ms);
 // with the same month as known now without loading every fact twice. Errors: storage.
 class Rewind {
 public:
-    static Result<std::unique_ptr<Rewind>> to(sqlite::Db& db, ReportState& state, int64_t as_of_ms);
+    static Result<std::unique_ptr<Rewind>> to(sql::Db& db, ReportState& state, int64_t as_of_ms);
     ~Rewind();
     Rewind(const Rewind&) = delete;
     Rewind& operator=(const Rewind&) = delete;

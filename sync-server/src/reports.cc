@@ -144,7 +144,7 @@ std::map<std::string, const std::vector<Cell>*> by_person(const ReportTable& t) 
 // For each month S sealed as of `state` (at most 24 back), the rows of S's ledger that differ
 // between now (state.as_of_ms) and B(S), the latest seal among months S..M-1: what the last
 // report of S (or of a later month already listing S's corrections) showed.
-Result<std::vector<Correction>> ledger_corrections(sqlite::Db& db, ReportState& state,
+Result<std::vector<Correction>> ledger_corrections(sql::Db& db, ReportState& state,
                                                    const std::string& month, const ReportScope& scope) {
     std::map<std::string, int64_t> seals;
     {
@@ -249,7 +249,7 @@ std::vector<std::string> months_between(const std::string& from, const std::stri
 }  // namespace
 
 // ---- the store's entry points -------------------------------------------------------------------
-Result<ReportOutput> SqliteStore::report(const ReportRequest& req, const ReportViewer& viewer) {
+Result<ReportOutput> SqlStore::report(const ReportRequest& req, const ReportViewer& viewer) {
     TUNDRA_TRY(check_report_request(req, viewer));
     const int64_t now = static_cast<int64_t>(opts_.wall());
     if (req.as_of_ms && *req.as_of_ms > now)
@@ -262,13 +262,13 @@ Result<ReportOutput> SqliteStore::report(const ReportRequest& req, const ReportV
     oo.create = false;
     auto conn = sqlite::Db::open(db_->path(), oo);
     if (!conn) return conn.status();
-    sqlite::Db& db = *conn.value();
+    sql::Db& db = *conn.value();
     // One sequential read of every fact: memory-mapped pages and a larger cache instead of a
     // read system call per page.
     TUNDRA_TRY(db.exec("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536"));
     TUNDRA_TRY(db.exec("BEGIN"));
     struct End {
-        sqlite::Db& db;
+        sql::Db& db;
         ~End() { (void)db.exec("COMMIT"); }
     } end{db};
 
@@ -334,7 +334,7 @@ Result<ReportOutput> SqliteStore::report(const ReportRequest& req, const ReportV
     return out;
 }
 
-Result<ReportOutput> SqliteStore::report_for(const AuthContext& who, const ReportRequest& req) {
+Result<ReportOutput> SqlStore::report_for(const AuthContext& who, const ReportRequest& req) {
     ReportViewer viewer{who.role, {}};
     if (who.role == "coordinator") {
         std::lock_guard lock(mu_);
@@ -345,14 +345,14 @@ Result<ReportOutput> SqliteStore::report_for(const AuthContext& who, const Repor
     return report(req, viewer);
 }
 
-Status SqliteStore::seal_month(const std::string& month, const std::string& actor) {
+Status SqlStore::seal_month(const std::string& month, const std::string& actor) {
     if (!valid_month(month)) return invalid("month: expected YYYY-MM (got '" + month + "')");
     const int64_t now = static_cast<int64_t>(opts_.wall());
     if (now < stockholm_month_end_ms(month))
         return invalid("month: " + month + " has not ended in Europe/Stockholm time; it can be sealed from " +
                        next_month(month) + "-01");
     std::lock_guard lock(mu_);
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     {
         auto q = db_->query("SELECT sealed_ms, actor FROM report_seals WHERE month = ?");
@@ -369,7 +369,7 @@ Status SqliteStore::seal_month(const std::string& month, const std::string& acto
     return txn.commit();
 }
 
-Result<std::vector<SqliteStore::Seal>> SqliteStore::seals() {
+Result<std::vector<SqlStore::Seal>> SqlStore::seals() {
     std::lock_guard lock(mu_);
     auto q = db_->query("SELECT month, actor, sealed_ms FROM report_seals ORDER BY month DESC");
     std::vector<Seal> out;

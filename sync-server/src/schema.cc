@@ -281,7 +281,7 @@ std::string fact_triggers(const FactSource& f) {
 
 // ALTER TABLE ... ADD COLUMN unless the column is there (every step may run again on a file
 // whose user_version was put back, as the migration tests do).
-Status add_column(sqlite::Db& db, const std::string& table, const std::string& column,
+Status add_column(sql::Db& db, const std::string& table, const std::string& column,
                   const std::string& decl) {
     auto q = db.query("SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
     q->bind(1, table).bind(2, column);
@@ -297,33 +297,33 @@ constexpr const char* kVersionIndexes[] = {"organisations", "sites",       "pers
                                            "survey_responses", "deviations"};
 }  // namespace
 
-Status migrate(sqlite::Db& db) {
+Status migrate(sql::Db& db) {
     int v = db.user_version();
     if (v > kSchemaVersion)
         return Status(Errc::unsupported_version,
                       "store schema version " + std::to_string(v) +
                           " is newer than this build supports (" +
                           std::to_string(kSchemaVersion) + ")");
-    TUNDRA_TRY(sqlite::migrate_to(db, 1, [&]() -> Status {
+    TUNDRA_TRY(sql::migrate_to(db, 1, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV1));
         for (auto* t : kVersionIndexes)
             TUNDRA_TRY(db.exec(std::string("CREATE INDEX ") + t + "_version ON " + t +
                                "(version)"));
         return Status::ok();
     }));
-    TUNDRA_TRY(sqlite::migrate_to(db, 2, [&]() -> Status {
+    TUNDRA_TRY(sql::migrate_to(db, 2, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV2));
         return Status::ok();
     }));
-    TUNDRA_TRY(sqlite::migrate_to(db, 3, [&]() -> Status {
+    TUNDRA_TRY(sql::migrate_to(db, 3, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV3));
         return Status::ok();
     }));
-    TUNDRA_TRY(sqlite::migrate_to(db, 4, [&]() -> Status {
+    TUNDRA_TRY(sql::migrate_to(db, 4, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV4));
         return Status::ok();
     }));
-    TUNDRA_TRY(sqlite::migrate_to(db, 5, [&]() -> Status {
+    TUNDRA_TRY(sql::migrate_to(db, 5, [&]() -> Status {
         TUNDRA_TRY(add_column(db, "occasions", "survey_closes", "TEXT"));
         TUNDRA_TRY(add_column(db, "persons", "provisional", "INTEGER NOT NULL DEFAULT 0"));
         TUNDRA_TRY(db.exec(kSchemaV5));
@@ -342,13 +342,13 @@ Status migrate(sqlite::Db& db) {
         }
         return Status::ok();
     }));
-    TUNDRA_TRY(sqlite::migrate_to(db, 6, [&]() -> Status {
+    TUNDRA_TRY(sql::migrate_to(db, 6, [&]() -> Status {
         TUNDRA_TRY(add_column(db, "devices", "install_id", "TEXT"));
         TUNDRA_TRY(add_column(db, "devices", "app_version", "TEXT"));
         TUNDRA_TRY(add_column(db, "enrolments", "waitlist_position", "INTEGER"));
         return db.exec(kSchemaV6);
     }));
-    TUNDRA_TRY(sqlite::migrate_to(db, 7, [&]() -> Status { return db.exec(kSchemaV7); }));
+    TUNDRA_TRY(sql::migrate_to(db, 7, [&]() -> Status { return db.exec(kSchemaV7); }));
     return Status::ok();
 }
 

@@ -4,5 +4,5 @@
 namespace tundra::server {
 inline constexpr int kSchemaVersion = 7;
 // Brings a store to kSchemaVersion, one transaction per step; refuses a newer file.
-Status migrate(sqlite::Db& db);
+Status migrate(sql::Db& db);
 }  // namespace tundra::server

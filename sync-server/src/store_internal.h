@@ -1,4 +1,4 @@
-// Internals shared by the SqliteStore sources (sqlite_store.cc, actions.cc, import.cc).
+// Internals shared by the SqlStore sources (sql_store.cc, actions.cc, import.cc).
 #pragma once
 
 #include <optional>
@@ -10,7 +10,7 @@
 #include "tundra/core/action.h"
 #include "tundra/core/model.h"
 #include "tundra/core/seats.h"
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 #include "tundra/sqlite/db.h"
 
 namespace tundra::server {
@@ -54,8 +54,8 @@ struct LwwResult {
 };
 
 // State of one write transaction. Versions are handed out from `version` and written
-// back to meta at commit. Methods live in: sqlite_store.cc (meta, rows, the round backend),
-// auth.cc (SqliteStore::login, issue_token, authenticate, revoke_device), users.cc (add_user,
+// back to meta at commit. Methods live in: sql_store.cc (meta, rows, the round backend),
+// auth.cc (SqlStore::login, issue_token, authenticate, revoke_device), users.cc (add_user,
 // set_password, revoke_user), login_throttle.cc and kdf_gate.h (what login uses),
 // audit.cc (the audit trail),
 // pull.cc (pages, scope SQL, checksum), visibility.cc (tombstones, touches, who sees what),
@@ -63,14 +63,14 @@ struct LwwResult {
 // persons), attendance.cc (marks and walk-ins), records.cc (participations, attestations,
 // survey answers, deviations), import.cc, merge.cc (provisional persons merged into real
 // ones), privacy.cc (GDPR erasure and access).
-struct SqliteStore::Impl final : RoundBackend {
-    SqliteStore& self;
-    sqlite::Db& db;
+struct SqlStore::Impl final : RoundBackend {
+    SqlStore& self;
+    sql::Db& db;
     uint64_t version = 0;
     int64_t now_ms = 0;
     std::string cursor_key;  // signs cursors (meta 'cursor_key', made by schema v3)
 
-    explicit Impl(SqliteStore& s) : self(s), db(*s.db_) {}
+    explicit Impl(SqlStore& s) : self(s), db(*s.db_) {}
 
     uint64_t next_version() { return ++version; }
     // Puts the version counter back unless disarmed: a write transaction that fails must not
@@ -185,7 +185,7 @@ struct SqliteStore::Impl final : RoundBackend {
     Result<std::optional<Outcome>> refuse_if_erased(const Action& a);
 
     // merge.cc: the merge inside the caller's transaction (merge_person, import), with its
-    // audit entry; errors as for SqliteStore::merge_person.
+    // audit entry; errors as for SqlStore::merge_person.
     Result<MergeReport> merge_person(const std::string& from, const std::string& into,
                                      const std::string& actor);
 
@@ -226,12 +226,12 @@ struct SqliteStore::Impl final : RoundBackend {
 
 // audit.cc: one audit entry, written by the caller's transaction (the change it records and
 // its entry commit together). `detail_json` never holds a password, token or erased data.
-Status append_audit(sqlite::Db& db, int64_t at_ms, const std::string& actor,
+Status append_audit(sql::Db& db, int64_t at_ms, const std::string& actor,
                     const std::string& operation, const std::string& target,
                     const std::string& detail_json);
 // auth.cc: revokes one device in the caller's transaction, audited ("revoke-device");
 // revoke_device and revoke_tablet. Errors: not_found, storage.
-Status revoke_one_device(sqlite::Db& db, const std::string& device_id, const std::string& actor,
+Status revoke_one_device(sql::Db& db, const std::string& device_id, const std::string& actor,
                          int64_t now_ms);
 // A flat JSON object for an audit entry's detail.
 std::string audit_detail(const Row& fields);

@@ -1,6 +1,6 @@
 // One sync round, decided from what the device sends and the store's state, with no SQL: the
 // cursor (reset or not, phase, deletions still owed), exactly-once by content (replay or
-// apply), fair-seat stamp bounds, and the page. A backend (SqliteStore today) supplies rows,
+// apply), fair-seat stamp bounds, and the page. A backend (SqlStore today) supplies rows,
 // device state and the transaction around the whole round. See docs/architecture.md,
 // "A sync round".
 #pragma once

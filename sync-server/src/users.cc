@@ -27,12 +27,12 @@ Status check_username(const std::string& username) {
 }
 
 // A new password, a revoked user: their console sessions end too (console.cc).
-Status end_console_sessions(sqlite::Db& db, const std::string& username) {
+Status end_console_sessions(sql::Db& db, const std::string& username) {
     auto q = db.query("DELETE FROM console_sessions WHERE username = ?");
     return q->bind(1, username).run();
 }
 
-Result<bool> exists(sqlite::Db& db, const std::string& sql, const std::string& id) {
+Result<bool> exists(sql::Db& db, const std::string& sql, const std::string& id) {
     auto q = db.query(sql);
     q->bind(1, id);
     auto r = q->step();
@@ -41,7 +41,7 @@ Result<bool> exists(sqlite::Db& db, const std::string& sql, const std::string& i
 }
 }  // namespace
 
-Status SqliteStore::add_user(const NewUser& u, const std::string& actor) {
+Status SqlStore::add_user(const NewUser& u, const std::string& actor) {
     TUNDRA_TRY(check_username(u.username));
     TUNDRA_TRY(check_password(u.password));
     if (u.role == "participant") {
@@ -54,7 +54,7 @@ Status SqliteStore::add_user(const NewUser& u, const std::string& actor) {
     }
     std::string hash = hash_password(u.password, opts_.kdf_iterations);
     std::lock_guard lock(mu_);
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     auto taken = exists(*db_, "SELECT 1 FROM users WHERE username = ?", u.username);
     if (!taken) return taken.status();
@@ -88,12 +88,12 @@ Status SqliteStore::add_user(const NewUser& u, const std::string& actor) {
     return txn.commit();
 }
 
-Result<int64_t> SqliteStore::set_password(const std::string& username, const std::string& password,
+Result<int64_t> SqlStore::set_password(const std::string& username, const std::string& password,
                                           const std::string& actor) {
     TUNDRA_TRY(check_password(password));
     std::string hash = hash_password(password, opts_.kdf_iterations);
     std::lock_guard lock(mu_);
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     auto u = db_->query("UPDATE users SET password_hash = ? WHERE username = ?");
     TUNDRA_TRY(u->bind(1, hash).bind(2, username).run());
@@ -116,7 +116,7 @@ Result<int64_t> SqliteStore::set_password(const std::string& username, const std
 // The current password is checked like a login's (throttled keys first, the KDF behind the
 // gate, outside the store lock; a wrong one counts as a failed login), the new one is hashed
 // outside the lock, and the change is made only if the hash is still the one checked.
-Status SqliteStore::change_password(const AuthContext& who, const std::string& current,
+Status SqlStore::change_password(const AuthContext& who, const std::string& current,
                                     const std::string& next, const std::string& remote_address) {
     TUNDRA_TRY(check_password(next));
     const auto& policy = opts_.login_throttle;
@@ -155,7 +155,7 @@ Status SqliteStore::change_password(const AuthContext& who, const std::string& c
     if (!ok) {
         std::lock_guard lock(mu_);
         int64_t now = static_cast<int64_t>(opts_.wall());
-        sqlite::Transaction txn(*db_);
+        sql::Transaction txn(*db_);
         TUNDRA_TRY(txn.begin());
         TUNDRA_TRY(record_failure(*db_, ukey, policy.user, now));
         TUNDRA_TRY(record_failure(*db_, akey, policy.address, now));
@@ -166,7 +166,7 @@ Status SqliteStore::change_password(const AuthContext& who, const std::string& c
     }
     std::string next_hash = hash_password(next, opts_.kdf_iterations);
     std::lock_guard lock(mu_);
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     auto u = db_->query("UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?");
     TUNDRA_TRY(u->bind(1, next_hash).bind(2, who.username).bind(3, hash).run());
@@ -184,9 +184,9 @@ Status SqliteStore::change_password(const AuthContext& who, const std::string& c
     return txn.commit();
 }
 
-Result<int64_t> SqliteStore::revoke_user(const std::string& username, const std::string& actor) {
+Result<int64_t> SqlStore::revoke_user(const std::string& username, const std::string& actor) {
     std::lock_guard lock(mu_);
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     TUNDRA_TRY(txn.begin());
     auto u = db_->query("UPDATE users SET revoked = 1 WHERE username = ?");
     TUNDRA_TRY(u->bind(1, username).run());

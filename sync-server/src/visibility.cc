@@ -129,7 +129,7 @@ std::string scope_sql(Kind kind, const std::string& role) {
     return rule;
 }
 
-Result<StrList> SqliteStore::Impl::organisations_of(const AuthContext& who) {
+Result<StrList> SqlStore::Impl::organisations_of(const AuthContext& who) {
     StrList orgs;
     if (!who.person.empty()) {
         auto p = person(who.person);
@@ -148,7 +148,7 @@ Result<StrList> SqliteStore::Impl::organisations_of(const AuthContext& who) {
 }
 
 // The same rules in C++, over one row as the write path sees it.
-Result<bool> SqliteStore::Impl::may_see(const AuthContext& who, Kind kind, const Row& row) {
+Result<bool> SqlStore::Impl::may_see(const AuthContext& who, Kind kind, const Row& row) {
     if (kind == Kind::person) {
         auto it = row.find("erased");
         if (it != row.end() && it->second == Value(true)) return false;
@@ -196,7 +196,7 @@ Result<bool> SqliteStore::Impl::may_see(const AuthContext& who, Kind kind, const
     return false;
 }
 
-Result<SqliteStore::VisibleIds> SqliteStore::visible_ids(const AuthContext& who, Kind kind) {
+Result<SqlStore::VisibleIds> SqlStore::visible_ids(const AuthContext& who, Kind kind) {
     std::lock_guard lock(mu_);
     auto& spec = entity(kind);
     VisibleIds out;
@@ -278,7 +278,7 @@ bool visibility_columns_changed(Kind kind, const Row& before, const Row& after) 
     return false;
 }
 
-Status SqliteStore::Impl::visibility_changed(Kind kind, const std::string& id, const Row& before,
+Status SqlStore::Impl::visibility_changed(Kind kind, const std::string& id, const Row& before,
                                              const Row& after) {
     if (!visibility_columns_changed(kind, before, after)) return Status::ok();
     const VisibilityRule* rule = nullptr;
@@ -296,7 +296,7 @@ Status SqliteStore::Impl::visibility_changed(Kind kind, const std::string& id, c
 
 // Gives matching rows a fresh version so that pulls send them again (e.g. the occasions of
 // a course whose visibility changed).
-Result<std::vector<std::string>> SqliteStore::Impl::select_ids(Kind kind, const std::string& where_sql,
+Result<std::vector<std::string>> SqlStore::Impl::select_ids(Kind kind, const std::string& where_sql,
                                                                 const std::string& arg) {
     std::vector<std::string> ids;
     auto q = db.query("SELECT id FROM " + std::string(entity(kind).table) + " WHERE " + where_sql);
@@ -310,7 +310,7 @@ Result<std::vector<std::string>> SqliteStore::Impl::select_ids(Kind kind, const 
     return ids;
 }
 
-Status SqliteStore::Impl::touch(Kind kind, const std::string& where_sql, const std::string& arg) {
+Status SqlStore::Impl::touch(Kind kind, const std::string& where_sql, const std::string& arg) {
     auto& spec = entity(kind);
     auto ids = select_ids(kind, where_sql, arg);
     if (!ids) return ids.status();
@@ -322,7 +322,7 @@ Status SqliteStore::Impl::touch(Kind kind, const std::string& where_sql, const s
     return Status::ok();
 }
 
-Status SqliteStore::Impl::tombstone(Kind kind, const std::string& where_sql, const std::string& arg) {
+Status SqlStore::Impl::tombstone(Kind kind, const std::string& where_sql, const std::string& arg) {
     auto& spec = entity(kind);
     auto ids = select_ids(kind, where_sql, arg);
     if (!ids) return ids.status();
@@ -335,7 +335,7 @@ Status SqliteStore::Impl::tombstone(Kind kind, const std::string& where_sql, con
 }
 
 // Forgets deletions older than the retention; devices behind the new floor get a reset.
-Status SqliteStore::Impl::purge_tombstones() {
+Status SqlStore::Impl::purge_tombstones() {
     int64_t last = 0;
     {
         auto q = db.query("SELECT value FROM meta WHERE key = 'last_purge_ms'");

@@ -25,7 +25,7 @@ struct Device {
     std::string token;
     std::string device_id;
 };
-Device device_login(server::SqliteStore& s, const std::string& user, const std::string& install = {}) {
+Device device_login(server::SqlStore& s, const std::string& user, const std::string& install = {}) {
     LoginRequest req;
     req.username = user;
     req.password = "password1";
@@ -37,7 +37,7 @@ Device device_login(server::SqliteStore& s, const std::string& user, const std::
     return {r ? r->token : std::string(), r ? r->device_id : std::string()};
 }
 // As the sync endpoint serves a device: its token checked, then the round.
-Result<SyncResponse> pull(server::SqliteStore& s, const Device& d) {
+Result<SyncResponse> pull(server::SqlStore& s, const Device& d) {
     auto who = s.authenticate(d.token);
     if (!who) return who.status();
     SyncRequest req;

@@ -1,4 +1,4 @@
-// The console over a real SqliteStore in this process: requests made as the browser makes
+// The console over a real SqlStore in this process: requests made as the browser makes
 // them (same-origin, cookies kept in a jar), the store's and the console's clocks one value.
 #pragma once
 
@@ -58,7 +58,7 @@ struct Browser {
 struct ConsoleFixture : ::testing::Test {
     std::filesystem::path dir;
     int64_t now = static_cast<int64_t>(server::test::kNow);
-    std::unique_ptr<server::SqliteStore> store;
+    std::unique_ptr<server::SqlStore> store;
     std::unique_ptr<ConsoleHandler> handler;
     ConsoleOptions options;
 
@@ -76,12 +76,12 @@ struct ConsoleFixture : ::testing::Test {
         store.reset();
         std::filesystem::remove_all(dir);
     }
-    std::unique_ptr<server::SqliteStore> open_store() {
+    std::unique_ptr<server::SqlStore> open_store() {
         server::StoreOptions o;
         o.kdf_iterations = 1000;
         o.durable = false;
         o.wall = [this] { return static_cast<uint64_t>(now); };
-        auto s = server::SqliteStore::open((dir / "s.db").string(), o);
+        auto s = server::SqlStore::open((dir / "s.db").string(), o);
         EXPECT_TRUE(s) << s.status().to_string();
         return s ? std::move(s.value()) : nullptr;
     }

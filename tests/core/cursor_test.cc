@@ -7,8 +7,9 @@ using namespace tundra;
 TEST(Cursor, RoundTripsEveryPhaseAndField) {
     for (auto phase : {SyncCursor::Phase::incremental, SyncCursor::Phase::priority,
                        SyncCursor::Phase::rest}) {
-        SyncCursor c{.phase = phase, .after = 18446744073709551615ULL, .v0 = 7,
-                     .t0 = 1795420800000, .scope = "0123456789abcdef"};
+        SyncCursor c{.phase = phase, .after = 18446744073709551615ULL, .v0 = 18446744073709551615ULL,
+                     .t0 = 1795420800000, .scope = std::string(64, 'f'),
+                     .remaining = 18446744073709551614ULL, .epoch = std::string(32, 'e')};
         auto d = decode_cursor(encode_cursor(c, "key"), "key");
         ASSERT_TRUE(d) << d.status().to_string();
         EXPECT_FALSE(d->legacy);
@@ -30,6 +31,46 @@ TEST(Cursor, ACursorThisServerDidNotIssueIsMalformed) {
         "c2.q.1.2.3.abcd." + good.substr(good.size() - 16), "not-a-cursor", "12a",
         std::string(500, '1'), "p.1.2", "-1"};
     for (auto& text : bad) {
+        auto d = decode_cursor(text, "key");
+        ASSERT_FALSE(d) << text;
+        EXPECT_EQ(d.status().code(), Errc::malformed) << text;
+    }
+}
+
+TEST(Cursor, UnknownRemainingAndNoEpochRoundTrip) {
+    SyncCursor c{.phase = SyncCursor::Phase::priority, .after = 1, .v0 = 2, .t0 = 3, .scope = "ab"};
+    auto d = decode_cursor(encode_cursor(c, "key"), "key");
+    ASSERT_TRUE(d) << d.status().to_string();
+    EXPECT_EQ(d->cursor.remaining, SyncCursor::kUnknown);
+    EXPECT_EQ(d->cursor.epoch, "");
+    EXPECT_EQ(d->cursor, c);
+}
+
+// The previous release issued "c2.<phase>.<after>.<v0>.<t0>.<scope>.<mac>": a device
+// upgraded from it (or an old CLI) keeps its place.
+TEST(Cursor, ThePreviousReleasesC2FormStillDecodes) {
+    std::string body = "c2.n.12.8.1795420800000.abcd";
+    std::string text = body + "." + hmac_sha256_hex("key", body).substr(0, 16);
+    auto d = decode_cursor(text, "key");
+    ASSERT_TRUE(d) << d.status().to_string();
+    EXPECT_FALSE(d->legacy);
+    EXPECT_EQ(d->cursor.phase, SyncCursor::Phase::rest);
+    EXPECT_EQ(d->cursor.after, 12u);
+    EXPECT_EQ(d->cursor.v0, 8u);
+    EXPECT_EQ(d->cursor.scope, "abcd");
+    EXPECT_EQ(d->cursor.remaining, SyncCursor::kUnknown);
+    EXPECT_EQ(d->cursor.epoch, "");
+    EXPECT_FALSE(decode_cursor(text, "other key"));
+}
+
+TEST(Cursor, AC3CursorWithAMovedFieldOrBadEpochIsMalformed) {
+    SyncCursor c{.phase = SyncCursor::Phase::priority, .after = 1, .v0 = 2, .t0 = 3, .scope = "ab",
+                 .remaining = 50, .epoch = "00ff"};
+    std::string good = encode_cursor(c, "key");
+    std::string mac = good.substr(good.size() - 16);
+    for (std::string text : {"c3.p.1.2.3.49.00ff.ab." + mac, "c3.p.1.2.3.50.00fe.ab." + mac,
+                             "c3.p.1.2.3.x.00ff.ab." + mac, "c3.p.1.2.3.50.XYZ.ab." + mac,
+                             "c3.p.1.2.3.50.00ff." + mac}) {
         auto d = decode_cursor(text, "key");
         ASSERT_FALSE(d) << text;
         EXPECT_EQ(d.status().code(), Errc::malformed) << text;

@@ -38,7 +38,7 @@ std::string make_store(TempDir& dir, int extra) {
     std::string path = dir.file("server.db");
     server::StoreOptions so;
     so.kdf_iterations = 1000;
-    auto s = server::SqliteStore::open(path, so);
+    auto s = server::SqlStore::open(path, so);
     EXPECT_TRUE(s);
     EXPECT_TRUE(s.value()->import_json(small_world_document(wall_clock_ms())));
     EXPECT_TRUE(s.value()->import_json(roster_document()));  // staff mark enrolled people only

@@ -83,7 +83,7 @@ TEST(Listener, AcceptErrorsBackOffAndAreLoggedOncePerBurst) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
         close(port_pipe[0]);
-        auto store = server::SqliteStore::open(dir.file("s.db"), {}, true);
+        auto store = server::SqlStore::open(dir.file("s.db"), {}, true);
         if (!store) _exit(2);
         int logfd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
         server::ServerOptions o = opts();

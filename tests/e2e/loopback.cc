@@ -123,7 +123,7 @@ World::World(std::function<void(server::StoreOptions&)> tweak) {
     so.durable = false;        // in-process: no power to lose, and fsyncs would dominate
     so.wall = [this] { return now.load(); };
     if (tweak) tweak(so);
-    auto s = server::SqliteStore::open(dir.file("server.db"), so);
+    auto s = server::SqlStore::open(dir.file("server.db"), so);
     if (!s) throw std::runtime_error(s.status().to_string());
     store = std::move(s.value());
     auto rep = store->import_json(small_world_document(now));

@@ -11,7 +11,7 @@
 
 #include "tundra/client/client.h"
 #include "tundra/server/handler.h"
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 
 namespace tundra::testing {
 
@@ -81,7 +81,7 @@ std::string small_world_document(uint64_t now_ms);
 struct World {
     TempDir dir;
     std::atomic<uint64_t> now{kStartMs};
-    std::unique_ptr<server::SqliteStore> store;
+    std::unique_ptr<server::SqlStore> store;
     std::function<Fault()> faults;  // applies to every client transport made after it is set
     std::function<Status()> replica_faults;  // likewise, for writes to client replicas
     // Wraps every client transport made after it is set (e.g. in a CuttingTransport).

@@ -111,7 +111,7 @@ TEST_F(Auth, ThrottleStateLivesInTheStoreSharedByEveryProcess) {
     StoreOptions o;
     o.kdf_iterations = 1000;
     o.wall = [this] { return now; };
-    auto other = SqliteStore::open((dir / "s.db").string(), o, false);
+    auto other = SqlStore::open((dir / "s.db").string(), o, false);
     ASSERT_TRUE(other);
     LoginRequest req;
     req.username = "anna";
@@ -154,7 +154,7 @@ TEST(AuthTiming, AnUnknownUserTakesAsLongAsAWrongPassword) {
     StoreOptions o;
     o.kdf_iterations = 50000;
     o.durable = false;
-    auto s = SqliteStore::open((dir / "s.db").string(), o);
+    auto s = SqlStore::open((dir / "s.db").string(), o);
     ASSERT_TRUE(s);
     ASSERT_TRUE(s.value()->import_json(tiny_document()));
     auto time_login = [&](const std::string& user, int i) {
@@ -213,7 +213,7 @@ TEST(AuthFlood, ConcurrentLoginsBeyondTheGateAreAnsweredOverloadedAtOnce) {
     StoreOptions o;
     o.kdf_iterations = 100000;
     o.durable = false;
-    auto s = SqliteStore::open((dir / "s.db").string(), o);
+    auto s = SqlStore::open((dir / "s.db").string(), o);
     ASSERT_TRUE(s);
     ASSERT_TRUE(s.value()->import_json(tiny_document()));
     std::atomic<int> overloaded{0}, checked{0};
@@ -326,7 +326,7 @@ TEST_F(Auth, AddUserCreatesALoginAndAnAuditEntryWithoutThePassword) {
     EXPECT_EQ(trail->at(0).target, "stina");
     EXPECT_EQ(trail->at(0).detail, R"({"role":"coordinator","sites":["s1"]})");
     EXPECT_EQ(scalar("SELECT count(*) FROM audit_log WHERE detail LIKE '%first-secret%'"), 0);
-    auto code = [&](SqliteStore::NewUser u) { return store->add_user(u, "cli:ops").code(); };
+    auto code = [&](SqlStore::NewUser u) { return store->add_user(u, "cli:ops").code(); };
     EXPECT_EQ(code({.username = "stina", .role = "admin", .password = "first-secret"}), Errc::conflict);
     EXPECT_EQ(code({.username = "p", .role = "participant", .person = "p-none", .password = "first-secret"}),
               Errc::not_found);

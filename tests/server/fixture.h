@@ -8,7 +8,7 @@
 
 #include "tundra/core/hlc.h"
 #include "tundra/server/handler.h"
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 
 namespace tundra::server::test {
 
@@ -30,7 +30,7 @@ inline std::string tiny_document() {
 struct StoreFixture : ::testing::Test {
     std::filesystem::path dir;
     uint64_t now = kNow;
-    std::unique_ptr<SqliteStore> store;
+    std::unique_ptr<SqlStore> store;
 
     void SetUp() override {
         std::string tmpl = (std::filesystem::temp_directory_path() / "tundra-server-XXXXXX").string();
@@ -38,7 +38,7 @@ struct StoreFixture : ::testing::Test {
         StoreOptions o;
         o.kdf_iterations = 1000;
         o.wall = [this] { return now; };
-        auto s = SqliteStore::open((dir / "s.db").string(), o);
+        auto s = SqlStore::open((dir / "s.db").string(), o);
         ASSERT_TRUE(s) << s.status().to_string();
         store = std::move(s.value());
         auto r = store->import_json(tiny_document());

@@ -1,6 +1,6 @@
 // A store with two municipalities, their coordinators and participants, for the issue-9 flows
 // (participations, surveys, deviations, attestations, walk-ins, merges): actions go through
-// the real sync round (`SqliteStore::sync`), scope checks and all.
+// the real sync round (`SqlStore::sync`), scope checks and all.
 #pragma once
 
 #include "fixture.h"

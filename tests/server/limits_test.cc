@@ -20,7 +20,7 @@ struct Limits : StoreFixture {
         o.wall = [this] { return now; };
         o.device_daily_actions = actions;
         o.device_daily_bytes = bytes;
-        auto s = SqliteStore::open((dir / "s.db").string(), o);
+        auto s = SqlStore::open((dir / "s.db").string(), o);
         ASSERT_TRUE(s) << s.status().to_string();
         store = std::move(s.value());
     }

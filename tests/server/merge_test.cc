@@ -28,7 +28,7 @@ struct Replica {
     std::string cursor;
     std::map<std::pair<Kind, std::string>, Row> rows;
 
-    void pull(SqliteStore& store, const AuthContext& who) {
+    void pull(SqlStore& store, const AuthContext& who) {
         for (int page = 0; page < 100; ++page) {
             SyncRequest req;
             req.cursor = cursor;

@@ -71,7 +71,7 @@ TEST_F(Privacy, StoreFilesAreReadableByTheirOwnerOnly) {
     store.reset();
     for (const char* f : {"s.db", "s.db-wal", "s.db-shm"})
         if (std::filesystem::exists(dir / f)) std::filesystem::permissions(dir / f, std::filesystem::perms(0644));
-    auto again = SqliteStore::open((dir / "s.db").string(), {}, false);
+    auto again = SqlStore::open((dir / "s.db").string(), {}, false);
     ASSERT_TRUE(again) << again.status().to_string();
     for (const char* f : {"s.db", "s.db-wal", "s.db-shm"}) {
         if (std::filesystem::exists(dir / f)) {

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "fixture.h"
+#include "tundra/sqlite/db.h"
 #include "tundra/core/cursor.h"
 #include "tundra/core/protocol.h"
 
@@ -320,7 +321,7 @@ TEST_F(Round, AStoreFromThePreviousReleaseMigratesAndKeepsItsMemory) {
     StoreOptions o;
     o.kdf_iterations = 1000;
     o.wall = [this] { return now; };
-    auto s = SqliteStore::open(path, o, false);
+    auto s = SqlStore::open(path, o, false);
     ASSERT_TRUE(s) << s.status().to_string();
     store = std::move(s.value());
     EXPECT_EQ(store->db().user_version(), 7);

@@ -2,6 +2,7 @@
 // install id and app version and the enrolment's waitlist position, keeps its rows, and
 // numbers the waitlists it holds — under new versions, so that devices pull the positions.
 #include "fixture.h"
+#include "tundra/sqlite/db.h"
 #include "tundra/core/protocol.h"
 
 using namespace tundra;
@@ -16,7 +17,7 @@ struct SchemaV6 : StoreFixture {
         StoreOptions o;
         o.kdf_iterations = 1000;
         o.wall = [this] { return now; };
-        auto s = SqliteStore::open((dir / "s.db").string(), o, false);
+        auto s = SqlStore::open((dir / "s.db").string(), o, false);
         ASSERT_TRUE(s) << s.status().to_string();
         store = std::move(s.value());
     }

@@ -2,6 +2,7 @@
 // console's session table, keeps its rows and devices, and works: a device syncs on, and a
 // console session opens and changes the store through the action pipeline.
 #include "fixture.h"
+#include "tundra/sqlite/db.h"
 #include "tundra/core/protocol.h"
 
 using namespace tundra;
@@ -14,7 +15,7 @@ struct SchemaV7 : StoreFixture {
         StoreOptions o;
         o.kdf_iterations = 1000;
         o.wall = [this] { return now; };
-        auto s = SqliteStore::open((dir / "s.db").string(), o, false);
+        auto s = SqlStore::open((dir / "s.db").string(), o, false);
         ASSERT_TRUE(s) << s.status().to_string();
         store = std::move(s.value());
     }

@@ -9,9 +9,9 @@ using namespace tundra;
 using namespace tundra::server;
 using namespace tundra::server::test;
 
-using SqliteStoreTest = StoreFixture;
+using SqlStoreTest = StoreFixture;
 
-TEST_F(SqliteStoreTest, PagesAreExactAndTheLastCursorCoversEverything) {
+TEST_F(SqlStoreTest, PagesAreExactAndTheLastCursorCoversEverything) {
     auto who = store->authenticate(login("admin"));
     ASSERT_TRUE(who);
     std::set<std::string> seen;
@@ -33,24 +33,24 @@ TEST_F(SqliteStoreTest, PagesAreExactAndTheLastCursorCoversEverything) {
     EXPECT_EQ(again->cursor, req.cursor);
 }
 
-TEST_F(SqliteStoreTest, ReopeningKeepsVersionsAndClockMonotonic) {
+TEST_F(SqlStoreTest, ReopeningKeepsVersionsAndClockMonotonic) {
     uint64_t v = store->current_version();
     auto path = (dir / "s.db").string();
     store.reset();
     now -= 3600'000;  // the server's clock went back an hour over the restart
     StoreOptions o;
     o.wall = [this] { return now; };
-    auto s = SqliteStore::open(path, o, false);
+    auto s = SqlStore::open(path, o, false);
     ASSERT_TRUE(s);
     EXPECT_EQ(s.value()->current_version(), v);
 }
 
-TEST_F(SqliteStoreTest, OpeningSomethingElseFailsClearly) {
+TEST_F(SqlStoreTest, OpeningSomethingElseFailsClearly) {
     auto p = (dir / "garbage.db").string();
     FILE* f = fopen(p.c_str(), "w");
     fputs("this is not a database, just text that is long enough to matter...............", f);
     fclose(f);
-    auto s = SqliteStore::open(p, {}, false);
+    auto s = SqlStore::open(p, {}, false);
     ASSERT_FALSE(s);
     EXPECT_EQ(s.status().code(), Errc::storage);
 }
@@ -64,7 +64,7 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
     std::filesystem::create_directories(dir);
     auto path = (dir / "s.db").string();
     {
-        auto s = SqliteStore::open(path);
+        auto s = SqlStore::open(path);
         ASSERT_TRUE(s) << s.status().to_string();
         auto rep = s.value()->import_json(
             R"({"organisations":[{"code":"o1","name":"Kiruna","county":"Norrbotten"}]})");
@@ -74,7 +74,7 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
             "DROP TABLE action_quota; DROP INDEX persons_erased; DELETE FROM meta WHERE key = 'pseudonym_key';"));
         ASSERT_TRUE(s.value()->db().set_user_version(3));
     }
-    auto s = SqliteStore::open(path, {}, false);
+    auto s = SqlStore::open(path, {}, false);
     ASSERT_TRUE(s) << s.status().to_string();
     EXPECT_EQ(s.value()->db().user_version(), 7);
     EXPECT_EQ(s.value()->count("organisations").value(), 1);

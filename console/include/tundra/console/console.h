@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 #include "tundra/web/assets.h"
 #include "tundra/web/http.h"
 
@@ -38,7 +38,7 @@ bool is_console_target(std::string_view target);
 
 class ConsoleHandler {
 public:
-    ConsoleHandler(server::SqliteStore& store, ConsoleOptions opts = {});
+    ConsoleHandler(server::SqlStore& store, ConsoleOptions opts = {});
     ~ConsoleHandler();
     // Thread-safe; never throws (a bug is a 500).
     web::HttpResponse handle(const web::HttpRequest& req);

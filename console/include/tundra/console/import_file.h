@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 
 namespace tundra::console {
 
@@ -23,12 +23,12 @@ struct ImportFile {
 // tell them apart by the first non-blank byte ('{' is a document). A staff CSV's stored
 // persons are found with store.person_for_import. Errors: as staff_csv_to_import
 // (invalid_argument naming the line and column).
-Result<ImportFile> read_import_file(server::SqliteStore& store, std::string_view bytes, std::string_view media = {});
+Result<ImportFile> read_import_file(server::SqlStore& store, std::string_view bytes, std::string_view media = {});
 
 // import_json(document), then the audit entry (operation "import", `target` the file's name
 // or "console", detail {"format","records","merged"}). Errors: as import_json, a staff CSV's
 // in the file's terms.
-Result<server::ImportReport> import_audited(server::SqliteStore& store, const ImportFile& file,
+Result<server::ImportReport> import_audited(server::SqlStore& store, const ImportFile& file,
                                             const std::string& actor, const std::string& target);
 
 }  // namespace tundra::console

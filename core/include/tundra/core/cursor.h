@@ -24,6 +24,15 @@ struct SyncCursor {
     // organisations they resolve to) when the cursor was issued; another value now means
     // the replica holds rows of another scope and must be rebuilt.
     std::string scope = {};
+    // Full pull: the rows it still has to send, counted once when it began and lowered by
+    // each page (so no page re-counts the store); kUnknown when not counted (incremental
+    // pulls, cursors of the c2 form).
+    static constexpr uint64_t kUnknown = ~uint64_t{0};
+    uint64_t remaining = kUnknown;
+    // The store's epoch when the cursor was issued (meta 'store_epoch', hex): a store restored
+    // from a backup has a new epoch, so a cursor from before the restore is recognised.
+    // Empty in cursors of the c2 form.
+    std::string epoch = {};
 
     bool full() const { return phase != Phase::incremental; }
     // The deletions this cursor still needs start above this version: a device whose floor
@@ -32,8 +41,10 @@ struct SyncCursor {
     bool operator==(const SyncCursor&) const = default;
 };
 
-// "c2.<phase>.<after>.<v0>.<t0>.<scope>.<mac>", mac = first 16 hex digits of
-// HMAC-SHA256(key, everything before it). `key` is the store's secret.
+// "c3.<phase>.<after>.<v0>.<t0>.<remaining>.<epoch>.<scope>.<mac>", mac = first 16 hex
+// digits of HMAC-SHA256(key, everything before it); `remaining` is empty when unknown. `key`
+// is the store's secret. The c2 form of the previous release ("c2.<phase>.<after>.<v0>.<t0>.
+// <scope>.<mac>") still decodes, with remaining unknown and no epoch.
 std::string encode_cursor(const SyncCursor& c, std::string_view key);
 // Errors: malformed for anything this server did not issue (bad shape, bad signature).
 // The unsigned cursors of protocol v1 servers ("123", "p.1.2.3") decode with

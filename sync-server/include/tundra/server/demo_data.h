@@ -25,7 +25,7 @@ struct DemoOptions {
     int64_t attendance_marks = 0;
 };
 
-// Returns an import document (see SqliteStore::import_json).
+// Returns an import document (see SqlStore::import_json).
 Result<std::string> demo_document(const DemoOptions& opts);
 
 }  // namespace tundra::server

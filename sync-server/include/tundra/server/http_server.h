@@ -1,7 +1,7 @@
 // The sync server on the network: the web layer's listener (tundra/web/listener.h: plain or
 // TLS, timeouts, connection cap, worker pool, access log) serving handle_request() over a
 // Store, with logins at low priority so that a login flood never starves sync rounds; over a
-// SqliteStore also the project console under /console/ (tundra/console/console.h), each
+// SqlStore also the project console under /console/ (tundra/console/console.h), each
 // request's body limit the console's or the sync API's.
 #pragma once
 
@@ -11,7 +11,7 @@
 
 #include "tundra/console/console.h"
 #include "tundra/server/handler.h"
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 #include "tundra/server/store.h"
 #include "tundra/web/listener.h"
 
@@ -19,7 +19,7 @@ namespace tundra::server {
 
 struct ServerOptions : web::ListenerOptions {
     HandlerOptions handler;
-    console::ConsoleOptions console;  // with a SqliteStore
+    console::ConsoleOptions console;  // with a SqlStore
 };
 
 using web::FdBudget;
@@ -30,7 +30,7 @@ public:
     // The sync API only.
     HttpServer(Store& store, ServerOptions opts = {});
     // The sync API and the console.
-    HttpServer(SqliteStore& store, ServerOptions opts = {});
+    HttpServer(SqlStore& store, ServerOptions opts = {});
     ~HttpServer();
     // As web::Listener::listen: the bound port; invalid_argument or network.
     Result<uint16_t> listen(const std::string& address, uint16_t port);
@@ -41,7 +41,7 @@ public:
     void stop();
 
 private:
-    void start(Store& store, SqliteStore* console_store, ServerOptions opts);
+    void start(Store& store, SqlStore* console_store, ServerOptions opts);
     std::unique_ptr<console::ConsoleHandler> console_;
     std::unique_ptr<web::Listener> listener_;
 };

@@ -20,7 +20,7 @@ enum class PersonKey { id, personal_id };
 // (PersonKey::personal_id, given as YYYYMMDD-XXXX; not a provisional walk-in), if any: the
 // columns of the import document's persons section (id, organisation, site, name, gender,
 // birth_year as int64_t, profession, education_level, employment_status, personal_id), SQL
-// NULL as std::monostate (a missing key reads as null). SqliteStore::person_for_import.
+// NULL as std::monostate (a missing key reads as null). SqlStore::person_for_import.
 using PersonLookup = std::function<Result<std::optional<Row>>(PersonKey by, const std::string& key)>;
 
 // Reads the file as Swedish Excel saves it: UTF-8 (with or without BOM) or Windows-1252,

@@ -1,5 +1,5 @@
 // The Store is everything the request handler needs from persistence. The embedded default
-// is SqliteStore; a PostgreSQL backend implements the same interface.
+// is SqlStore; a PostgreSQL backend implements the same interface.
 //
 // Contract: every method is thread-safe. sync() applies the request's actions and
 // computes the pull page in one transaction; it returns only after that transaction has

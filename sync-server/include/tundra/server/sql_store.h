@@ -1,6 +1,8 @@
-// The embedded SQLite store (WAL). One connection guarded by a mutex: SQLite serialises
-// writers anyway, and one connection keeps versions strictly increasing in commit order,
-// which the pull cursor relies on (docs/architecture.md, "Versions and cursors").
+// The SQL store: every rule of the service written once over the connection seam
+// (tundra/sql/db.h), with SQLite (a file path, the embedded default) as its backend. One
+// write connection guarded by a mutex; writers are serialised (Db::begin_write), which keeps
+// versions strictly increasing in commit order, as the pull cursor relies on
+// (docs/architecture.md, "Versions and cursors").
 #pragma once
 
 #include <atomic>
@@ -15,7 +17,7 @@
 #include "tundra/core/hlc.h"
 #include "tundra/server/staff_csv.h"
 #include "tundra/server/store.h"
-#include "tundra/sqlite/db.h"
+#include "tundra/sql/db.h"
 
 namespace tundra::server {
 
@@ -191,13 +193,13 @@ struct ImportPreview {
     std::string digest;                 // sha256 of the document: apply checks the same file
 };
 
-class SqliteStore final : public Store {
+class SqlStore final : public Store {
 public:
     // Opens (and with create=true initialises) a store. Refuses a file whose schema is
     // newer than this build.
-    static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+    static Result<std::unique_ptr<SqlStore>> open(const std::string& path,
                                                      StoreOptions opts = {}, bool create = true);
-    ~SqliteStore() override;
+    ~SqlStore() override;
 
     Result<LoginResponse> login(const LoginRequest& req, const std::string& remote_address) override;
     Result<AuthContext> authenticate(std::string_view token) override;
@@ -364,12 +366,12 @@ public:
     // Errors: as import_json (invalid_argument with the path of the first bad field).
     Result<ImportPreview> preview_import(std::string_view document);
     Result<int64_t> count(const std::string& table);
-    sqlite::Db& db() { return *db_; }
+    sql::Db& db() { return *db_; }
     uint64_t current_version();
 
 private:
     struct Impl;
-    explicit SqliteStore(std::unique_ptr<sqlite::Db> db, StoreOptions opts);
+    explicit SqlStore(std::unique_ptr<sql::Db> db, StoreOptions opts);
     // auth.cc: the password check of login() and console_login(): throttled per username and
     // address, the KDF behind the gate, the same work and answer (unauthorized) for an
     // unknown user and a wrong password; a failure is counted. What the user is, on success.
@@ -385,7 +387,7 @@ private:
                                       const std::string& person);
     // import.cc: import_json's one path; a dry run (preview_import) is rolled back.
     Result<ImportReport> import_document(std::string_view document, const ImportDryRun* dry_run);
-    std::unique_ptr<sqlite::Db> db_;
+    std::unique_ptr<sql::Db> db_;
     StoreOptions opts_;
     std::mutex mu_;
     HlcClock clock_;

@@ -1,4 +1,4 @@
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 
 #include <algorithm>
 #include <charconv>
@@ -8,11 +8,11 @@
 #include "schema.h"
 #include "store_internal.h"
 #include "tundra/core/crypto.h"
-#include "tundra/sqlite/rows.h"
+#include "tundra/sql/rows.h"
 
 namespace tundra::server {
-using sqlite::column_list;
-using sqlite::read_row;
+using sql::column_list;
+using sql::read_row;
 
 
 Outcome make_outcome(const Action& a, OutcomeResult r, std::string_view reason,
@@ -27,7 +27,7 @@ Outcome make_outcome(const Action& a, OutcomeResult r, std::string_view reason,
 }
 
 // ---- open ---------------------------------------------------------------------------------
-SqliteStore::SqliteStore(std::unique_ptr<sqlite::Db> db, StoreOptions opts)
+SqlStore::SqlStore(std::unique_ptr<sql::Db> db, StoreOptions opts)
     : db_(std::move(db)), opts_(std::move(opts)), clock_(opts_.wall) {
     impl_ = std::make_unique<Impl>(*this);
     kdf_gate_ = std::make_unique<KdfGate>(opts_.max_concurrent_kdf, opts_.max_waiting_kdf);
@@ -37,9 +37,9 @@ SqliteStore::SqliteStore(std::unique_ptr<sqlite::Db> db, StoreOptions opts)
                   "$" + std::string(64, '0');
 }
 
-SqliteStore::~SqliteStore() = default;
+SqlStore::~SqlStore() = default;
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, StoreOptions opts,
+Result<std::unique_ptr<SqlStore>> SqlStore::open(const std::string& path, StoreOptions opts,
                                                        bool create) {
     sqlite::OpenOptions o;
     o.create = create;
@@ -53,13 +53,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
     // An acknowledged round must survive power loss, not only a crash of this process: every
     // commit waits for its WAL frames to reach the disk (docs/failure-model.md).
     if (opts.durable) TUNDRA_TRY(db.value()->exec("PRAGMA synchronous=FULL"));
-    std::unique_ptr<SqliteStore> s(new SqliteStore(std::move(db.value()), std::move(opts)));
+    std::unique_ptr<SqlStore> s(new SqlStore(std::move(db.value()), std::move(opts)));
     TUNDRA_TRY(s->impl_->load_meta());
     s->clock_ = HlcClock(s->opts_.wall, s->clock_.last());
     return s;
 }
 
-Status SqliteStore::Impl::load_meta() {
+Status SqlStore::Impl::load_meta() {
     auto q = db.query("SELECT key, value FROM meta WHERE key IN ('version', 'hlc', 'cursor_key')");
     for (;;) {
         auto r = q->step();
@@ -76,26 +76,26 @@ Status SqliteStore::Impl::load_meta() {
     return Status::ok();
 }
 
-Status SqliteStore::Impl::save_meta() {
+Status SqlStore::Impl::save_meta() {
     auto q = db.query("UPDATE meta SET value = ? WHERE key = ?");
     TUNDRA_TRY(q->bind(1, std::to_string(version)).bind(2, "version").run());
     q->reset();
     return q->bind(1, std::to_string(self.clock_.last().value)).bind(2, "hlc").run();
 }
 
-uint64_t SqliteStore::current_version() {
+uint64_t SqlStore::current_version() {
     std::lock_guard lock(mu_);
     return impl_->version;
 }
 
-Status SqliteStore::check_health() {
+Status SqlStore::check_health() {
     std::lock_guard lock(mu_);
     auto q = db_->query("SELECT 1");
     auto r = q->step();
     return r ? Status::ok() : r.status();
 }
 
-Result<int64_t> SqliteStore::count(const std::string& table) {
+Result<int64_t> SqlStore::count(const std::string& table) {
     std::lock_guard lock(mu_);
     static const std::set<std::string> kServerTables = {
         "devices", "applied_actions", "users", "login_throttle", "audit_log", "tombstones",
@@ -112,11 +112,11 @@ Result<int64_t> SqliteStore::count(const std::string& table) {
 }
 
 // ---- generic rows -------------------------------------------------------------------------
-Result<std::optional<Row>> SqliteStore::Impl::load_row(Kind kind, const std::string& id) {
-    return sqlite::load_row(db, kind, id);
+Result<std::optional<Row>> SqlStore::Impl::load_row(Kind kind, const std::string& id) {
+    return sql::load_row(db, kind, id);
 }
 
-Status SqliteStore::Impl::write_row(Kind kind, const Row& row) {
+Status SqlStore::Impl::write_row(Kind kind, const Row& row) {
     auto& spec = entity(kind);
     std::string cols = column_list(spec), params, updates;
     for (auto& c : spec.columns) {
@@ -136,13 +136,13 @@ Status SqliteStore::Impl::write_row(Kind kind, const Row& row) {
 }
 
 // ---- sync ---------------------------------------------------------------------------------
-Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest& req) {
+Result<SyncResponse> SqlStore::sync(const AuthContext& who, const SyncRequest& req) {
     // With a byte budget the rows cap only bounds memory; without one it sizes the page.
     int limit = req.limit > 0 ? req.limit : req.max_bytes > 0 ? kMaxPageRows : opts_.default_page_rows;
 
     std::lock_guard lock(mu_);
     auto& I = *impl_;
-    sqlite::Transaction txn(*db_);
+    sql::Transaction txn(*db_);
     if (Status st = txn.begin(); !st) return st;
     // A failed round must not leave half-advanced counters behind.
     Impl::RoundGuard restore(I, clock_, opts_.wall);
@@ -164,7 +164,7 @@ Result<SyncResponse> SqliteStore::sync(const AuthContext& who, const SyncRequest
 }
 
 // ---- the round backend --------------------------------------------------------------------
-Result<DeviceRoundState> SqliteStore::Impl::device_state(const AuthContext& who) {
+Result<DeviceRoundState> SqlStore::Impl::device_state(const AuthContext& who) {
     auto q = db.query("SELECT last_seq, last_sync_hlc FROM devices WHERE id = ?");
     q->bind(1, who.device_id);
     auto r = q->step();
@@ -174,7 +174,7 @@ Result<DeviceRoundState> SqliteStore::Impl::device_state(const AuthContext& who)
                             Hlc{static_cast<uint64_t>(q->int64(1))}};
 }
 
-Status SqliteStore::Impl::save_device_state(const AuthContext& who, const DeviceRoundState& st) {
+Status SqlStore::Impl::save_device_state(const AuthContext& who, const DeviceRoundState& st) {
     auto q = db.query(
         "UPDATE devices SET last_seq = ?, last_sync_hlc = ?, last_seen_ms = ?, "
         "token_expires_ms = max(token_expires_ms, ?) WHERE id = ?");
@@ -188,7 +188,7 @@ Status SqliteStore::Impl::save_device_state(const AuthContext& who, const Device
 
 namespace {
 // One applied_actions row (hash, outcome) from a query that selects them, if it found one.
-Result<std::optional<AppliedRecord>> read_applied(sqlite::Query& q) {
+Result<std::optional<AppliedRecord>> read_applied(sql::Query& q) {
     auto r = q->step();
     if (!r) return r.status();
     if (!r.value()) return std::optional<AppliedRecord>();
@@ -198,14 +198,14 @@ Result<std::optional<AppliedRecord>> read_applied(sqlite::Query& q) {
 }
 }  // namespace
 
-Result<std::optional<AppliedRecord>> SqliteStore::Impl::applied(const std::string& device,
+Result<std::optional<AppliedRecord>> SqlStore::Impl::applied(const std::string& device,
                                                                  uint64_t seq) {
     auto q = db.query("SELECT hash, outcome FROM applied_actions WHERE device = ? AND seq = ?");
     q->bind(1, device).bind(2, seq);
     return read_applied(q);
 }
 
-Result<std::optional<AppliedRecord>> SqliteStore::Impl::applied_by_hash(const std::string& device,
+Result<std::optional<AppliedRecord>> SqlStore::Impl::applied_by_hash(const std::string& device,
                                                                          const std::string& hash) {
     auto q = db.query(
         "SELECT hash, outcome FROM applied_actions WHERE device = ? AND hash = ? ORDER BY seq LIMIT 1");
@@ -213,8 +213,8 @@ Result<std::optional<AppliedRecord>> SqliteStore::Impl::applied_by_hash(const st
     return read_applied(q);
 }
 
-Result<Outcome> SqliteStore::Impl::apply(const AuthContext& who, const Action& a, Hlc acted) {
-    sqlite::Savepoint sp(db);
+Result<Outcome> SqlStore::Impl::apply(const AuthContext& who, const Action& a, Hlc acted) {
+    sql::Savepoint sp(db);
     if (!sp.status()) return sp.status();
     uint64_t v_before = version;
     auto r = dispatch(who, a, acted);
@@ -236,14 +236,14 @@ Result<Outcome> SqliteStore::Impl::apply(const AuthContext& who, const Action& a
     return o;
 }
 
-Status SqliteStore::Impl::record_applied(const std::string& device, const Action& a,
+Status SqlStore::Impl::record_applied(const std::string& device, const Action& a,
                                          const std::string& hash, const Outcome& o) {
     auto q = db.query(
         "INSERT INTO applied_actions (device, seq, outcome, applied_ms, hash) VALUES (?, ?, ?, ?, ?)");
     return q->bind(1, device).bind(2, a.seq).bind(3, encode_outcome(o)).bind(4, now_ms).bind(5, hash).run();
 }
 
-Result<uint64_t> SqliteStore::Impl::tombstone_floor() {
+Result<uint64_t> SqlStore::Impl::tombstone_floor() {
     auto q = db.query("SELECT value FROM meta WHERE key = 'tombstone_floor'");
     auto r = q->step();
     if (!r) return r.status();

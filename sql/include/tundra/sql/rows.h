@@ -1,4 +1,4 @@
-// Entity rows in SQLite, driven by the descriptors of tundra/core/model.h. Both the server
+// Entity rows in SQL, driven by the descriptors of tundra/core/model.h. Both the server
 // store and the client replica keep one table per kind with the descriptor's columns (plus
 // their own extra columns), so reading a row is the same code on both sides.
 #pragma once
@@ -8,9 +8,9 @@
 #include <string_view>
 
 #include "tundra/core/model.h"
-#include "tundra/sqlite/db.h"
+#include "tundra/sql/db.h"
 
-namespace tundra::sqlite {
+namespace tundra::sql {
 
 // "id, name, ..." — optionally prefixed with a table alias ("t.id, t.name, ...").
 std::string column_list(const EntitySpec& spec, std::string_view alias = {});
@@ -19,4 +19,4 @@ Row read_row(const Stmt& st, const EntitySpec& spec);
 // The row of `kind` with this id, if any.
 Result<std::optional<Row>> load_row(Db& db, Kind kind, const std::string& id);
 
-}  // namespace tundra::sqlite
+}  // namespace tundra::sql

@@ -1,6 +1,6 @@
-#include "tundra/sqlite/rows.h"
+#include "tundra/sql/rows.h"
 
-namespace tundra::sqlite {
+namespace tundra::sql {
 
 std::string column_list(const EntitySpec& spec, std::string_view alias) {
     std::string out;
@@ -29,4 +29,4 @@ Result<std::optional<Row>> load_row(Db& db, Kind kind, const std::string& id) {
     return std::optional<Row>(read_row(*q, spec));
 }
 
-}  // namespace tundra::sqlite
+}  // namespace tundra::sql
