@@ -11,7 +11,7 @@
 #include "tundra/core/hlc.h"
 #include "tundra/core/protocol.h"
 #include "tundra/server/handler.h"
-#include "tundra/server/sqlite_store.h"
+#include "tundra/server/sql_store.h"
 
 using namespace tundra;
 using namespace tundra::server;
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     StoreOptions o;
     o.kdf_iterations = 1;
     o.wall = [] { return kNow; };
-    auto store = SqliteStore::open(":memory:", o);
+    auto store = SqlStore::open(":memory:", o);
     if (!store) return std::cerr << store.status().to_string() << "\n", 1;
     Store& s = *store.value();
     if (auto r = store.value()->import_json(kDocument); !r) return std::cerr << r.status().to_string() << "\n", 1;
