@@ -8,6 +8,7 @@
 #include <ctime>
 #include <set>
 
+#include "open_db.h"
 #include "report_builders.h"
 #include "store_internal.h"
 
@@ -258,19 +259,15 @@ Result<ReportOutput> SqlStore::report(const ReportRequest& req, const ReportView
                           " is in the future (a report is of what the server held then)");
     // A connection of its own, reading one snapshot: a report over millions of facts does
     // not hold the store's lock that sync rounds need.
-    sqlite::OpenOptions oo;
-    oo.create = false;
-    auto conn = sqlite::Db::open(db_->path(), oo);
+    auto conn = open_connection(db_->path(), {.create = false, .read_only = true});
     if (!conn) return conn.status();
     sql::Db& db = *conn.value();
     // One sequential read of every fact: memory-mapped pages and a larger cache instead of a
     // read system call per page.
-    TUNDRA_TRY(db.exec("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536"));
-    TUNDRA_TRY(db.exec("BEGIN"));
-    struct End {
-        sql::Db& db;
-        ~End() { (void)db.exec("COMMIT"); }
-    } end{db};
+    if (db.backend() == sql::Backend::sqlite)
+        TUNDRA_TRY(db.exec("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536"));
+    sql::ReadTransaction snapshot(db);
+    TUNDRA_TRY(snapshot.begin());
 
     if (!req.organisation.empty()) {
         auto q = db.query("SELECT 1 FROM organisations WHERE id = ?");

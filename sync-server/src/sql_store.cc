@@ -5,6 +5,7 @@
 #include <set>
 
 #include "kdf_gate.h"
+#include "open_db.h"
 #include "schema.h"
 #include "store_internal.h"
 #include "tundra/core/crypto.h"
@@ -41,9 +42,7 @@ SqlStore::~SqlStore() = default;
 
 Result<std::unique_ptr<SqlStore>> SqlStore::open(const std::string& path, StoreOptions opts,
                                                        bool create) {
-    sqlite::OpenOptions o;
-    o.create = create;
-    auto db = sqlite::Db::open(path, o);
+    auto db = open_connection(path, {.create = create});
     if (!db) return db.status();
     if (!create && db.value()->user_version() == 0)
         return Status(Errc::storage, "'" + path + "' is not a Tundra store (run `init` first)");
@@ -52,7 +51,8 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(const std::string& path, StoreO
     TUNDRA_TRY(migrate(*db.value()));
     // An acknowledged round must survive power loss, not only a crash of this process: every
     // commit waits for its WAL frames to reach the disk (docs/failure-model.md).
-    if (opts.durable) TUNDRA_TRY(db.value()->exec("PRAGMA synchronous=FULL"));
+    if (opts.durable && db.value()->backend() == sql::Backend::sqlite)
+        TUNDRA_TRY(db.value()->exec("PRAGMA synchronous=FULL"));
     std::unique_ptr<SqlStore> s(new SqlStore(std::move(db.value()), std::move(opts)));
     TUNDRA_TRY(s->impl_->load_meta());
     s->clock_ = HlcClock(s->opts_.wall, s->clock_.last());
