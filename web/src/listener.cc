@@ -84,11 +84,33 @@ struct Listener::Impl {
     net::thread_pool workers;
     std::atomic<int> queued{0};
     uint16_t port = 0;  // the bound port, from listen()
+    // Metrics (ListenerOptions::metrics), null without a registry.
+    Family<Counter>* requests_total = nullptr;
+    Family<Histogram>* request_seconds = nullptr;
+    Family<Counter>* unavailable_total = nullptr;
 
     Impl(Handler h, ListenerOptions o)
         : handler(std::move(h)), opts(std::move(o)), ioc(std::max(1, opts.threads)),
           accept_strand(net::make_strand(ioc)), acceptor(accept_strand), accept_timer(accept_strand),
-          workers(static_cast<size_t>(std::max(1, opts.workers))) {}
+          workers(static_cast<size_t>(std::max(1, opts.workers))) {
+        if (!opts.metrics) return;
+        requests_total = &opts.metrics->counter("tundra_http_requests_total",
+                                                "HTTP requests answered, by route and status", {"route", "status"});
+        request_seconds = &opts.metrics->histogram(
+            "tundra_http_request_duration_seconds",
+            "Time from a request's headers to its answer written, by route", {"route"});
+        unavailable_total = &opts.metrics->counter(
+            "tundra_http_unavailable_total",
+            "503 answers by reason: queue_full (the listener's request queue), else the error code", {"reason"});
+    }
+    // One answered request, for the metrics.
+    void count(std::string_view path, int status, const std::string& code, double seconds) {
+        if (!requests_total) return;
+        std::string route = opts.metrics_route ? opts.metrics_route(path) : "other";
+        requests_total->with({route, std::to_string(status)}).inc();
+        request_seconds->with({route}).observe(seconds);
+        if (status == 503) unavailable_total->with({code.empty() ? "other" : code}).inc();
+    }
 
     bool is_stopping() {
         std::lock_guard lock(mu);
@@ -239,6 +261,7 @@ private:
             busy.headers.emplace_back("Content-Type", "application/json");
             busy.headers.emplace_back("Retry-After", std::to_string(server_.opts.retry_after_seconds));
             busy.body = encode(ErrorBody{Errc::overloaded, "the server is busy; try again shortly"});
+            busy.error_code = "queue_full";
             return respond(std::move(busy), version, keep_alive);
         }
         ++server_.queued;
@@ -270,6 +293,7 @@ private:
     void respond(HttpResponse out, unsigned version, bool keep_alive) {
         record_.user = std::move(out.log_user);
         record_.device = std::move(out.log_device);
+        error_code_ = std::move(out.error_code);
         auto res = std::make_shared<http::response<http::string_body>>(
             static_cast<http::status>(out.status), version);
         res->set(http::field::server, "tundra/1");
@@ -285,6 +309,7 @@ private:
     }
 
     void write_error(int status, Errc code, const std::string& msg) {
+        error_code_ = std::string(errc_info(code).wire_name);
         auto res = std::make_shared<http::response<http::string_body>>(
             static_cast<http::status>(status), 11);
         res->set(http::field::content_type, "application/json");
@@ -306,10 +331,11 @@ private:
     }
 
     void on_written(beast::error_code ec, bool close) {
+        double ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - started_).count();
+        server_.count(record_.route, record_.status, error_code_, ms / 1000);
         if (server_.opts.log) {
             record_.time_ms = now_ms();
-            record_.duration_ms =
-                std::chrono::duration<double, std::milli>(SteadyClock::now() - started_).count();
+            record_.duration_ms = ms;
             server_.log(access_log_line(record_));
         }
         if (ec) return derived().close_now();
@@ -319,6 +345,7 @@ private:
 
     std::optional<http::request_parser<http::string_body>> parser_;
     AccessRecord record_;
+    std::string error_code_;  // of the answer being written, for the metrics
     SteadyClock::time_point started_;
 };
 

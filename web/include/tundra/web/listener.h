@@ -20,6 +20,7 @@
 
 #include "tundra/core/status.h"
 #include "tundra/web/http.h"
+#include "tundra/web/metrics.h"
 
 namespace tundra::web {
 
@@ -66,6 +67,13 @@ struct ListenerOptions {
     std::string tls_key_file;
     // Peers whose X-Forwarded-For is believed (CIDRs; see client_address.h).
     std::vector<std::string> trusted_proxies;
+    // Where the listener counts what it answers (may be null): requests by route and status
+    // (tundra_http_requests_total), their latency by route (tundra_http_request_duration_
+    // seconds), and every 503 by reason (tundra_http_unavailable_total: `queue_full` for the
+    // listener's own, else the handler's error code). `metrics_route` names a request's
+    // route for these labels (a small fixed set; default: "other" for all).
+    std::shared_ptr<MetricsRegistry> metrics;
+    std::function<std::string(std::string_view path)> metrics_route;
 };
 
 class Listener {
