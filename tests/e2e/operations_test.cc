@@ -286,3 +286,38 @@ TEST_F(Operations, RestoreDrill) {
     expect_exact("c.db");
     EXPECT_EQ(server->stop(), 0);
 }
+
+// The listener's own 503s (its request queue is full) are counted by reason, the handler's by
+// error code; label values are escaped as the text format wants.
+TEST(OperationsMetrics, ListenerCountsItsAnswersAndItsOwn503s) {
+    auto registry = std::make_shared<web::MetricsRegistry>();
+    web::ListenerOptions o;
+    o.handle_signals = false;
+    o.max_queued_requests = 0;  // every request finds the queue full
+    o.metrics = registry;
+    o.metrics_route = [](std::string_view path) { return std::string(path == "/x" ? "/x" : "other"); };
+    web::Listener l([](const web::HttpRequest&) { return web::HttpResponse{}; }, o);
+    auto port = l.listen("127.0.0.1", 0);
+    ASSERT_TRUE(port) << port.status().to_string();
+    std::thread t([&] { l.run(); });
+    EXPECT_EQ(status_of(http(port.value(), "GET", "/x")), 503);
+    EXPECT_EQ(status_of(http(port.value(), "GET", "/y?q=1")), 503);
+    std::map<std::string, double> m;
+    for (int i = 0; i < 40; ++i) {
+        m = samples(registry->render());
+        if (m["tundra_http_unavailable_total{reason=\"queue_full\"}"] >= 2) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    l.stop();
+    t.join();
+    EXPECT_EQ(m["tundra_http_unavailable_total{reason=\"queue_full\"}"], 2);
+    EXPECT_EQ(m["tundra_http_requests_total{route=\"/x\",status=\"503\"}"], 1);
+    EXPECT_EQ(m["tundra_http_requests_total{route=\"other\",status=\"503\"}"], 1);
+    EXPECT_EQ(m["tundra_http_request_duration_seconds_count{route=\"/x\"}"], 1);
+
+    web::MetricsRegistry r;
+    r.counter("t_total", "a \\ help\nline", {"v"}).with({"a\"b\\c\nd"}).inc(3);
+    std::string text = r.render();
+    EXPECT_NE(text.find("# HELP t_total a \\\\ help\\nline\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("t_total{v=\"a\\\"b\\\\c\\nd\"} 3\n"), std::string::npos) << text;
+}
