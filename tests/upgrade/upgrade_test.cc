@@ -308,34 +308,32 @@ TEST_F(Upgrade, PreviousReplicaOpensWithTheNewCliAndSyncsOn) {
     {
         Server v11(old_server, file("s.db"), file("server.log"));
         address = v11.address();
-        ASSERT_NO_FATAL_FAILURE(login(old_cli, "coord.db", "coord.arjeplog", v11));
-        rows = num(cli_json(old_cli, "coord.db", "sync"), "pulled");
+        ASSERT_NO_FATAL_FAILURE(login(old_cli, "anna.db", "anna", v11));
+        rows = num(cli_json(old_cli, "anna.db", "sync"), "pulled");
         ASSERT_GT(rows, 10);
         EXPECT_EQ(v11.stop(), 0);
     }
-    ASSERT_EQ(run(old_cli, "--replica coord.db attendance mark o-sam-1 p-arjeplog-hemtjanst-1 present --minutes 170")
-                  .code,
-              0);
-    const int64_t old_version = user_version("coord.db");
+    ASSERT_EQ(run(old_cli, "--replica anna.db enrol o-sam-1").code, 0);
+    const int64_t old_version = user_version("anna.db");
 
     Server v12(new_server, file("s.db"), file("server.log"), address);
     // Opening migrates; the queued action, the login and the cursor survive.
-    auto st = cli_json(new_cli, "coord.db", "status");
-    EXPECT_EQ(user_version("coord.db"), current_replica_version()) << "migrated from v" << old_version;
+    auto st = cli_json(new_cli, "anna.db", "status");
+    EXPECT_EQ(user_version("anna.db"), current_replica_version()) << "migrated from v" << old_version;
     EXPECT_EQ(num(st, "pending"), 1);
     ASSERT_TRUE(st.IsObject() && st.HasMember("user") && st["user"].IsString() && st.HasMember("device") &&
                 st["device"].IsString());
-    EXPECT_STREQ(st["user"].GetString(), "coord.arjeplog");
+    EXPECT_STREQ(st["user"].GetString(), "anna");
     EXPECT_EQ(std::string(st["device"].GetString()).rfind("dev-", 0), 0u);
-    auto s = cli_json(new_cli, "coord.db", "sync");
+    auto s = cli_json(new_cli, "anna.db", "sync");
     EXPECT_FALSE(flag(s, "reset"));
     EXPECT_EQ(num(s, "pushed"), 1);
     EXPECT_EQ(outcome(s, 0), "applied");
     EXPECT_LT(num(s, "pulled"), rows / 10) << "no full re-download";
-    auto v = cli_json(new_cli, "coord.db", "verify");
+    auto v = cli_json(new_cli, "anna.db", "verify");
     EXPECT_TRUE(flag(v, "ok"));
     EXPECT_FALSE(flag(v, "repaired"));
-    EXPECT_EQ(query("s.db", "SELECT count(*) FROM attendance WHERE occasion = 'o-sam-1' AND "
+    EXPECT_EQ(query("s.db", "SELECT count(*) FROM enrolments WHERE occasion = 'o-sam-1' AND "
                             "person = 'p-arjeplog-hemtjanst-1'"),
               "1");
     EXPECT_EQ(v12.stop(), 0);
