@@ -20,7 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "skipped: dpkg -i needs root (CI runs this test as root on a throwaway machine)"
   exit 77
 fi
-for tool in cpack dpkg dpkg-deb dpkg-shlibdeps systemd-analyze adduser runuser; do
+for tool in cpack dpkg dpkg-deb dpkg-shlibdeps systemd-analyze adduser runuser setpriv sqlite3; do
   command -v "$tool" > /dev/null || fail "$tool is missing (scripts/test.sh installs dpkg-dev and systemd)"
 done
 if dpkg-query -W -f='${Status}' tundra 2> /dev/null | grep -q installed; then
@@ -95,7 +95,9 @@ runuser -u tundra -- /usr/bin/tundra-server init --db /var/lib/tundra/tundra.db 
 runuser -u tundra -- /usr/bin/tundra-server add-user --db /var/lib/tundra/tundra.db boss --role admin \
   --password-stdin <<< "a-long-password" > /dev/null || fail "add-user as tundra"
 mkfifo "$tmp/out"
-runuser -u tundra -- /usr/bin/tundra-server serve --db /var/lib/tundra/tundra.db --listen 127.0.0.1:0 --quiet \
+# setpriv execs the server itself (no parent in between), so that $! is the server.
+setpriv --reuid tundra --regid tundra --init-groups --inh-caps=-all \
+  /usr/bin/tundra-server serve --db /var/lib/tundra/tundra.db --listen 127.0.0.1:0 --quiet \
   > "$tmp/out" 2> "$tmp/serve.err" &
 serve_pid=$!
 read -r -t 20 first < "$tmp/out" || { cat "$tmp/serve.err"; fail "the installed server did not start"; }
@@ -105,7 +107,7 @@ grep -q "^listening on http://127.0.0.1:" <<< "$first" || fail "unexpected: $fir
 
 # Reinstall (what an upgrade does): the store and its users are kept.
 dpkg -i "$deb" > "$tmp/dpkg2.log" 2>&1 || { cat "$tmp/dpkg2.log"; fail "dpkg -i again"; }
-sqlite3 /var/lib/tundra/tundra.db "SELECT username FROM users" | grep -qx boss || fail "the reinstall lost the store"
+runuser -u tundra -- sqlite3 /var/lib/tundra/tundra.db "SELECT username FROM users" | grep -qx boss || fail "the reinstall lost the store"
 
 # Remove: programs gone; store, user and config kept.
 dpkg -r tundra > "$tmp/remove.log" 2>&1 || { cat "$tmp/remove.log"; fail "dpkg -r"; }
