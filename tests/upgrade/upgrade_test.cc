@@ -118,7 +118,7 @@ private:
     pid_t pid_ = -1;
 };
 
-struct Run {
+struct CmdRun {
     int code = -1;
     std::string out, err;
 };
@@ -143,7 +143,7 @@ struct Upgrade : ::testing::Test {
     }
     std::string file(const std::string& name) const { return (dir / name).string(); }
 
-    Run run(const std::string& bin, const std::string& args, const std::string& input = "") {
+    CmdRun run(const std::string& bin, const std::string& args, const std::string& input = "") {
         std::string in = file("stdin"), out = file("stdout"), err = file("stderr");
         std::ofstream(in) << input;
         std::string cmd = "cd '" + dir.string() + "' && '" + bin + "' " + args + " < '" + in + "' > '" + out +
@@ -203,8 +203,9 @@ struct Upgrade : ::testing::Test {
         EXPECT_EQ(run(new_server, "init --db fresh.db").code, 0);
         return user_version("fresh.db");
     }
-    int64_t current_replica_version() {
-        EXPECT_EQ(run(new_cli, "--replica fresh-replica.db status --json").code, 0);
+    // (The CLI makes a replica only at login.)
+    int64_t current_replica_version(const Server& s) {
+        login(new_cli, "fresh-replica.db", "admin", s);
         return user_version("fresh-replica.db");
     }
 };
@@ -319,7 +320,7 @@ TEST_F(Upgrade, PreviousReplicaOpensWithTheNewCliAndSyncsOn) {
     Server v12(new_server, file("s.db"), file("server.log"), address);
     // Opening migrates; the queued action, the login and the cursor survive.
     auto st = cli_json(new_cli, "anna.db", "status");
-    EXPECT_EQ(user_version("anna.db"), current_replica_version()) << "migrated from v" << old_version;
+    EXPECT_EQ(user_version("anna.db"), current_replica_version(v12)) << "migrated from v" << old_version;
     EXPECT_EQ(num(st, "pending"), 1);
     ASSERT_TRUE(st.IsObject() && st.HasMember("user") && st["user"].IsString() && st.HasMember("device") &&
                 st["device"].IsString());
