@@ -23,7 +23,7 @@ command -v git > /dev/null || fail "git is not installed"
 full="$(git -C "$root" rev-parse --verify --quiet "$commit^{commit}" 2> /dev/null)" ||
   fail "commit $commit (the previous release) is not in the git history of $root; a shallow clone needs 'git fetch --unshallow'"
 
-cache="${TUNDRA_PREVIOUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tundra-previous}/$full"
+cache="${TUNDRA_PREVIOUS_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/tundra-previous}/$full"
 bin="$cache/bin"
 mkdir -p "$cache" || fail "cannot create $cache"
 
