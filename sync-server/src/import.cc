@@ -180,7 +180,8 @@ std::string upsert_sql(const std::string& table, const std::vector<std::string>&
         if (std::find(insert_only.begin(), insert_only.end(), c) != insert_only.end()) continue;
         sets += c + " = excluded." + c + ", ";
         if (!diff.empty()) diff += " OR ";
-        diff += c + " IS NOT excluded." + c;
+        // IS DISTINCT FROM (not SQLite's IS NOT) and the table named: SQL both backends accept.
+        diff += table + "." + c + " IS DISTINCT FROM excluded." + c;
     }
     return "INSERT INTO " + table + " (" + names + "version) VALUES (" + params +
            "?) ON CONFLICT(" + key + ") DO UPDATE SET " + sets +
@@ -628,7 +629,8 @@ Result<ImportReport> SqlStore::import_document(std::string_view document, const 
                                                    "provider", "duration_minutes", "organisations",
                                                    "published"}));
         auto del = db_->query("DELETE FROM course_organisations WHERE course = ?");
-        auto ins = db_->query("INSERT OR IGNORE INTO course_organisations VALUES (?, ?)");
+        // ON CONFLICT DO NOTHING, not INSERT OR IGNORE: SQL both backends accept.
+        auto ins = db_->query("INSERT INTO course_organisations VALUES (?, ?) ON CONFLICT DO NOTHING");
         for (auto& r : data["courses"]) {
             TUNDRA_TRY(upsert_tracked(Kind::course, s(r, "id"), [&] {
                 q->bind(1, s(r, "id"));
@@ -793,7 +795,7 @@ Result<ImportReport> SqlStore::import_document(std::string_view document, const 
             "UPDATE occasions SET confirmed = (SELECT count(*) FROM enrolments e WHERE e.occasion "
             "= occasions.id AND e.status = 'confirmed'), waitlisted = (SELECT count(*) FROM "
             "enrolments e WHERE e.occasion = occasions.id AND e.status = 'waitlisted'), version = "
-            "? WHERE id = ? AND (confirmed, waitlisted) IS NOT ((SELECT count(*) FROM enrolments e "
+            "? WHERE id = ? AND (confirmed, waitlisted) IS DISTINCT FROM ((SELECT count(*) FROM enrolments e "
             "WHERE e.occasion = occasions.id AND e.status = 'confirmed'), (SELECT count(*) FROM "
             "enrolments e WHERE e.occasion = occasions.id AND e.status = 'waitlisted'))");
         for (auto& o : touched_occasions) {

@@ -347,8 +347,10 @@ Status SqlStore::Impl::purge_tombstones() {
     int64_t cutoff = now_ms - self.opts_.tombstone_retention_days * 86400'000;
     {
         auto q = db.query(
-            "UPDATE meta SET value = (SELECT CAST(max(CAST(value AS INTEGER), (SELECT coalesce(max(version), "
-            "0) FROM tombstones WHERE deleted_ms < ?)) AS TEXT)) WHERE key = 'tombstone_floor'");
+            // GREATEST by CASE (SQLite has no GREATEST, PostgreSQL no scalar max); BIGINT: 64 bits.
+            "UPDATE meta SET value = (SELECT CASE WHEN CAST(meta.value AS BIGINT) > f THEN meta.value "
+            "ELSE CAST(f AS TEXT) END FROM (SELECT coalesce(max(version), 0) AS f FROM tombstones "
+            "WHERE deleted_ms < ?) floor) WHERE key = 'tombstone_floor'");
         TUNDRA_TRY(q->bind(1, cutoff).run());
     }
     {
@@ -362,8 +364,8 @@ Status SqlStore::Impl::purge_tombstones() {
         int64_t keep_from = now_ms - self.opts_.outcome_retention_days * 86400'000;
         int64_t prev = last - self.opts_.outcome_retention_days * 86400'000;
         auto q = db.query(
-            "UPDATE applied_actions SET outcome = json_set(outcome, '$.message', '') "
-            "WHERE applied_ms >= ? AND applied_ms < ?");
+            "UPDATE applied_actions SET outcome = " + db.json_set("outcome", "message", "CAST('' AS TEXT)") +
+            " WHERE applied_ms >= ? AND applied_ms < ?");
         TUNDRA_TRY(q->bind(1, last == 0 ? INT64_MIN : prev).bind(2, keep_from).run());
     }
     auto q = db.query("UPDATE meta SET value = ? WHERE key = 'last_purge_ms'");
