@@ -221,7 +221,7 @@ Result<std::vector<SeatEntry>> SqlStore::Impl::seat_entries(const std::string& o
     auto q = db.query(
         "SELECT id, acted_hlc, coalesce(device, ''), status, coalesce(reason, ''), "
         "waitlist_position FROM enrolments WHERE occasion = ? "
-        "AND NOT (status = 'confirmed' AND reason IS 'walk_in')");
+        "AND NOT (status = 'confirmed' AND coalesce(reason, '') = 'walk_in')");  // not `IS 'x'`: SQLite's
     q->bind(1, occasion_id);
     for (;;) {
         auto r = q->step();

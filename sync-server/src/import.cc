@@ -252,7 +252,8 @@ Status resolve_ids(sql::Db& db, const char* sec, Rows& rows, const std::string& 
 // keeps for the persons in the document as this document leaves them.
 Status one_open_participation(sql::Db& db, const Rows& rows) {
     std::map<std::string, std::map<std::string, bool>> open;  // person -> id -> open
-    auto q = db.query("SELECT id, end_month IS NULL FROM participations WHERE person = ?");
+    // An integer, not a boolean: the backends read booleans differently.
+    auto q = db.query("SELECT id, CASE WHEN end_month IS NULL THEN 1 ELSE 0 END FROM participations WHERE person = ?");
     for (auto& r : rows) {
         if (open.count(s(r, "person"))) continue;
         auto& mine = open[s(r, "person")];

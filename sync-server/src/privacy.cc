@@ -410,7 +410,8 @@ Result<std::string> SqlStore::export_person(const std::string& person_id, const 
         return Status::ok();
     };
     // Never the password hash or a token hash: whether they exist is enough.
-    TUNDRA_TRY(per_user("users", "SELECT username, role, created_at, revoked, password_hash != '' AS has_password, "
+    TUNDRA_TRY(per_user("users", "SELECT username, role, created_at, revoked, "
+                                 "CASE WHEN password_hash <> '' THEN 1 ELSE 0 END AS has_password, "
                                  "(SELECT " + db_->group_concat("site") +
                                      " FROM user_sites s WHERE s.username = u.username) AS sites "
                                      "FROM users u WHERE username = ?"));

@@ -96,8 +96,9 @@ Role role_of(const std::string& role) {
 namespace {
 std::string rule_sql(Kind kind, const std::string& role) {
     switch (scope_of(kind, role_of(role))) {
-        case Scope::everyone: return "1";
-        case Scope::nobody: return "0";
+        // Comparisons, not 1/0: PostgreSQL's WHERE takes a boolean only.
+        case Scope::everyone: return "1 = 1";
+        case Scope::nobody: return "1 = 0";
         case Scope::self: return "t.id = :person";
         case Scope::staff_at_my_sites: return std::string("t.site IN ") + kMySites;
         case Scope::own_rows: return "t.person = :person";
@@ -350,7 +351,7 @@ Status SqlStore::Impl::purge_tombstones() {
             // GREATEST by CASE (SQLite has no GREATEST, PostgreSQL no scalar max); BIGINT: 64 bits.
             "UPDATE meta SET value = (SELECT CASE WHEN CAST(meta.value AS BIGINT) > f THEN meta.value "
             "ELSE CAST(f AS TEXT) END FROM (SELECT coalesce(max(version), 0) AS f FROM tombstones "
-            "WHERE deleted_ms < ?) floor) WHERE key = 'tombstone_floor'");
+            "WHERE deleted_ms < ?) tf) WHERE key = 'tombstone_floor'");
         TUNDRA_TRY(q->bind(1, cutoff).run());
     }
     {
