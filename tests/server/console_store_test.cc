@@ -324,7 +324,7 @@ TEST_P(Console, ConsoleActionsAreNumberedAndRecordedExactlyOnce) {
     EXPECT_EQ(scalar("SELECT last_seq FROM devices WHERE id = 'console:admin'"), 3);
     EXPECT_EQ(scalar("SELECT count(*) FROM applied_actions WHERE device = 'console:admin'"), 3);
     EXPECT_EQ(scalar("SELECT count(*) FROM applied_actions WHERE device = 'console:admin' AND hash <> '' "
-                     "AND json_extract(outcome, '$.result') = 'rejected' AND seq = 2"), 1);
+                     "AND " + store->db().json_text("outcome", "result") + " = 'rejected' AND seq = 2"), 1);
     EXPECT_EQ(scalar("SELECT count(*) FROM devices WHERE id = 'console:admin' AND install_id = 'console' AND name = 'Console'"), 1);
     // Stamps come from the store's clock and go forward.
     EXPECT_EQ(scalar("SELECT count(*) FROM field_stamps WHERE kind = 'organisation' AND id = 'o7' AND field = 'name' "

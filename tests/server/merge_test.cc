@@ -116,9 +116,9 @@ TEST_P(Merge, OnAClashTheRealPersonsRowIsKept) {
     EXPECT_EQ(rep->attendance.dropped, 1);
     EXPECT_EQ(rep->participations.dropped, 1);
     EXPECT_EQ(rep->moved(), 0);
-    EXPECT_EQ(text("SELECT group_concat(id) FROM enrolments"), "e1");
-    EXPECT_EQ(text("SELECT group_concat(id) FROM attendance"), "m1");
-    EXPECT_EQ(text("SELECT group_concat(id) FROM participations"), "pa1");
+    EXPECT_EQ(text("SELECT " + store->db().group_concat("id") + " FROM enrolments"), "e1");
+    EXPECT_EQ(text("SELECT " + store->db().group_concat("id") + " FROM attendance"), "m1");
+    EXPECT_EQ(text("SELECT " + store->db().group_concat("id") + " FROM participations"), "pa1");
     EXPECT_EQ(scalar("SELECT confirmed FROM occasions WHERE id = 'o1'"), 1);
     for (auto* id : {"e-w1", "m-w1", "pa-w1"})
         EXPECT_EQ(scalar(std::string("SELECT count(*) FROM tombstones WHERE id = '") + id + "'"), 1) << id;

@@ -99,8 +99,10 @@ struct Reports : StoreFixture {
                        const std::string& end = {}) {
         // The import section and the action come with the "actions" helper's work; the row
         // is what they write (the report facts come from the table's triggers either way).
-        exec("INSERT OR REPLACE INTO participations (id, person, start_month, end_month, version) VALUES ('" +
-             id + "', '" + person + "', '" + start + "', " + (end.empty() ? "NULL" : "'" + end + "'") + ", 1)");
+        exec("INSERT INTO participations (id, person, start_month, end_month, version) VALUES ('" + id + "', '" +
+             person + "', '" + start + "', " + (end.empty() ? "NULL" : "'" + end + "'") +
+             ", 1) ON CONFLICT (id) DO UPDATE SET person = excluded.person, start_month = excluded.start_month, "
+             "end_month = excluded.end_month");
     }
     void attest(const std::string& person, const std::string& month, int64_t minutes) {
         exec("INSERT INTO time_attestations (id, person, month, minutes, hlc, version) VALUES ('ta:" + person +
