@@ -162,8 +162,12 @@ Result<RowPage> SqlStore::rows(const AuthContext& who, Kind kind, const RowQuery
         if (!r) return r.status();
         page.total = static_cast<size_t>(count->int64(0));
     }
-    auto sel = db_->query("SELECT " + sql::column_list(spec, "t") + from + " ORDER BY t." + order +
-                          (q.descending ? " DESC" : "") + ", t.id LIMIT :limit OFFSET :offset");
+    // NULLs first when ascending, last when descending, on both backends (PostgreSQL's
+    // default is the other way round).
+    const std::string dir = q.descending ? " DESC" : "";
+    auto sel = db_->query("SELECT " + sql::column_list(spec, "t") + from + " ORDER BY CASE WHEN t." + order +
+                          " IS NULL THEN 0 ELSE 1 END" + dir + ", t." + order + dir +
+                          ", t.id LIMIT :limit OFFSET :offset");
     bind_all(*sel);
     sel->bind(":limit", static_cast<int64_t>(q.limit)).bind(":offset", static_cast<int64_t>(q.offset));
     for (;;) {
