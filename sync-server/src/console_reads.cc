@@ -95,7 +95,8 @@ Result<RowPage> SqlStore::rows(const AuthContext& who, Kind kind, const RowQuery
         if (!c) return c.status();
         if (c.value()->type == ColType::str_list) {
             // A list column holds the value.
-            where += " AND EXISTS (SELECT 1 FROM json_each(t." + name + ") j WHERE j.value = " + arg(value) + ")";
+            where += " AND EXISTS (SELECT 1 FROM " + db_->json_array_values("t." + name, "j") + " WHERE j.value = " +
+                     arg(value) + ")";
             continue;
         }
         if (value.empty() && c.value()->nullable) {  // "" asks for the rows without one
@@ -110,7 +111,8 @@ Result<RowPage> SqlStore::rows(const AuthContext& who, Kind kind, const RowQuery
         auto c = known_column(spec, "any_of_column", q.any_of_column);
         if (!c) return c.status();
         if (!is_text(*c.value())) return bad("any_of_column", "'" + q.any_of_column + "' is not a text column");
-        where += " AND t." + q.any_of_column + " IN (SELECT value FROM json_each(" + arg(q.any_of) + "))";
+        where += " AND t." + q.any_of_column + " IN (SELECT j.value FROM " +
+                 db_->json_array_values("CAST(" + arg(q.any_of) + " AS TEXT)", "j") + ")";
     } else if (!q.any_of.empty()) {
         return bad("any_of_column", "any_of needs a column");
     }
@@ -216,8 +218,8 @@ Result<std::vector<TabletInfo>> SqlStore::tablets() {
     {
         // Outcomes are kept as JSON (encode_outcome): {"seq":..,"result":"rejected",..}.
         auto q = db_->query(
-            "SELECT device, count(*) FROM applied_actions WHERE applied_ms >= ? "
-            "AND json_extract(outcome, '$.result') = 'rejected' GROUP BY device");
+            "SELECT device, count(*) FROM applied_actions WHERE applied_ms >= ? AND " +
+            db_->json_text("outcome", "result") + " = 'rejected' GROUP BY device");
         q->bind(1, now - kStaleMs);
         for (;;) {
             auto r = q->step();

@@ -33,13 +33,13 @@ struct DeviceIdentity : StoreFixture {
 };
 }  // namespace
 
-TEST_F(DeviceIdentity, ANewDeviceKeepsItsTabletAndAppVersion) {
+TEST_P(DeviceIdentity, ANewDeviceKeepsItsTabletAndAppVersion) {
     auto r = login_with("anna", "", "inst-7f3a", "0.10.0");
     ASSERT_TRUE(r) << r.status().to_string();
     EXPECT_EQ(identity(r->device_id), (std::pair<std::string, std::string>{"inst-7f3a", "0.10.0"}));
 }
 
-TEST_F(DeviceIdentity, ALaterLoginUpdatesWhatItTellsAndKeepsWhatItLeavesOut) {
+TEST_P(DeviceIdentity, ALaterLoginUpdatesWhatItTellsAndKeepsWhatItLeavesOut) {
     auto first = login_with("anna", "", "inst-7f3a", "0.10.0");
     ASSERT_TRUE(first) << first.status().to_string();
     auto upgraded = login_with("anna", first->device_id, "inst-7f3a", "0.11.0");
@@ -52,13 +52,13 @@ TEST_F(DeviceIdentity, ALaterLoginUpdatesWhatItTellsAndKeepsWhatItLeavesOut) {
     EXPECT_EQ(identity(first->device_id), (std::pair<std::string, std::string>{"inst-7f3a", "0.11.0"}));
 }
 
-TEST_F(DeviceIdentity, ALoginThatTellsNothingStoresNull) {
+TEST_P(DeviceIdentity, ALoginThatTellsNothingStoresNull) {
     auto r = login_with("anna", "", "", "");
     ASSERT_TRUE(r) << r.status().to_string();
     EXPECT_EQ(identity(r->device_id), (std::pair<std::string, std::string>{"-", "-"}));
 }
 
-TEST_F(DeviceIdentity, EveryPersonOnOneTabletIsFoundByTheInstallId) {
+TEST_P(DeviceIdentity, EveryPersonOnOneTabletIsFoundByTheInstallId) {
     auto anna = login_with("anna", "", "inst-shared", "0.10.0");
     auto admin = login_with("admin", "", "inst-shared", "0.10.0");
     auto other = login_with("anna", "", "inst-other", "0.10.0");
@@ -71,7 +71,7 @@ TEST_F(DeviceIdentity, EveryPersonOnOneTabletIsFoundByTheInstallId) {
     EXPECT_NE(detail.find("devices_install_id"), std::string::npos) << detail;
 }
 
-TEST_F(DeviceIdentity, TheLoginRouteStoresWhatTheAppSends) {
+TEST_P(DeviceIdentity, TheLoginRouteStoresWhatTheAppSends) {
     auto resp = post("/v1/login",
                      R"({"protocol":1,"username":"anna","password":"password1","install_id":"inst-9","app_version":"1.2.3"})");
     ASSERT_EQ(resp.status, 200) << resp.body;
@@ -79,3 +79,5 @@ TEST_F(DeviceIdentity, TheLoginRouteStoresWhatTheAppSends) {
     ASSERT_TRUE(d);
     EXPECT_EQ(identity(d->device_id), (std::pair<std::string, std::string>{"inst-9", "1.2.3"}));
 }
+
+TUNDRA_STORE_BACKENDS(DeviceIdentity);

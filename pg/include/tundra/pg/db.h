@@ -133,14 +133,14 @@ public:
     Status begin_write() override;
     Status begin_read() override;
 
-    // The SQL dialect (the store's few constructs PostgreSQL spells differently from SQLite):
-    // fragments around the caller's SQL expressions. JSON is stored as text.
-    std::string json_text(std::string_view json, std::string_view key) const;
-    std::string json_set(std::string_view json, std::string_view key, std::string_view value) const;
-    std::string json_remove(std::string_view json, std::string_view key) const;
-    std::string json_array_values(std::string_view json, std::string_view alias) const;
-    std::string group_concat(std::string_view expr) const;
-    std::string contains(std::string_view haystack, std::string_view needle) const;
+    // The SQL dialect (sql::Db): json ->> / jsonb || and -, json_array_elements_text,
+    // string_agg, strpos. JSON is stored as text.
+    std::string json_text(std::string_view json, std::string_view key) const override;
+    std::string json_set(std::string_view json, std::string_view key, std::string_view value) const override;
+    std::string json_remove(std::string_view json, std::string_view key) const override;
+    std::string json_array_values(std::string_view json, std::string_view alias) const override;
+    std::string group_concat(std::string_view expr) const override;
+    std::string contains(std::string_view haystack, std::string_view needle) const override;
 
     // The connection's server process id (tests: terminate it to simulate a lost link).
     int backend_pid() const;
