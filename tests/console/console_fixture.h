@@ -67,6 +67,7 @@ struct ConsoleFixture : ::testing::TestWithParam<sql::Backend> {
     void SetUp() override {
         std::string tmpl = (std::filesystem::temp_directory_path() / "tundra-console-XXXXXX").string();
         dir = mkdtemp(tmpl.data());
+        if (GetParam() == sql::Backend::postgres) TUNDRA_REQUIRE_PG();
         target = tundra::test::store_target(GetParam(), dir);
         store = open_store();
         ASSERT_TRUE(store);

@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 
+#include "../support/backends.h"
 #include "loopback.h"
 #include "tundra/sqlite/db.h"
 
@@ -342,6 +343,7 @@ INSTANTIATE_TEST_SUITE_P(Seeds, Convergence, ::testing::Range(0, 8));
 class ConvergencePostgres : public ::testing::TestWithParam<int> {};
 
 TEST_P(ConvergencePostgres, RandomOfflineActionsConvergeWithEveryRuleIntact) {
+    TUNDRA_REQUIRE_PG();
     const int per_shard = 10, servers = GetParam() == 0 ? 1 : 2;
     for (int i = 0; i < per_shard && !HasFailure(); ++i) {
         uint32_t seed = static_cast<uint32_t>(GetParam() * per_shard + i + 1);

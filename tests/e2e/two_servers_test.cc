@@ -59,6 +59,7 @@ int64_t scalar(server::SqlStore& s, const std::string& sql) {
 }  // namespace
 
 TEST(TwoServers, DevicesSpreadOverTwoProcessesOfOneDatabaseConvergeExactlyOnce) {
+    TUNDRA_REQUIRE_PG();
     TempDir dir;
     const std::string uri = ::tundra::test::store_target(sql::Backend::postgres, dir.path);
     ASSERT_FALSE(uri.empty());

@@ -52,6 +52,7 @@ struct StoreFixtureBase : ::testing::Test {
     void SetUp() override {
         std::string tmpl = (std::filesystem::temp_directory_path() / "tundra-server-XXXXXX").string();
         dir = mkdtemp(tmpl.data());
+        if (backend() == sql::Backend::postgres) TUNDRA_REQUIRE_PG();
         target = store_target(backend(), dir);
         ASSERT_FALSE(target.empty());
         auto s = SqlStore::open(target, options());

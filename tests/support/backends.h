@@ -9,17 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "pg_cluster.h"
 #include "tundra/sql/db.h"
 
 namespace tundra::test {
 
-inline std::vector<sql::Backend> store_backends() { return {sql::Backend::sqlite}; }
+inline std::vector<sql::Backend> store_backends() { return {sql::Backend::sqlite, sql::Backend::postgres}; }
 
 // What a store on `b` is opened from: a file in `dir`, or a fresh database's URI.
 inline std::string store_target(sql::Backend b, const std::filesystem::path& dir) {
     switch (b) {
         case sql::Backend::sqlite: return (dir / "s.db").string();
-        case sql::Backend::postgres: break;
+        case sql::Backend::postgres: return fresh_database();
     }
     return {};
 }
