@@ -64,10 +64,15 @@ TEST_P(DeviceIdentity, EveryPersonOnOneTabletIsFoundByTheInstallId) {
     auto other = login_with("anna", "", "inst-other", "0.10.0");
     ASSERT_TRUE(anna && admin && other);
     EXPECT_EQ(scalar("SELECT count(*) FROM devices WHERE install_id = 'inst-shared'"), 2);
-    auto plan = store->db().query(
-        "EXPLAIN QUERY PLAN SELECT id FROM devices WHERE install_id = 'inst-shared'");
+    // The plan uses the index. PostgreSQL would scan a table this small whatever the indexes,
+    // so there the question is whether the index can serve the lookup at all.
+    const bool sqlite = backend() == sql::Backend::sqlite;
+    if (!sqlite) ASSERT_TRUE(store->db().exec("SET enable_seqscan = off"));
+    auto plan = store->db().query(std::string(sqlite ? "EXPLAIN QUERY PLAN" : "EXPLAIN") +
+                                  " SELECT id FROM devices WHERE install_id = 'inst-shared'");
     std::string detail;
-    while (plan->step().value()) detail += plan->text(3) + "\n";
+    while (plan->step().value()) detail += plan->text(sqlite ? 3 : 0) + "\n";
+    if (!sqlite) ASSERT_TRUE(store->db().exec("RESET enable_seqscan"));
     EXPECT_NE(detail.find("devices_install_id"), std::string::npos) << detail;
 }
 

@@ -67,10 +67,15 @@ struct Scope : StoreFixture {
     std::string everything() {
         std::string out;
         for (auto& e : all_entities()) {
-            std::string cols = "quote(version)";
-            for (auto& c : e.columns) cols += " || '|' || quote(" + std::string(c.name) + ")";
+            std::string cols = "version";
+            for (auto& c : e.columns) cols += ", " + std::string(c.name);
             auto q = store->db().query("SELECT " + cols + " FROM " + std::string(e.table) + " ORDER BY id");
-            while (q->step().value()) out += std::string(e.name) + ":" + q->text(0) + "\n";
+            while (q->step().value()) {
+                std::string line;
+                for (int i = 0; i < q->column_count(); ++i)
+                    line += (i ? "|" : "") + (q->is_null(i) ? std::string("NULL") : "'" + q->text(i) + "'");
+                out += std::string(e.name) + ":" + line + "\n";
+            }
         }
         for (auto* sql : {"SELECT kind || id || field || hlc FROM field_stamps ORDER BY 1",
                           "SELECT count(*) FROM tombstones"}) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ struct BackendName {
 };
 
 }  // namespace tundra::test
+
+namespace tundra::sql {
+// How gtest prints a parameter in a failure ("where GetParam() = PostgreSQL").
+inline void PrintTo(Backend b, std::ostream* os) { *os << (b == Backend::sqlite ? "SQLite" : "PostgreSQL"); }
+}  // namespace tundra::sql
 
 // Runs a StoreFixture suite on every backend.
 #define TUNDRA_STORE_BACKENDS(Suite) \
