@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(g++ cmake ninja-build ccache pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev
           libboost-dev rapidjson-dev libgtest-dev libcli11-dev libssl-dev zlib1g-dev
-          openssl)
+          openssl postgresql-15 libpq-dev)
 source "$root/scripts/packages.sh"
 ensure_packages "${packages[@]}"
 build="${TUNDRA_BUILD_DIR:-$root/build}"

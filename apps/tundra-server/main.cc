@@ -82,7 +82,9 @@ Result<uint16_t> parse_port(const std::string& listen, const std::string& option
 }
 
 Result<std::unique_ptr<SqlStore>> open_store(const std::string& path, bool create) {
-    if (!create && !std::filesystem::exists(path))
+    // A postgresql:// URI names a database that SqlStore::open checks itself.
+    bool uri = path.rfind("postgresql://", 0) == 0 || path.rfind("postgres://", 0) == 0;
+    if (!create && !uri && !std::filesystem::exists(path))
         return Result<std::unique_ptr<SqlStore>>(
             Errc::not_found, "no store at '" + path + "' (create one with `tundra-server init`)");
     return SqlStore::open(path, {}, create);
@@ -97,10 +99,10 @@ int main(int argc, char** argv) try {
     int page_rows = 2000;
 
     auto* init = app.add_subcommand("init", "create a store");
-    init->add_option("--db", db, "SQLite file")->required();
+    init->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
 
     auto* serve = app.add_subcommand("serve", "serve the sync protocol and the console (/console/) over HTTP or HTTPS");
-    serve->add_option("--db", db, "SQLite file")->required();
+    serve->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
     serve->add_option("--listen", listen, "ADDRESS:PORT (port 0 picks a free port)");
     serve->add_option("--page-rows", page_rows, "default rows per pull page")->check(CLI::Range(1, 20000));
     bool quiet = false;
@@ -138,11 +140,11 @@ int main(int argc, char** argv) try {
     backup->add_option("--to", backup_to, "the new file; an existing file is never overwritten")->required();
 
     auto* imp = app.add_subcommand("import", "load a JSON document or a staff CSV (all or nothing)");
-    imp->add_option("--db", db, "SQLite file")->required();
+    imp->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
     imp->add_option("file", file, "JSON document, or a staff CSV (*.csv; docs/import.md)")->required();
 
     auto* demo = app.add_subcommand("demo-data", "fill a store with realistic demo data");
-    demo->add_option("--db", db, "SQLite file")->required();
+    demo->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
     demo->add_option("--data", data_dir,
                      "folder with municipalities.csv and course-themes.csv (default: data/ in the "
                      "repository)");
@@ -159,14 +161,14 @@ int main(int argc, char** argv) try {
     std::string device;
     auto* revoke = app.add_subcommand("revoke-device",
                                       "revoke a device: it is answered `revoked` and wipes its synced data");
-    revoke->add_option("--db", db, "SQLite file")->required();
+    revoke->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
     revoke->add_option("device", device, "device id")->required();
 
     std::string username, role, person;
     std::vector<std::string> sites;
     bool password_stdin = false;
     auto* add_user = app.add_subcommand("add-user", "create a login (the first admin of a fresh store too)");
-    add_user->add_option("--db", db, "SQLite file")->required();
+    add_user->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
     add_user->add_option("username", username, "login name")->required();
     add_user->add_option("--role", role, "participant, coordinator or admin")->required();
     auto* person_opt = add_user->add_option("--person", person, "participants: their person id");
@@ -175,30 +177,30 @@ int main(int argc, char** argv) try {
 
     auto* set_password = app.add_subcommand(
         "set-password", "set a user's password and end their tokens (devices keep their identity)");
-    set_password->add_option("--db", db, "SQLite file")->required();
+    set_password->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
     set_password->add_option("username", username, "login name")->required();
     set_password->add_flag("--password-stdin", password_stdin, "read the password from standard input")
         ->required();
 
     auto* revoke_user = app.add_subcommand(
         "revoke-user", "the user can no longer log in; every device of theirs is revoked");
-    revoke_user->add_option("--db", db, "SQLite file")->required();
+    revoke_user->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
     revoke_user->add_option("username", username, "login name")->required();
     std::string person_id;
     auto* erase = app.add_subcommand("erase-person",
                                      "GDPR erasure: remove a person from every replica; keep only their ESF data, "
                                      "pseudonymised, on the server");
-    erase->add_option("--db", db, "SQLite file")->required();
+    erase->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
     erase->add_option("person", person_id, "person id")->required();
     auto* export_person = app.add_subcommand("export-person",
                                              "GDPR access: print everything held about a person as JSON");
-    export_person->add_option("--db", db, "SQLite file")->required();
+    export_person->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
     export_person->add_option("person", person_id, "person id")->required();
     std::string real_id;
     auto* merge = app.add_subcommand("merge-person",
                                      "move everything about a provisional person (registered at a walk-in) to the "
                                      "real person from the staff register, and delete the provisional one");
-    merge->add_option("--db", db, "SQLite file")->required();
+    merge->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
     merge->add_option("provisional", person_id, "the provisional person's id")->required();
     merge->add_option("real", real_id, "the real person's id")->required();
 
@@ -209,7 +211,7 @@ int main(int argc, char** argv) try {
         "report", "ESF reports to standard output (docs/reports.md), or `report seal` to seal a month");
     report->add_option("name", report_name, "ledger|participants|attendance|surveys|deviations|seal")
         ->required();
-    report->add_option("--db", db, "SQLite file")->required();
+    report->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
     auto* month_opt = report->add_option("--month", month, "one month, YYYY-MM (Europe/Stockholm)");
     auto* from_opt = report->add_option("--from", from_month, "first month of a range, YYYY-MM");
     auto* to_opt = report->add_option("--to", to_month, "last month of a range, YYYY-MM");

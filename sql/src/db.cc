@@ -111,6 +111,8 @@ Status migrate_to(Db& db, int version, const std::function<Status()>& body) {
     if (db.user_version() >= version) return Status::ok();
     Transaction txn(db);
     TUNDRA_TRY(txn.begin());
+    // Another process may have run this step while we waited for the write lock.
+    if (db.user_version() >= version) return txn.commit();
     TUNDRA_TRY(body());
     TUNDRA_TRY(db.set_user_version(version));
     return txn.commit();

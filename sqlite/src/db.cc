@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 #include <stdexcept>
 
 #include "tundra/core/protocol.h"
@@ -244,6 +245,32 @@ Status Db::begin_read() {
     // A deferred transaction takes its snapshot at the first read: read once to pin it.
     TUNDRA_TRY(exec("BEGIN"));
     return exec("SELECT 1 FROM sqlite_schema LIMIT 1");
+}
+
+// ---- the dialect (sql::Db): SQLite's JSON1 functions, group_concat, instr -------------------
+namespace {
+std::string cat(std::initializer_list<std::string_view> parts) {
+    std::string out;
+    for (auto p : parts) out += p;
+    return out;
+}
+}  // namespace
+
+std::string Db::json_text(std::string_view json, std::string_view key) const {
+    return cat({"json_extract(", json, ", '$.", key, "')"});
+}
+std::string Db::json_set(std::string_view json, std::string_view key, std::string_view value) const {
+    return cat({"json_set(", json, ", '$.", key, "', ", value, ")"});
+}
+std::string Db::json_remove(std::string_view json, std::string_view key) const {
+    return cat({"json_remove(", json, ", '$.", key, "')"});
+}
+std::string Db::json_array_values(std::string_view json, std::string_view alias) const {
+    return cat({"json_each(", json, ") AS ", alias});
+}
+std::string Db::group_concat(std::string_view expr) const { return cat({"group_concat(", expr, ", ',')"}); }
+std::string Db::contains(std::string_view haystack, std::string_view needle) const {
+    return cat({"(instr(", haystack, ", ", needle, ") > 0)"});
 }
 
 }  // namespace tundra::sqlite

@@ -203,7 +203,9 @@ Result<std::optional<Outcome>> SqlStore::Impl::quota_refusal(const AuthContext& 
 Status SqlStore::Impl::count_quota(const AuthContext& who, const Action& a) {
     auto q = db.query(
         "INSERT INTO action_quota (device, day, actions, bytes) VALUES (?, ?, 1, ?) "
-        "ON CONFLICT(device, day) DO UPDATE SET actions = actions + 1, bytes = bytes + excluded.bytes");
+        // The existing row's columns qualified: PostgreSQL finds a bare name ambiguous beside excluded.
+        "ON CONFLICT(device, day) DO UPDATE SET actions = action_quota.actions + 1, "
+        "bytes = action_quota.bytes + excluded.bytes");
     return q->bind(1, who.device_id)
         .bind(2, now_ms / 86400'000)
         .bind(3, static_cast<int64_t>(encode_action(a).size()))
@@ -219,7 +221,7 @@ Result<std::vector<SeatEntry>> SqlStore::Impl::seat_entries(const std::string& o
     auto q = db.query(
         "SELECT id, acted_hlc, coalesce(device, ''), status, coalesce(reason, ''), "
         "waitlist_position FROM enrolments WHERE occasion = ? "
-        "AND NOT (status = 'confirmed' AND reason IS 'walk_in')");
+        "AND NOT (status = 'confirmed' AND coalesce(reason, '') = 'walk_in')");  // not `IS 'x'`: SQLite's
     q->bind(1, occasion_id);
     for (;;) {
         auto r = q->step();
@@ -503,7 +505,8 @@ Result<Outcome> SqlStore::Impl::upsert_course(const AuthContext& who, const Acti
     if (res->before.empty() || res->before["organisations"] != res->after["organisations"]) {
         auto del = db.query("DELETE FROM course_organisations WHERE course = ?");
         TUNDRA_TRY(del->bind(1, id).run());
-        auto ins = db.query("INSERT OR IGNORE INTO course_organisations VALUES (?, ?)");
+        // ON CONFLICT DO NOTHING, not INSERT OR IGNORE: SQL both backends accept.
+        auto ins = db.query("INSERT INTO course_organisations VALUES (?, ?) ON CONFLICT DO NOTHING");
         for (auto& org : std::get<StrList>(res->after["organisations"])) {
             TUNDRA_TRY(ins->bind(1, id).bind(2, org).run());
             ins->reset();

@@ -174,8 +174,10 @@ Result<LoginResponse> SqlStore::issue_token(const LoginRequest& req, const std::
     {
         // Only the clock: the version counter belongs to write rounds (and other processes).
         auto q = db_->query(
-            "UPDATE meta SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) WHERE key = 'hlc'");
-        TUNDRA_TRY(q->bind(1, resp.server_hlc).run());
+            // CASE, not the scalar max() PostgreSQL lacks; BIGINT: an HLC needs 64 bits there.
+            "UPDATE meta SET value = CASE WHEN CAST(value AS BIGINT) > ? THEN value ELSE ? END "
+            "WHERE key = 'hlc'");
+        TUNDRA_TRY(q->bind(1, resp.server_hlc).bind(2, std::to_string(resp.server_hlc)).run());
     }
     TUNDRA_TRY(txn.commit());
     return resp;
@@ -191,7 +193,9 @@ Result<AuthContext> SqlStore::authenticate(std::string_view token) {
         return Result<AuthContext>(Errc::unauthorized, "missing or malformed bearer token");
     std::lock_guard lock(mu_);
     auto q = db_->query(
-        "SELECT d.id, d.username, d.revoked OR u.revoked, d.token_expires_ms, u.role, u.person "
+        // revoked is an integer 0/1 (PostgreSQL has no OR over integers: compare).
+        "SELECT d.id, d.username, CASE WHEN d.revoked <> 0 OR u.revoked <> 0 THEN 1 ELSE 0 END, "
+        "d.token_expires_ms, u.role, u.person "
         "FROM devices d JOIN users u ON u.username = d.username WHERE d.token_hash = ?");
     q->bind(1, sha256_hex(token));
     auto r = q->step();

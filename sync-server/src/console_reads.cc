@@ -95,7 +95,8 @@ Result<RowPage> SqlStore::rows(const AuthContext& who, Kind kind, const RowQuery
         if (!c) return c.status();
         if (c.value()->type == ColType::str_list) {
             // A list column holds the value.
-            where += " AND EXISTS (SELECT 1 FROM json_each(t." + name + ") j WHERE j.value = " + arg(value) + ")";
+            where += " AND EXISTS (SELECT 1 FROM " + db_->json_array_values("t." + name, "j") + " WHERE j.value = " +
+                     arg(value) + ")";
             continue;
         }
         if (value.empty() && c.value()->nullable) {  // "" asks for the rows without one
@@ -110,7 +111,8 @@ Result<RowPage> SqlStore::rows(const AuthContext& who, Kind kind, const RowQuery
         auto c = known_column(spec, "any_of_column", q.any_of_column);
         if (!c) return c.status();
         if (!is_text(*c.value())) return bad("any_of_column", "'" + q.any_of_column + "' is not a text column");
-        where += " AND t." + q.any_of_column + " IN (SELECT value FROM json_each(" + arg(q.any_of) + "))";
+        where += " AND t." + q.any_of_column + " IN (SELECT j.value FROM " +
+                 db_->json_array_values("CAST(" + arg(q.any_of) + " AS TEXT)", "j") + ")";
     } else if (!q.any_of.empty()) {
         return bad("any_of_column", "any_of needs a column");
     }
@@ -160,8 +162,12 @@ Result<RowPage> SqlStore::rows(const AuthContext& who, Kind kind, const RowQuery
         if (!r) return r.status();
         page.total = static_cast<size_t>(count->int64(0));
     }
-    auto sel = db_->query("SELECT " + sql::column_list(spec, "t") + from + " ORDER BY t." + order +
-                          (q.descending ? " DESC" : "") + ", t.id LIMIT :limit OFFSET :offset");
+    // NULLs first when ascending, last when descending, on both backends (PostgreSQL's
+    // default is the other way round).
+    const std::string dir = q.descending ? " DESC" : "";
+    auto sel = db_->query("SELECT " + sql::column_list(spec, "t") + from + " ORDER BY CASE WHEN t." + order +
+                          " IS NULL THEN 0 ELSE 1 END" + dir + ", t." + order + dir +
+                          ", t.id LIMIT :limit OFFSET :offset");
     bind_all(*sel);
     sel->bind(":limit", static_cast<int64_t>(q.limit)).bind(":offset", static_cast<int64_t>(q.offset));
     for (;;) {
@@ -216,8 +222,8 @@ Result<std::vector<TabletInfo>> SqlStore::tablets() {
     {
         // Outcomes are kept as JSON (encode_outcome): {"seq":..,"result":"rejected",..}.
         auto q = db_->query(
-            "SELECT device, count(*) FROM applied_actions WHERE applied_ms >= ? "
-            "AND json_extract(outcome, '$.result') = 'rejected' GROUP BY device");
+            "SELECT device, count(*) FROM applied_actions WHERE applied_ms >= ? AND " +
+            db_->json_text("outcome", "result") + " = 'rejected' GROUP BY device");
         q->bind(1, now - kStaleMs);
         for (;;) {
             auto r = q->step();

@@ -180,7 +180,8 @@ std::string upsert_sql(const std::string& table, const std::vector<std::string>&
         if (std::find(insert_only.begin(), insert_only.end(), c) != insert_only.end()) continue;
         sets += c + " = excluded." + c + ", ";
         if (!diff.empty()) diff += " OR ";
-        diff += c + " IS NOT excluded." + c;
+        // IS DISTINCT FROM (not SQLite's IS NOT) and the table named: SQL both backends accept.
+        diff += table + "." + c + " IS DISTINCT FROM excluded." + c;
     }
     return "INSERT INTO " + table + " (" + names + "version) VALUES (" + params +
            "?) ON CONFLICT(" + key + ") DO UPDATE SET " + sets +
@@ -251,7 +252,8 @@ Status resolve_ids(sql::Db& db, const char* sec, Rows& rows, const std::string& 
 // keeps for the persons in the document as this document leaves them.
 Status one_open_participation(sql::Db& db, const Rows& rows) {
     std::map<std::string, std::map<std::string, bool>> open;  // person -> id -> open
-    auto q = db.query("SELECT id, end_month IS NULL FROM participations WHERE person = ?");
+    // An integer, not a boolean: the backends read booleans differently.
+    auto q = db.query("SELECT id, CASE WHEN end_month IS NULL THEN 1 ELSE 0 END FROM participations WHERE person = ?");
     for (auto& r : rows) {
         if (open.count(s(r, "person"))) continue;
         auto& mine = open[s(r, "person")];
@@ -628,7 +630,8 @@ Result<ImportReport> SqlStore::import_document(std::string_view document, const 
                                                    "provider", "duration_minutes", "organisations",
                                                    "published"}));
         auto del = db_->query("DELETE FROM course_organisations WHERE course = ?");
-        auto ins = db_->query("INSERT OR IGNORE INTO course_organisations VALUES (?, ?)");
+        // ON CONFLICT DO NOTHING, not INSERT OR IGNORE: SQL both backends accept.
+        auto ins = db_->query("INSERT INTO course_organisations VALUES (?, ?) ON CONFLICT DO NOTHING");
         for (auto& r : data["courses"]) {
             TUNDRA_TRY(upsert_tracked(Kind::course, s(r, "id"), [&] {
                 q->bind(1, s(r, "id"));
@@ -793,7 +796,7 @@ Result<ImportReport> SqlStore::import_document(std::string_view document, const 
             "UPDATE occasions SET confirmed = (SELECT count(*) FROM enrolments e WHERE e.occasion "
             "= occasions.id AND e.status = 'confirmed'), waitlisted = (SELECT count(*) FROM "
             "enrolments e WHERE e.occasion = occasions.id AND e.status = 'waitlisted'), version = "
-            "? WHERE id = ? AND (confirmed, waitlisted) IS NOT ((SELECT count(*) FROM enrolments e "
+            "? WHERE id = ? AND (confirmed, waitlisted) IS DISTINCT FROM ((SELECT count(*) FROM enrolments e "
             "WHERE e.occasion = occasions.id AND e.status = 'confirmed'), (SELECT count(*) FROM "
             "enrolments e WHERE e.occasion = occasions.id AND e.status = 'waitlisted'))");
         for (auto& o : touched_occasions) {

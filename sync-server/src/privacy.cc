@@ -2,6 +2,7 @@
 // pseudonymised and server-only) and access (everything held about a person, as JSON); the
 // refusal of later actions about an erased person. See docs/security.md.
 #include "store_internal.h"
+#include "tundra/core/crypto.h"
 #include "tundra/core/cursor.h"
 #include "tundra/core/json.h"
 #include "tundra/sql/rows.h"
@@ -28,7 +29,10 @@ Result<std::string> SqlStore::Impl::pseudonym(const std::string& person_id) {
             if (r.value()) return "x-" + hmac_sha256_hex(q->text(0), person_id).substr(0, 32);
         }
         // Made by schema v4; a store migrated to v4 before the key existed gets it here.
-        TUNDRA_TRY(db.exec("INSERT OR IGNORE INTO meta VALUES ('pseudonym_key', lower(hex(randomblob(32))))"));
+        // The secret comes from here, not SQL (randomblob is SQLite's); ON CONFLICT DO NOTHING
+        // rather than INSERT OR IGNORE: both backends accept it.
+        auto ins = db.query("INSERT INTO meta VALUES ('pseudonym_key', ?) ON CONFLICT DO NOTHING");
+        TUNDRA_TRY(ins->bind(1, random_hex(32)).run());
     }
     return Status(Errc::storage, "no pseudonym key in meta");
 }
@@ -196,10 +200,11 @@ Result<ErasureReport> SqlStore::erase_person(const std::string& person_id, const
                                   "SELECT ?, '', role, ?, created_at, 1 FROM users WHERE username = ?",
                                   xu, x, u)
                                .status());
+                // The token hash becomes one no token hashes to (a SHA-256 is hex only).
                 TUNDRA_COUNT(rep.devices_revoked,
                              change(*db_,
                                     "UPDATE devices SET username = ?, revoked = 1, name = NULL, token_expires_ms = 0, "
-                                    "token_hash = 'erased-' || lower(hex(randomblob(16))) WHERE username = ?",
+                                    "token_hash = 'erased-' || id WHERE username = ?",
                                     xu, u));
                 TUNDRA_TRY(change(*db_, "DELETE FROM user_sites WHERE username = ?", u).status());
                 TUNDRA_TRY(change(*db_, "DELETE FROM console_sessions WHERE username = ?", u).status());
@@ -216,8 +221,8 @@ Result<ErasureReport> SqlStore::erase_person(const std::string& person_id, const
                 TUNDRA_TRY(change(*db_, "UPDATE audit_log SET actor = ? WHERE actor = ?", xu, u).status());
                 TUNDRA_TRY(change(*db_, "UPDATE audit_log SET target = ? WHERE target = ?", xu, u).status());
                 TUNDRA_TRY(change(*db_,
-                                  "UPDATE applied_actions SET outcome = json_set(outcome, '$.message', '') "
-                                  "WHERE instr(outcome, ?) > 0",
+                                  "UPDATE applied_actions SET outcome = " + db_->json_set("outcome", "message", "CAST('' AS TEXT)") +
+                                      " WHERE " + db_->contains("outcome", "?"),
                                   u)
                                .status());
             }
@@ -225,14 +230,16 @@ Result<ErasureReport> SqlStore::erase_person(const std::string& person_id, const
             if (name.size() >= 3)
                 TUNDRA_COUNT(rep.texts_redacted,
                              change(*db_,
-                                    "UPDATE deviations SET description = replace(description, ?1, '[erased]'), "
-                                    "action_taken = replace(action_taken, ?1, '[erased]'), version = ?2 "
-                                    "WHERE instr(description, ?1) > 0 OR instr(coalesce(action_taken, ''), ?1) > 0",
+                                    "UPDATE deviations SET description = replace(description, CAST(?1 AS TEXT), "
+                                    "'[erased]'), action_taken = replace(action_taken, CAST(?1 AS TEXT), '[erased]'), "
+                                    "version = ?2 WHERE " +
+                                        db_->contains("description", "CAST(?1 AS TEXT)") + " OR " +
+                                        db_->contains("coalesce(action_taken, '')", "CAST(?1 AS TEXT)"),
                                     name, static_cast<int64_t>(I.next_version())));
             TUNDRA_TRY(change(*db_, "UPDATE audit_log SET target = ? WHERE target = ?", x, id).status());
             TUNDRA_TRY(change(*db_,
-                              "UPDATE applied_actions SET outcome = json_set(outcome, '$.message', '') "
-                              "WHERE instr(outcome, ?) > 0",
+                              "UPDATE applied_actions SET outcome = " + db_->json_set("outcome", "message", "CAST('' AS TEXT)") +
+                                  " WHERE " + db_->contains("outcome", "?"),
                               "'" + id + "'")
                            .status());
             TUNDRA_TRY(change(*db_, "DELETE FROM field_stamps WHERE kind = 'person' AND id = ?", id).status());
@@ -245,24 +252,36 @@ Result<ErasureReport> SqlStore::erase_person(const std::string& person_id, const
             TUNDRA_TRY(change(*db_, "DELETE FROM report_facts WHERE kind = 'person' AND id = ? AND data IS NULL", id)
                            .status());
             TUNDRA_TRY(change(*db_,
-                              "UPDATE report_facts SET id = ?1, person = ?1, data = json_set(json_remove(data, "
-                              "'$.personal_id', '$.site'), '$.id', ?1, '$.erased', 1, '$.provisional', 0) "
-                              "WHERE kind = 'person' AND id = ?2 AND data IS NOT NULL",
+                              "UPDATE report_facts SET id = ?1, person = ?1, data = " +
+                                  db_->json_set(
+                                      db_->json_set(
+                                          db_->json_set(db_->json_remove(db_->json_remove("data", "personal_id"), "site"),
+                                                        "id", "CAST(?1 AS TEXT)"),
+                                          "erased", "1"),
+                                      "provisional", "0") +
+                                  " WHERE kind = 'person' AND id = ?2 AND data IS NOT NULL",
                               x, id)
                            .status());
             TUNDRA_TRY(change(*db_,
                               "UPDATE report_facts SET person = ?1, data = CASE WHEN data IS NULL THEN NULL "
-                              "ELSE json_set(data, '$.person', ?1) END WHERE person = ?2 AND kind <> 'person'",
+                              "ELSE " + db_->json_set("data", "person", "CAST(?1 AS TEXT)") +
+                                  " END WHERE person = ?2 AND kind <> 'person'",
                               x, id)
                            .status());
             if (name.size() >= 3)
                 TUNDRA_TRY(change(*db_,
-                                  "UPDATE report_facts SET data = json_set(data, '$.description', "
-                                  "replace(json_extract(data, '$.description'), ?1, '[erased]'), '$.action_taken', "
-                                  "replace(json_extract(data, '$.action_taken'), ?1, '[erased]')) "
-                                  "WHERE kind = 'deviation' AND data IS NOT NULL AND (instr(json_extract(data, "
-                                  "'$.description'), ?1) > 0 OR instr(coalesce(json_extract(data, '$.action_taken'), "
-                                  "''), ?1) > 0)",
+                                  "UPDATE report_facts SET data = " +
+                                      db_->json_set(db_->json_set("data", "description",
+                                                                  "replace(" + db_->json_text("data", "description") +
+                                                                      ", CAST(?1 AS TEXT), '[erased]')"),
+                                                    "action_taken",
+                                                    "replace(" + db_->json_text("data", "action_taken") +
+                                                        ", CAST(?1 AS TEXT), '[erased]')") +
+                                      " WHERE kind = 'deviation' AND data IS NOT NULL AND (" +
+                                      db_->contains(db_->json_text("data", "description"), "CAST(?1 AS TEXT)") + " OR " +
+                                      db_->contains("coalesce(" + db_->json_text("data", "action_taken") + ", '')",
+                                                    "CAST(?1 AS TEXT)") +
+                                      ")",
                                   name)
                                .status());
             for (auto& o : occasions) TUNDRA_TRY(I.reallocate(o));
@@ -391,18 +410,20 @@ Result<std::string> SqlStore::export_person(const std::string& person_id, const 
         return Status::ok();
     };
     // Never the password hash or a token hash: whether they exist is enough.
-    TUNDRA_TRY(per_user("users", "SELECT username, role, created_at, revoked, password_hash != '' AS has_password, "
-                                 "(SELECT group_concat(site) FROM user_sites s WHERE s.username = u.username) AS sites "
-                                 "FROM users u WHERE username = ?"));
+    TUNDRA_TRY(per_user("users", "SELECT username, role, created_at, revoked, "
+                                 "CASE WHEN password_hash <> '' THEN 1 ELSE 0 END AS has_password, "
+                                 "(SELECT " + db_->group_concat("site") +
+                                     " FROM user_sites s WHERE s.username = u.username) AS sites "
+                                     "FROM users u WHERE username = ?"));
     TUNDRA_TRY(per_user("devices", "SELECT id, name, created_at, revoked, last_seen_ms, last_seq FROM devices "
                                    "WHERE username = ? ORDER BY id"));
     // Audit entries naming them (by person id or username, as actor, target or in detail).
     {
-        std::string sql = "SELECT at_ms, actor, operation, target, detail FROM audit_log WHERE target = ?1 OR "
-                          "instr(detail, ?1) > 0";
+        std::string sql = "SELECT at_ms, actor, operation, target, detail FROM audit_log WHERE target = ?1 OR " +
+                          db_->contains("detail", "CAST(?1 AS TEXT)");
         for (size_t i = 0; i < users.size(); ++i) {
             std::string n = "?" + std::to_string(i + 2);
-            sql += " OR actor = " + n + " OR target = " + n + " OR instr(detail, " + n + ") > 0";
+            sql += " OR actor = " + n + " OR target = " + n + " OR " + db_->contains("detail", "CAST(" + n + " AS TEXT)");
         }
         sql += " ORDER BY id";
         std::vector<std::string> args{person_id};

@@ -15,23 +15,24 @@ using Phase = SyncCursor::Phase;
 namespace {
 // What a device needs first (issue 4, "priorities"): the occasions of the next 30 days, their
 // courses and rosters (enrolments, attendance), the staff it may see and the participant's own
-// rows. A predicate over one row and the occasions table, with :t0/:t1 bound.
+// rows. A predicate over one row and the occasions table, with :t0/:t1 bound (always a
+// comparison: PostgreSQL's WHERE takes no integer).
 std::string priority_sql(Kind kind, const std::string& role) {
     const std::string upcoming = "SELECT id FROM occasions WHERE starts_at >= :t0 AND starts_at < :t1";
     switch (kind) {
         case Kind::organisation:
         case Kind::site:
-        case Kind::person: return "1";
+        case Kind::person: return "1 = 1";
         case Kind::occasion: return "t.starts_at >= :t0 AND t.starts_at < :t1";
         case Kind::course: return "t.id IN (SELECT course FROM occasions WHERE starts_at >= :t0 AND starts_at < :t1)";
         case Kind::enrolment:
-        case Kind::attendance: return role == "participant" ? "1" : "t.occasion IN (" + upcoming + ")";
+        case Kind::attendance: return role == "participant" ? "1 = 1" : "t.occasion IN (" + upcoming + ")";
         case Kind::participation:
         case Kind::time_attestation:
-        case Kind::survey_response: return role == "participant" ? "1" : "0";
-        case Kind::deviation: return "0";
+        case Kind::survey_response: return role == "participant" ? "1 = 1" : "1 = 0";
+        case Kind::deviation: return "1 = 0";
     }
-    return "0";
+    return "1 = 0";
 }
 
 // The rows of one kind a page may take from, given the cursor's phase.

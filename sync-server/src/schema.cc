@@ -218,36 +218,6 @@ CREATE INDEX IF NOT EXISTS console_sessions_username ON console_sessions(usernam
 CREATE INDEX IF NOT EXISTS console_sessions_seen ON console_sessions(seen_ms);
 )SQL";
 
-// The rows report facts are kept for, and their report columns (never names or comments).
-struct FactSource {
-    const char* kind;    // entity wire name
-    const char* table;
-    const char* person;  // the column naming the person the row is about, or nullptr
-    std::vector<const char*> columns;  // "id" first
-};
-const std::vector<FactSource>& fact_sources() {
-    static const std::vector<FactSource> k = {
-        {"organisation", "organisations", nullptr, {"id", "name"}},
-        {"site", "sites", nullptr, {"id", "organisation", "name"}},
-        {"person", "persons", "id",
-         {"id", "organisation", "site", "gender", "birth_year", "education_level",
-          "employment_status", "erased", "provisional", "personal_id"}},
-        {"participation", "participations", "person", {"id", "person", "start_month", "end_month"}},
-        {"course", "courses", nullptr, {"id", "title", "theme", "format"}},
-        {"occasion", "occasions", nullptr,
-         {"id", "course", "starts_at", "ends_at", "site", "capacity", "status", "survey_closes"}},
-        {"enrolment", "enrolments", "person", {"id", "occasion", "person", "status"}},
-        {"attendance", "attendance", "person",
-         {"id", "occasion", "person", "status", "minutes", "source", "hlc", "device"}},
-        {"time_attestation", "time_attestations", "person", {"id", "person", "month", "minutes"}},
-        {"survey_response", "survey_responses", "person",
-         {"id", "occasion", "person", "rating_content", "rating_usefulness", "rating_overall"}},
-        {"deviation", "deviations", nullptr,
-         {"id", "organisation", "occasion", "category", "description", "status", "action_taken"}},
-    };
-    return k;
-}
-
 // json_object('id', R.id, ...) over row alias R ("NEW" or "OLD", or a table for the backfill).
 std::string fact_json(const FactSource& f, const std::string& r) {
     std::string out = "json_object(";
@@ -291,13 +261,55 @@ Status add_column(sql::Db& db, const std::string& table, const std::string& colu
     return db.exec("ALTER TABLE " + table + " ADD COLUMN " + column + " " + decl);
 }
 
-constexpr const char* kVersionIndexes[] = {"organisations", "sites",       "persons",
-                                           "participations", "courses",    "occasions",
-                                           "enrolments",    "attendance",  "time_attestations",
-                                           "survey_responses", "deviations"};
 }  // namespace
 
+const std::vector<FactSource>& fact_sources() {
+    static const std::vector<FactSource> k = {
+        {"organisation", "organisations", nullptr, {"id", "name"}},
+        {"site", "sites", nullptr, {"id", "organisation", "name"}},
+        {"person", "persons", "id",
+         {"id", "organisation", "site", "gender", "birth_year", "education_level",
+          "employment_status", "erased", "provisional", "personal_id"}},
+        {"participation", "participations", "person", {"id", "person", "start_month", "end_month"}},
+        {"course", "courses", nullptr, {"id", "title", "theme", "format"}},
+        {"occasion", "occasions", nullptr,
+         {"id", "course", "starts_at", "ends_at", "site", "capacity", "status", "survey_closes"}},
+        {"enrolment", "enrolments", "person", {"id", "occasion", "person", "status"}},
+        {"attendance", "attendance", "person",
+         {"id", "occasion", "person", "status", "minutes", "source", "hlc", "device"}},
+        {"time_attestation", "time_attestations", "person", {"id", "person", "month", "minutes"}},
+        {"survey_response", "survey_responses", "person",
+         {"id", "occasion", "person", "rating_content", "rating_usefulness", "rating_overall"}},
+        {"deviation", "deviations", nullptr,
+         {"id", "organisation", "occasion", "category", "description", "status", "action_taken"}},
+    };
+    return k;
+}
+
+const std::vector<const char*>& version_indexed_tables() {
+    static const std::vector<const char*> k = {
+        "organisations", "sites",      "persons",           "participations",
+        "courses",       "occasions",  "enrolments",        "attendance",
+        "time_attestations", "survey_responses", "deviations"};
+    return k;
+}
+
+const std::vector<SharedStep>& shared_steps() {
+    static const std::vector<SharedStep> k = {};
+    return k;
+}
+
+Status run_shared_steps(sql::Db& db) {
+    for (auto& step : shared_steps())
+        TUNDRA_TRY(sql::migrate_to(db, step.version, [&]() -> Status {
+            for (auto* s : step.statements) TUNDRA_TRY(db.exec(s));
+            return Status::ok();
+        }));
+    return Status::ok();
+}
+
 Status migrate(sql::Db& db) {
+    if (db.backend() == sql::Backend::postgres) return migrate_pg(db);
     int v = db.user_version();
     if (v > kSchemaVersion)
         return Status(Errc::unsupported_version,
@@ -306,7 +318,7 @@ Status migrate(sql::Db& db) {
                           std::to_string(kSchemaVersion) + ")");
     TUNDRA_TRY(sql::migrate_to(db, 1, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV1));
-        for (auto* t : kVersionIndexes)
+        for (auto* t : version_indexed_tables())
             TUNDRA_TRY(db.exec(std::string("CREATE INDEX ") + t + "_version ON " + t +
                                "(version)"));
         return Status::ok();
@@ -349,7 +361,7 @@ Status migrate(sql::Db& db) {
         return db.exec(kSchemaV6);
     }));
     TUNDRA_TRY(sql::migrate_to(db, 7, [&]() -> Status { return db.exec(kSchemaV7); }));
-    return Status::ok();
+    return run_shared_steps(db);
 }
 
 }  // namespace tundra::server

@@ -187,8 +187,9 @@ Result<DeviceRoundState> SqlStore::Impl::device_state(const AuthContext& who) {
 
 Status SqlStore::Impl::save_device_state(const AuthContext& who, const DeviceRoundState& st) {
     auto q = db.query(
-        "UPDATE devices SET last_seq = ?, last_sync_hlc = ?, last_seen_ms = ?, "
-        "token_expires_ms = max(token_expires_ms, ?) WHERE id = ?");
+        "UPDATE devices SET last_seq = ?1, last_sync_hlc = ?2, last_seen_ms = ?3, "
+        "token_expires_ms = CASE WHEN token_expires_ms > ?4 THEN token_expires_ms ELSE ?4 END "  // max(): not in PG
+        "WHERE id = ?5");
     return q->bind(1, st.last_seq)
         .bind(2, st.stamp_floor.value)
         .bind(3, now_ms)

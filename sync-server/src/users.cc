@@ -76,7 +76,8 @@ Status SqlStore::add_user(const NewUser& u, const std::string& actor) {
     if (u.person.empty()) ins->bind(4, nullptr);
     else ins->bind(4, u.person);
     TUNDRA_TRY(ins->bind(5, format_iso8601(now)).run());
-    auto site = db_->query("INSERT OR IGNORE INTO user_sites (username, site) VALUES (?, ?)");
+    // ON CONFLICT DO NOTHING, not INSERT OR IGNORE: SQL both backends accept.
+    auto site = db_->query("INSERT INTO user_sites (username, site) VALUES (?, ?) ON CONFLICT DO NOTHING");
     for (auto& s : u.sites) {
         TUNDRA_TRY(site->bind(1, u.username).bind(2, s).run());
         site->reset();

@@ -96,8 +96,9 @@ Role role_of(const std::string& role) {
 namespace {
 std::string rule_sql(Kind kind, const std::string& role) {
     switch (scope_of(kind, role_of(role))) {
-        case Scope::everyone: return "1";
-        case Scope::nobody: return "0";
+        // Comparisons, not 1/0: PostgreSQL's WHERE takes a boolean only.
+        case Scope::everyone: return "1 = 1";
+        case Scope::nobody: return "1 = 0";
         case Scope::self: return "t.id = :person";
         case Scope::staff_at_my_sites: return std::string("t.site IN ") + kMySites;
         case Scope::own_rows: return "t.person = :person";
@@ -347,8 +348,10 @@ Status SqlStore::Impl::purge_tombstones() {
     int64_t cutoff = now_ms - self.opts_.tombstone_retention_days * 86400'000;
     {
         auto q = db.query(
-            "UPDATE meta SET value = (SELECT CAST(max(CAST(value AS INTEGER), (SELECT coalesce(max(version), "
-            "0) FROM tombstones WHERE deleted_ms < ?)) AS TEXT)) WHERE key = 'tombstone_floor'");
+            // GREATEST by CASE (SQLite has no GREATEST, PostgreSQL no scalar max); BIGINT: 64 bits.
+            "UPDATE meta SET value = (SELECT CASE WHEN CAST(meta.value AS BIGINT) > f THEN meta.value "
+            "ELSE CAST(f AS TEXT) END FROM (SELECT coalesce(max(version), 0) AS f FROM tombstones "
+            "WHERE deleted_ms < ?) tf) WHERE key = 'tombstone_floor'");
         TUNDRA_TRY(q->bind(1, cutoff).run());
     }
     {
@@ -362,8 +365,8 @@ Status SqlStore::Impl::purge_tombstones() {
         int64_t keep_from = now_ms - self.opts_.outcome_retention_days * 86400'000;
         int64_t prev = last - self.opts_.outcome_retention_days * 86400'000;
         auto q = db.query(
-            "UPDATE applied_actions SET outcome = json_set(outcome, '$.message', '') "
-            "WHERE applied_ms >= ? AND applied_ms < ?");
+            "UPDATE applied_actions SET outcome = " + db.json_set("outcome", "message", "CAST('' AS TEXT)") +
+            " WHERE applied_ms >= ? AND applied_ms < ?");
         TUNDRA_TRY(q->bind(1, last == 0 ? INT64_MIN : prev).bind(2, keep_from).run());
     }
     auto q = db.query("UPDATE meta SET value = ? WHERE key = 'last_purge_ms'");

@@ -51,7 +51,7 @@ bool pulled(const SyncResponse& r, Kind kind, const std::string& id) {
 }
 }  // namespace
 
-TEST_F(ConsoleApi, AnAdminPublishesACourseAndOccasionThatAParticipantsDeviceSyncs) {
+TEST_P(ConsoleApi, AnAdminPublishesACourseAndOccasionThatAParticipantsDeviceSyncs) {
     Browser admin = signed_in("admin");
     auto c = post(admin, "/console/api/courses",
                   R"({"title":"Lyft och förflyttning","description":"Ergonomi","format":"on_site",)"
@@ -94,7 +94,7 @@ TEST_F(ConsoleApi, AnAdminPublishesACourseAndOccasionThatAParticipantsDeviceSync
     EXPECT_EQ(str(doc(get(admin, "/console/api/courses/" + course))["occasions"][0], "status"), "cancelled");
 }
 
-TEST_F(ConsoleApi, TheRosterShowsEnrolmentsAndTheWaitlistInOrder) {
+TEST_P(ConsoleApi, TheRosterShowsEnrolmentsAndTheWaitlistInOrder) {
     Browser coord = signed_in("coord");
     // o1 has one seat: p1 gets it, p2 waits.
     auto e1 = post(coord, "/console/api/enrolments", R"({"occasion":"o1","person":"p1"})");
@@ -128,7 +128,7 @@ TEST_F(ConsoleApi, TheRosterShowsEnrolmentsAndTheWaitlistInOrder) {
     EXPECT_EQ(d["waitlist"].Size(), 0u);
 }
 
-TEST_F(ConsoleApi, CoordinatorsSeeTheirSitesOnly) {
+TEST_P(ConsoleApi, CoordinatorsSeeTheirSitesOnly) {
     Browser coord = signed_in("coord");
     auto d = doc(get(coord, "/console/api/persons"));
     std::set<std::string> ids;
@@ -145,7 +145,7 @@ TEST_F(ConsoleApi, CoordinatorsSeeTheirSitesOnly) {
     EXPECT_STREQ(me["organisations"][0].GetString(), "arjeplog");
 }
 
-TEST_F(ConsoleApi, PersonsAreAddedUpdatedAndGetParticipations) {
+TEST_P(ConsoleApi, PersonsAreAddedUpdatedAndGetParticipations) {
     Browser coord = signed_in("coord");
     auto add = post(coord, "/console/api/persons",
                     R"({"organisation":"arjeplog","site":"s1","name":"Lisa Lund","gender":"woman","birth_year":1990,)"
@@ -167,7 +167,7 @@ TEST_F(ConsoleApi, PersonsAreAddedUpdatedAndGetParticipations) {
     EXPECT_EQ(search["total"].GetInt(), 1);
 }
 
-TEST_F(ConsoleApi, UsersAreCreatedAndTheirPasswordsSetWithTheConsoleUserAsActor) {
+TEST_P(ConsoleApi, UsersAreCreatedAndTheirPasswordsSetWithTheConsoleUserAsActor) {
     Browser admin = signed_in("admin");
     auto add = post(admin, "/console/api/users",
                     R"({"username":"maria","role":"coordinator","sites":["s1"],"password":"first-password"})");
@@ -195,7 +195,7 @@ TEST_F(ConsoleApi, UsersAreCreatedAndTheirPasswordsSetWithTheConsoleUserAsActor)
     EXPECT_GE(by_admin, 2) << "add_user and set_password audited with the console user";
 }
 
-TEST_F(ConsoleApi, ARevokedDeviceIsAnsweredRevokedOnItsNextSync) {
+TEST_P(ConsoleApi, ARevokedDeviceIsAnsweredRevokedOnItsNextSync) {
     Device anna = device_login(*store, "anna", "install-1");
     ASSERT_TRUE(pull(*store, anna));
     Browser admin = signed_in("admin");
@@ -220,7 +220,7 @@ TEST_F(ConsoleApi, ARevokedDeviceIsAnsweredRevokedOnItsNextSync) {
     EXPECT_EQ(pull(*store, erik).status().code(), Errc::revoked);
 }
 
-TEST_F(ConsoleApi, AStaffCsvIsImportedThroughItsPreviewAndAStaleDigestIsRefused) {
+TEST_P(ConsoleApi, AStaffCsvIsImportedThroughItsPreviewAndAStaleDigestIsRefused) {
     Browser admin = signed_in("admin");
     std::string csv =
         "id;personnummer;namn;kön;födelseår;arbetsplats;yrke;utbildning;anställning\r\n"
@@ -265,7 +265,7 @@ TEST_F(ConsoleApi, AStaffCsvIsImportedThroughItsPreviewAndAStaleDigestIsRefused)
     EXPECT_NE(str(doc(bad)["error"], "message").find("2"), std::string::npos) << bad.body;
 }
 
-TEST_F(ConsoleApi, ReportsAreTheStoresBytesForTheSameAsOf) {
+TEST_P(ConsoleApi, ReportsAreTheStoresBytesForTheSameAsOf) {
     Browser admin = signed_in("admin");
     ASSERT_EQ(post(admin, "/console/api/enrolments", R"({"occasion":"o1","person":"p1"})").status, 200);
     for (std::string name : {"ledger", "participants", "attendance", "surveys", "deviations"}) {
@@ -309,7 +309,7 @@ TEST_F(ConsoleApi, ReportsAreTheStoresBytesForTheSameAsOf) {
     EXPECT_EQ(get(admin, "/console/api/reports/ledger?month=2026-11&month=2026-10").status, 400);
 }
 
-TEST_F(ConsoleApi, UploadsHaveTheirOwnLimitAndOtherBodiesTheSmallOne) {
+TEST_P(ConsoleApi, UploadsHaveTheirOwnLimitAndOtherBodiesTheSmallOne) {
     options.max_upload_bytes = 4096;
     options.max_body_bytes = 1024;
     make_handler();
@@ -327,7 +327,7 @@ TEST_F(ConsoleApi, UploadsHaveTheirOwnLimitAndOtherBodiesTheSmallOne) {
     EXPECT_EQ(api.status, 413);
 }
 
-TEST_F(ConsoleApi, SealsAndTheAuditTrail) {
+TEST_P(ConsoleApi, SealsAndTheAuditTrail) {
     Browser admin = signed_in("admin");
     auto s = post(admin, "/console/api/seals", R"({"month":"2026-10"})");
     ASSERT_EQ(s.status, 200) << s.body;
@@ -349,7 +349,7 @@ TEST_F(ConsoleApi, SealsAndTheAuditTrail) {
     EXPECT_GE(audit["rows"].Size(), 1u);
 }
 
-TEST_F(ConsoleApi, DeviationsLanguageExportAndErasure) {
+TEST_P(ConsoleApi, DeviationsLanguageExportAndErasure) {
     Browser coord = signed_in("coord");
     auto dev = post(coord, "/console/api/deviations",
                     R"({"organisation":"arjeplog","occasion":"o1","category":"technical","description":"Ljudet föll bort"})");
@@ -378,3 +378,5 @@ TEST_F(ConsoleApi, DeviationsLanguageExportAndErasure) {
     for (auto& e : store->audit_trail(50).value()) audited |= e.actor == "admin" && e.operation.find("erase") != std::string::npos;
     EXPECT_TRUE(audited);
 }
+
+TUNDRA_STORE_BACKENDS(ConsoleApi);

@@ -55,8 +55,10 @@ struct Browser {
     }
 };
 
-struct ConsoleFixture : ::testing::Test {
+// Runs on every store backend (TEST_P, TUNDRA_STORE_BACKENDS; tests/support/backends.h).
+struct ConsoleFixture : ::testing::TestWithParam<sql::Backend> {
     std::filesystem::path dir;
+    std::string target;  // the store's file or URI
     int64_t now = static_cast<int64_t>(server::test::kNow);
     std::unique_ptr<server::SqlStore> store;
     std::unique_ptr<ConsoleHandler> handler;
@@ -65,6 +67,8 @@ struct ConsoleFixture : ::testing::Test {
     void SetUp() override {
         std::string tmpl = (std::filesystem::temp_directory_path() / "tundra-console-XXXXXX").string();
         dir = mkdtemp(tmpl.data());
+        if (GetParam() == sql::Backend::postgres) TUNDRA_REQUIRE_PG();
+        target = tundra::test::store_target(GetParam(), dir);
         store = open_store();
         ASSERT_TRUE(store);
         ASSERT_TRUE(store->import_json(server::test::tiny_document()));
@@ -81,7 +85,7 @@ struct ConsoleFixture : ::testing::Test {
         o.kdf_iterations = 1000;
         o.durable = false;
         o.wall = [this] { return static_cast<uint64_t>(now); };
-        auto s = server::SqlStore::open((dir / "s.db").string(), o);
+        auto s = server::SqlStore::open(target, o);
         EXPECT_TRUE(s) << s.status().to_string();
         return s ? std::move(s.value()) : nullptr;
     }

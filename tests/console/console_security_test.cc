@@ -34,7 +34,7 @@ using ConsoleLogin = ConsoleFixture;
 using ConsoleSession = ConsoleFixture;
 using ConsoleGuard = ConsoleFixture;
 
-TEST_F(ConsoleLogin, TheFormSetsACsrfCookieAndFillsOnlyItsPlaceholders) {
+TEST_P(ConsoleLogin, TheFormSetsACsrfCookieAndFillsOnlyItsPlaceholders) {
     Browser b;
     auto page = get(b, "/console/login?lang=en");
     EXPECT_EQ(page.status, 200);
@@ -62,7 +62,7 @@ TEST_F(ConsoleLogin, TheFormSetsACsrfCookieAndFillsOnlyItsPlaceholders) {
     EXPECT_NE(header(js, "Content-Security-Policy"), "");
 }
 
-TEST_F(ConsoleLogin, TheCompiledInPagesCarryThePlaceholdersAndAreServed) {
+TEST_P(ConsoleLogin, TheCompiledInPagesCarryThePlaceholdersAndAreServed) {
     ConsoleOptions o;
     o.clock = [this] { return now; };
     ConsoleHandler real(*store, o);  // console/assets as compiled in
@@ -86,7 +86,7 @@ TEST_F(ConsoleLogin, TheCompiledInPagesCarryThePlaceholdersAndAreServed) {
     EXPECT_NE(shell.body.find("<html"), std::string::npos);
 }
 
-TEST_F(ConsoleLogin, SuccessIs303WithAnHttpOnlyStrictSessionCookie) {
+TEST_P(ConsoleLogin, SuccessIs303WithAnHttpOnlyStrictSessionCookie) {
     Browser b;
     EXPECT_EQ(get(b, "/console/").status, 303);  // not signed in: to the login page
     auto r = sign_in(b, "admin");
@@ -114,7 +114,7 @@ TEST_F(ConsoleLogin, SuccessIs303WithAnHttpOnlyStrictSessionCookie) {
     EXPECT_EQ(std::strlen(d["csrf"].GetString()) >= 16, true);
 }
 
-TEST_F(ConsoleLogin, SecureCookiesWhenAskedFor) {
+TEST_P(ConsoleLogin, SecureCookiesWhenAskedFor) {
     options.secure_cookies = true;
     make_handler();
     Browser b;
@@ -132,7 +132,7 @@ TEST_F(ConsoleLogin, SecureCookiesWhenAskedFor) {
     EXPECT_EQ(send(b, req).status, 403);
 }
 
-TEST_F(ConsoleLogin, UnknownUserAndWrongPasswordGetTheSameGeneric401) {
+TEST_P(ConsoleLogin, UnknownUserAndWrongPasswordGetTheSameGeneric401) {
     Browser a, b;
     auto unknown = sign_in(a, "nobody", "password1");
     auto wrong = sign_in(b, "admin", "wrong-password");
@@ -148,7 +148,7 @@ TEST_F(ConsoleLogin, UnknownUserAndWrongPasswordGetTheSameGeneric401) {
     EXPECT_NE(u.find("data-error=\"failed\""), std::string::npos) << u;
 }
 
-TEST_F(ConsoleLogin, RepeatedFailuresAreThrottledWith429AndRetryAfter) {
+TEST_P(ConsoleLogin, RepeatedFailuresAreThrottledWith429AndRetryAfter) {
     Browser b;
     web::HttpResponse r;
     int tries = 0;
@@ -166,7 +166,7 @@ TEST_F(ConsoleLogin, RepeatedFailuresAreThrottledWith429AndRetryAfter) {
     EXPECT_EQ(sign_in(b, "admin").status, 429);
 }
 
-TEST_F(ConsoleLogin, ParticipantsAreRefused403) {
+TEST_P(ConsoleLogin, ParticipantsAreRefused403) {
     Browser b;
     auto r = sign_in(b, "anna");
     EXPECT_EQ(r.status, 403);
@@ -175,7 +175,7 @@ TEST_F(ConsoleLogin, ParticipantsAreRefused403) {
     EXPECT_EQ(get(b, "/console/api/me").status, 401);
 }
 
-TEST_F(ConsoleLogin, AMissingOrWrongCsrfIs403AndSignsNobodyIn) {
+TEST_P(ConsoleLogin, AMissingOrWrongCsrfIs403AndSignsNobodyIn) {
     Browser b;
     auto page = get(b, "/console/login");
     for (std::string body : {form({{"username", "admin"}, {"password", "password1"}}),
@@ -195,7 +195,7 @@ TEST_F(ConsoleLogin, AMissingOrWrongCsrfIs403AndSignsNobodyIn) {
     EXPECT_EQ(get(other, "/console/api/me").status, 401);
 }
 
-TEST_F(ConsoleLogin, HostileFormsAreRefusedWhole) {
+TEST_P(ConsoleLogin, HostileFormsAreRefusedWhole) {
     Browser b;
     auto page = get(b, "/console/login");
     std::string csrf = form_csrf(page);
@@ -218,7 +218,7 @@ TEST_F(ConsoleLogin, HostileFormsAreRefusedWhole) {
     EXPECT_EQ(r.status, 303) << r.body;
 }
 
-TEST_F(ConsoleSession, EndsAfterThirtyIdleMinutes) {
+TEST_P(ConsoleSession, EndsAfterThirtyIdleMinutes) {
     Browser b = signed_in("admin");
     now += 29 * 60'000;
     EXPECT_EQ(get(b, "/console/api/me").status, 200);  // renews the idle time
@@ -237,7 +237,7 @@ TEST_F(ConsoleSession, EndsAfterThirtyIdleMinutes) {
     EXPECT_EQ(header(get(stranger, "/console/"), "Location"), "/console/login");
 }
 
-TEST_F(ConsoleSession, EndsTwelveHoursAfterSignInWhateverHappens) {
+TEST_P(ConsoleSession, EndsTwelveHoursAfterSignInWhateverHappens) {
     Browser b = signed_in("admin");
     for (int i = 0; i < 35; ++i) {  // 35 x 20 min = 11 h 40 min, busy all along
         now += 20 * 60'000;
@@ -247,7 +247,7 @@ TEST_F(ConsoleSession, EndsTwelveHoursAfterSignInWhateverHappens) {
     EXPECT_EQ(get(b, "/console/api/me").status, 401);
 }
 
-TEST_F(ConsoleSession, LogoutEndsTheSessionInTheStoreForEveryProcess) {
+TEST_P(ConsoleSession, LogoutEndsTheSessionInTheStoreForEveryProcess) {
     Browser b = signed_in("admin");
     // A second server process: its own store connection and handler over the same file.
     auto store2 = open_store();
@@ -270,7 +270,7 @@ TEST_F(ConsoleSession, LogoutEndsTheSessionInTheStoreForEveryProcess) {
     EXPECT_EQ(get(copy, "/console/api/me").status, 401);
 }
 
-TEST_F(ConsoleGuard, EveryChangeNeedsTheSessionsCsrfToken) {
+TEST_P(ConsoleGuard, EveryChangeNeedsTheSessionsCsrfToken) {
     Browser b = signed_in("admin");
     int checked = 0;
     for (const Route* r = kRoutes; r->path; ++r) {
@@ -288,7 +288,7 @@ TEST_F(ConsoleGuard, EveryChangeNeedsTheSessionsCsrfToken) {
     EXPECT_EQ(doc(get(b, "/console/api/courses"))["total"].GetInt(), 1);  // nothing was made
 }
 
-TEST_F(ConsoleGuard, ACrossOriginRequestIsRefused) {
+TEST_P(ConsoleGuard, ACrossOriginRequestIsRefused) {
     Browser b = signed_in("admin");
     auto req = request(b, "POST", "/console/api/courses", R"({"title":"X","format":"on_site","organisations":[],"published":false})");
     req.headers["origin"] = "https://evil.example";
@@ -319,7 +319,7 @@ TEST_F(ConsoleGuard, ACrossOriginRequestIsRefused) {
     EXPECT_EQ(header(r, "Access-Control-Allow-Origin"), "");
 }
 
-TEST_F(ConsoleGuard, ChangesTakeJsonOnly) {
+TEST_P(ConsoleGuard, ChangesTakeJsonOnly) {
     Browser b = signed_in("admin");
     for (std::string type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""}) {
         auto r = call(b, "POST", "/console/api/sites", R"({"organisation":"arjeplog","name":"X"})", type);
@@ -330,7 +330,7 @@ TEST_F(ConsoleGuard, ChangesTakeJsonOnly) {
     EXPECT_NE(r.status, 415);
 }
 
-TEST_F(ConsoleGuard, HostileBodiesAre400NamingTheFieldOr413) {
+TEST_P(ConsoleGuard, HostileBodiesAre400NamingTheFieldOr413) {
     Browser b = signed_in("admin");
     auto course = [&](const std::string& body) { return post(b, "/console/api/courses", body); };
     EXPECT_EQ(course("{\"title\":").status, 400);
@@ -361,7 +361,7 @@ TEST_F(ConsoleGuard, HostileBodiesAre400NamingTheFieldOr413) {
     EXPECT_EQ(doc(get(b, "/console/api/courses"))["total"].GetInt(), 1);
 }
 
-TEST_F(ConsoleGuard, CoordinatorsAreRefusedEveryAdminRouteAndAllowedTheRest) {
+TEST_P(ConsoleGuard, CoordinatorsAreRefusedEveryAdminRouteAndAllowedTheRest) {
     Browser coord = signed_in("coord");
     Browser nobody;
     for (const Route* r = kRoutes; r->path; ++r) {
@@ -380,7 +380,7 @@ TEST_F(ConsoleGuard, CoordinatorsAreRefusedEveryAdminRouteAndAllowedTheRest) {
     }
 }
 
-TEST_F(ConsoleGuard, EveryAnswerCarriesTheSecurityHeaders) {
+TEST_P(ConsoleGuard, EveryAnswerCarriesTheSecurityHeaders) {
     Browser b = signed_in("admin");
     for (auto target : {"/console/login", "/console/", "/console/api/me", "/console/api/nothing", "/console/x"}) {
         auto r = get(b, target);
@@ -393,3 +393,7 @@ TEST_F(ConsoleGuard, EveryAnswerCarriesTheSecurityHeaders) {
     EXPECT_EQ(get(b, "/console/api/nothing").status, 404);
     EXPECT_EQ(call(b, "DELETE", "/console/api/me").status, 405);
 }
+
+TUNDRA_STORE_BACKENDS(ConsoleLogin);
+TUNDRA_STORE_BACKENDS(ConsoleSession);
+TUNDRA_STORE_BACKENDS(ConsoleGuard);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <random>
 
+#include "../support/backends.h"
+
 namespace tundra::testing {
 
 Result<client::HttpReply> LoopbackTransport::post(
@@ -117,25 +119,39 @@ std::string small_world_document(uint64_t now_ms) {
 })";
 }
 
-World::World(std::function<void(server::StoreOptions&)> tweak) {
-    server::StoreOptions so;
+World::World(std::function<void(server::StoreOptions&)> tweak, sql::Backend backend) {
+    server::StoreOptions& so = options;
     so.kdf_iterations = 1000;  // tests log in often; production uses the default
     so.durable = false;        // in-process: no power to lose, and fsyncs would dominate
     so.wall = [this] { return now.load(); };
     if (tweak) tweak(so);
-    auto s = server::SqlStore::open(dir.file("server.db"), so);
+    target = backend == sql::Backend::sqlite ? dir.file("server.db") : ::tundra::test::store_target(backend, dir.path);
+    if (target.empty()) throw std::runtime_error("no database for this backend");
+    auto s = server::SqlStore::open(target, so);
     if (!s) throw std::runtime_error(s.status().to_string());
     store = std::move(s.value());
     auto rep = store->import_json(small_world_document(now));
     if (!rep) throw std::runtime_error(rep.status().to_string());
 }
 
+void World::add_server() {
+    auto s = server::SqlStore::open(target, options, false);
+    if (!s) throw std::runtime_error(s.status().to_string());
+    more_servers.push_back(std::move(s.value()));
+}
+
 std::unique_ptr<client::Client> World::open_client(const std::string& replica_name, int64_t skew) {
     client::ClientOptions o;
     auto f = faults;
     auto wrapper = wrap;
-    o.transport_factory = [this, f, wrapper](const std::string&) -> std::unique_ptr<client::Transport> {
-        auto t = std::make_unique<LoopbackTransport>(*store, f);
+    std::vector<server::Store*> servers{store.get()};
+    for (auto& s : more_servers) servers.push_back(s.get());
+    // Each client starts at another server, so rounds of different devices interleave too.
+    size_t start = clients_opened_++;
+    o.transport_factory = [this, f, wrapper, servers, start](const std::string&) -> std::unique_ptr<client::Transport> {
+        std::unique_ptr<client::Transport> t;
+        if (servers.size() == 1) t = std::make_unique<LoopbackTransport>(*store, f);
+        else t = std::make_unique<SpreadTransport>(servers, f, start);
         if (wrapper) return wrapper(std::move(t));
         return t;
     };

@@ -12,6 +12,7 @@
 #include "tundra/client/client.h"
 #include "tundra/server/handler.h"
 #include "tundra/server/sql_store.h"
+#include "tundra/sql/db.h"
 
 namespace tundra::testing {
 
@@ -78,22 +79,54 @@ inline constexpr uint64_t kStartMs = 1795420800000ULL;
 // part1 (p1), part2 (p2), part3 (p7). Every password is "password1".
 std::string small_world_document(uint64_t now_ms);
 
+// Rounds spread over several servers of one database, one after another from `start`: any
+// round may go to any server, as behind a load balancer (servers are stateless).
+class SpreadTransport final : public client::Transport {
+public:
+    SpreadTransport(std::vector<server::Store*> servers, std::function<Fault()> faults, size_t start)
+        : servers_(std::move(servers)), faults_(std::move(faults)), next_(start) {}
+    Result<client::HttpReply> post(const std::string& path, const std::string& body,
+                                   const std::vector<std::pair<std::string, std::string>>& headers,
+                                   std::chrono::milliseconds timeout) override {
+        LoopbackTransport t(*servers_[next_++ % servers_.size()], faults_);
+        return t.post(path, body, headers, timeout);
+    }
+
+private:
+    std::vector<server::Store*> servers_;
+    std::function<Fault()> faults_;
+    size_t next_;
+};
+
 struct World {
     TempDir dir;
     std::atomic<uint64_t> now{kStartMs};
     std::unique_ptr<server::SqlStore> store;
+    // What the store was opened from: a file in `dir`, or a PostgreSQL database's URI.
+    std::string target;
+    // More servers on the same database (add_server): clients made after it spread their
+    // rounds over `store` and these.
+    std::vector<std::unique_ptr<server::SqlStore>> more_servers;
+    server::StoreOptions options;
     std::function<Fault()> faults;  // applies to every client transport made after it is set
     std::function<Status()> replica_faults;  // likewise, for writes to client replicas
     // Wraps every client transport made after it is set (e.g. in a CuttingTransport).
     std::function<std::unique_ptr<client::Transport>(std::unique_ptr<client::Transport>)> wrap;
 
-    explicit World(std::function<void(server::StoreOptions&)> tweak = {});
+    explicit World(std::function<void(server::StoreOptions&)> tweak = {},
+                   sql::Backend backend = sql::Backend::sqlite);
+    explicit World(sql::Backend backend) : World({}, backend) {}
+    // Another server (a store of its own, same options) on the same database.
+    void add_server();
     std::unique_ptr<client::Client> client(const std::string& replica_name,
                                            const std::string& username,
                                            int64_t clock_skew_ms = 0);
     std::unique_ptr<client::Client> open_client(const std::string& replica_name,
                                                 int64_t clock_skew_ms = 0);
     int64_t scalar(const std::string& sql);
+
+private:
+    size_t clients_opened_ = 0;
 };
 
 // Test helpers shared by the end-to-end tests.

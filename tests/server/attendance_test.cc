@@ -61,7 +61,7 @@ struct Attendance : StoreFixture {
 };
 }  // namespace
 
-TEST_F(Attendance, AParticipantCannotCheckInWhereSheHasNoPlace) {
+TEST_P(Attendance, AParticipantCannotCheckInWhereSheHasNoPlace) {
     now = kStart;
     auto anna = who("anna");
     Outcome o = mark(anna, "m1", "o1", "p1", "present", 1440, now);
@@ -73,7 +73,7 @@ TEST_F(Attendance, AParticipantCannotCheckInWhereSheHasNoPlace) {
     EXPECT_EQ(marks(), 0);
 }
 
-TEST_F(Attendance, ACoordinatorCannotMarkStaffWhoAreNotEnrolled) {
+TEST_P(Attendance, ACoordinatorCannotMarkStaffWhoAreNotEnrolled) {
     now = kStart;
     Outcome o = mark(who("coord"), "m1", "o1", "p2", "present", 120, now);
     EXPECT_EQ(o.result, OutcomeResult::rejected);
@@ -81,7 +81,7 @@ TEST_F(Attendance, ACoordinatorCannotMarkStaffWhoAreNotEnrolled) {
     EXPECT_EQ(marks(), 0);
 }
 
-TEST_F(Attendance, SelfCheckInNeedsTheWindowAndAtMostTheOccasionsLength) {
+TEST_P(Attendance, SelfCheckInNeedsTheWindowAndAtMostTheOccasionsLength) {
     enrol("e1", "p1");  // confirmed (capacity 1)
     auto anna = who("anna");
     EXPECT_EQ(mark(anna, "m1", "o1", "p1", "present", 60, now).reason, "outside_window");  // two weeks early
@@ -102,7 +102,7 @@ TEST_F(Attendance, SelfCheckInNeedsTheWindowAndAtMostTheOccasionsLength) {
 
 // A participant's check-in stamped ahead of the coordinator's later correction loses to it,
 // whatever order they arrive in.
-TEST_F(Attendance, StaffsCorrectionOutranksASelfCheckInStampedLater) {
+TEST_P(Attendance, StaffsCorrectionOutranksASelfCheckInStampedLater) {
     enrol("e1", "p1");
     now = kStart + 10 * kMinute;
     auto anna = who("anna");
@@ -119,7 +119,7 @@ TEST_F(Attendance, StaffsCorrectionOutranksASelfCheckInStampedLater) {
     EXPECT_EQ(current("o1", "p1"), "absent");
 }
 
-TEST_F(Attendance, StaffMarkConfirmedAndWaitlistedPeople) {
+TEST_P(Attendance, StaffMarkConfirmedAndWaitlistedPeople) {
     enrol("e1", "p1");
     enrol("e2", "p2");  // waitlisted: capacity 1
     now = kStart;
@@ -129,7 +129,7 @@ TEST_F(Attendance, StaffMarkConfirmedAndWaitlistedPeople) {
     EXPECT_EQ(marks(), 2);
 }
 
-TEST_F(Attendance, AWalkInIsConfirmedOverCapacityTakesNobodysSeatAndCountsOnce) {
+TEST_P(Attendance, AWalkInIsConfirmedOverCapacityTakesNobodysSeatAndCountsOnce) {
     enrol("e1", "p1");  // confirmed, the only seat
     enrol("e2", "p2");  // waitlisted
     auto coord = who("coord");
@@ -171,7 +171,7 @@ TEST_F(Attendance, AWalkInIsConfirmedOverCapacityTakesNobodysSeatAndCountsOnce) 
     EXPECT_EQ(twice.reason, "already_enrolled");
 }
 
-TEST_F(Attendance, AWalkInOutOfScopeIsRefused) {
+TEST_P(Attendance, AWalkInOutOfScopeIsRefused) {
     auto coord = who("coord");
     Row f{{"enrolment", "e-w"}, {"mark", "m-w"}, {"occasion", "o1"}, {"person", "p5"}};  // p5 is at s2
     EXPECT_EQ(push(coord, "walk_in", f, now).reason, "not_found");
@@ -184,3 +184,5 @@ TEST_F(Attendance, AWalkInOutOfScopeIsRefused) {
     EXPECT_EQ(scalar("SELECT count(*) FROM enrolments"), 0);
     EXPECT_EQ(marks(), 0);
 }
+
+TUNDRA_STORE_BACKENDS(Attendance);

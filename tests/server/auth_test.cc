@@ -60,7 +60,7 @@ TEST(LoginThrottlePolicy, AnIpv6CustomerIsOneAddressAndMappedIpv4IsIpv4) {
     EXPECT_EQ(user_key(std::string(500, 'x')).size(), std::string("user:sha256:").size() + 64);
 }
 
-TEST_F(Auth, FailedLoginsOfAUsernameAreBlockedWithDoublingWaitsAndNoPasswordCheck) {
+TEST_P(Auth, FailedLoginsOfAUsernameAreBlockedWithDoublingWaitsAndNoPasswordCheck) {
     // Each guess from its own address: only the username's count matters here.
     for (int i = 0; i < 6; ++i) EXPECT_EQ(login_as("anna", "guess" + std::to_string(i), "198.51.100." + std::to_string(i)).status, 401);
     auto checks = store->login_stats().password_checks;
@@ -82,7 +82,7 @@ TEST_F(Auth, FailedLoginsOfAUsernameAreBlockedWithDoublingWaitsAndNoPasswordChec
     EXPECT_EQ(login_as("anna", "password1").status, 200);
 }
 
-TEST_F(Auth, FailuresAreForgottenAfterQuietTime) {
+TEST_P(Auth, FailuresAreForgottenAfterQuietTime) {
     for (int i = 0; i < 7; ++i) login_as("anna", "guess", "198.51.100." + std::to_string(i));
     EXPECT_EQ(login_as("anna", "password1").status, 429);
     now += 61 * 60'000;  // the default forget_after is an hour
@@ -91,7 +91,7 @@ TEST_F(Auth, FailuresAreForgottenAfterQuietTime) {
     EXPECT_EQ(scalar("SELECT count(*) FROM login_throttle WHERE key = 'user:anna'"), 0);
 }
 
-TEST_F(Auth, AnAddressIsThrottledAcrossUsernamesButSuccessesNeverBlockIt) {
+TEST_P(Auth, AnAddressIsThrottledAcrossUsernamesButSuccessesNeverBlockIt) {
     // A care unit's shared address: many successful logins never block anybody.
     for (int i = 0; i < 50; ++i) ASSERT_EQ(login_as(i % 2 ? "anna" : "admin", "password1", "203.0.113.5").status, 200);
     // Guessing many usernames from one address: 30 free failures, then the address waits.
@@ -105,13 +105,13 @@ TEST_F(Auth, AnAddressIsThrottledAcrossUsernamesButSuccessesNeverBlockIt) {
     EXPECT_EQ(login_as("anna", "password1", "2001:db8:5:6::ffff").status, 429);
 }
 
-TEST_F(Auth, ThrottleStateLivesInTheStoreSharedByEveryProcess) {
+TEST_P(Auth, ThrottleStateLivesInTheStoreSharedByEveryProcess) {
     for (int i = 0; i < 7; ++i) login_as("anna", "guess", "198.51.100." + std::to_string(i));
     // A second server process on the same store file sees the block.
     StoreOptions o;
     o.kdf_iterations = 1000;
     o.wall = [this] { return now; };
-    auto other = SqlStore::open((dir / "s.db").string(), o, false);
+    auto other = SqlStore::open(target, o, false);
     ASSERT_TRUE(other);
     LoginRequest req;
     req.username = "anna";
@@ -122,7 +122,7 @@ TEST_F(Auth, ThrottleStateLivesInTheStoreSharedByEveryProcess) {
     EXPECT_GE(r.status().retry_after_s(), 1);
 }
 
-TEST_F(Auth, SprayedUsernamesLeaveNoRowsOnceForgotten) {
+TEST_P(Auth, SprayedUsernamesLeaveNoRowsOnceForgotten) {
     for (int i = 0; i < 20; ++i) login_as("spray" + std::to_string(i), "guess", "198.51.100." + std::to_string(i));
     EXPECT_EQ(scalar("SELECT count(*) FROM login_throttle"), 40);
     now += 2 * 60 * 60'000;
@@ -130,7 +130,7 @@ TEST_F(Auth, SprayedUsernamesLeaveNoRowsOnceForgotten) {
     EXPECT_EQ(scalar("SELECT count(*) FROM login_throttle"), 2);
 }
 
-TEST_F(Auth, UnknownUserTakesTheDummyHashPathWithTheSameAnswer) {
+TEST_P(Auth, UnknownUserTakesTheDummyHashPathWithTheSameAnswer) {
     auto before = store->login_stats().password_checks;
     auto wrong = login_as("anna", "not-her-password");
     EXPECT_EQ(store->login_stats().password_checks, before + 1);
@@ -243,7 +243,7 @@ TEST(AuthFlood, ConcurrentLoginsBeyondTheGateAreAnsweredOverloadedAtOnce) {
 }
 
 // ---- finding 8: revocation and passwords -----------------------------------------------------
-TEST_F(Auth, ARevokedDeviceIsAnsweredRevokedOnSyncAndOnALoginNamingIt) {
+TEST_P(Auth, ARevokedDeviceIsAnsweredRevokedOnSyncAndOnALoginNamingIt) {
     auto r = login_as("anna", "password1");
     ASSERT_EQ(r.status, 200);
     auto resp = decode_login_response(r.body);
@@ -265,7 +265,7 @@ TEST_F(Auth, ARevokedDeviceIsAnsweredRevokedOnSyncAndOnALoginNamingIt) {
     EXPECT_EQ(trail->at(0).actor, "cli:test");
 }
 
-TEST_F(Auth, ARevokedUserCannotLogInAndEveryDeviceOfTheirsIsRevoked) {
+TEST_P(Auth, ARevokedUserCannotLogInAndEveryDeviceOfTheirsIsRevoked) {
     auto a = decode_login_response(login_as("anna", "password1").body);
     auto b = decode_login_response(login_as("anna", "password1").body);
     ASSERT_TRUE(a && b);
@@ -283,7 +283,7 @@ TEST_F(Auth, ARevokedUserCannotLogInAndEveryDeviceOfTheirsIsRevoked) {
     EXPECT_EQ(store->audit_trail()->at(0).detail, R"({"devices_revoked":2})");
 }
 
-TEST_F(Auth, SetPasswordEndsTokensAndTheDeviceComesBackWithItsIdentityAndSeqMemory) {
+TEST_P(Auth, SetPasswordEndsTokensAndTheDeviceComesBackWithItsIdentityAndSeqMemory) {
     auto first = decode_login_response(login_as("anna", "password1").body);
     ASSERT_TRUE(first);
     auto s1 = post("/v1/sync", sync_body(1), first->token);
@@ -312,7 +312,7 @@ TEST_F(Auth, SetPasswordEndsTokensAndTheDeviceComesBackWithItsIdentityAndSeqMemo
     EXPECT_EQ(store->set_password("anna", "short", "cli:test").status().code(), Errc::invalid_argument);
 }
 
-TEST_F(Auth, AddUserCreatesALoginAndAnAuditEntryWithoutThePassword) {
+TEST_P(Auth, AddUserCreatesALoginAndAnAuditEntryWithoutThePassword) {
     ASSERT_TRUE(store->add_user({.username = "stina", .role = "coordinator", .sites = {"s1"},
                                  .password = "first-secret"},
                                 "cli:ops"));
@@ -340,7 +340,7 @@ TEST_F(Auth, AddUserCreatesALoginAndAnAuditEntryWithoutThePassword) {
 }
 
 // ---- finding 4: an id the actor may not see is answered like an unknown id ------------------
-TEST_F(Auth, AnIdTheActorMayNotSeeIsAnsweredExactlyLikeAnUnknownId) {
+TEST_P(Auth, AnIdTheActorMayNotSeeIsAnsweredExactlyLikeAnUnknownId) {
     ASSERT_TRUE(store->import_json(R"({
  "courses":[{"id":"c-hidden","title":"Unpublished","theme":"stress","format":"on_site","organisations":["arjeplog"],"published":false}],
  "occasions":[{"id":"o-hidden","course":"c-hidden","starts_at":"2026-12-08T08:00:00Z","ends_at":"2026-12-08T10:00:00Z","capacity":5,"enrolment_closes":"2026-12-04T08:00:00Z"}],
@@ -384,3 +384,5 @@ TEST_F(Auth, AnIdTheActorMayNotSeeIsAnsweredExactlyLikeAnUnknownId) {
     EXPECT_EQ(outcome(9, R"("type":"update_person","person":"p1","name":"Someone else")").reason, "forbidden");
     EXPECT_EQ(scalar("SELECT count(*) FROM enrolments WHERE status = 'cancelled'"), 0);
 }
+
+TUNDRA_STORE_BACKENDS(Auth);

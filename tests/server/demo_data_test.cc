@@ -369,7 +369,7 @@ TEST(DemoData, TheScaleOptionGivesAboutTheRequestedMarks) {
 
 using DemoImport = StoreFixture;
 
-TEST_F(DemoImport, TheProjectYearImportsWhole) {
+TEST_P(DemoImport, TheProjectYearImportsWhole) {
     Demo d({});
     auto r = store->import_json(d.text);
     ASSERT_TRUE(r) << r.status().to_string();
@@ -383,3 +383,5 @@ TEST_F(DemoImport, TheProjectYearImportsWhole) {
     EXPECT_EQ(scalar("SELECT count(*) FROM persons WHERE personal_id IS NOT NULL"),
               scalar("SELECT count(DISTINCT personal_id) FROM persons"));
 }
+
+TUNDRA_STORE_BACKENDS(DemoImport);

@@ -33,13 +33,13 @@ struct DeviceIdentity : StoreFixture {
 };
 }  // namespace
 
-TEST_F(DeviceIdentity, ANewDeviceKeepsItsTabletAndAppVersion) {
+TEST_P(DeviceIdentity, ANewDeviceKeepsItsTabletAndAppVersion) {
     auto r = login_with("anna", "", "inst-7f3a", "0.10.0");
     ASSERT_TRUE(r) << r.status().to_string();
     EXPECT_EQ(identity(r->device_id), (std::pair<std::string, std::string>{"inst-7f3a", "0.10.0"}));
 }
 
-TEST_F(DeviceIdentity, ALaterLoginUpdatesWhatItTellsAndKeepsWhatItLeavesOut) {
+TEST_P(DeviceIdentity, ALaterLoginUpdatesWhatItTellsAndKeepsWhatItLeavesOut) {
     auto first = login_with("anna", "", "inst-7f3a", "0.10.0");
     ASSERT_TRUE(first) << first.status().to_string();
     auto upgraded = login_with("anna", first->device_id, "inst-7f3a", "0.11.0");
@@ -52,26 +52,31 @@ TEST_F(DeviceIdentity, ALaterLoginUpdatesWhatItTellsAndKeepsWhatItLeavesOut) {
     EXPECT_EQ(identity(first->device_id), (std::pair<std::string, std::string>{"inst-7f3a", "0.11.0"}));
 }
 
-TEST_F(DeviceIdentity, ALoginThatTellsNothingStoresNull) {
+TEST_P(DeviceIdentity, ALoginThatTellsNothingStoresNull) {
     auto r = login_with("anna", "", "", "");
     ASSERT_TRUE(r) << r.status().to_string();
     EXPECT_EQ(identity(r->device_id), (std::pair<std::string, std::string>{"-", "-"}));
 }
 
-TEST_F(DeviceIdentity, EveryPersonOnOneTabletIsFoundByTheInstallId) {
+TEST_P(DeviceIdentity, EveryPersonOnOneTabletIsFoundByTheInstallId) {
     auto anna = login_with("anna", "", "inst-shared", "0.10.0");
     auto admin = login_with("admin", "", "inst-shared", "0.10.0");
     auto other = login_with("anna", "", "inst-other", "0.10.0");
     ASSERT_TRUE(anna && admin && other);
     EXPECT_EQ(scalar("SELECT count(*) FROM devices WHERE install_id = 'inst-shared'"), 2);
-    auto plan = store->db().query(
-        "EXPLAIN QUERY PLAN SELECT id FROM devices WHERE install_id = 'inst-shared'");
+    // The plan uses the index. PostgreSQL would scan a table this small whatever the indexes,
+    // so there the question is whether the index can serve the lookup at all.
+    const bool sqlite = backend() == sql::Backend::sqlite;
+    if (!sqlite) ASSERT_TRUE(store->db().exec("SET enable_seqscan = off"));
+    auto plan = store->db().query(std::string(sqlite ? "EXPLAIN QUERY PLAN" : "EXPLAIN") +
+                                  " SELECT id FROM devices WHERE install_id = 'inst-shared'");
     std::string detail;
-    while (plan->step().value()) detail += plan->text(3) + "\n";
+    while (plan->step().value()) detail += plan->text(sqlite ? 3 : 0) + "\n";
+    if (!sqlite) ASSERT_TRUE(store->db().exec("RESET enable_seqscan"));
     EXPECT_NE(detail.find("devices_install_id"), std::string::npos) << detail;
 }
 
-TEST_F(DeviceIdentity, TheLoginRouteStoresWhatTheAppSends) {
+TEST_P(DeviceIdentity, TheLoginRouteStoresWhatTheAppSends) {
     auto resp = post("/v1/login",
                      R"({"protocol":1,"username":"anna","password":"password1","install_id":"inst-9","app_version":"1.2.3"})");
     ASSERT_EQ(resp.status, 200) << resp.body;
@@ -79,3 +84,5 @@ TEST_F(DeviceIdentity, TheLoginRouteStoresWhatTheAppSends) {
     ASSERT_TRUE(d);
     EXPECT_EQ(identity(d->device_id), (std::pair<std::string, std::string>{"inst-9", "1.2.3"}));
 }
+
+TUNDRA_STORE_BACKENDS(DeviceIdentity);

@@ -16,9 +16,9 @@ using namespace tundra::server;
 using namespace tundra::server::test;
 
 namespace {
-struct Epoch : StoreFixture {
+struct Epoch : SqliteStoreFixture {  // backups are of a SQLite file (PostgreSQL: pg_dump)
     void SetUp() override {
-        StoreFixture::SetUp();
+        SqliteStoreFixture::SetUp();
         auto r = store->import_json(R"({
  "users":[{"username":"coord","password":"password1","role":"coordinator","sites":["s1"]}]})");
         ASSERT_TRUE(r) << r.status().to_string();

@@ -9,8 +9,11 @@
 #include "tundra/core/hlc.h"
 #include "tundra/server/handler.h"
 #include "tundra/server/sql_store.h"
+#include "../support/backends.h"
 
 namespace tundra::server::test {
+
+using ::tundra::test::store_target;
 
 inline constexpr uint64_t kNow = 1795420800000ULL;  // 2026-11-23T08:00:00Z
 
@@ -27,18 +30,32 @@ inline std::string tiny_document() {
 })";
 }
 
-struct StoreFixture : ::testing::Test {
+// The store tests run on every backend (docs/architecture.md, "The connection seam"): a suite
+// whose fixture derives from StoreFixture is a TEST_P suite, instantiated for SQLite and
+// PostgreSQL with TUNDRA_STORE_BACKENDS(Suite). Tests of what only a SQLite file has (schema
+// migrations from old files, PRAGMAs, file modes, the -wal file) use SqliteStoreFixture.
+struct StoreFixtureBase : ::testing::Test {
     std::filesystem::path dir;
     uint64_t now = kNow;
     std::unique_ptr<SqlStore> store;
+    // What the store was opened from (a file path or a postgresql:// URI): reopen with this.
+    std::string target;
 
-    void SetUp() override {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "tundra-server-XXXXXX").string();
-        dir = mkdtemp(tmpl.data());
+    virtual sql::Backend backend() const = 0;
+
+    StoreOptions options() {
         StoreOptions o;
         o.kdf_iterations = 1000;
         o.wall = [this] { return now; };
-        auto s = SqlStore::open((dir / "s.db").string(), o);
+        return o;
+    }
+    void SetUp() override {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "tundra-server-XXXXXX").string();
+        dir = mkdtemp(tmpl.data());
+        if (backend() == sql::Backend::postgres) TUNDRA_REQUIRE_PG();
+        target = store_target(backend(), dir);
+        ASSERT_FALSE(target.empty());
+        auto s = SqlStore::open(target, options());
         ASSERT_TRUE(s) << s.status().to_string();
         store = std::move(s.value());
         auto r = store->import_json(tiny_document());
@@ -69,6 +86,20 @@ struct StoreFixture : ::testing::Test {
         auto r = q->step();
         return r && r.value() ? q->int64(0) : -1;
     }
+};
+
+// Inside a TEST_P suite, a test of what only a SQLite file has (the reason is the message).
+#define TUNDRA_SQLITE_ONLY(why) \
+    if (backend() != ::tundra::sql::Backend::sqlite) GTEST_SKIP() << (why)
+
+// A store on a SQLite file, for what only SQLite has.
+struct SqliteStoreFixture : StoreFixtureBase {
+    sql::Backend backend() const override { return sql::Backend::sqlite; }
+};
+
+// A store on each backend in turn (TEST_P; instantiate with TUNDRA_STORE_BACKENDS).
+struct StoreFixture : StoreFixtureBase, ::testing::WithParamInterface<sql::Backend> {
+    sql::Backend backend() const override { return GetParam(); }
 };
 
 inline std::string enrol_json(uint64_t seq, const std::string& id, const std::string& person,

@@ -9,7 +9,7 @@ using namespace tundra::server::test;
 
 using Handler = StoreFixture;
 
-TEST_F(Handler, HealthzAndUnknownRoutes) {
+TEST_P(Handler, HealthzAndUnknownRoutes) {
     HttpRequest r;
     r.method = "GET";
     r.target = "/healthz";
@@ -20,7 +20,7 @@ TEST_F(Handler, HealthzAndUnknownRoutes) {
     EXPECT_EQ(handle_request(r, *store).status, 405);
 }
 
-TEST_F(Handler, LoginRefusesWrongPasswordAndUnknownUserAlike) {
+TEST_P(Handler, LoginRefusesWrongPasswordAndUnknownUserAlike) {
     auto a = post("/v1/login", R"({"protocol":1,"username":"anna","password":"nope"})");
     auto b = post("/v1/login", R"({"protocol":1,"username":"nobody","password":"nope"})");
     EXPECT_EQ(a.status, 401);
@@ -28,7 +28,7 @@ TEST_F(Handler, LoginRefusesWrongPasswordAndUnknownUserAlike) {
     EXPECT_EQ(post("/v1/login", R"({"protocol":1,"username":7})").status, 400);
 }
 
-TEST_F(Handler, SyncNeedsAValidUnexpiredToken) {
+TEST_P(Handler, SyncNeedsAValidUnexpiredToken) {
     EXPECT_EQ(post("/v1/sync", R"({"protocol":1})").status, 401);
     EXPECT_EQ(post("/v1/sync", R"({"protocol":1})", "not-a-token").status, 401);
     std::string t = login("anna");
@@ -39,7 +39,7 @@ TEST_F(Handler, SyncNeedsAValidUnexpiredToken) {
     EXPECT_NE(r.body.find("expired"), std::string::npos);
 }
 
-TEST_F(Handler, MalformedBodiesAreRefusedWithTheirPosition) {
+TEST_P(Handler, MalformedBodiesAreRefusedWithTheirPosition) {
     std::string t = login("anna");
     auto r = post("/v1/sync", R"({"protocol":1,"actions":[)", t);
     EXPECT_EQ(r.status, 400);
@@ -54,7 +54,7 @@ TEST_F(Handler, MalformedBodiesAreRefusedWithTheirPosition) {
     EXPECT_EQ(scalar("SELECT count(*) FROM applied_actions"), 0);
 }
 
-TEST_F(Handler, HugeAndBombBodiesAreRefused) {
+TEST_P(Handler, HugeAndBombBodiesAreRefused) {
     std::string t = login("anna");
     HandlerOptions small;
     small.max_body_bytes = 1000;
@@ -72,7 +72,7 @@ TEST_F(Handler, HugeAndBombBodiesAreRefused) {
     EXPECT_EQ(handle_request(r, *store).status, 400);
 }
 
-TEST_F(Handler, DeeplyNestedGzipBombIsMalformedAndTheServerKeepsServing) {
+TEST_P(Handler, DeeplyNestedGzipBombIsMalformedAndTheServerKeepsServing) {
     std::string t = login("anna");
     // About 1 KB on the wire: a million `[`, before any authentication on /v1/login.
     for (const std::string& inner : {std::string(1'000'000, '['), [] {
@@ -102,7 +102,7 @@ TEST_F(Handler, DeeplyNestedGzipBombIsMalformedAndTheServerKeepsServing) {
     EXPECT_FALSE(login("anna").empty());
 }
 
-TEST_F(Handler, GzipBothWays) {
+TEST_P(Handler, GzipBothWays) {
     std::string t = login("anna");
     HttpRequest r;
     r.method = "POST";
@@ -122,7 +122,7 @@ TEST_F(Handler, GzipBothWays) {
     EXPECT_TRUE(decode_sync_response(body.value()));
 }
 
-TEST_F(Handler, LoginAndSyncRequireAJsonContentType) {
+TEST_P(Handler, LoginAndSyncRequireAJsonContentType) {
     std::string t = login("anna");
     auto with_type = [&](const std::string& path, const std::string& body, const char* type) {
         HttpRequest r;
@@ -153,7 +153,7 @@ TEST_F(Handler, LoginAndSyncRequireAJsonContentType) {
     EXPECT_EQ(scalar("SELECT count(*) FROM applied_actions"), 0);
 }
 
-TEST_F(Handler, ResponsesNameTheUserAndDeviceForTheAccessLog) {
+TEST_P(Handler, ResponsesNameTheUserAndDeviceForTheAccessLog) {
     auto in = post("/v1/login", R"({"protocol":1,"username":"anna","password":"password1"})");
     ASSERT_EQ(in.status, 200);
     auto d = decode_login_response(in.body);
@@ -173,7 +173,7 @@ TEST_F(Handler, ResponsesNameTheUserAndDeviceForTheAccessLog) {
 }
 
 // A person the actor may not see is answered like an unknown one (issue 8).
-TEST_F(Handler, OutOfScopeActionIsAnsweredLikeAnUnknownIdAndChangesNothing) {
+TEST_P(Handler, OutOfScopeActionIsAnsweredLikeAnUnknownIdAndChangesNothing) {
     std::string t = login("anna");
     auto r = post("/v1/sync", enrol_json(1, "e1", "p2"), t);  // Anna enrols Erik
     ASSERT_EQ(r.status, 200);
@@ -186,7 +186,7 @@ TEST_F(Handler, OutOfScopeActionIsAnsweredLikeAnUnknownIdAndChangesNothing) {
     for (auto& c : d->changes) EXPECT_NE(c.id, "p2") << "another person's row was sent";
 }
 
-TEST_F(Handler, RetriedActionGetsTheOriginalOutcomeNotAnError) {
+TEST_P(Handler, RetriedActionGetsTheOriginalOutcomeNotAnError) {
     std::string t = login("anna");
     auto first = post("/v1/sync", enrol_json(1, "e1", "p1"), t);
     auto again = post("/v1/sync", enrol_json(1, "e1", "p1"), t);
@@ -196,7 +196,7 @@ TEST_F(Handler, RetriedActionGetsTheOriginalOutcomeNotAnError) {
     EXPECT_EQ(scalar("SELECT count(*) FROM enrolments"), 1);
 }
 
-TEST_F(Handler, FullDiskFailsTheRoundCleanlyAndARetrySucceedsOnce) {
+TEST_P(Handler, FullDiskFailsTheRoundCleanlyAndARetrySucceedsOnce) {
     std::string t = login("anna");
     // Fail the Nth write for N = 0, 1, 2, ... until the round goes through.
     for (int n = 0;; ++n) {
@@ -221,7 +221,7 @@ TEST_F(Handler, FullDiskFailsTheRoundCleanlyAndARetrySucceedsOnce) {
 
 // Protocol v2 server, v1 device: answers come back in v1, and the (opaque) cursors it is
 // given work in its next round.
-TEST_F(Handler, AV1DeviceKeepsWorkingAgainstAV2Server) {
+TEST_P(Handler, AV1DeviceKeepsWorkingAgainstAV2Server) {
     std::string t = login("anna");
     auto first = post("/v1/sync", R"({"protocol":1,"cursor":"","actions":[]})", t);
     ASSERT_EQ(first.status, 200) << first.body;
@@ -237,3 +237,5 @@ TEST_F(Handler, AV1DeviceKeepsWorkingAgainstAV2Server) {
     EXPECT_FALSE(n->reset);
     EXPECT_TRUE(n->changes.empty());
 }
+
+TUNDRA_STORE_BACKENDS(Handler);

@@ -58,7 +58,7 @@ const char* kDoc = R"({
 })";
 }  // namespace
 
-TEST_F(ImportPreviewTest, ListsExactlyTheRowsTheApplyChanges) {
+TEST_P(ImportPreviewTest, ListsExactlyTheRowsTheApplyChanges) {
     auto before = person_versions();
     auto p = store->preview_import(kDoc);
     ASSERT_TRUE(p) << p.status().to_string();
@@ -108,7 +108,7 @@ TEST_F(ImportPreviewTest, ListsExactlyTheRowsTheApplyChanges) {
     EXPECT_EQ(again->unchanged, 5u);
 }
 
-TEST_F(ImportPreviewTest, WritesNothingNotEvenAMergeOrItsAudit) {
+TEST_P(ImportPreviewTest, WritesNothingNotEvenAMergeOrItsAudit) {
     // A walk-in with an identity number: the document's person with the same number would be
     // merged with her (and audited) by the apply.
     ASSERT_TRUE(store->db().exec(
@@ -134,7 +134,7 @@ TEST_F(ImportPreviewTest, WritesNothingNotEvenAMergeOrItsAudit) {
     EXPECT_EQ(scalar("SELECT count(*) FROM persons WHERE id = 'w1'"), 0);
 }
 
-TEST_F(ImportPreviewTest, ABadDocumentGivesTheSameErrorAsImportJson) {
+TEST_P(ImportPreviewTest, ABadDocumentGivesTheSameErrorAsImportJson) {
     for (const char* doc : {R"({"persons":[{"id":"p9","organisation":"arjeplog","name":"X","gender":"female"}]})",
                             R"({"persons":[{"id":"p9","site":"nowhere","name":"X","gender":"woman"}]})",
                             R"({"persons":[{"id":"p9","name":"X","gender":"woman"}]})",
@@ -152,7 +152,7 @@ TEST_F(ImportPreviewTest, ABadDocumentGivesTheSameErrorAsImportJson) {
     EXPECT_EQ(p.status().message(), "persons[0].organisation: is required (or a site)");
 }
 
-TEST_F(ImportPreviewTest, PersonByPersonalIdMatchesBothFormsButNotWalkIns) {
+TEST_P(ImportPreviewTest, PersonByPersonalIdMatchesBothFormsButNotWalkIns) {
     ASSERT_TRUE(store->import_json(
         R"({"persons":[{"id":"p1","organisation":"arjeplog","site":"s1","name":"Anna","gender":"woman","birth_year":1980,"profession":"undersköterska","personal_id":"19800115-1235"}]})"));
     ASSERT_TRUE(store->db().exec(
@@ -164,7 +164,7 @@ TEST_F(ImportPreviewTest, PersonByPersonalIdMatchesBothFormsButNotWalkIns) {
     EXPECT_EQ(store->person_by_personal_id("19990101-0000").value(), std::nullopt);
 }
 
-TEST_F(ImportPreviewTest, StaffCsvPreviewedThenAppliedKeepsTheMatchedPersonsId) {
+TEST_P(ImportPreviewTest, StaffCsvPreviewedThenAppliedKeepsTheMatchedPersonsId) {
     // p1 holds her identity number; the HR export has no ids, a new profession for her, a
     // new colleague, and no p2 (who must stay as she is).
     ASSERT_TRUE(store->import_json(
@@ -217,7 +217,7 @@ TEST_F(ImportPreviewTest, StaffCsvPreviewedThenAppliedKeepsTheMatchedPersonsId) 
     EXPECT_EQ(again->unchanged, 2u);
 }
 
-TEST_F(ImportPreviewTest, AStaffCsvRowTheImportRefusesIsNamedByItsLine) {
+TEST_P(ImportPreviewTest, AStaffCsvRowTheImportRefusesIsNamedByItsLine) {
     std::string csv = "id;namn;kön;arbetsplats\n\np-1;Anna;kvinna;s1\np-9;Kim;man;nowhere\n";
     auto doc = staff_csv_to_import(csv, lookup());
     ASSERT_TRUE(doc) << doc.status().to_string();
@@ -227,7 +227,7 @@ TEST_F(ImportPreviewTest, AStaffCsvRowTheImportRefusesIsNamedByItsLine) {
     EXPECT_EQ(staff_csv_error(csv, p.status()).message(), "line 4, arbetsplats: refers to unknown site 'nowhere'");
 }
 
-TEST_F(ImportPreviewTest, PersonForImportFindsByIdOrEitherFormOfTheNumber) {
+TEST_P(ImportPreviewTest, PersonForImportFindsByIdOrEitherFormOfTheNumber) {
     ASSERT_TRUE(store->import_json(
         R"({"persons":[{"id":"p1","organisation":"arjeplog","site":"s1","name":"Anna","gender":"woman","birth_year":1980,"profession":"undersköterska","education_level":"isced_3_4","personal_id":"19800115-1235"}]})"));
     ASSERT_TRUE(store->db().exec(
@@ -259,7 +259,7 @@ TEST_F(ImportPreviewTest, PersonForImportFindsByIdOrEitherFormOfTheNumber) {
 
 // ESF reporting needs education and employment: an HR export without them (or with their
 // cells left blank) must not clear them.
-TEST_F(ImportPreviewTest, StaffCsvWithoutColumnsOrWithEmptyCellsKeepsStoredValues) {
+TEST_P(ImportPreviewTest, StaffCsvWithoutColumnsOrWithEmptyCellsKeepsStoredValues) {
     ASSERT_TRUE(store->import_json(
         R"({"persons":[{"id":"p1","organisation":"arjeplog","site":"s1","name":"Anna","gender":"woman","birth_year":1980,"profession":"undersköterska","education_level":"isced_3_4","employment_status":"employed","personal_id":"19800115-1235"}]})"));
     auto p1 = [&] {
@@ -321,3 +321,5 @@ TEST_F(ImportPreviewTest, StaffCsvWithoutColumnsOrWithEmptyCellsKeepsStoredValue
                      "employment_status = 'employed' AND profession = 'undersköterska'"),
               1);
 }
+
+TUNDRA_STORE_BACKENDS(ImportPreviewTest);

@@ -30,7 +30,7 @@ const char* kRecorded = R"({
 })";
 }  // namespace
 
-TEST_F(ImportSections, LoadsTheFourSectionsAndCountsThem) {
+TEST_P(ImportSections, LoadsTheFourSectionsAndCountsThem) {
     auto r = store->import_json(kRecorded);
     ASSERT_TRUE(r) << r.status().to_string();
     EXPECT_EQ(r->participations, 3u);
@@ -63,7 +63,7 @@ TEST_F(ImportSections, LoadsTheFourSectionsAndCountsThem) {
     EXPECT_EQ(rows("participations"), 3);
 }
 
-TEST_F(ImportSections, BadRowsAreRefusedWholeWithTheirPath) {
+TEST_P(ImportSections, BadRowsAreRefusedWholeWithTheirPath) {
     struct Case {
         const char* section;
         const char* path;
@@ -107,7 +107,7 @@ TEST_F(ImportSections, BadRowsAreRefusedWholeWithTheirPath) {
 
 // One open participation per person, counting what the store already holds: a document that
 // opens a second is refused; one that also ends the first is accepted.
-TEST_F(ImportSections, APersonHasAtMostOneOpenParticipationAcrossStoreAndDocument) {
+TEST_P(ImportSections, APersonHasAtMostOneOpenParticipationAcrossStoreAndDocument) {
     ASSERT_TRUE(store->import_json(R"({"participations":[{"id":"pa1","person":"p1","start_month":"2026-01"}]})"));
     auto r = store->import_json(R"({"participations":[{"id":"pa2","person":"p1","start_month":"2026-09"}]})");
     ASSERT_FALSE(r);
@@ -121,7 +121,7 @@ TEST_F(ImportSections, APersonHasAtMostOneOpenParticipationAcrossStoreAndDocumen
 
 // An id names one answer: it cannot be reused for another person's or occasion's answer, and
 // an answer stored under one id is not duplicated under another.
-TEST_F(ImportSections, SurveyAnswerIdsAndKeysMustAgreeWithTheStore) {
+TEST_P(ImportSections, SurveyAnswerIdsAndKeysMustAgreeWithTheStore) {
     ASSERT_TRUE(store->import_json(R"({"survey_responses":[{"id":"sr1","occasion":"o1","person":"p1","rating_content":3,"rating_usefulness":3,"rating_overall":3}]})"));
     auto r = store->import_json(R"({"survey_responses":[{"id":"sr9","occasion":"o1","person":"p1","rating_content":3,"rating_usefulness":3,"rating_overall":3}]})");
     ASSERT_FALSE(r);
@@ -137,7 +137,7 @@ TEST_F(ImportSections, SurveyAnswerIdsAndKeysMustAgreeWithTheStore) {
 }
 
 // GDPR: nothing more is recorded about an erased person, by their old id or their pseudonym.
-TEST_F(ImportSections, AnErasedPersonIsRefusedInEverySection) {
+TEST_P(ImportSections, AnErasedPersonIsRefusedInEverySection) {
     auto erased = store->erase_person("p2", "test");
     ASSERT_TRUE(erased) << erased.status().to_string();
     for (const std::string& who : {std::string("p2"), erased->pseudonym}) {
@@ -159,7 +159,7 @@ TEST_F(ImportSections, AnErasedPersonIsRefusedInEverySection) {
 
 // Imported rows reach devices like any other: a participant pulls her own participation,
 // attestation and answer; the coordinators' deviation log stays off her device.
-TEST_F(ImportSections, ImportedRowsFollowTheScopeRules) {
+TEST_P(ImportSections, ImportedRowsFollowTheScopeRules) {
     ASSERT_TRUE(store->import_json(kRecorded));
     auto anna = store->authenticate(login("anna"));
     ASSERT_TRUE(anna) << anna.status().to_string();
@@ -174,3 +174,5 @@ TEST_F(ImportSections, ImportedRowsFollowTheScopeRules) {
     ASSERT_TRUE(devs);
     EXPECT_TRUE(devs->by_sql.empty());
 }
+
+TUNDRA_STORE_BACKENDS(ImportSections);

@@ -11,7 +11,7 @@ using namespace tundra::server::test;
 
 using Import = StoreFixture;
 
-TEST_F(Import, BadDocumentIsRefusedWholeWithThePathOfTheFirstBadField) {
+TEST_P(Import, BadDocumentIsRefusedWholeWithThePathOfTheFirstBadField) {
     struct Case {
         const char* doc;
         const char* path;
@@ -42,7 +42,7 @@ TEST_F(Import, BadDocumentIsRefusedWholeWithThePathOfTheFirstBadField) {
     EXPECT_EQ(scalar("SELECT count(*) FROM persons"), persons);
 }
 
-TEST_F(Import, DeeplyNestedDocumentIsMalformedNotACrash) {
+TEST_P(Import, DeeplyNestedDocumentIsMalformedNotACrash) {
     int64_t persons = scalar("SELECT count(*) FROM persons");
     std::string doc = R"({"persons":[{"id":"p9","organisation":"arjeplog","name":)" +
                       std::string(1'000'000, '[');
@@ -54,7 +54,7 @@ TEST_F(Import, DeeplyNestedDocumentIsMalformedNotACrash) {
     EXPECT_EQ(scalar("SELECT count(*) FROM persons"), persons);
 }
 
-TEST_F(Import, ReimportUpdatesInsteadOfDuplicatingAndTouchesOnlyChangedRows) {
+TEST_P(Import, ReimportUpdatesInsteadOfDuplicatingAndTouchesOnlyChangedRows) {
     uint64_t v = store->current_version();
     ASSERT_TRUE(store->import_json(tiny_document()));
     EXPECT_EQ(scalar("SELECT count(*) FROM persons"), 2);
@@ -66,7 +66,7 @@ TEST_F(Import, ReimportUpdatesInsteadOfDuplicatingAndTouchesOnlyChangedRows) {
     EXPECT_EQ(scalar("SELECT count(*) FROM persons WHERE version > " + std::to_string(v)), 1);
 }
 
-TEST_F(Import, AttendanceWithoutIdsIsKeyedSoReimportDoesNotDuplicate) {
+TEST_P(Import, AttendanceWithoutIdsIsKeyedSoReimportDoesNotDuplicate) {
     const char* doc = R"({"enrolments":[{"id":"e1","occasion":"o1","person":"p1","status":"confirmed"}],
         "attendance":[{"occasion":"o1","person":"p1","status":"present","minutes":120}]})";
     ASSERT_TRUE(store->import_json(doc));
@@ -75,7 +75,7 @@ TEST_F(Import, AttendanceWithoutIdsIsKeyedSoReimportDoesNotDuplicate) {
     EXPECT_EQ(scalar("SELECT confirmed FROM occasions WHERE id = 'o1'"), 1);
 }
 
-TEST_F(Import, DemoDataIsRealisticAndImports) {
+TEST_P(Import, DemoDataIsRealisticAndImports) {
     DemoOptions o;
     o.data_dir = TUNDRA_DATA_DIR;
     o.now_ms = static_cast<int64_t>(kNow);
@@ -94,7 +94,7 @@ TEST_F(Import, DemoDataIsRealisticAndImports) {
 // Issue 8, finding 11: `"sites": null` threw bad_variant_access. Every section, row and field
 // of the wrong JSON type is an invalid_argument naming its path (or, for null in an optional
 // field, the field is taken as not given); never an exception, never a partial import.
-TEST_F(Import, EveryFieldOfTheWrongJsonTypeIsAClearErrorWithItsPath) {
+TEST_P(Import, EveryFieldOfTheWrongJsonTypeIsAClearErrorWithItsPath) {
     struct Section {
         const char* name;
         const char* row;  // a valid row with every field
@@ -180,7 +180,7 @@ TEST_F(Import, EveryFieldOfTheWrongJsonTypeIsAClearErrorWithItsPath) {
 
 // Finding 11: bounded text. An id longer than 100 bytes, a text longer than 4,000 characters
 // or a list of more than 1,000 entries is refused with its path.
-TEST_F(Import, IdsTextsAndListsAreBounded) {
+TEST_P(Import, IdsTextsAndListsAreBounded) {
     const std::string long_id(101, 'x'), long_text(4001, 'y');
     std::string umlauts;
     for (int i = 0; i < 4000; ++i) umlauts += "ä";  // 4,000 characters, 8,000 bytes: fine
@@ -203,3 +203,5 @@ TEST_F(Import, IdsTextsAndListsAreBounded) {
     auto ok = store->import_json(R"({"sites":[{"id":"s1","organisation":"arjeplog","name":")" + umlauts + R"("}]})");
     EXPECT_TRUE(ok) << ok.status().to_string();
 }
+
+TUNDRA_STORE_BACKENDS(Import);

@@ -20,7 +20,7 @@ struct Limits : StoreFixture {
         o.wall = [this] { return now; };
         o.device_daily_actions = actions;
         o.device_daily_bytes = bytes;
-        auto s = SqlStore::open((dir / "s.db").string(), o);
+        auto s = SqlStore::open(target, o);
         ASSERT_TRUE(s) << s.status().to_string();
         store = std::move(s.value());
     }
@@ -38,7 +38,7 @@ struct Limits : StoreFixture {
 };
 }  // namespace
 
-TEST_F(Limits, AnOversizedFieldIsAnInvalidOutcomeAndNothingIsStored) {
+TEST_P(Limits, AnOversizedFieldIsAnInvalidOutcomeAndNothingIsStored) {
     auto admin = store->authenticate(login("admin")).value();
     std::string umlauts;
     for (int i = 0; i < 4000; ++i) umlauts += "ö";  // 4,000 characters: the most allowed
@@ -54,7 +54,7 @@ TEST_F(Limits, AnOversizedFieldIsAnInvalidOutcomeAndNothingIsStored) {
     EXPECT_EQ(scalar("SELECT count(*) FROM deviations"), 1);
 }
 
-TEST_F(Limits, ADeviceBeyondItsDailyQuotaIsRefusedUntilTheNextDay) {
+TEST_P(Limits, ADeviceBeyondItsDailyQuotaIsRefusedUntilTheNextDay) {
     reopen(3, 1 << 20);
     auto admin = store->authenticate(login("admin")).value();
     auto out = push(admin, {deviation("d1", "a"), deviation("d2", "b"), deviation("d3", "c"),
@@ -71,7 +71,7 @@ TEST_F(Limits, ADeviceBeyondItsDailyQuotaIsRefusedUntilTheNextDay) {
     EXPECT_EQ(push(admin, {deviation("d6", "f")})[0].result, OutcomeResult::applied);
 }
 
-TEST_F(Limits, TheDailyQuotaCountsBytes) {
+TEST_P(Limits, TheDailyQuotaCountsBytes) {
     reopen(1000, 6000);
     auto admin = store->authenticate(login("admin")).value();
     auto out = push(admin, {deviation("d1", std::string(2500, 'x')), deviation("d2", std::string(2500, 'y')),
@@ -83,3 +83,5 @@ TEST_F(Limits, TheDailyQuotaCountsBytes) {
     EXPECT_EQ(out[3].result, OutcomeResult::applied) << "a small action still fits";
     EXPECT_EQ(scalar("SELECT bytes > 5000 AND bytes <= 6000 FROM action_quota"), 1);
 }
+
+TUNDRA_STORE_BACKENDS(Limits);

@@ -17,7 +17,7 @@ Row part(const std::string& id, const std::string& person, const std::string& st
 }
 }  // namespace
 
-TEST_F(Participation, ACoordinatorStartsAndEndsAParticipationOfHerStaff) {
+TEST_P(Participation, ACoordinatorStartsAndEndsAParticipationOfHerStaff) {
     EXPECT_OUTCOME(push("coord", "upsert_participation", part("pa1", "p1", "2026-11")), applied, "");
     EXPECT_EQ(text("SELECT start_month || '/' || coalesce(end_month, 'open') FROM participations WHERE id = 'pa1'"),
               "2026-11/open");
@@ -33,12 +33,12 @@ TEST_F(Participation, ACoordinatorStartsAndEndsAParticipationOfHerStaff) {
     EXPECT_OUTCOME(push("admin", "upsert_participation", part("pa6", "p6", "2026-10")), applied, "");
 }
 
-TEST_F(Participation, ParticipantsCannotRecordParticipationsNotEvenTheirOwn) {
+TEST_P(Participation, ParticipantsCannotRecordParticipationsNotEvenTheirOwn) {
     EXPECT_OUTCOME(push("anna", "upsert_participation", part("pa1", "p1", "2026-11")), rejected, "forbidden");
     EXPECT_EQ(scalar("SELECT count(*) FROM participations"), 0);
 }
 
-TEST_F(Participation, ACoordinatorCannotStartOneForSomeoneOutsideHerSites) {
+TEST_P(Participation, ACoordinatorCannotStartOneForSomeoneOutsideHerSites) {
     // Aino is in Pajala: for Arjeplog's coordinator she does not exist.
     EXPECT_OUTCOME(push("coord", "upsert_participation", part("pa6", "p6", "2026-11")), rejected, "not_found");
     // Olle is in Arjeplog but at a site she does not cover.
@@ -51,7 +51,7 @@ TEST_F(Participation, ACoordinatorCannotStartOneForSomeoneOutsideHerSites) {
     EXPECT_EQ(scalar("SELECT count(*) FROM participations"), 1);
 }
 
-TEST_F(Participation, MonthsMustBeValidAndTheEndNotBeforeTheStart) {
+TEST_P(Participation, MonthsMustBeValidAndTheEndNotBeforeTheStart) {
     EXPECT_OUTCOME(push("coord", "upsert_participation", part("pa1", "p1", "2026-13")), rejected, "invalid");
     EXPECT_OUTCOME(push("coord", "upsert_participation", part("pa1", "p1", "26-11")), rejected, "invalid");
     EXPECT_OUTCOME(push("coord", "upsert_participation", part("pa1", "p1", "2026-11", "2026-10")), rejected,
@@ -70,7 +70,7 @@ TEST_F(Participation, MonthsMustBeValidAndTheEndNotBeforeTheStart) {
     EXPECT_EQ(text("SELECT person FROM participations WHERE id = 'pa1'"), "p1");
 }
 
-TEST_F(Participation, APersonHasOneOpenParticipationAtATime) {
+TEST_P(Participation, APersonHasOneOpenParticipationAtATime) {
     EXPECT_OUTCOME(push("coord", "upsert_participation", part("pa1", "p1", "2026-09")), applied, "");
     Outcome o = push("coord", "upsert_participation", part("pa2", "p1", "2026-11"));
     EXPECT_OUTCOME(o, rejected, "invalid");
@@ -87,7 +87,7 @@ TEST_F(Participation, APersonHasOneOpenParticipationAtATime) {
 
 // Two staff edit the same participation offline: each field keeps the newest edit, whatever
 // order the edits arrive in.
-TEST_F(Participation, EachFieldKeepsTheNewestEdit) {
+TEST_P(Participation, EachFieldKeepsTheNewestEdit) {
     EXPECT_OUTCOME(push("coord", "upsert_participation", part("pa1", "p1", "2026-09"), now), applied, "");
     now += 10 * kMinute;
     EXPECT_OUTCOME(push("admin", "upsert_participation", {{"participation", "pa1"}, {"end_month", "2027-03"}},
@@ -101,7 +101,7 @@ TEST_F(Participation, EachFieldKeepsTheNewestEdit) {
 }
 
 // Exactly once: the same action sent again (a lost reply) is answered from memory.
-TEST_F(Participation, ARetriedActionIsAppliedOnce) {
+TEST_P(Participation, ARetriedActionIsAppliedOnce) {
     SyncRequest req;
     req.actions.push_back(Action{1, Hlc::from_parts(now, 0), "upsert_participation", part("pa1", "p1", "2026-09")});
     auto first = store->sync(who("coord"), req);
@@ -117,7 +117,7 @@ TEST_F(Participation, ARetriedActionIsAppliedOnce) {
 
 // The participant sees her own participation on her device, and her coordinator sees it;
 // the other municipality's coordinator does not.
-TEST_F(Participation, ParticipationsAreSeenLikeTheirPerson) {
+TEST_P(Participation, ParticipationsAreSeenLikeTheirPerson) {
     EXPECT_OUTCOME(push("coord", "upsert_participation", part("pa1", "p1", "2026-09")), applied, "");
     for (auto [user, n] : {std::pair{"anna", 1u}, {"coord", 1u}, {"coord2", 0u}, {"erik", 0u}}) {
         auto ids = store->visible_ids(who(user), Kind::participation);
@@ -126,3 +126,5 @@ TEST_F(Participation, ParticipationsAreSeenLikeTheirPerson) {
         EXPECT_EQ(ids->by_sql, ids->by_cpp) << user;
     }
 }
+
+TUNDRA_STORE_BACKENDS(Participation);

@@ -74,7 +74,7 @@ struct Round : StoreFixture {
 
 // Hole 1: the reply to the round that starts a reset is lost; the retry (same cursor) must
 // start the reset again, not continue incrementally in the new scope.
-TEST_F(Round, ALostReplyToAResetRoundGetsTheSameResetAgain) {
+TEST_P(Round, ALostReplyToAResetRoundGetsTheSameResetAgain) {
     auto c = who("coord");
     std::string cursor;
     auto first = pull_all(c, cursor);
@@ -105,7 +105,7 @@ TEST_F(Round, ALostReplyToAResetRoundGetsTheSameResetAgain) {
 }
 
 // Hole 1, second half: a device behind the deletion floor, whose reset reply is lost.
-TEST_F(Round, ADeviceBehindTheFloorIsResetOnEveryRetryUntilItFollows) {
+TEST_P(Round, ADeviceBehindTheFloorIsResetOnEveryRetryUntilItFollows) {
     auto a = who("admin");
     std::string cursor;
     pull_all(a, cursor);
@@ -124,7 +124,7 @@ TEST_F(Round, ADeviceBehindTheFloorIsResetOnEveryRetryUntilItFollows) {
 
 // Hole 2: a first sync paused past the retention resumes its full-pull cursor; the deletion
 // it missed is forgotten by then, so the server must rebuild the replica.
-TEST_F(Round, AFullPullPausedPastRetentionIsRebuilt) {
+TEST_P(Round, AFullPullPausedPastRetentionIsRebuilt) {
     auto a = who("admin");
     SyncRequest req;
     req.limit = 1;
@@ -142,7 +142,7 @@ TEST_F(Round, AFullPullPausedPastRetentionIsRebuilt) {
     EXPECT_TRUE(resumed->reset) << "the paused full pull went on without the deletion it missed";
 }
 
-TEST_F(Round, ACursorThisServerDidNotIssueIsMalformed) {
+TEST_P(Round, ACursorThisServerDidNotIssueIsMalformed) {
     auto a = who("admin");
     std::string cursor;
     pull_all(a, cursor);
@@ -161,7 +161,7 @@ TEST_F(Round, ACursorThisServerDidNotIssueIsMalformed) {
 }
 
 // Hole 3: a brand-new device cannot stamp an enrolment before it existed.
-TEST_F(Round, ANewDeviceCannotBackdateItsWayIntoASeat) {
+TEST_P(Round, ANewDeviceCannotBackdateItsWayIntoASeat) {
     auto anna = who("anna");
     ASSERT_EQ(push(anna, {enrol(1, "e-anna", "p1", now)})->outcomes[0].status, "confirmed");
     now += 60 * kMinute;
@@ -173,7 +173,7 @@ TEST_F(Round, ANewDeviceCannotBackdateItsWayIntoASeat) {
 }
 
 // Hole 3: padding every round with 999 refused actions must not freeze the clamp.
-TEST_F(Round, FullOrPaddedBatchesCannotFreezeTheStampFloor) {
+TEST_P(Round, FullOrPaddedBatchesCannotFreezeTheStampFloor) {
     auto erik = who("erik");
     uint64_t seq = 0;
     auto padded = [&] {
@@ -196,7 +196,7 @@ TEST_F(Round, FullOrPaddedBatchesCannotFreezeTheStampFloor) {
 }
 
 // Hole 3: stamps never decrease with seq.
-TEST_F(Round, StampsDoNotDecreaseWithSeq) {
+TEST_P(Round, StampsDoNotDecreaseWithSeq) {
     auto c = who("coord.b");
     auto r = push(c, {enrol(1, "e1", "p1", now + 5 * kMinute), enrol(2, "e3", "p3", now)});
     ASSERT_TRUE(r);
@@ -207,7 +207,7 @@ TEST_F(Round, StampsDoNotDecreaseWithSeq) {
 }
 
 // Hole 3: two staff enrol the same person; the earlier act, arriving second, keeps its time.
-TEST_F(Round, TheEarlierOfTwoDuplicateEnrolmentsFixesTheSeatOrder) {
+TEST_P(Round, TheEarlierOfTwoDuplicateEnrolmentsFixesTheSeatOrder) {
     auto a = who("coord");
     auto b = who("coord.b");
     auto erik = who("erik");
@@ -228,7 +228,7 @@ TEST_F(Round, TheEarlierOfTwoDuplicateEnrolmentsFixesTheSeatOrder) {
 
 // Hole 4: a different action under a used seq is refused, the same one is a retry; every
 // reply says how far the server is.
-TEST_F(Round, ADifferentActionUnderAUsedSeqIsRefusedAsSeqReused) {
+TEST_P(Round, ADifferentActionUnderAUsedSeqIsRefusedAsSeqReused) {
     auto anna = who("anna");
     auto first = push(anna, {enrol(1, "e1", "p1", now)});
     ASSERT_TRUE(first);
@@ -253,7 +253,7 @@ TEST_F(Round, ADifferentActionUnderAUsedSeqIsRefusedAsSeqReused) {
     EXPECT_EQ(status_of("e1"), "cancelled");
 }
 
-TEST_F(Round, LoginTellsAReturningDeviceItsLastSeq) {
+TEST_P(Round, LoginTellsAReturningDeviceItsLastSeq) {
     auto resp = post("/v1/login", R"({"protocol":2,"username":"anna","password":"password1"})");
     auto l = decode_login_response(resp.body);
     ASSERT_TRUE(l);
@@ -269,7 +269,7 @@ TEST_F(Round, LoginTellsAReturningDeviceItsLastSeq) {
 }
 
 // Verify: the checksum covers exactly what the user may see.
-TEST_F(Round, TheScopeChecksumComesWithThePageThatCompletesThePull) {
+TEST_P(Round, TheScopeChecksumComesWithThePageThatCompletesThePull) {
     auto c = who("coord");
     SyncRequest req;
     req.verify = true;
@@ -304,7 +304,8 @@ TEST_F(Round, TheScopeChecksumComesWithThePageThatCompletesThePull) {
 // Schema v3 migration: a store written by the previous release keeps its exactly-once memory
 // (records without a hash are trusted as the same action) and its devices' cursors (v1
 // cursors are honoured once, as a rebuild).
-TEST_F(Round, AStoreFromThePreviousReleaseMigratesAndKeepsItsMemory) {
+TEST_P(Round, AStoreFromThePreviousReleaseMigratesAndKeepsItsMemory) {
+    TUNDRA_SQLITE_ONLY("a v2 store is a SQLite file; PostgreSQL stores begin at the current schema");
     auto anna = who("anna");
     auto first = push(anna, {enrol(1, "e1", "p1", now)});
     ASSERT_TRUE(first);
@@ -340,7 +341,7 @@ TEST_F(Round, AStoreFromThePreviousReleaseMigratesAndKeepsItsMemory) {
 
 // Visibility as data: the SQL form (pulls) and the C++ form (writes) of every rule agree, for
 // every kind and every role, on a world with rows both in and out of each user's scope.
-TEST_F(Round, TheSqlAndCppFormsOfEveryVisibilityRuleAgree) {
+TEST_P(Round, TheSqlAndCppFormsOfEveryVisibilityRuleAgree) {
     ASSERT_TRUE(store->import_json(R"({
  "organisations":[{"code":"pajala","name":"Pajala","county":"Norrbotten"}],
  "sites":[{"id":"s9","organisation":"pajala","name":"Hemtjänst Pajala"}],
@@ -383,7 +384,7 @@ TEST_F(Round, TheSqlAndCppFormsOfEveryVisibilityRuleAgree) {
 }
 
 // Every action type core declares has a server handler (a table, not a chain of ifs).
-TEST_F(Round, EveryDeclaredActionTypeHasAHandler) {
+TEST_P(Round, EveryDeclaredActionTypeHasAHandler) {
     auto admin = who("admin");
     uint64_t seq = 0;
     for (auto& spec : all_actions()) {
@@ -395,7 +396,7 @@ TEST_F(Round, EveryDeclaredActionTypeHasAHandler) {
 
 // After a seq_reused, nothing later in the same request is applied: the device renumbers
 // them all in order (a new action must not overtake the reused one it followed).
-TEST_F(Round, NothingAfterASeqReusedIsAppliedInTheSameRequest) {
+TEST_P(Round, NothingAfterASeqReusedIsAppliedInTheSameRequest) {
     auto anna = who("anna");
     ASSERT_TRUE(push(anna, {enrol(1, "e1", "p1", now)}));
     auto r = push(anna, {Action{1, Hlc::from_parts(now + kMinute, 0), "cancel_enrolment", Row{{"enrolment", "e1"}}},
@@ -410,7 +411,7 @@ TEST_F(Round, NothingAfterASeqReusedIsAppliedInTheSameRequest) {
 // Found by the soak: a backup that still holds an action under the seq it had before a
 // seq_reused renumbered it. Restored, the device sends it again under the old number (or a
 // new one): it was applied once, and stays applied once.
-TEST_F(Round, AnActionRenumberedAndThenRestoredUnderItsOldSeqTakesEffectOnce) {
+TEST_P(Round, AnActionRenumberedAndThenRestoredUnderItsOldSeqTakesEffectOnce) {
     auto anna = who("anna");
     ASSERT_TRUE(push(anna, {enrol(1, "e-a", "p1", now)}));                         // A as 1
     Action e = Action{1, Hlc::from_parts(now + kMinute, 0), "cancel_enrolment", Row{{"enrolment", "e-a"}}};
@@ -436,3 +437,5 @@ TEST_F(Round, AnActionRenumberedAndThenRestoredUnderItsOldSeqTakesEffectOnce) {
     EXPECT_EQ(status_of("e-b"), "confirmed");  // E (cancel e-a) did not run again
     EXPECT_EQ(scalar("SELECT count(*) FROM enrolments WHERE status = 'cancelled'"), 1);
 }
+
+TUNDRA_STORE_BACKENDS(Round);

@@ -12,7 +12,7 @@ using namespace tundra::server::test;
 namespace {
 constexpr uint64_t kMinute = 60'000;
 
-struct SchemaV6 : StoreFixture {
+struct SchemaV6 : SqliteStoreFixture {
     void reopen() {
         StoreOptions o;
         o.kdf_iterations = 1000;

@@ -10,7 +10,7 @@ using namespace tundra::server;
 using namespace tundra::server::test;
 
 namespace {
-struct SchemaV7 : StoreFixture {
+struct SchemaV7 : SqliteStoreFixture {
     void reopen() {
         StoreOptions o;
         o.kdf_iterations = 1000;

@@ -11,7 +11,7 @@ using namespace tundra::server::test;
 
 using SqlStoreTest = StoreFixture;
 
-TEST_F(SqlStoreTest, PagesAreExactAndTheLastCursorCoversEverything) {
+TEST_P(SqlStoreTest, PagesAreExactAndTheLastCursorCoversEverything) {
     auto who = store->authenticate(login("admin"));
     ASSERT_TRUE(who);
     std::set<std::string> seen;
@@ -33,9 +33,9 @@ TEST_F(SqlStoreTest, PagesAreExactAndTheLastCursorCoversEverything) {
     EXPECT_EQ(again->cursor, req.cursor);
 }
 
-TEST_F(SqlStoreTest, ReopeningKeepsVersionsAndClockMonotonic) {
+TEST_P(SqlStoreTest, ReopeningKeepsVersionsAndClockMonotonic) {
     uint64_t v = store->current_version();
-    auto path = (dir / "s.db").string();
+    auto path = target;
     store.reset();
     now -= 3600'000;  // the server's clock went back an hour over the restart
     StoreOptions o;
@@ -45,7 +45,8 @@ TEST_F(SqlStoreTest, ReopeningKeepsVersionsAndClockMonotonic) {
     EXPECT_EQ(s.value()->current_version(), v);
 }
 
-TEST_F(SqlStoreTest, OpeningSomethingElseFailsClearly) {
+TEST_P(SqlStoreTest, OpeningSomethingElseFailsClearly) {
+    TUNDRA_SQLITE_ONLY("a file that is not a database; a PostgreSQL URI names a server");
     auto p = (dir / "garbage.db").string();
     FILE* f = fopen(p.c_str(), "w");
     fputs("this is not a database, just text that is long enough to matter...............", f);
@@ -97,3 +98,5 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
     EXPECT_EQ(trail.value()[0].actor, "cli:root");
     std::filesystem::remove_all(dir);
 }
+
+TUNDRA_STORE_BACKENDS(SqlStoreTest);

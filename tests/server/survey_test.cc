@@ -29,7 +29,7 @@ struct Survey : Flows {
 };
 }  // namespace
 
-TEST_F(Survey, SheAnswersOnceTheOccasionHasEndedAndMayEditUntilItCloses) {
+TEST_P(Survey, SheAnswersOnceTheOccasionHasEndedAndMayEditUntilItCloses) {
     attend("present");
     EXPECT_OUTCOME(answer_at(kO1End - kMinute, answer("r1", 5)), rejected, "outside_window");
     EXPECT_OUTCOME(answer_at(kO1End + kMinute, answer("r1", 5)), applied, "");
@@ -44,7 +44,7 @@ TEST_F(Survey, SheAnswersOnceTheOccasionHasEndedAndMayEditUntilItCloses) {
     EXPECT_EQ(scalar("SELECT rating_overall FROM survey_responses"), 2);
 }
 
-TEST_F(Survey, AnOccasionsOwnSurveyCloseIsKept) {
+TEST_P(Survey, AnOccasionsOwnSurveyCloseIsKept) {
     EXPECT_OUTCOME(push("admin", "upsert_occasion", {{"occasion", "o1"}, {"survey_closes", "2026-12-07T09:00:00Z"}}),
                    rejected, "invalid");
     EXPECT_OUTCOME(push("admin", "upsert_occasion", {{"occasion", "o1"}, {"survey_closes", "2026-12-09T12:00:00+01:00"}}),
@@ -60,7 +60,7 @@ TEST_F(Survey, AnOccasionsOwnSurveyCloseIsKept) {
 
 // An answer made offline before the survey closed counts when it was made, even if it reaches
 // the server after the close.
-TEST_F(Survey, AnAnswerMadeOfflineBeforeTheCloseCountsWhenItWasMade) {
+TEST_P(Survey, AnAnswerMadeOfflineBeforeTheCloseCountsWhenItWasMade) {
     attend("present");
     EXPECT_OUTCOME(answer_at(kO1End + kDay, answer("r1", 3)), applied, "");
     now = kO1End + 31 * kDay;  // the server's clock when her tablet finally syncs
@@ -70,7 +70,7 @@ TEST_F(Survey, AnAnswerMadeOfflineBeforeTheCloseCountsWhenItWasMade) {
     EXPECT_EQ(scalar("SELECT rating_overall FROM survey_responses"), 5);
 }
 
-TEST_F(Survey, OnlyAnOccasionSheAttendedCanBeAnswered) {
+TEST_P(Survey, OnlyAnOccasionSheAttendedCanBeAnswered) {
     // Enrolled but never marked.
     EXPECT_OUTCOME(push("admin", "enrol", {{"enrolment", "e1"}, {"occasion", "o1"}, {"person", "p1"}}), applied, "");
     EXPECT_OUTCOME(answer_at(kO1End + kMinute, answer("r1", 5)), rejected, "not_enrolled");
@@ -87,7 +87,7 @@ TEST_F(Survey, OnlyAnOccasionSheAttendedCanBeAnswered) {
     EXPECT_OUTCOME(answer_at(kO1End + kMinute, answer("r1", 5)), applied, "");
 }
 
-TEST_F(Survey, NobodyAnswersForSomeoneElse) {
+TEST_P(Survey, NobodyAnswersForSomeoneElse) {
     attend("present");
     EXPECT_OUTCOME(answer_at(kO1End + kMinute, answer("r1", 5, "p1"), "erik"), rejected, "forbidden");
     EXPECT_OUTCOME(answer_at(kO1End + kMinute, answer("r1", 5, "p1"), "coord"), rejected, "forbidden");
@@ -97,7 +97,7 @@ TEST_F(Survey, NobodyAnswersForSomeoneElse) {
     EXPECT_EQ(scalar("SELECT count(*) FROM survey_responses"), 0);
 }
 
-TEST_F(Survey, RatingsAreOneToFive) {
+TEST_P(Survey, RatingsAreOneToFive) {
     attend("present");
     EXPECT_OUTCOME(answer_at(kO1End + kMinute, answer("r1", 6)), rejected, "invalid");
     EXPECT_OUTCOME(answer_at(kO1End + kMinute, answer("r1", 0)), rejected, "invalid");
@@ -113,7 +113,7 @@ struct Attest : Flows {
 };
 }  // namespace
 
-TEST_F(Attest, AMonthIsAttestedOnceItHasBegunInSwedishTime) {
+TEST_P(Attest, AMonthIsAttestedOnceItHasBegunInSwedishTime) {
     // 2026-11-30T23:30Z is already 1 December in Stockholm (UTC+1).
     now = static_cast<uint64_t>(parse_iso8601("2026-11-30T22:30:00Z").value());
     EXPECT_OUTCOME(push("anna", "attest_time", attest("t1", "2026-12", 120)), rejected, "invalid");
@@ -127,7 +127,7 @@ TEST_F(Attest, AMonthIsAttestedOnceItHasBegunInSwedishTime) {
     EXPECT_EQ(scalar("SELECT count(*) FROM time_attestations"), 3);
 }
 
-TEST_F(Attest, MinutesAndMonthAreChecked) {
+TEST_P(Attest, MinutesAndMonthAreChecked) {
     EXPECT_OUTCOME(push("anna", "attest_time", attest("t1", "2026-11", 44641)), rejected, "invalid");
     EXPECT_OUTCOME(push("anna", "attest_time", attest("t1", "2026-11", -1)), rejected, "invalid");
     EXPECT_OUTCOME(push("anna", "attest_time", attest("t1", "2026-00", 10)), rejected, "invalid");
@@ -139,9 +139,12 @@ TEST_F(Attest, MinutesAndMonthAreChecked) {
     EXPECT_EQ(scalar("SELECT minutes FROM time_attestations"), 600);
 }
 
-TEST_F(Attest, OnlyTheParticipantAttestsHerOwnTime) {
+TEST_P(Attest, OnlyTheParticipantAttestsHerOwnTime) {
     EXPECT_OUTCOME(push("erik", "attest_time", attest("t1", "2026-11", 60, "p1")), rejected, "forbidden");
     EXPECT_OUTCOME(push("coord", "attest_time", attest("t1", "2026-11", 60, "p1")), rejected, "forbidden");
     EXPECT_OUTCOME(push("admin", "attest_time", attest("t1", "2026-11", 60, "p1")), rejected, "forbidden");
     EXPECT_EQ(scalar("SELECT count(*) FROM time_attestations"), 0);
 }
+
+TUNDRA_STORE_BACKENDS(Attest);
+TUNDRA_STORE_BACKENDS(Survey);

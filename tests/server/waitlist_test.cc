@@ -84,13 +84,13 @@ struct Waitlist : StoreFixture {
 };
 }  // namespace
 
-TEST_F(Waitlist, QueuedEnrolmentsAreNumberedInTheOrderPeopleActed) {
+TEST_P(Waitlist, QueuedEnrolmentsAreNumberedInTheOrderPeopleActed) {
     fill();
     EXPECT_EQ(positions(), (std::map<std::string, int64_t>{{"e1", 0}, {"e2", 1}, {"e3", 2}, {"e4", 3}}));
     EXPECT_EQ(std::get<0>(rows()["e1"]), "confirmed");
 }
 
-TEST_F(Waitlist, ACancellationPromotesTheHeadTheOthersMoveUpAndTheirDevicesPullIt) {
+TEST_P(Waitlist, ACancellationPromotesTheHeadTheOthersMoveUpAndTheirDevicesPullIt) {
     fill();
     auto olle = who("olle");
     std::string cursor;
@@ -121,7 +121,7 @@ TEST_F(Waitlist, ACancellationPromotesTheHeadTheOthersMoveUpAndTheirDevicesPullI
     EXPECT_TRUE(std::holds_alternative<std::monostate>(erik["e2"].at("waitlist_position")));
 }
 
-TEST_F(Waitlist, ARoundThatMovesNobodyBumpsNoEnrolment) {
+TEST_P(Waitlist, ARoundThatMovesNobodyBumpsNoEnrolment) {
     fill();
     auto olle = who("olle");
     std::string cursor;
@@ -139,7 +139,7 @@ TEST_F(Waitlist, ARoundThatMovesNobodyBumpsNoEnrolment) {
     EXPECT_TRUE(pull_enrolments(olle, cursor).empty());
 }
 
-TEST_F(Waitlist, MoreSeatsPromoteFromTheHeadAndRenumberTheRest) {
+TEST_P(Waitlist, MoreSeatsPromoteFromTheHeadAndRenumberTheRest) {
     fill();
     now += 20 * kMinute;
     auto admin = who("admin");
@@ -156,7 +156,7 @@ TEST_F(Waitlist, MoreSeatsPromoteFromTheHeadAndRenumberTheRest) {
     EXPECT_EQ(std::get<2>(rows()["e1"]), std::get<2>(v["e1"])) << "Anna's row did not move";
 }
 
-TEST_F(Waitlist, AnEarlierRequestArrivingLaterPushesTheQueueDown) {
+TEST_P(Waitlist, AnEarlierRequestArrivingLaterPushesTheQueueDown) {
     ASSERT_TRUE(store->import_json(R"({
  "persons":[{"id":"p5","organisation":"arjeplog","site":"s1","name":"Pia","gender":"woman","birth_year":1970}]})"));
     // The coordinator's tablet synced, went offline and enrolled a fifth person before
@@ -171,7 +171,7 @@ TEST_F(Waitlist, AnEarlierRequestArrivingLaterPushesTheQueueDown) {
               (std::map<std::string, int64_t>{{"e1", 1}, {"e2", 2}, {"e3", 3}, {"e4", 4}, {"e5", 0}}));
 }
 
-TEST_F(Waitlist, AWaitlistedCancellationAndACancelledOccasionLeaveNoPositions) {
+TEST_P(Waitlist, AWaitlistedCancellationAndACancelledOccasionLeaveNoPositions) {
     fill();
     auto stina = who("stina");
     act(stina, Action{2, Hlc::from_parts(now + 5 * kMinute, 0), "cancel_enrolment", Row{{"enrolment", "e3"}}});
@@ -187,7 +187,7 @@ TEST_F(Waitlist, AWaitlistedCancellationAndACancelledOccasionLeaveNoPositions) {
     }
 }
 
-TEST_F(Waitlist, TheWaitlistOutcomeNamesTheSamePlaceAsTheField) {
+TEST_P(Waitlist, TheWaitlistOutcomeNamesTheSamePlaceAsTheField) {
     enrol(who("anna"), "e1", "p1", now + kMinute);
     auto second = enrol(who("erik"), "e2", "p2", now + 2 * kMinute);
     EXPECT_EQ(second.reason, "waitlisted");
@@ -196,7 +196,7 @@ TEST_F(Waitlist, TheWaitlistOutcomeNamesTheSamePlaceAsTheField) {
     EXPECT_NE(third.message.find("number 2"), std::string::npos) << third.message;
 }
 
-TEST_F(Waitlist, ImportedWaitlistsAreNumberedAsTheyStand) {
+TEST_P(Waitlist, ImportedWaitlistsAreNumberedAsTheyStand) {
     auto r = store->import_json(R"({"enrolments":[
   {"id":"i1","occasion":"o1","person":"p1","status":"confirmed"},
   {"id":"i3","occasion":"o1","person":"p3","status":"waitlisted"},
@@ -212,10 +212,12 @@ TEST_F(Waitlist, ImportedWaitlistsAreNumberedAsTheyStand) {
     EXPECT_EQ(std::get<2>(after["i1"]), std::get<2>(v["i1"])) << "the confirmed row did not move";
 }
 
-TEST_F(Waitlist, ThePositionTravelsOnTheWireAsANumber) {
+TEST_P(Waitlist, ThePositionTravelsOnTheWireAsANumber) {
     fill();
     auto token = login("olle");
     auto resp = post("/v1/sync", R"({"protocol":1,"cursor":""})", token);
     ASSERT_EQ(resp.status, 200) << resp.body;
     EXPECT_NE(resp.body.find(R"("waitlist_position":3)"), std::string::npos) << resp.body;
 }
+
+TUNDRA_STORE_BACKENDS(Waitlist);

@@ -22,7 +22,7 @@ struct WalkIn : Flows {
 };
 }  // namespace
 
-TEST_F(WalkIn, ACoordinatorRegistersANewcomerWithHerPlaceAndMarkInOneAction) {
+TEST_P(WalkIn, ACoordinatorRegistersANewcomerWithHerPlaceAndMarkInOneAction) {
     Row r = newcomer("w1");
     r["personal_id"] = "199901011234";
     r["status"] = "late";
@@ -45,7 +45,7 @@ TEST_F(WalkIn, ACoordinatorRegistersANewcomerWithHerPlaceAndMarkInOneAction) {
     EXPECT_EQ(seen->by_sql, seen->by_cpp);
 }
 
-TEST_F(WalkIn, APersonIdInUseIsAConflictWhoeverItBelongsTo) {
+TEST_P(WalkIn, APersonIdInUseIsAConflictWhoeverItBelongsTo) {
     int64_t before = persons();
     EXPECT_OUTCOME(push("coord", "walk_in", newcomer("p2")), rejected, "id_conflict");
     // Aino is in Pajala, out of this coordinator's sight: the same answer.
@@ -55,7 +55,7 @@ TEST_F(WalkIn, APersonIdInUseIsAConflictWhoeverItBelongsTo) {
     EXPECT_EQ(text("SELECT name FROM persons WHERE id = 'p2'"), "Erik");
 }
 
-TEST_F(WalkIn, ACoordinatorRegistersAtHerOwnSitesOnly) {
+TEST_P(WalkIn, ACoordinatorRegistersAtHerOwnSitesOnly) {
     EXPECT_OUTCOME(push("coord", "walk_in", newcomer("w1", "s2")), rejected, "forbidden");
     EXPECT_OUTCOME(push("coord", "walk_in", newcomer("w1", "s3")), rejected, "forbidden");
     EXPECT_OUTCOME(push("coord", "walk_in", newcomer("w1", "nowhere")), rejected, "not_found");
@@ -70,7 +70,7 @@ TEST_F(WalkIn, ACoordinatorRegistersAtHerOwnSitesOnly) {
     EXPECT_OUTCOME(push("anna", "walk_in", newcomer("w2")), rejected, "forbidden");
 }
 
-TEST_F(WalkIn, ANewcomerNeedsNameSiteAndGender) {
+TEST_P(WalkIn, ANewcomerNeedsNameSiteAndGender) {
     Row r = newcomer("w1");
     r.erase("site");
     EXPECT_OUTCOME(push("coord", "walk_in", r), rejected, "invalid");
@@ -95,7 +95,7 @@ TEST_F(WalkIn, ANewcomerNeedsNameSiteAndGender) {
 }
 
 // Exactly once: a retried walk-in (the reply was lost) registers nobody twice.
-TEST_F(WalkIn, ARetriedWalkInRegistersHerOnce) {
+TEST_P(WalkIn, ARetriedWalkInRegistersHerOnce) {
     SyncRequest req;
     req.actions.push_back(Action{1, Hlc::from_parts(now, 0), "walk_in", newcomer("w1")});
     auto first = store->sync(who("coord"), req);
@@ -110,3 +110,5 @@ TEST_F(WalkIn, ARetriedWalkInRegistersHerOnce) {
     EXPECT_EQ(scalar("SELECT count(*) FROM enrolments"), 1);
     EXPECT_EQ(scalar("SELECT count(*) FROM attendance"), 1);
 }
+
+TUNDRA_STORE_BACKENDS(WalkIn);

@@ -103,6 +103,28 @@ public:
     // SQLite: PRAGMA wal_checkpoint(TRUNCATE), so deleted content leaves the -wal file too.
     // Busy when another connection holds a read. Backends without such a file: nothing.
     virtual Status checkpoint_truncate() = 0;
+    // ---- The SQL dialect --------------------------------------------------------------------
+    // The store's SQL is written once, in what both backends accept (ON CONFLICT ... DO
+    // NOTHING/DO UPDATE, CASE for a scalar max/min, COALESCE, explicit CASTs; comments mark the
+    // spots chosen for portability). These are the few constructs the backends spell
+    // differently; each returns an SQL fragment around the caller's SQL expressions (never
+    // values: those are bound). JSON is stored as text in both backends.
+    //
+    // The text member `key` of the JSON object `json` (NULL when absent or not an object).
+    virtual std::string json_text(std::string_view json, std::string_view key) const = 0;
+    // `json` with member `key` set to `value` (an SQL expression of a known type: a column,
+    // a literal, or a parameter in a CAST), as text.
+    virtual std::string json_set(std::string_view json, std::string_view key, std::string_view value) const = 0;
+    // `json` without member `key`, as text.
+    virtual std::string json_remove(std::string_view json, std::string_view key) const = 0;
+    // A FROM item: one row per element of the JSON array `json`, its text in column
+    // `alias`.value.
+    virtual std::string json_array_values(std::string_view json, std::string_view alias) const = 0;
+    // An aggregate: the group's values of `expr` (text) joined by ','.
+    virtual std::string group_concat(std::string_view expr) const = 0;
+    // Whether text `needle` occurs in text `haystack` (NULL when either is NULL).
+    virtual std::string contains(std::string_view haystack, std::string_view needle) const = 0;
+
     // What opened this connection: a file path or a postgresql:// URI.
     const std::string& path() const { return path_; }
 

@@ -94,6 +94,12 @@ public:
     Status checkpoint_truncate() override;
     Status begin_write() override { return exec("BEGIN IMMEDIATE"); }
     Status begin_read() override;
+    std::string json_text(std::string_view json, std::string_view key) const override;
+    std::string json_set(std::string_view json, std::string_view key, std::string_view value) const override;
+    std::string json_remove(std::string_view json, std::string_view key) const override;
+    std::string json_array_values(std::string_view json, std::string_view alias) const override;
+    std::string group_concat(std::string_view expr) const override;
+    std::string contains(std::string_view haystack, std::string_view needle) const override;
 
     // An online backup (SQLite's backup API) of this connection's database into a new file
     // `to`, made owner-only (0600) and refused (conflict) when `to` exists: one consistent
