@@ -74,7 +74,7 @@ Replica replica_state(const std::string& path) {
     auto db = sqlite::Db::open(path);
     if (!db) return r;
     auto q = db.value()->query("SELECT key, value FROM meta WHERE key IN ('cursor', 'token')");
-    while (q->step().value_or(false)) (q->text(0) == "cursor" ? r.cursor : r.token) = q->text(1);
+    for (auto s = q->step(); s && s.value(); s = q->step()) (q->text(0) == "cursor" ? r.cursor : r.token) = q->text(1);
     return r;
 }
 
@@ -88,14 +88,14 @@ double raw_sqlite_copy(const std::string& replica_path, const std::string& out_p
     {
         auto q = src->query("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN "
                             "('organisations','sites','persons','courses','occasions','enrolments','attendance')");
-        while (q->step().value_or(false)) tables.emplace_back(q->text(0), q->text(1));
+        for (auto r = q->step(); r && r.value(); r = q->step()) tables.emplace_back(q->text(0), q->text(1));
     }
     // Read first (not timed), then write (timed).
     std::vector<std::pair<std::string, std::vector<std::vector<std::string>>>> data;
     for (auto& [name, ddl] : tables) {
         auto q = src->query("SELECT * FROM " + name);
         std::vector<std::vector<std::string>> rs;
-        while (q->step().value_or(false)) {
+        for (auto r = q->step(); r && r.value(); r = q->step()) {
             std::vector<std::string> row;
             for (int i = 0; i < q->column_count(); ++i) row.push_back(q->is_null(i) ? std::string() : q->text(i));
             rs.push_back(std::move(row));
