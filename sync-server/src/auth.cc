@@ -189,8 +189,10 @@ SqlStore::LoginStats SqlStore::login_stats() const {
 Result<AuthContext> SqlStore::authenticate(std::string_view token) {
     if (token.empty() || token.size() > 200)
         return Result<AuthContext>(Errc::unauthorized, "missing or malformed bearer token");
-    std::lock_guard lock(mu_);
-    auto q = db_->query(
+    // A read connection: checking a token writes nothing and waits for no writer.
+    ReaderLease lease(*this);
+    sql::Db& db = *lease.get().db;
+    auto q = db.query(
         "SELECT d.id, d.username, d.revoked OR u.revoked, d.token_expires_ms, u.role, u.person "
         "FROM devices d JOIN users u ON u.username = d.username WHERE d.token_hash = ?");
     q->bind(1, sha256_hex(token));
@@ -209,7 +211,7 @@ Result<AuthContext> SqlStore::authenticate(std::string_view token) {
     who.username = q->text(1);
     who.role = q->text(4);
     who.person = q->opt_text(5).value_or("");
-    auto s = db_->query("SELECT site FROM user_sites WHERE username = ? ORDER BY site");
+    auto s = db.query("SELECT site FROM user_sites WHERE username = ? ORDER BY site");
     s->bind(1, who.username);
     for (;;) {
         auto rr = s->step();

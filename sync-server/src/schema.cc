@@ -291,11 +291,21 @@ Status add_column(sql::Db& db, const std::string& table, const std::string& colu
     return db.exec("ALTER TABLE " + table + " ADD COLUMN " + column + " " + decl);
 }
 
-constexpr const char* kVersionIndexes[] = {"organisations", "sites",       "persons",
-                                           "participations", "courses",    "occasions",
-                                           "enrolments",    "attendance",  "time_attestations",
-                                           "survey_responses", "deviations"};
 }  // namespace
+
+const char* const kVersionIndexesSql = R"SQL(
+CREATE INDEX IF NOT EXISTS organisations_version ON organisations(version);
+CREATE INDEX IF NOT EXISTS sites_version ON sites(version);
+CREATE INDEX IF NOT EXISTS persons_version ON persons(version);
+CREATE INDEX IF NOT EXISTS participations_version ON participations(version);
+CREATE INDEX IF NOT EXISTS courses_version ON courses(version);
+CREATE INDEX IF NOT EXISTS occasions_version ON occasions(version);
+CREATE INDEX IF NOT EXISTS enrolments_version ON enrolments(version);
+CREATE INDEX IF NOT EXISTS attendance_version ON attendance(version);
+CREATE INDEX IF NOT EXISTS time_attestations_version ON time_attestations(version);
+CREATE INDEX IF NOT EXISTS survey_responses_version ON survey_responses(version);
+CREATE INDEX IF NOT EXISTS deviations_version ON deviations(version);
+)SQL";
 
 Status migrate(sql::Db& db) {
     int v = db.user_version();
@@ -306,10 +316,7 @@ Status migrate(sql::Db& db) {
                           std::to_string(kSchemaVersion) + ")");
     TUNDRA_TRY(sql::migrate_to(db, 1, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV1));
-        for (auto* t : kVersionIndexes)
-            TUNDRA_TRY(db.exec(std::string("CREATE INDEX ") + t + "_version ON " + t +
-                               "(version)"));
-        return Status::ok();
+        return db.exec(kVersionIndexesSql);
     }));
     TUNDRA_TRY(sql::migrate_to(db, 2, [&]() -> Status {
         TUNDRA_TRY(db.exec(kSchemaV2));

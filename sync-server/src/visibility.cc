@@ -66,7 +66,8 @@ Scope scope_of(Kind kind, Role role) {
 }
 
 constexpr const char* kMySites = "(SELECT site FROM user_sites WHERE username = :user)";
-constexpr const char* kMyOrgs = "(SELECT organisation FROM user_orgs WHERE username = :user)";
+// kUserOrgsSql, not the view: a query over user_orgs reads every user.
+const std::string kMyOrgs = std::string("(") + kUserOrgsSql + ")";
 
 std::string catalogue_sql(const std::string& alias) {
     const std::string c = alias;
