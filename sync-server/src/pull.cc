@@ -93,9 +93,11 @@ Result<std::string> SqlStore::Impl::scope_hash(const AuthContext& who) {
 
 namespace {
 // The scope condition in a form the planner cannot drive from (SQLite: a unary + on the
-// row's columns), so that an incremental pull walks the version index from the cursor: its
-// cost is the rows written since, not the rows the user may see. PostgreSQL plans from its
-// statistics and takes the condition as it is.
+// row's columns), so that a page walks the version index from the cursor (keyset paging):
+// an incremental round costs the rows written since, not the rows the user may see, and a
+// page of a full pull does not sort the user's whole scope again. (A coordinator whose scope
+// is a small part of a big table walks past the rows of others; a few pages at most.)
+// PostgreSQL plans from its statistics and takes the condition as it is.
 std::string unindexed(sql::Backend backend, const std::string& cond) {
     if (backend != sql::Backend::sqlite) return cond;
     std::string out;
@@ -109,9 +111,7 @@ std::string unindexed(sql::Backend backend, const std::string& cond) {
 }
 
 std::string where_sql(sql::Backend backend, Kind kind, const std::string& role, const SyncCursor& c) {
-    std::string scope = scope_sql(kind, role);
-    if (c.phase == Phase::incremental) scope = unindexed(backend, scope);
-    return phase_sql(c, kind, role) + " AND (" + scope + ")";
+    return phase_sql(c, kind, role) + " AND (" + unindexed(backend, scope_sql(kind, role)) + ")";
 }
 }  // namespace
 

@@ -54,7 +54,7 @@ Result<uint64_t> SqlStore::Impl::load_snapshot_meta() {
 Result<SyncResponse> SqlStore::read_round(const AuthContext& who, const SyncRequest& req, int limit) {
     ++read_rounds_;
     Result<SyncResponse> resp = Status(Errc::internal, "round not run");
-    bool touch_due = false;
+    bool touch_due = false, purge_due = false;
     int64_t now_ms = 0;
     {
         ReaderLease lease(*this);
@@ -75,8 +75,23 @@ Result<SyncResponse> SqlStore::read_round(const AuthContext& who, const SyncRequ
                          .read_only = true};
         resp = sync_round(I, who, req, ctx);
         touch_due = ctx.touch_due;
+        auto last = I.db.query("SELECT value FROM meta WHERE key = 'last_purge_ms'");
+        auto found = last->step();
+        if (!found) return found.status();
+        purge_due = !found.value() || now_ms - std::stoll(last->text(0)) >= kTouchEveryMs;
     }
     if (resp && touch_due) touch_device(who.device_id, now_ms, resp->server_hlc);
+    if (resp && purge_due) {
+        // The hourly clean-up that rounds with actions run in their transaction
+        // (Impl::purge_tombstones), when only pulls come: on the write path, after the pull
+        // was answered. A failure is retried by the next round.
+        std::lock_guard lock(mu_);
+        sql::Transaction txn(*db_);
+        if (txn.begin()) {
+            impl_->now_ms = static_cast<int64_t>(opts_.wall());
+            if (impl_->purge_tombstones()) (void)txn.commit();
+        }
+    }
     return resp;
 }
 

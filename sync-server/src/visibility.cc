@@ -106,7 +106,9 @@ std::string rule_sql(Kind kind, const std::string& role) {
             return std::string("t.person IN (SELECT id FROM persons WHERE site IN ") + kMySites + ")";
         case Scope::catalogue: return catalogue_sql("t");
         case Scope::catalogue_occasion:
-            return "t.course IN (SELECT c.id FROM courses c WHERE " + catalogue_sql("c") + ")";
+            // Per row, by the course's key: a list of the whole catalogue would be read in
+            // every round that pulls an occasion.
+            return "EXISTS (SELECT 1 FROM courses c WHERE c.id = t.course AND " + catalogue_sql("c") + ")";
         case Scope::my_organisations: return std::string("t.organisation IN ") + kMyOrgs;
     }
     return "0";

@@ -306,13 +306,18 @@ TEST_F(Scale, IncrementalRoundQueriesSearchTheVersionIndexNeverScanOrSort) {
         std::string all;
         for (auto& l : lines) all += l + "\n";
         for (auto& l : lines) {
-            EXPECT_NE(l.rfind("SCAN ", 0), 0u) << what << ": scans\n" << all << sql;
+            // The erased persons' partial index holds only erased persons: not the table.
+            if (l.find("USING INDEX persons_erased") == std::string::npos) {
+                EXPECT_NE(l.rfind("SCAN ", 0), 0u) << what << ": scans\n" << all << sql;
+            }
             EXPECT_EQ(l.find("TEMP B-TREE"), std::string::npos) << what << ": sorts\n" << all << sql;
         }
         if (!driving.empty()) {
             bool by_version = false;
             for (auto& l : lines)
-                if (l.rfind("SEARCH t USING INDEX " + driving + " (version>?", 0) == 0) by_version = true;
+                if (l.rfind("SEARCH t USING INDEX " + driving + " (version>?", 0) == 0 ||
+                    l.rfind("SEARCH t USING COVERING INDEX " + driving + " (version>?", 0) == 0)
+                    by_version = true;
             bool touches_t = false;
             for (auto& l : lines)
                 if (l.rfind("SEARCH t ", 0) == 0 || l.rfind("SCAN t", 0) == 0) touches_t = true;
@@ -325,6 +330,9 @@ TEST_F(Scale, IncrementalRoundQueriesSearchTheVersionIndexNeverScanOrSort) {
     SyncCursor inc{.phase = SyncCursor::Phase::incremental, .after = 5};
     for (const char* role : {"participant", "coordinator", "admin"})
         for (auto& spec : all_entities()) {
+            // A kind the role never sees: SQLite stops at the constant before reading a row.
+            std::string scope = scope_sql(spec.kind, role);
+            if (scope == "0" || scope.rfind("(0)", 0) == 0) continue;
             std::string table(spec.table), index = table + "_version";
             check(std::string(role) + " " + table + " page", fetch_sql(db.backend(), spec.kind, role, inc), index);
             check(std::string(role) + " " + table + " count", count_sql(db.backend(), spec.kind, role, inc), index);
