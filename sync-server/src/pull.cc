@@ -95,8 +95,9 @@ namespace {
 // The scope condition in a form the planner cannot drive from (SQLite: a unary + on the
 // row's columns), so that a page walks the version index from the cursor (keyset paging):
 // an incremental round costs the rows written since, not the rows the user may see, and a
-// page of a full pull does not sort the user's whole scope again. (A coordinator whose scope
-// is a small part of a big table walks past the rows of others; a few pages at most.)
+// page of a full pull does not sort the user's whole scope again. A participant's full pull
+// is the exception: their own rows are few, found by the scope's index. (A coordinator whose
+// scope is a small part of a big table walks past the rows of others; a few pages at most.)
 // PostgreSQL plans from its statistics and takes the condition as it is.
 std::string unindexed(sql::Backend backend, const std::string& cond) {
     if (backend != sql::Backend::sqlite) return cond;
@@ -111,7 +112,10 @@ std::string unindexed(sql::Backend backend, const std::string& cond) {
 }
 
 std::string where_sql(sql::Backend backend, Kind kind, const std::string& role, const SyncCursor& c) {
-    return phase_sql(c, kind, role) + " AND (" + unindexed(backend, scope_sql(kind, role)) + ")";
+    std::string scope = scope_sql(kind, role);
+    // A participant's full pull takes their own few rows by the scope's index instead.
+    if (c.phase == Phase::incremental || role != "participant") scope = unindexed(backend, scope);
+    return phase_sql(c, kind, role) + " AND (" + scope + ")";
 }
 }  // namespace
 
