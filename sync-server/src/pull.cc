@@ -65,7 +65,8 @@ size_t estimate(const Change& c) {
 }
 
 SyncCursor rest_of(const SyncCursor& c) {
-    return SyncCursor{.phase = Phase::rest, .after = 0, .v0 = c.v0, .t0 = c.t0, .scope = c.scope};
+    return SyncCursor{.phase = Phase::rest, .after = 0, .v0 = c.v0, .t0 = c.t0, .scope = c.scope,
+                      .remaining = c.remaining};
 }
 SyncCursor caught_up(uint64_t after, const std::string& scope) {
     return SyncCursor{.phase = Phase::incremental, .after = after, .v0 = 0, .t0 = 0, .scope = scope};
@@ -95,9 +96,7 @@ namespace {
 // The scope condition in a form the planner cannot drive from (SQLite: a unary + on the
 // row's columns), so that a page walks the version index from the cursor (keyset paging):
 // an incremental round costs the rows written since, not the rows the user may see, and a
-// page of a full pull does not sort the user's whole scope again. A participant's full pull
-// is the exception: their own rows are few, found by the scope's index. (A coordinator whose
-// scope is a small part of a big table walks past the rows of others; a few pages at most.)
+// page of a full pull of a big scope does not sort the whole scope again.
 // PostgreSQL plans from its statistics and takes the condition as it is.
 std::string unindexed(sql::Backend backend, const std::string& cond) {
     if (backend != sql::Backend::sqlite) return cond;
@@ -113,8 +112,12 @@ std::string unindexed(sql::Backend backend, const std::string& cond) {
 
 std::string where_sql(sql::Backend backend, Kind kind, const std::string& role, const SyncCursor& c) {
     std::string scope = scope_sql(kind, role);
-    // A participant's full pull takes their own few rows by the scope's index instead.
-    if (c.phase == Phase::incremental || role != "participant") scope = unindexed(backend, scope);
+    // A full pull of a scope that is a small part of the store (a participant's own rows, a
+    // coordinator of a few sites) takes its rows by the scope's indexes instead: walking the
+    // version index would pass every other row on every page. What it will send is known
+    // (counted when it began, carried in the cursor) and v0 is about the store's size.
+    bool dense = c.remaining != SyncCursor::kUnknown && c.remaining * 4 >= c.v0;
+    if (c.phase == Phase::incremental || dense) scope = unindexed(backend, scope);
     return phase_sql(c, kind, role) + " AND (" + scope + ")";
 }
 }  // namespace
@@ -213,6 +216,13 @@ Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor
     // A page fills from the cursor's phase; when the priority part of a full pull runs out,
     // the same page goes on with the rest (no round trip is spent on the boundary).
     SyncCursor cur = from;
+    if (cur.remaining == SyncCursor::kUnknown && cur.phase == Phase::priority && cur.after == 0) {
+        // The first page of a full pull: count once everything it will send.
+        auto n = count_remaining(who, cur);
+        if (!n) return n.status();
+        cur.remaining = n.value();
+    }
+    const uint64_t known = cur.remaining;  // what was still to send before this page
     size_t rows_left = static_cast<size_t>(limit);
     uint64_t bytes = 0;
     for (;;) {
@@ -254,13 +264,6 @@ Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor
         // lowered by this page; counted again only when it runs out while rows remain (rows
         // written during the pull), which happens at most once per that many rows sent.
         uint64_t sent = out.changes.size();
-        uint64_t known = from.remaining;  // what was still to send before this page
-        if (known == SyncCursor::kUnknown && from.phase == Phase::priority && from.after == 0) {
-            // The first page of a full pull: count once everything it will send.
-            auto n = count_remaining(who, from);
-            if (!n) return n.status();
-            known = n.value();
-        }
         if (known != SyncCursor::kUnknown && known > sent) {
             out.remaining = known - sent;
         } else {
