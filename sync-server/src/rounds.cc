@@ -40,13 +40,23 @@ Status SqlStore::open_readers(const std::string& path) {
 }
 
 Result<uint64_t> SqlStore::Impl::load_snapshot_meta() {
-    auto q = db.query("SELECT key, value FROM meta WHERE key IN ('version', 'hlc')");
+    auto q = db.query(
+        "SELECT key, value FROM meta WHERE key IN ('version', 'hlc', 'store_epoch', "
+        "'restored_from_epoch', 'restored_at_version')");
     uint64_t hlc = 0;
+    epoch = StoreEpoch{};
     for (;;) {
         auto r = q->step();
         if (!r) return r.status();
         if (!r.value()) break;
-        (q->text(0) == "version" ? version : hlc) = std::stoull(q->text(1));
+        std::string key = q->text(0);
+        if (key == "store_epoch" || key == "restored_from_epoch") {
+            (key == "store_epoch" ? epoch.current : epoch.restored_from) = q->text(1);
+            continue;
+        }
+        uint64_t v = std::stoull(q->text(1));
+        if (key == "restored_at_version") epoch.restored_at = v;
+        else (key == "version" ? version : hlc) = v;
     }
     return hlc;
 }
@@ -72,6 +82,7 @@ Result<SyncResponse> SqlStore::read_round(const AuthContext& who, const SyncRequ
                          .max_clock_ahead_ms = opts_.max_clock_ahead_ms,
                          .cursor_key = I.cursor_key,
                          .limit = limit,
+                         .epoch = I.epoch,
                          .read_only = true};
         resp = sync_round(I, who, req, ctx);
         touch_due = ctx.touch_due;
@@ -167,7 +178,8 @@ void SqlStore::run_group(const std::vector<PendingRound*>& group,
                          .clock = clock_,
                          .max_clock_ahead_ms = opts_.max_clock_ahead_ms,
                          .cursor_key = I.cursor_key,
-                         .limit = group[i]->limit};
+                         .limit = group[i]->limit,
+                         .epoch = I.epoch};
         auto resp = sync_round(I, group[i]->who, group[i]->req, ctx);
         if (resp) {
             if (Status st = sp.release(); !st) resp = Result<SyncResponse>(st);
