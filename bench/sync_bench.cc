@@ -5,6 +5,7 @@
 //   tundra-bench login-flood ...   (login_flood.cc)
 //   tundra-bench report [--scale N] (report_bench.cc)
 //   tundra-bench console [--scale N] [--db PATH] [--keep] (console_bench.cc)
+//   tundra-bench scale --records N [--db PATH] [--admin-first] [--raw] (scale_bench.cc)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -66,12 +67,14 @@ int login_flood_main(int argc, char** argv);  // login_flood.cc
 int report_bench_main(int argc, char** argv);  // report_bench.cc
 int console_bench_main(int argc, char** argv);  // console_bench.cc
 int load_bench_main(int argc, char** argv);     // load_bench.cc
+int scale_bench_main(int argc, char** argv);  // scale_bench.cc
 
 int main(int argc, char** argv) {
     if (argc > 1 && !std::strcmp(argv[1], "login-flood")) return login_flood_main(argc - 1, argv + 1);
     if (argc > 1 && !std::strcmp(argv[1], "report")) return report_bench_main(argc - 1, argv + 1);
     if (argc > 1 && !std::strcmp(argv[1], "console")) return console_bench_main(argc - 1, argv + 1);
     if (argc > 1 && !std::strcmp(argv[1], "load")) return load_bench_main(argc - 1, argv + 1);
+    if (argc > 1 && !std::strcmp(argv[1], "scale")) return scale_bench_main(argc - 1, argv + 1);
     int records = 100000;
     for (int i = 1; i + 1 < argc; ++i)
         if (!std::strcmp(argv[i], "--records")) records = std::atoi(argv[i + 1]);

@@ -191,8 +191,10 @@ SqlStore::LoginStats SqlStore::login_stats() const {
 Result<AuthContext> SqlStore::authenticate(std::string_view token) {
     if (token.empty() || token.size() > 200)
         return Result<AuthContext>(Errc::unauthorized, "missing or malformed bearer token");
-    std::lock_guard lock(mu_);
-    auto q = db_->query(
+    // A read connection: checking a token writes nothing and waits for no writer.
+    ReaderLease lease(*this);
+    sql::Db& db = *lease.get().db;
+    auto q = db.query(
         // revoked is an integer 0/1 (PostgreSQL has no OR over integers: compare).
         "SELECT d.id, d.username, CASE WHEN d.revoked <> 0 OR u.revoked <> 0 THEN 1 ELSE 0 END, "
         "d.token_expires_ms, u.role, u.person "
@@ -213,7 +215,7 @@ Result<AuthContext> SqlStore::authenticate(std::string_view token) {
     who.username = q->text(1);
     who.role = q->text(4);
     who.person = q->opt_text(5).value_or("");
-    auto s = db_->query("SELECT site FROM user_sites WHERE username = ? ORDER BY site");
+    auto s = db.query("SELECT site FROM user_sites WHERE username = ? ORDER BY site");
     s->bind(1, who.username);
     for (;;) {
         auto rr = s->step();

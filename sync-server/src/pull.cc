@@ -1,6 +1,8 @@
 // Pages of a pull: who may see which rows (as SQL), what a full pull sends first, the rows
 // after a cursor in version order, honest remaining counts, and the scope checksum.
 #include <algorithm>
+#include <cctype>
+#include <set>
 
 #include "store_internal.h"
 #include "tundra/core/checksum.h"
@@ -64,7 +66,8 @@ size_t estimate(const Change& c) {
 }
 
 SyncCursor rest_of(const SyncCursor& c) {
-    return SyncCursor{.phase = Phase::rest, .after = 0, .v0 = c.v0, .t0 = c.t0, .scope = c.scope};
+    return SyncCursor{.phase = Phase::rest, .after = 0, .v0 = c.v0, .t0 = c.t0, .scope = c.scope,
+                      .remaining = c.remaining};
 }
 SyncCursor caught_up(uint64_t after, const std::string& scope) {
     return SyncCursor{.phase = Phase::incremental, .after = after, .v0 = 0, .t0 = 0, .scope = scope};
@@ -77,15 +80,58 @@ Result<std::string> SqlStore::Impl::scope_hash(const AuthContext& who) {
     std::string key = who.role + "|" + who.person + "|";
     for (auto& s : who.sites) key += s + ",";
     key += "|";
-    auto q = db.query("SELECT DISTINCT organisation FROM user_orgs WHERE username = ? ORDER BY 1");
-    q->bind(1, who.username);
+    auto q = db.query(kScopeOrgsSql);
+    q->bind(":user", who.username);
+    std::set<std::string> orgs;  // in SQLite's BINARY order, as the cursor's scope always was
     for (;;) {
         auto r = q->step();
         if (!r) return r.status();
         if (!r.value()) break;
-        key += q->text(0) + ",";
+        orgs.insert(q->text(0));
     }
+    for (auto& o : orgs) key += o + ",";
     return sha256_hex(key).substr(0, 16);
+}
+
+namespace {
+// The scope condition in a form the planner cannot drive from (SQLite: a unary + on the
+// row's columns), so that a page walks the version index from the cursor (keyset paging):
+// an incremental round costs the rows written since, not the rows the user may see, and a
+// page of a full pull of a big scope does not sort the whole scope again.
+// PostgreSQL plans from its statistics and takes the condition as it is.
+std::string unindexed(sql::Backend backend, const std::string& cond) {
+    if (backend != sql::Backend::sqlite) return cond;
+    std::string out;
+    for (size_t i = 0; i < cond.size(); ++i) {
+        bool word_before = i > 0 && (std::isalnum(static_cast<unsigned char>(cond[i - 1])) ||
+                                     cond[i - 1] == '_' || cond[i - 1] == '.');
+        if (!word_before && cond.compare(i, 2, "t.") == 0) out += '+';
+        out += cond[i];
+    }
+    return out;
+}
+
+std::string where_sql(sql::Backend backend, Kind kind, const std::string& role, const SyncCursor& c) {
+    std::string scope = scope_sql(kind, role);
+    // A full pull of a scope that is a small part of the store (a participant's own rows, a
+    // coordinator of a few sites) takes its rows by the scope's indexes instead: walking the
+    // version index would pass every other row on every page. What it will send is known
+    // (counted when it began, carried in the cursor) and v0 is about the store's size.
+    bool dense = c.remaining != SyncCursor::kUnknown && c.remaining * 4 >= c.v0;
+    if (c.phase == Phase::incremental || dense) scope = unindexed(backend, scope);
+    return phase_sql(c, kind, role) + " AND (" + scope + ")";
+}
+}  // namespace
+
+std::string fetch_sql(sql::Backend backend, Kind kind, const std::string& role, const SyncCursor& c) {
+    auto& spec = entity(kind);
+    return "SELECT " + column_list(spec, "t") + ", t.version FROM " + std::string(spec.table) +
+           " t WHERE " + where_sql(backend, kind, role, c) + " ORDER BY t.version LIMIT :limit";
+}
+
+std::string count_sql(sql::Backend backend, Kind kind, const std::string& role, const SyncCursor& c) {
+    return "SELECT count(*) FROM " + std::string(entity(kind).table) + " t WHERE " +
+           where_sql(backend, kind, role, c);
 }
 
 // The rows (and deletions) after `cursor` in its phase, version order, at most limit + 1.
@@ -93,10 +139,7 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
                                 std::vector<Change>& changes) {
     for (auto& spec : all_entities()) {
         if (cursor.phase == Phase::priority && priority_sql(spec.kind, who.role) == "0") continue;
-        std::string sql = "SELECT " + column_list(spec, "t") + ", t.version FROM " +
-                          std::string(spec.table) + " t WHERE " + phase_sql(cursor, spec.kind, who.role) +
-                          " AND (" + scope_sql(spec.kind, who.role) + ") ORDER BY t.version LIMIT :limit";
-        auto q = db.query(sql);
+        auto q = db.query(fetch_sql(db.backend(), spec.kind, who.role, cursor));
         bind_phase(*q, cursor, who);
         q->bind(":limit", limit + 1);
         for (;;) {
@@ -145,9 +188,7 @@ Result<uint64_t> SqlStore::Impl::count_remaining(const AuthContext& who, const S
     if (next.phase == Phase::priority) parts.push_back(rest_of(next));
     for (auto& part : parts)
         for (auto& spec : all_entities()) {
-            auto q = db.query("SELECT count(*) FROM " + std::string(spec.table) + " t WHERE " +
-                              phase_sql(part, spec.kind, who.role) + " AND (" +
-                              scope_sql(spec.kind, who.role) + ")");
+            auto q = db.query(count_sql(db.backend(), spec.kind, who.role, part));
             bind_phase(*q, part, who);
             auto r = q->step();
             if (!r) return r.status();
@@ -165,12 +206,26 @@ Result<uint64_t> SqlStore::Impl::count_remaining(const AuthContext& who, const S
 
 Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor& from,
                                            int limit, uint64_t max_bytes, SyncResponse& out) {
+    out.changes.clear();
+    if (from.phase == Phase::incremental && from.after >= version) {
+        // Nothing can be new: every row and deletion has a version, and none is above the
+        // cursor. The answer costs no query, however big the store.
+        ++self.noop_rounds_;
+        out.more = false;
+        return caught_up(from.after, from.scope);
+    }
     // A page fills from the cursor's phase; when the priority part of a full pull runs out,
     // the same page goes on with the rest (no round trip is spent on the boundary).
     SyncCursor cur = from;
+    if (cur.remaining == SyncCursor::kUnknown && cur.phase == Phase::priority && cur.after == 0) {
+        // The first page of a full pull: count once everything it will send.
+        auto n = count_remaining(who, cur);
+        if (!n) return n.status();
+        cur.remaining = n.value();
+    }
+    const uint64_t known = cur.remaining;  // what was still to send before this page
     size_t rows_left = static_cast<size_t>(limit);
     uint64_t bytes = 0;
-    out.changes.clear();
     for (;;) {
         std::vector<Change> changes;
         TUNDRA_TRY(fetch(who, cur, static_cast<int>(rows_left), changes));
@@ -206,14 +261,23 @@ Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor
         break;
     }
     if (out.more) {
-        // Honest progress: how many rows are still to come, from the server's own count.
-        auto remaining = count_remaining(who, cur);
-        if (!remaining) return remaining.status();
-        out.remaining = remaining.value();
+        // Honest progress: how many rows are still to come. The count carried in the cursor,
+        // lowered by this page; counted again only when it runs out while rows remain (rows
+        // written during the pull), which happens at most once per that many rows sent.
+        uint64_t sent = out.changes.size();
+        if (known != SyncCursor::kUnknown && known > sent) {
+            out.remaining = known - sent;
+        } else {
+            auto remaining = count_remaining(who, cur);
+            if (!remaining) return remaining.status();
+            out.remaining = remaining.value();
+        }
         if (out.remaining == 0 && cur.phase == Phase::rest && cur.after == 0) {
             // The priority part was everything: the full pull is complete.
             out.more = false;
             cur = caught_up(std::max(version, cur.v0), cur.scope);
+        } else {
+            cur.remaining = out.remaining;
         }
     }
     return cur;

@@ -187,8 +187,8 @@ Result<Outcome> SqlStore::Impl::log_deviation(const AuthContext& who, const Acti
         if (!r.value()) return rejected(a, reasons::kNotFound, "organisation '" + org + "' does not exist");
     }
     if (who.role == "coordinator") {
-        auto q = db.query("SELECT 1 FROM user_orgs WHERE username = ? AND organisation = ?");
-        q->bind(1, who.username).bind(2, org);
+        auto q = db.query(std::string("SELECT 1 FROM (") + kUserOrgsSql + ") WHERE organisation = :org");
+        q->bind(":user", who.username).bind(":org", org);
         auto r = q->step();
         if (!r) return r.status();
         if (!r.value())

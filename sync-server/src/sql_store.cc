@@ -56,6 +56,7 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(const std::string& path, StoreO
         TUNDRA_TRY(db.value()->exec("PRAGMA synchronous=FULL"));
     std::unique_ptr<SqlStore> s(new SqlStore(std::move(db.value()), std::move(opts)));
     TUNDRA_TRY(s->impl_->load_meta());
+    TUNDRA_TRY(s->open_readers(path));
     s->clock_ = HlcClock(s->opts_.wall, s->clock_.last());
     return s;
 }
@@ -146,43 +147,30 @@ Status SqlStore::Impl::write_row(Kind kind, const Row& row) {
 }
 
 // ---- sync ---------------------------------------------------------------------------------
+// A round without actions reads one snapshot on a read connection and writes nothing; a
+// round with actions goes through the group-commit writer (rounds.cc).
 Result<SyncResponse> SqlStore::sync(const AuthContext& who, const SyncRequest& req) {
     // With a byte budget the rows cap only bounds memory; without one it sizes the page.
     int limit = req.limit > 0 ? req.limit : req.max_bytes > 0 ? kMaxPageRows : opts_.default_page_rows;
+    ++rounds_;
+    if (req.actions.empty()) return read_round(who, req, limit);
+    return write_round(who, req, limit);
+}
 
-    std::lock_guard lock(mu_);
-    auto& I = *impl_;
-    sql::Transaction txn(*db_);
-    if (Status st = txn.begin(); !st) return st;
-    // A failed round must not leave half-advanced counters behind.
-    Impl::RoundGuard restore(I, clock_, opts_.wall);
-    // Another process (import, demo-data) may have written since: counters come from the file.
-    if (Status st = I.load_meta(); !st) return st;
-    I.now_ms = static_cast<int64_t>(opts_.wall());
-    if (Status st = I.purge_tombstones(); !st) return st;
-    RoundContext ctx{.now_ms = I.now_ms,
-                     .clock = clock_,
-                     .max_clock_ahead_ms = opts_.max_clock_ahead_ms,
-                     .cursor_key = I.cursor_key,
-                     .limit = limit,
-                     .epoch = I.epoch};
-    auto resp = sync_round(I, who, req, ctx);
-    if (!resp) return resp.status();
-    if (Status st = I.save_meta(); !st) return st;
-    if (Status st = txn.commit(); !st) return st;
-    restore.armed = false;
-    return resp;
+SqlStore::Stats SqlStore::stats() const {
+    return {rounds_.load(),  read_rounds_.load(), write_rounds_.load(),
+            commits_.load(), noop_rounds_.load(), touches_.load()};
 }
 
 // ---- the round backend --------------------------------------------------------------------
 Result<DeviceRoundState> SqlStore::Impl::device_state(const AuthContext& who) {
-    auto q = db.query("SELECT last_seq, last_sync_hlc FROM devices WHERE id = ?");
+    auto q = db.query("SELECT last_seq, last_sync_hlc, coalesce(last_seen_ms, 0) FROM devices WHERE id = ?");
     q->bind(1, who.device_id);
     auto r = q->step();
     if (!r) return r.status();
     if (!r.value()) return Result<DeviceRoundState>(Errc::unauthorized, "unknown device");
     return DeviceRoundState{static_cast<uint64_t>(q->int64(0)),
-                            Hlc{static_cast<uint64_t>(q->int64(1))}};
+                            Hlc{static_cast<uint64_t>(q->int64(1))}, q->int64(2)};
 }
 
 Status SqlStore::Impl::save_device_state(const AuthContext& who, const DeviceRoundState& st) {

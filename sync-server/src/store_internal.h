@@ -20,6 +20,24 @@ Role role_of(const std::string& role);
 // The rows of `kind` a user with `role` may see, as an SQL condition over alias `t` with
 // :user and :person (visibility.cc, from the same table as Impl::may_see).
 std::string scope_sql(Kind kind, const std::string& role);
+// The organisations of the user :user (what the view user_orgs gives, possibly repeated),
+// in a form that searches by username rather than reading the whole view: it runs in every
+// round.
+inline constexpr const char* kUserOrgsSql =
+    "SELECT p.organisation FROM users u JOIN persons p ON p.id = u.person WHERE u.username = :user "
+    "UNION ALL SELECT s.organisation FROM user_sites us JOIN sites s ON s.id = us.site "
+    "WHERE us.username = :user";
+// pull.cc: the queries a pull runs for the rows of one kind after a cursor (its page, and
+// the count of what remains), with :cursor, :v0, :t0, :t1, :user, :person (and :limit)
+// bound. Exposed for the query-plan test (tests/server/scale_test.cc).
+std::string fetch_sql(sql::Backend backend, Kind kind, const std::string& role, const SyncCursor& c);
+std::string count_sql(sql::Backend backend, Kind kind, const std::string& role, const SyncCursor& c);
+// pull.cc: the organisations scope_hash reads in every round (:user bound; sorted and
+// deduplicated by the caller, so the query neither sorts nor reads more than the user's rows).
+inline constexpr const char* kScopeOrgsSql =
+    "SELECT p.organisation FROM users u JOIN persons p ON p.id = u.person WHERE u.username = :user "
+    "UNION ALL SELECT s.organisation FROM user_sites us JOIN sites s ON s.id = us.site "
+    "WHERE us.username = :user";
 
 // The console's device of a user ("console:<username>", console.cc): the way its actions go
 // through the pipeline. It holds no usable token and is no tablet.
@@ -72,6 +90,10 @@ struct SqlStore::Impl final : RoundBackend {
     StoreEpoch epoch;        // meta 'store_epoch' (made at open, operations.cc), restore marks
 
     explicit Impl(SqlStore& s) : self(s), db(*s.db_) {}
+    // Over a read connection (rounds.cc): only the pull side of the round backend is used.
+    Impl(SqlStore& s, sql::Db& read_db) : self(s), db(read_db) {}
+    // rounds.cc: the version and the store clock's HLC as of this connection's snapshot.
+    Result<uint64_t> load_snapshot_meta();
 
     uint64_t next_version() { return ++version; }
     // Puts the version counter back unless disarmed: a write transaction that fails must not
@@ -225,6 +247,41 @@ struct SqlStore::Impl final : RoundBackend {
     Status fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
                  std::vector<Change>& changes);
     Result<uint64_t> count_remaining(const AuthContext& who, const SyncCursor& next);
+};
+
+// rounds.cc: a read connection of the pool, with the round backend over it.
+struct SqlStore::Reader {
+    std::unique_ptr<sql::Db> owned;  // null when the reader shares the write connection
+    sql::Db* db = nullptr;
+    std::unique_ptr<Impl> impl;
+};
+
+// A reader for the length of a round; one that shares the write connection also holds the
+// store lock.
+class SqlStore::ReaderLease {
+public:
+    explicit ReaderLease(SqlStore& s) : s_(s) {
+        std::unique_lock lock(s_.readers_mu_);
+        s_.readers_cv_.wait(lock, [&] { return !s_.free_readers_.empty(); });
+        r_ = s_.free_readers_.back();
+        s_.free_readers_.pop_back();
+        lock.unlock();
+        if (!r_->owned) write_lock_ = std::unique_lock(s_.mu_);
+    }
+    ~ReaderLease() {
+        if (write_lock_.owns_lock()) write_lock_.unlock();
+        std::lock_guard lock(s_.readers_mu_);
+        s_.free_readers_.push_back(r_);
+        s_.readers_cv_.notify_one();
+    }
+    ReaderLease(const ReaderLease&) = delete;
+    ReaderLease& operator=(const ReaderLease&) = delete;
+    Reader& get() { return *r_; }
+
+private:
+    SqlStore& s_;
+    Reader* r_ = nullptr;
+    std::unique_lock<std::mutex> write_lock_;
 };
 
 // audit.cc: one audit entry, written by the caller's transaction (the change it records and

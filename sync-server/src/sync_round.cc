@@ -123,6 +123,8 @@ Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
     if (!from) return from.status();
     auto st = store.device_state(who);
     if (!st) return st.status();
+    if (ctx.read_only && !req.actions.empty())
+        return Status(Errc::internal, "a round with actions cannot run on a read snapshot");
 
     // Stamps never go below the device's last round, nor below the seq before them.
     Hlc floor = st->stamp_floor;
@@ -173,6 +175,12 @@ Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
     }
     resp.server_hlc = ctx.clock.now().value;
     resp.last_seq = st->last_seq;
+    if (ctx.read_only) {
+        // Nothing to record: no action, and the floor only moves on rounds that write (and
+        // with the hourly refresh of last-seen, which raises it to this round's HLC).
+        ctx.touch_due = st->last_seen_ms + kTouchEveryMs <= ctx.now_ms || st->last_seen_ms > ctx.now_ms;
+        return resp;
+    }
     st->stamp_floor = Hlc{resp.server_hlc};
     TUNDRA_TRY(store.save_device_state(who, st.value()));
     return resp;

@@ -23,7 +23,13 @@ struct DeviceRoundState {
     // request carried all the seqs it held below its new ones, so a later action cannot
     // have been made before it (docs/architecture.md, "Fair seats").
     Hlc stamp_floor;
+    // When a round last refreshed the device's last-seen time (and token expiry); 0: never.
+    int64_t last_seen_ms = 0;
 };
+
+// How often a pull-only round refreshes the device's last-seen time, token expiry and stamp
+// floor (docs/protocol.md, "What a round writes"): otherwise it writes nothing.
+inline constexpr int64_t kTouchEveryMs = 3600'000;
 
 // The exactly-once memory of one (device, seq): which action it was, and what came of it.
 struct AppliedRecord {
@@ -32,7 +38,8 @@ struct AppliedRecord {
 };
 
 // Everything a round needs from the store, called inside one write transaction that the
-// backend opens before sync_round and commits after it.
+// backend opens before sync_round and commits after it (a read transaction for a round
+// without actions, RoundContext::read_only).
 class RoundBackend {
 public:
     virtual ~RoundBackend() = default;
@@ -74,6 +81,11 @@ struct RoundContext {
     std::string cursor_key;
     int limit = 0;  // rows per page
     StoreEpoch epoch = {};
+    // A round without actions on one read snapshot: it writes nothing (save_device_state is
+    // not called) and sets `touch_due` when the device's last-seen time is an hour old, for
+    // the caller to refresh on the write path.
+    bool read_only = false;
+    bool touch_due = false;
 };
 
 // A hash of what an action says (type, stamp, fields — not its seq): a different action under

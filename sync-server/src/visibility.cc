@@ -66,7 +66,8 @@ Scope scope_of(Kind kind, Role role) {
 }
 
 constexpr const char* kMySites = "(SELECT site FROM user_sites WHERE username = :user)";
-constexpr const char* kMyOrgs = "(SELECT organisation FROM user_orgs WHERE username = :user)";
+// kUserOrgsSql, not the view: a query over user_orgs reads every user.
+const std::string kMyOrgs = std::string("(") + kUserOrgsSql + ")";
 
 std::string catalogue_sql(const std::string& alias) {
     const std::string c = alias;
@@ -106,7 +107,9 @@ std::string rule_sql(Kind kind, const std::string& role) {
             return std::string("t.person IN (SELECT id FROM persons WHERE site IN ") + kMySites + ")";
         case Scope::catalogue: return catalogue_sql("t");
         case Scope::catalogue_occasion:
-            return "t.course IN (SELECT c.id FROM courses c WHERE " + catalogue_sql("c") + ")";
+            // Per row, by the course's key: a list of the whole catalogue would be read in
+            // every round that pulls an occasion.
+            return "EXISTS (SELECT 1 FROM courses c WHERE c.id = t.course AND " + catalogue_sql("c") + ")";
         case Scope::my_organisations: return std::string("t.organisation IN ") + kMyOrgs;
     }
     return "0";

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -69,6 +71,12 @@ struct StoreOptions {
     // max_concurrent_kdf run at once in this process and at most max_waiting_kdf wait for a
     // turn (each up to kdf_wait); any other login is answered `overloaded` at once. So a
     // flood of logins never holds the request workers that sync rounds need.
+    // Rounds without actions (pulls) and token checks run on this many read connections,
+    // each on its own snapshot, in parallel with the writer (docs/architecture.md, "Read
+    // pool and group commit"). 0: they share the write connection (an in-memory store).
+    int read_connections = 4;
+    // The most push rounds one group commit takes from the queue.
+    int max_group_rounds = 64;
     int max_concurrent_kdf = 1;
     int max_waiting_kdf = 0;
     std::chrono::milliseconds kdf_wait{500};
@@ -292,6 +300,16 @@ public:
         uint64_t overloaded = 0;       // answered overloaded: the KDF gate was full
     };
     LoginStats login_stats() const;
+    // Counters of this process's sync rounds (for benches, metrics and tests).
+    struct Stats {
+        uint64_t rounds = 0;        // sync() calls
+        uint64_t read_rounds = 0;   // rounds without actions, served on a read snapshot
+        uint64_t write_rounds = 0;  // rounds with actions, through the group-commit writer
+        uint64_t commits = 0;       // write transactions the writer committed (one per group)
+        uint64_t noop_rounds = 0;   // incremental rounds answered without a query: nothing new
+        uint64_t touches = 0;       // hourly refreshes of a device's last-seen written
+    };
+    Stats stats() const;
     // Appends one entry to the audit trail of admin operations (audit.cc). `actor` is who
     // did it ("cli:<os user>" for tundra-server subcommands, the username in the console),
     // `detail` a JSON object that never holds a password, token or erased personal data.
@@ -410,9 +428,29 @@ private:
                                       const std::string& person);
     // import.cc: import_json's one path; a dry run (preview_import) is rolled back.
     Result<ImportReport> import_document(std::string_view document, const ImportDryRun* dry_run);
+    // rounds.cc: the read path (a pool of read connections) and the group-commit writer.
+    struct Reader;
+    class ReaderLease;
+    struct PendingRound;
+    Status open_readers(const std::string& path);
+    Result<SyncResponse> read_round(const AuthContext& who, const SyncRequest& req, int limit);
+    Result<SyncResponse> write_round(const AuthContext& who, const SyncRequest& req, int limit);
+    void run_group(const std::vector<PendingRound*>& group,
+                   std::vector<std::optional<Result<SyncResponse>>>& out);
+    void touch_device(const std::string& device_id, int64_t now_ms, uint64_t hlc);
     std::unique_ptr<sql::Db> db_;
     StoreOptions opts_;
     std::mutex mu_;
+    std::vector<std::unique_ptr<Reader>> readers_;
+    std::vector<Reader*> free_readers_;
+    std::mutex readers_mu_;
+    std::condition_variable readers_cv_;
+    std::deque<PendingRound*> queue_;  // push rounds waiting for the writer
+    bool writer_busy_ = false;
+    std::mutex queue_mu_;
+    std::condition_variable queue_cv_;
+    std::atomic<uint64_t> rounds_{0}, read_rounds_{0}, write_rounds_{0}, commits_{0},
+        noop_rounds_{0}, touches_{0};
     HlcClock clock_;
     std::unique_ptr<Impl> impl_;
     std::unique_ptr<KdfGate> kdf_gate_;
