@@ -102,7 +102,9 @@ TEST_P(Privacy, ErasureLeavesOnlyPseudonymisedEsfDataThatNoDevicePulls) {
     // The files are the SQLite store's (secure_delete, WAL truncation); on PostgreSQL the
     // rows are what is checked (the cluster's files and WAL are the operator's).
     const bool files = backend() == sql::Backend::sqlite;
-    if (files) ASSERT_NE(all_files().find("Anna"), std::string::npos) << "the test must see the name before erasure";
+    if (files) {
+        ASSERT_NE(all_files().find("Anna"), std::string::npos) << "the test must see the name before erasure";
+    }
 
     auto rep = store->erase_person("p1", "cli:test");
     ASSERT_TRUE(rep) << rep.status().to_string();

@@ -5,21 +5,28 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "pg_cluster.h"
 #include "tundra/sql/db.h"
 
 namespace tundra::test {
 
-inline std::vector<sql::Backend> store_backends() { return {sql::Backend::sqlite}; }
+// PostgreSQL joins with TUNDRA_TEST_PG=1 (a throwaway cluster, pg_cluster.h).
+inline std::vector<sql::Backend> store_backends() {
+    const char* pg = std::getenv("TUNDRA_TEST_PG");
+    if (pg && std::string(pg) == "1") return {sql::Backend::sqlite, sql::Backend::postgres};
+    return {sql::Backend::sqlite};
+}
 
 // What a store on `b` is opened from: a file in `dir`, or a fresh database's URI.
 inline std::string store_target(sql::Backend b, const std::filesystem::path& dir) {
     switch (b) {
         case sql::Backend::sqlite: return (dir / "s.db").string();
-        case sql::Backend::postgres: break;
+        case sql::Backend::postgres: return fresh_database();
     }
     return {};
 }
