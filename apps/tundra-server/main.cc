@@ -31,15 +31,16 @@ int fail(const Status& st) {
 }
 
 // The demo data lives in the repository's data/ folder. Looked up in order: --data, $TUNDRA_DATA,
-// data/ beside the build tree this binary came from (build/apps/tundra-server), the source tree
-// it was configured from, and ./data.
+// data/ beside the build tree this binary came from (build/apps/tundra-server), share/tundra/data
+// of an installed tree (bin/tundra-server), the source tree it was configured from, and ./data.
 std::string find_data_dir(const std::string& given, const char* argv0) {
     if (!given.empty()) return given;
     if (const char* env = std::getenv("TUNDRA_DATA")) return env;
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::path exe = fs::weakly_canonical(fs::path(argv0), ec);
-    for (fs::path p : {exe.parent_path() / "../../data", fs::path(TUNDRA_SOURCE_DATA_DIR),
+    for (fs::path p : {exe.parent_path() / "../../data", exe.parent_path() / "../share/tundra/data",
+                       fs::path(TUNDRA_SOURCE_DATA_DIR),
                        fs::path("data")})
         if (fs::exists(p / "municipalities.csv", ec)) return p.lexically_normal().string();
     return TUNDRA_SOURCE_DATA_DIR;
