@@ -363,6 +363,22 @@ TEST_F(PgDbTest, ALostConnectionIsAStorageErrorAndTheNextTransactionReconnects) 
     EXPECT_EQ(scalar(*db, "SELECT sum(a) FROM t"), 4);
 }
 
+TEST_F(PgDbTest, ALinkLostInsideATransactionIsNotReplacedUntilItEnds) {
+    ASSERT_TRUE(db->exec("CREATE TABLE t (a BIGINT)"));
+    auto admin = open();
+    {
+        sql::Transaction txn(*db);
+        ASSERT_TRUE(txn.begin());
+        ASSERT_TRUE(db->query("INSERT INTO t VALUES (1)")->run());
+        ASSERT_TRUE(admin->exec("SELECT pg_terminate_backend(" + std::to_string(db->backend_pid()) + ")"));
+        EXPECT_EQ(db->query("INSERT INTO t VALUES (2)")->run().code(), Errc::storage);
+        // Not run on a new connection outside the transaction: it fails too.
+        EXPECT_EQ(db->query("INSERT INTO t VALUES (3)")->run().code(), Errc::storage);
+        EXPECT_FALSE(txn.commit());
+    }
+    EXPECT_EQ(scalar(*db, "SELECT count(*) FROM t"), 0);
+}
+
 TEST_F(PgDbTest, TheDialectsFragmentsWork) {
     ASSERT_TRUE(db->exec("CREATE TABLE j (doc TEXT); INSERT INTO j VALUES ('{\"a\":\"x\",\"b\":2}')"));
     auto text = [&](const std::string& sql, std::string_view bind = {}) {
