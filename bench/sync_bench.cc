@@ -65,11 +65,13 @@ void print(const Phase& p) {
 int login_flood_main(int argc, char** argv);  // login_flood.cc
 int report_bench_main(int argc, char** argv);  // report_bench.cc
 int console_bench_main(int argc, char** argv);  // console_bench.cc
+int load_bench_main(int argc, char** argv);     // load_bench.cc
 
 int main(int argc, char** argv) {
     if (argc > 1 && !std::strcmp(argv[1], "login-flood")) return login_flood_main(argc - 1, argv + 1);
     if (argc > 1 && !std::strcmp(argv[1], "report")) return report_bench_main(argc - 1, argv + 1);
     if (argc > 1 && !std::strcmp(argv[1], "console")) return console_bench_main(argc - 1, argv + 1);
+    if (argc > 1 && !std::strcmp(argv[1], "load")) return load_bench_main(argc - 1, argv + 1);
     int records = 100000;
     for (int i = 1; i + 1 < argc; ++i)
         if (!std::strcmp(argv[i], "--records")) records = std::atoi(argv[i + 1]);

@@ -8,6 +8,8 @@ source "$root/scripts/packages.sh"
 ensure_packages python3 libreoffice-calc-nogui
 # The packaging tests (tests/package/): dpkg-shlibdeps for the .deb's Depends, systemd-analyze.
 ensure_packages dpkg-dev systemd
+# The metrics test checks the /metrics scrape with Prometheus's promtool.
+ensure_packages prometheus
 # The real-browser tests (tests/browser): Chromium, chromedriver, Selenium, axe-core.
 bash "$root/scripts/browser-setup.sh"
 build="${TUNDRA_BUILD_DIR:-$root/build}"

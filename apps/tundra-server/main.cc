@@ -1,4 +1,5 @@
-// tundra-server: init, serve (the sync protocol and the console), import and demo-data over a
+// tundra-server: init, serve (the sync protocol and the console; /metrics on its own listener),
+// backup, import and demo-data over a
 // SQLite store; user administration (add-user, set-password, revoke-user, revoke-device), GDPR
 // (erase-person, export-person) and walk-ins (merge-person), each written to the audit trail;
 // ESF reports and sealing months (report).
@@ -64,6 +65,22 @@ Result<std::string> password_from_stdin() {
     return password;
 }
 
+// The port of an ADDRESS:PORT option (0: the OS picks one).
+Result<uint16_t> parse_port(const std::string& listen, const std::string& option) {
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) return Status(Errc::invalid_argument, option + " needs ADDRESS:PORT");
+    int port = -1;
+    try {
+        size_t used = 0;
+        port = std::stoi(listen.substr(colon + 1), &used);
+        if (used != listen.size() - colon - 1) port = -1;
+    } catch (...) {
+        port = -1;
+    }
+    if (port < 0 || port > 65535) return Status(Errc::invalid_argument, "bad port in " + option);
+    return static_cast<uint16_t>(port);
+}
+
 Result<std::unique_ptr<SqlStore>> open_store(const std::string& path, bool create) {
     // A postgresql:// URI names a database that SqlStore::open checks itself.
     bool uri = path.rfind("postgresql://", 0) == 0 || path.rfind("postgres://", 0) == 0;
@@ -107,9 +124,20 @@ int main(int argc, char** argv) try {
     serve->add_option("--public-url", public_url,
                       "the URL people open behind a reverse proxy (https://... makes the console's "
                       "cookies Secure; its origin is the console's own)");
+    std::string metrics_listen;
+    serve->add_option("--metrics-listen", metrics_listen,
+                      "ADDRESS:PORT of a second listener serving only GET /metrics (Prometheus text "
+                      "format; port 0 picks a free port); none by default");
     size_t max_upload_mb = 64;
     serve->add_option("--max-upload-mb", max_upload_mb, "the console's import upload limit, in MiB (default 64)")
         ->check(CLI::Range(1, 4096));
+
+    std::string backup_to;
+    auto* backup = app.add_subcommand(
+        "backup", "a consistent copy of the store in a new file (0600), taken while the server keeps serving "
+                  "(restoring it: docs/operations.md)");
+    backup->add_option("--db", db, "SQLite file (a postgresql:// store is backed up with pg_dump)")->required();
+    backup->add_option("--to", backup_to, "the new file; an existing file is never overwritten")->required();
 
     auto* imp = app.add_subcommand("import", "load a JSON document or a staff CSV (all or nothing)");
     imp->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
@@ -204,20 +232,32 @@ int main(int argc, char** argv) try {
         std::cout << "initialised store " << db << "\n";
         return 0;
     }
+    if (*backup && (db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0)) {
+        std::cerr << "error: a PostgreSQL store is backed up with PostgreSQL's own tool, e.g.\n"
+                     "  pg_dump --format=custom --file=tundra.dump '"
+                  << db << "'\nand restored with pg_restore (docs/operations.md)\n";
+        return 2;
+    }
     auto s = open_store(db, false);
     if (!s) return fail(s.status());
     SqlStore& store = *s.value();
 
+    if (*backup) {
+        std::cout << "backing up " << db << " to " << backup_to << " (the server may keep serving)" << std::endl;
+        auto rep = store.backup(backup_to);
+        if (!rep) return fail(rep.status());
+        std::cout << "backed up " << db << " to " << backup_to << ": " << rep->bytes << " bytes, store version "
+                  << rep->version << "; the copy is epoch " << rep->epoch << " (restored from " << rep->from_epoch
+                  << " at version " << rep->version << " once it is put in place)\n";
+        return 0;
+    }
+
     if (*serve) {
         auto colon = listen.rfind(':');
-        if (colon == std::string::npos) return fail(Status(Errc::invalid_argument, "--listen needs ADDRESS:PORT"));
-        int port = 0;
-        try {
-            port = std::stoi(listen.substr(colon + 1));
-        } catch (...) {
-            port = -1;
-        }
-        if (port < 0 || port > 65535) return fail(Status(Errc::invalid_argument, "bad port in --listen"));
+        auto port = parse_port(listen, "--listen");
+        if (!port) return fail(port.status());
+        auto metrics_port = metrics_listen.empty() ? Result<uint16_t>(uint16_t{0}) : parse_port(metrics_listen, "--metrics-listen");
+        if (!metrics_port) return fail(metrics_port.status());
         // The store was opened with default options; reopen with the page size asked for.
         s.value().reset();
         StoreOptions so;
@@ -244,8 +284,16 @@ int main(int argc, char** argv) try {
         }
         opts.console.secure_cookies = !opts.tls_cert_file.empty() || public_url.rfind("https://", 0) == 0;
         opts.console.max_upload_bytes = max_upload_mb << 20;
+        if (!metrics_listen.empty()) opts.metrics = std::make_shared<web::MetricsRegistry>();
         HttpServer server(*s2.value(), opts);
-        auto bound = server.listen(listen.substr(0, colon), static_cast<uint16_t>(port));
+        if (!metrics_listen.empty()) {
+            // Announced before the sync port: once that line is out, both are up.
+            std::string address = metrics_listen.substr(0, metrics_listen.rfind(':'));
+            auto mbound = server.listen_metrics(address, metrics_port.value());
+            if (!mbound) return fail(mbound.status());
+            std::cout << "metrics listening on http://" << address << ":" << mbound.value() << "/metrics" << std::endl;
+        }
+        auto bound = server.listen(listen.substr(0, colon), port.value());
         if (!bound) return fail(bound.status());
         std::cout << "listening on " << (server.tls() ? "https://" : "http://")
                   << listen.substr(0, colon) << ":" << bound.value() << std::endl;

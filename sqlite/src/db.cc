@@ -55,6 +55,48 @@ std::string quoted(const std::string& s) {
 }
 }  // namespace
 
+Result<uint64_t> Db::backup_to(const std::string& to) {
+    // O_EXCL: never over an existing file, even one that appears between a check and the copy.
+    int fd = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST) return Status(Errc::conflict, "'" + to + "' exists; a backup never overwrites a file");
+        return Status(Errc::storage, "cannot create '" + to + "': " + std::strerror(errno));
+    }
+    ::close(fd);
+    sqlite3* dest = nullptr;
+    int rc = sqlite3_open_v2(to.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    Status st = Status::ok();
+    uint64_t bytes = 0;
+    if (rc != SQLITE_OK) {
+        st = Status(Errc::storage, "cannot open '" + to + "': " + (dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc)));
+    } else if (sqlite3_backup* b = sqlite3_backup_init(dest, "main", db_, "main"); !b) {
+        st = Status(Errc::storage, std::string("backup: ") + sqlite3_errmsg(dest));
+    } else {
+        // All pages in one step: one read transaction on the source, so the copy is one
+        // snapshot and writers elsewhere never make it start over. A writer holding the
+        // source's lock (a checkpoint) is waited for a little.
+        for (int tries = 0;; ++tries) {
+            rc = sqlite3_backup_step(b, -1);
+            if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 50) break;
+            sqlite3_sleep(100);
+        }
+        sqlite3_backup_finish(b);
+        if (rc != SQLITE_DONE) st = error(rc, "backup to '" + to + "'");
+    }
+    if (dest && st) {
+        rc = sqlite3_errcode(dest);
+        if (rc != SQLITE_OK && rc != SQLITE_DONE) st = Status(Errc::storage, std::string("backup: ") + sqlite3_errmsg(dest));
+    }
+    sqlite3_close(dest);
+    struct stat info {};
+    if (st && ::stat(to.c_str(), &info) == 0) bytes = static_cast<uint64_t>(info.st_size);
+    if (!st) {
+        ::unlink(to.c_str());
+        return st;
+    }
+    return bytes;
+}
+
 Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenOptions opts) {
     if (!opts.read_only) TUNDRA_TRY(restrict_file_modes(path, opts.create));
     sqlite3* raw = nullptr;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 
 #include "tundra/core/gzip.h"
 #include "tundra/core/protocol.h"
@@ -16,6 +17,7 @@ HttpResponse error_response(const Status& st) {
     int http = errc_info(st.code()).http_status;
     if (http == 0) http = 500;
     HttpResponse r = json_response(http, encode(ErrorBody{st.code(), st.message()}));
+    r.error_code = std::string(errc_info(st.code()).wire_name);
     if (st.code() == Errc::unauthorized || st.code() == Errc::revoked)
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
     if (st.retry_after_s() > 0) r.headers.emplace_back("Retry-After", std::to_string(st.retry_after_s()));
@@ -145,19 +147,44 @@ HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& o
     if (!req_m) return named(error_response(req_m.status()));
     auto resp = store.sync(who.value(), req_m.value());
     if (!resp) return named(error_response(resp.status()));
+    if (opts.metrics)
+        for (auto& o : resp->outcomes)
+            opts.metrics->actions.with({std::string(to_string(o.result)), o.reason}).inc();
     resp->protocol = req_m->protocol;
     return named(json_response(200, encode(resp.value())));
 }
 }  // namespace
 
+SyncMetrics::SyncMetrics(web::MetricsRegistry& r)
+    : rounds(r.counter("tundra_sync_rounds_total", "Sync rounds (POST /v1/sync) by outcome: ok, or the error code",
+                       {"outcome"})),
+      actions(r.counter("tundra_sync_actions_total", "Pushed actions by result and reason", {"result", "reason"})),
+      round_seconds(r.histogram("tundra_sync_round_duration_seconds",
+                                "Time to answer a sync round, from its request to its answer encoded")
+                        .with()),
+      logins(r.counter("tundra_logins_total", "Logins (POST /v1/login) by outcome: ok, or the error code",
+                       {"outcome"})) {}
+
 HttpResponse handle_request(const HttpRequest& req, Store& store, const HandlerOptions& opts) {
     HttpResponse r;
+    auto started = std::chrono::steady_clock::now();
     try {
         r = route(req, store, opts);
     } catch (const std::exception& e) {
         r = error_response(Status(Errc::internal, std::string("unexpected error: ") + e.what()));
     } catch (...) {
         r = error_response(Status(Errc::internal, "unexpected error"));
+    }
+    if (opts.metrics && req.method == "POST") {
+        std::string path = web::path_of(req);
+        std::string outcome = r.status == 200 ? "ok" : r.error_code.empty() ? std::to_string(r.status) : r.error_code;
+        if (path == "/v1/sync") {
+            opts.metrics->rounds.with({outcome}).inc();
+            opts.metrics->round_seconds.observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        } else if (path == "/v1/login") {
+            opts.metrics->logins.with({outcome}).inc();
+        }
     }
     web::gzip_if_accepted(req, r, opts.gzip_min_bytes);
     return r;

@@ -3,15 +3,52 @@
 #include "tundra/server/http_server.h"
 
 #include <algorithm>
+#include <thread>
 
 namespace tundra::server {
 
 HttpServer::HttpServer(Store& store, ServerOptions opts) { start(store, nullptr, std::move(opts)); }
 HttpServer::HttpServer(SqlStore& store, ServerOptions opts) { start(store, &store, std::move(opts)); }
 
+std::string metrics_route(std::string_view path) {
+    for (std::string_view r : {"/v1/sync", "/v1/login", "/v1/password", "/healthz"})
+        if (path == r) return std::string(r);
+    if (path.rfind("/v1/reports/", 0) == 0) return "/v1/reports";
+    if (console::is_console_target(path)) return "/console";
+    return "other";
+}
+
+namespace {
+// The store's side of /metrics, read at each scrape.
+void watch_store(web::MetricsRegistry& m, SqlStore& store) {
+    auto& active = m.gauge("tundra_devices_active", "Devices (tablets, not revoked) seen in the last 24 hours").with();
+    auto& stale = m.gauge("tundra_devices_stale", "Devices (tablets, not revoked) not seen for 14 days").with();
+    auto& bytes = m.gauge("tundra_store_size_bytes", "Size of the store's database").with();
+    auto& version = m.gauge("tundra_store_version", "The store's version counter (rises with every change)").with();
+    auto& errors = m.counter("tundra_store_stats_errors_total", "Scrapes whose store statistics could not be read").with();
+    m.add_collector([&store, &active, &stale, &bytes, &version, &errors] {
+        auto h = store.health_stats();
+        if (!h) {
+            errors.inc();
+            return;
+        }
+        active.set(static_cast<double>(h->active_devices));
+        stale.set(static_cast<double>(h->stale_devices));
+        bytes.set(static_cast<double>(h->store_bytes));
+        version.set(static_cast<double>(store.current_version()));
+    });
+}
+}  // namespace
+
 void HttpServer::start(Store& store, SqlStore* console_store, ServerOptions opts) {
     HandlerOptions handler = opts.handler;
     web::ListenerOptions lo = opts;
+    metrics_ = opts.metrics;
+    if (metrics_) {
+        handler.metrics = std::make_shared<SyncMetrics>(*metrics_);
+        lo.metrics_route = [](std::string_view path) { return metrics_route(path); };
+        if (console_store) watch_store(*metrics_, *console_store);
+    }
     // Logins may fill half the request queue at most (auth.cc turns a flood away cheaply).
     lo.low_priority = [](const HttpRequest& r) {
         return r.target.rfind("/v1/login", 0) == 0 || r.target.rfind("/console/login", 0) == 0;
@@ -44,7 +81,33 @@ Result<uint16_t> HttpServer::listen(const std::string& address, uint16_t port) {
     return listener_->listen(address, port);
 }
 bool HttpServer::tls() const { return listener_->tls(); }
-void HttpServer::run() { listener_->run(); }
-void HttpServer::stop() { listener_->stop(); }
+
+Result<uint16_t> HttpServer::listen_metrics(const std::string& address, uint16_t port) {
+    if (!metrics_) return Status(Errc::invalid_argument, "metrics: no registry (ServerOptions::metrics)");
+    web::ListenerOptions lo;
+    lo.threads = 1;
+    lo.workers = 1;
+    lo.handle_signals = false;  // the sync listener's signal stops both
+    lo.max_connections = 64;
+    auto registry = metrics_;
+    metrics_listener_ = std::make_unique<web::Listener>(
+        [registry](const HttpRequest& r) { return web::metrics_response(*registry, r); }, std::move(lo));
+    return metrics_listener_->listen(address, port);
+}
+
+void HttpServer::run() {
+    std::thread metrics;
+    if (metrics_listener_) metrics = std::thread([this] { metrics_listener_->run(); });
+    listener_->run();
+    if (metrics_listener_) {
+        metrics_listener_->stop();
+        metrics.join();
+    }
+}
+
+void HttpServer::stop() {
+    listener_->stop();
+    if (metrics_listener_) metrics_listener_->stop();
+}
 
 }  // namespace tundra::server

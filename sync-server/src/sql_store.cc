@@ -49,6 +49,7 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(const std::string& path, StoreO
     // Report facts are stamped with the store's clock (schema v5 triggers).
     db.value()->set_clock([wall = opts.wall] { return static_cast<int64_t>(wall()); });
     TUNDRA_TRY(migrate(*db.value()));
+    TUNDRA_TRY(Impl::ensure_epoch(*db.value()));
     // An acknowledged round must survive power loss, not only a crash of this process: every
     // commit waits for its WAL frames to reach the disk (docs/failure-model.md).
     if (opts.durable && db.value()->backend() == sql::Backend::sqlite)
@@ -60,17 +61,26 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(const std::string& path, StoreO
 }
 
 Status SqlStore::Impl::load_meta() {
-    auto q = db.query("SELECT key, value FROM meta WHERE key IN ('version', 'hlc', 'cursor_key')");
+    auto q = db.query(
+        "SELECT key, value FROM meta WHERE key IN ('version', 'hlc', 'cursor_key', 'store_epoch', "
+        "'restored_from_epoch', 'restored_at_version')");
+    epoch = StoreEpoch{};
     for (;;) {
         auto r = q->step();
         if (!r) return r.status();
         if (!r.value()) break;
-        if (q->text(0) == "cursor_key") {
+        std::string key = q->text(0);
+        if (key == "cursor_key") {
             cursor_key = q->text(1);
             continue;
         }
+        if (key == "store_epoch" || key == "restored_from_epoch") {
+            (key == "store_epoch" ? epoch.current : epoch.restored_from) = q->text(1);
+            continue;
+        }
         uint64_t v = std::stoull(q->text(1));
-        if (q->text(0) == "version") version = v;
+        if (key == "restored_at_version") epoch.restored_at = v;
+        else if (key == "version") version = v;
         else if (v > self.clock_.last().value) self.clock_ = HlcClock(self.opts_.wall, Hlc{v});
     }
     return Status::ok();
@@ -154,7 +164,8 @@ Result<SyncResponse> SqlStore::sync(const AuthContext& who, const SyncRequest& r
                      .clock = clock_,
                      .max_clock_ahead_ms = opts_.max_clock_ahead_ms,
                      .cursor_key = I.cursor_key,
-                     .limit = limit};
+                     .limit = limit,
+                     .epoch = I.epoch};
     auto resp = sync_round(I, who, req, ctx);
     if (!resp) return resp.status();
     if (Status st = I.save_meta(); !st) return st;

@@ -69,6 +69,7 @@ struct SqlStore::Impl final : RoundBackend {
     uint64_t version = 0;
     int64_t now_ms = 0;
     std::string cursor_key;  // signs cursors (meta 'cursor_key', made by schema v3)
+    StoreEpoch epoch;        // meta 'store_epoch' (made at open, operations.cc), restore marks
 
     explicit Impl(SqlStore& s) : self(s), db(*s.db_) {}
 
@@ -103,6 +104,8 @@ struct SqlStore::Impl final : RoundBackend {
     };
     Status load_meta();
     Status save_meta();
+    // operations.cc: gives a store that has none its epoch (idempotent; no schema version).
+    static Status ensure_epoch(sql::Db& db);
 
     // Generic row access driven by the entity descriptors.
     Result<std::optional<Row>> load_row(Kind kind, const std::string& id);

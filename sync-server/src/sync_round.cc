@@ -16,6 +16,18 @@ Outcome refusal(const Action& a, std::string_view reason, std::string message) {
     return o;
 }
 
+// Whether what a cursor's device holds is part of this store's history (docs/protocol.md,
+// "Cursor"): a cursor of this store; of the store this one was restored from, at or below the
+// backup's version (rows up to it are the same in both); or of the previous release (no
+// epoch) while the store was never restored. Anything else — a cursor past the backup, whose
+// versions the restored store hands out again to other rows — rebuilds the replica.
+bool same_history(const SyncCursor& c, const StoreEpoch& e) {
+    if (c.epoch == e.current) return true;
+    if (c.epoch.empty()) return e.restored_from.empty();
+    return !e.restored_from.empty() && c.epoch == e.restored_from && c.after <= e.restored_at &&
+           c.v0 <= e.restored_at;
+}
+
 // Where this round's page starts, decided again, identically, for a retried request: a
 // device whose cursor belongs to another scope, or that has missed forgotten deletions, or
 // that has no (or a v1) cursor, starts a full pull that ends with a sweep.
@@ -27,15 +39,17 @@ Result<SyncCursor> start_position(RoundBackend& store, const AuthContext& who,
     if (!scope) return scope.status();
     auto floor = store.tombstone_floor();
     if (!floor) return floor.status();
-    const SyncCursor& c = decoded->cursor;
+    SyncCursor c = decoded->cursor;
     reset = decoded->empty || decoded->legacy || c.scope != scope.value() ||
-            c.tombstones_after() < floor.value();
-    if (!reset) return c;
-    return SyncCursor{.phase = SyncCursor::Phase::priority,
-                      .after = 0,
-                      .v0 = store.current_version(),
-                      .t0 = ctx.now_ms,
-                      .scope = scope.value()};
+            c.tombstones_after() < floor.value() || !same_history(c, ctx.epoch);
+    if (reset)
+        c = SyncCursor{.phase = SyncCursor::Phase::priority,
+                       .after = 0,
+                       .v0 = store.current_version(),
+                       .t0 = ctx.now_ms,
+                       .scope = scope.value()};
+    c.epoch = ctx.epoch.current;
+    return c;
 }
 
 // What the store already holds of an action. Its record at this seq when it is the same action
@@ -150,6 +164,7 @@ Result<SyncResponse> sync_round(RoundBackend& store, const AuthContext& who,
 
     auto next = store.pull(who, from.value(), ctx.limit, req.max_bytes, resp);
     if (!next) return next.status();
+    next->epoch = ctx.epoch.current;
     resp.cursor = encode_cursor(next.value(), ctx.cursor_key);
     if (req.verify && !resp.more) {
         auto sum = store.checksum(who);

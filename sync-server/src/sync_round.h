@@ -58,12 +58,22 @@ public:
     virtual Result<ScopeChecksum> checksum(const AuthContext& who) = 0;
 };
 
+// Which store a cursor belongs to (meta store_epoch), and, for a store restored from a backup,
+// the store and version the backup was taken from (meta restored_from_epoch,
+// restored_at_version): a cursor of that store at or below that version is still good here.
+struct StoreEpoch {
+    std::string current;
+    std::string restored_from;  // empty: never restored
+    uint64_t restored_at = 0;
+};
+
 struct RoundContext {
     int64_t now_ms = 0;
     HlcClock& clock;
     uint64_t max_clock_ahead_ms = 0;
     std::string cursor_key;
     int limit = 0;  // rows per page
+    StoreEpoch epoch = {};
 };
 
 // A hash of what an action says (type, stamp, fields — not its seq): a different action under

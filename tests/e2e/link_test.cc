@@ -115,6 +115,7 @@ TEST(Link, AnOverloadedServerSays503WithRetryAfterAndTheClientBacksOff) {
     auto o = Served::options();
     o.max_queued_requests = 0;  // every request finds the queue full
     o.retry_after_seconds = 1;
+    o.retry_after_spread_seconds = 0;  // one value to compare with
     Served served(*w.store, o);
     auto t = client::make_curl_transport("http://127.0.0.1:" + std::to_string(served.port));
     auto reply = t->post("/v1/login", R"({"protocol":1,"username":"admin","password":"password1"})", {}, std::chrono::milliseconds(0));

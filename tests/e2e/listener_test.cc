@@ -9,8 +9,12 @@
 #include <sys/wait.h>
 
 #include <dirent.h>
+#include <atomic>
+#include <condition_variable>
 #include <fstream>
+#include <memory>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "loopback.h"
@@ -26,6 +30,47 @@ server::ServerOptions opts() {
     server::ServerOptions o;
     o.handle_signals = false;
     return o;
+}
+
+// A handler whose `/slow` requests block until release(): a worker held as long as the test
+// wants, without any timing.
+struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    std::atomic<int> ran{0};
+    web::Handler handler() {
+        return [this](const web::HttpRequest& r) {
+            ++ran;
+            if (r.target == "/slow") {
+                std::unique_lock lock(mu);
+                cv.wait(lock, [this] { return open; });
+            }
+            web::HttpResponse out;
+            out.body = "done " + r.target;
+            return out;
+        };
+    }
+    void release() {
+        std::lock_guard lock(mu);
+        open = true;
+        cv.notify_all();
+    }
+    // Waits (up to 30 s) until the handler has been entered `n` times.
+    bool wait_ran(int n) {
+        for (int i = 0; i < 3000 && ran.load() < n; ++i) std::this_thread::sleep_for(10ms);
+        return ran.load() >= n;
+    }
+};
+
+int status_of(const std::string& response) {
+    return response.size() > 12 ? std::atoi(response.c_str() + 9) : 0;
+}
+std::string header_value(const std::string& response, const std::string& name) {
+    auto p = response.find("\r\n" + name + ": ");
+    if (p == std::string::npos) return "";
+    p += name.size() + 4;
+    return response.substr(p, response.find("\r\n", p) - p);
 }
 
 std::vector<rapidjson::Document> access_lines(LiveServer& s) {
@@ -432,5 +477,101 @@ TEST(Listener, TheSyncServerServesTheConsoleWithItsBodyLimits) {
         EXPECT_EQ(r.rfind("HTTP/1.1 " + status, 0), 0u) << target << ": " << r.substr(0, 200);
     }
     http.stop();
+    t.join();
+}
+
+// Admission control (issue 12): a request that has waited for a worker longer than
+// max_queue_delay is answered 503 + Retry-After without running the handler, and at once,
+// not when a worker frees: here the only worker is held by a blocked request throughout.
+TEST(Listener, RequestsWaitingPastTheQueueDelayAreAnswered503BeforeTheSlowHandlerEnds) {
+    Gate gate;
+    web::ListenerOptions o;
+    o.handle_signals = false;
+    o.workers = 1;
+    o.max_queue_delay = 100ms;
+    o.retry_after_seconds = 2;
+    o.retry_after_spread_seconds = 3;
+    web::Listener l(gate.handler(), o);
+    auto port = l.listen("127.0.0.1", 0);
+    ASSERT_TRUE(port) << port.status().to_string();
+    std::thread t([&] { l.run(); });
+
+    RawConn slow(port.value());
+    ASSERT_TRUE(slow.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_TRUE(gate.wait_ran(1));
+    std::vector<std::unique_ptr<RawConn>> burst;
+    for (int i = 0; i < 8; ++i) {
+        burst.push_back(std::make_unique<RawConn>(port.value()));
+        ASSERT_TRUE(burst.back()->send("GET /fast HTTP/1.1\r\nHost: t\r\n\r\n"));
+    }
+    for (auto& c : burst) {
+        std::string r = c->read_response(30s);
+        EXPECT_EQ(status_of(r), 503) << r;
+        int after = std::atoi(header_value(r, "Retry-After").c_str());
+        EXPECT_GE(after, 2) << r;
+        EXPECT_LE(after, 5) << r;
+        EXPECT_NE(r.find("overloaded"), std::string::npos) << r;
+    }
+    EXPECT_EQ(gate.ran.load(), 1);  // the handler ran for none of them
+    gate.release();
+    EXPECT_EQ(status_of(slow.read_response(30s)), 200);
+    // The queue is empty again: the next request is served (on a connection that got a 503).
+    ASSERT_TRUE(burst[0]->send("GET /fast HTTP/1.1\r\nHost: t\r\n\r\n"));
+    std::string r = burst[0]->read_response(30s);
+    EXPECT_EQ(status_of(r), 200) << r;
+    EXPECT_EQ(gate.ran.load(), 2);
+    l.stop();
+    t.join();
+}
+
+// The queue's length cap answers the excess at once, with Retry-After spread over
+// [retry_after_seconds, + spread] so that the refused do not come back in one wave; what was
+// queued is served once the worker is free.
+TEST(Listener, ABurstPastTheQueueCapIsAnswered503AtOnceAndTheQueuedAreServed) {
+    Gate gate;
+    web::ListenerOptions o;
+    o.handle_signals = false;
+    o.workers = 1;
+    o.max_queued_requests = 4;  // the running request and 3 waiting
+    o.max_queue_delay = std::chrono::minutes(10);
+    o.retry_after_seconds = 1;
+    o.retry_after_spread_seconds = 4;
+    web::Listener l(gate.handler(), o);
+    auto port = l.listen("127.0.0.1", 0);
+    ASSERT_TRUE(port) << port.status().to_string();
+    std::thread t([&] { l.run(); });
+
+    RawConn slow(port.value());
+    ASSERT_TRUE(slow.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_TRUE(gate.wait_ran(1));
+    std::vector<std::unique_ptr<RawConn>> queued;
+    for (int i = 0; i < 3; ++i) {
+        queued.push_back(std::make_unique<RawConn>(port.value()));
+        ASSERT_TRUE(queued.back()->send("GET /queued HTTP/1.1\r\nHost: t\r\n\r\n"));
+        // Nothing comes back for it while the worker is held (it waits its turn).
+        EXPECT_EQ(queued.back()->read_for(100ms), "");
+    }
+    std::set<std::string> retry_after;
+    for (int i = 0; i < 40; ++i) {
+        RawConn c(port.value());
+        ASSERT_TRUE(c.send("GET /excess HTTP/1.1\r\nHost: t\r\n\r\n"));
+        std::string r = c.read_response(30s);
+        ASSERT_EQ(status_of(r), 503) << r;
+        int after = std::atoi(header_value(r, "Retry-After").c_str());
+        EXPECT_GE(after, 1) << r;
+        EXPECT_LE(after, 5) << r;
+        retry_after.insert(header_value(r, "Retry-After"));
+    }
+    EXPECT_GT(retry_after.size(), 1u);  // spread, not one value for all
+    EXPECT_EQ(gate.ran.load(), 1);
+    gate.release();
+    EXPECT_EQ(status_of(slow.read_response(30s)), 200);
+    for (auto& c : queued) {
+        std::string r = c->read_response(30s);
+        EXPECT_EQ(status_of(r), 200) << r;
+        EXPECT_NE(r.find("done /queued"), std::string::npos) << r;
+    }
+    EXPECT_EQ(gate.ran.load(), 4);
+    l.stop();
     t.join();
 }

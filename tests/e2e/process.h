@@ -37,13 +37,22 @@ public:
         close(fds[1]);
         FILE* f = fdopen(fds[0], "r");
         char line[256] = {};
-        if (!fgets(line, sizeof line, f)) throw std::runtime_error("server printed nothing");
+        auto trimmed = [](std::string s) {
+            while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+            return s;
+        };
+        // With --metrics-listen, the metrics listener's line comes first.
+        std::string metrics_prefix = "metrics listening on ";
+        for (;;) {
+            if (!fgets(line, sizeof line, f)) throw std::runtime_error("server printed nothing");
+            first_line = line;
+            if (first_line.rfind(metrics_prefix, 0) != 0) break;
+            metrics_url = trimmed(first_line.substr(metrics_prefix.size()));
+        }
         fclose(f);
-        first_line = line;
         std::string prefix = "listening on ";
         if (first_line.rfind(prefix, 0) != 0) throw std::runtime_error("unexpected: " + first_line);
-        url = first_line.substr(prefix.size());
-        while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
+        url = trimmed(first_line.substr(prefix.size()));
     }
     // SIGTERM; returns the exit status.
     int stop() { return signal_and_wait(SIGTERM); }
@@ -64,6 +73,7 @@ public:
         }
     }
     std::string url, first_line;
+    std::string metrics_url;  // http://ADDRESS:PORT/metrics with --metrics-listen
 
 private:
     pid_t pid_ = -1;

@@ -23,9 +23,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -82,13 +84,74 @@ struct Listener::Impl {
     int limit_hits = 0;  // times the cap was hit since the last connection_limit line
     std::optional<net::signal_set> signals;
     net::thread_pool workers;
-    std::atomic<int> queued{0};
+    // Admission control (listener.h): requests waiting for a worker, oldest first, and the
+    // number being handled, under queue_mu. `go(false)` handles a request and sends its
+    // answer; `go(true)` sends it a 503 instead.
+    struct Job {
+        SteadyClock::time_point at;
+        bool low = false;
+        std::function<void(bool shed)> go;
+    };
+    std::mutex queue_mu;
+    std::deque<Job> waiting;
+    int running = 0;
+    // Moving average of the handler's time for normal-priority requests, in microseconds.
+    std::atomic<int64_t> service_us{0};
+    net::steady_timer sweep_timer;  // on accept_strand
     uint16_t port = 0;  // the bound port, from listen()
+    // Metrics (ListenerOptions::metrics), null without a registry.
+    Family<Counter>* requests_total = nullptr;
+    Family<Histogram>* request_seconds = nullptr;
+    Family<Counter>* unavailable_total = nullptr;
 
     Impl(Handler h, ListenerOptions o)
         : handler(std::move(h)), opts(std::move(o)), ioc(std::max(1, opts.threads)),
           accept_strand(net::make_strand(ioc)), acceptor(accept_strand), accept_timer(accept_strand),
-          workers(static_cast<size_t>(std::max(1, opts.workers))) {}
+          workers(static_cast<size_t>(std::max(1, opts.workers))), sweep_timer(accept_strand) {
+        if (!opts.metrics) return;
+        requests_total = &opts.metrics->counter("tundra_http_requests_total",
+                                                "HTTP requests answered, by route and status", {"route", "status"});
+        request_seconds = &opts.metrics->histogram(
+            "tundra_http_request_duration_seconds",
+            "Time from a request's headers to its answer written, by route", {"route"});
+        unavailable_total = &opts.metrics->counter(
+            "tundra_http_unavailable_total",
+            "503 answers by reason: queue_full (refused by the listener's admission control), "
+            "queue_delay (waited past max_queue_delay), else the error code", {"reason"});
+    }
+    // One answered request, for the metrics.
+    void count(std::string_view path, int status, const std::string& code, double seconds) {
+        if (!requests_total) return;
+        std::string route = opts.metrics_route ? opts.metrics_route(path) : "other";
+        requests_total->with({route, std::to_string(status)}).inc();
+        request_seconds->with({route}).observe(seconds);
+        if (status == 503) unavailable_total->with({code.empty() ? "other" : code}).inc();
+    }
+
+    std::chrono::microseconds delay_limit(bool low) const {
+        auto d = std::chrono::duration_cast<std::chrono::microseconds>(opts.max_queue_delay);
+        return low ? d / 2 : d;
+    }
+    // Takes the request (it will be handled, or shed if it waits too long) or refuses it
+    // (false: answer busy_response("queue_full") at once).
+    bool admit(Job job);
+    void work(Job job);
+    void sweep();
+    void schedule_sweep();
+    // 503 `overloaded`, Retry-After spread over [retry_after_seconds, + spread]; `reason`
+    // names it in the metrics.
+    HttpResponse busy_response(const char* reason) const {
+        thread_local std::minstd_rand rng{std::random_device{}()};
+        int spread = std::max(0, opts.retry_after_spread_seconds);
+        int after = std::max(0, opts.retry_after_seconds) + std::uniform_int_distribution<int>(0, spread)(rng);
+        HttpResponse busy;
+        busy.status = 503;
+        busy.headers.emplace_back("Content-Type", "application/json");
+        busy.headers.emplace_back("Retry-After", std::to_string(after));
+        busy.body = encode(ErrorBody{Errc::overloaded, "the server is busy; try again shortly"});
+        busy.error_code = reason;
+        return busy;
+    }
 
     bool is_stopping() {
         std::lock_guard lock(mu);
@@ -230,28 +293,32 @@ private:
         r.local_port = server_.port;
         unsigned version = req.version();
         bool keep_alive = req.keep_alive();
-        // Low-priority requests (the server's logins) may fill half the queue at most: a
-        // login flood never leaves sync rounds without room.
+        // Admission control (listener.h): refused at once, or queued for a worker and shed
+        // if it waits too long. Low-priority requests (the server's logins) get half of each
+        // limit: a login flood never leaves sync rounds without room.
         bool low = server_.opts.low_priority && server_.opts.low_priority(r);
-        if (server_.queued.load() >= server_.opts.max_queued_requests / (low ? 2 : 1)) {
-            HttpResponse busy;
-            busy.status = 503;
-            busy.headers.emplace_back("Content-Type", "application/json");
-            busy.headers.emplace_back("Retry-After", std::to_string(server_.opts.retry_after_seconds));
-            busy.body = encode(ErrorBody{Errc::overloaded, "the server is busy; try again shortly"});
-            return respond(std::move(busy), version, keep_alive);
-        }
-        ++server_.queued;
-        // The work guard keeps the network loop alive (a graceful stop waits for the answer).
-        net::post(server_.workers, [self = self(), r = std::move(r), version, keep_alive,
-                                    work = net::make_work_guard(lowest().get_executor())]() mutable {
-            HttpResponse out = call_handler(self->server_.handler, r);
-            --self->server_.queued;
-            net::post(self->lowest().get_executor(), [self, out = std::move(out), version, keep_alive]() mutable {
-                self->respond(std::move(out), version, keep_alive);
+        struct Pending {
+            HttpRequest request;
+            unsigned version;
+            bool keep_alive;
+            // Keeps the network loop alive until the answer is sent (a graceful stop waits).
+            decltype(net::make_work_guard(std::declval<beast::tcp_stream&>().get_executor())) work;
+        };
+        auto pending = std::make_shared<Pending>(
+            Pending{std::move(r), version, keep_alive, net::make_work_guard(lowest().get_executor())});
+        Listener::Impl::Job job;
+        job.at = SteadyClock::now();
+        job.low = low;
+        job.go = [self = self(), pending](bool shed) {
+            HttpResponse out = shed ? self->server_.busy_response("queue_delay") : call_handler(self->server_.handler, pending->request);
+            net::post(self->lowest().get_executor(), [self, pending, out = std::move(out)]() mutable {
+                self->respond(std::move(out), pending->version, pending->keep_alive);
             });
-            work.reset();
-        });
+        };
+        if (!server_.admit(std::move(job))) {
+            pending->work.reset();
+            return respond(server_.busy_response("queue_full"), version, keep_alive);
+        }
     }
 
     // The access record of the request just read (as far as its headers say).
@@ -270,6 +337,7 @@ private:
     void respond(HttpResponse out, unsigned version, bool keep_alive) {
         record_.user = std::move(out.log_user);
         record_.device = std::move(out.log_device);
+        error_code_ = std::move(out.error_code);
         auto res = std::make_shared<http::response<http::string_body>>(
             static_cast<http::status>(out.status), version);
         res->set(http::field::server, "tundra/1");
@@ -285,6 +353,7 @@ private:
     }
 
     void write_error(int status, Errc code, const std::string& msg) {
+        error_code_ = std::string(errc_info(code).wire_name);
         auto res = std::make_shared<http::response<http::string_body>>(
             static_cast<http::status>(status), 11);
         res->set(http::field::content_type, "application/json");
@@ -306,10 +375,11 @@ private:
     }
 
     void on_written(beast::error_code ec, bool close) {
+        double ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - started_).count();
+        server_.count(record_.route, record_.status, error_code_, ms / 1000);
         if (server_.opts.log) {
             record_.time_ms = now_ms();
-            record_.duration_ms =
-                std::chrono::duration<double, std::milli>(SteadyClock::now() - started_).count();
+            record_.duration_ms = ms;
             server_.log(access_log_line(record_));
         }
         if (ec) return derived().close_now();
@@ -319,6 +389,7 @@ private:
 
     std::optional<http::request_parser<http::string_body>> parser_;
     AccessRecord record_;
+    std::string error_code_;  // of the answer being written, for the metrics
     SteadyClock::time_point started_;
 };
 
@@ -422,6 +493,78 @@ private:
     bool handed_over_ = false;
 };
 }  // namespace
+
+bool Listener::Impl::admit(Job job) {
+    std::unique_lock lock(queue_mu);
+    int cap = opts.max_queued_requests / (job.low ? 2 : 1);
+    if (running + static_cast<int>(waiting.size()) >= cap) return false;
+    int pool = std::max(1, opts.workers);
+    if (running < pool && waiting.empty()) {
+        ++running;
+        lock.unlock();
+        net::post(workers, [this, job = std::move(job)]() mutable { work(std::move(job)); });
+        return true;
+    }
+    // The wait this request can expect, from the handler's recent time.
+    if (opts.max_queue_delay.count() > 0) {
+        int64_t expected_us = static_cast<int64_t>(waiting.size() + 1) * service_us.load(std::memory_order_relaxed) / pool;
+        if (expected_us > delay_limit(job.low).count()) return false;
+    }
+    waiting.push_back(std::move(job));
+    return true;
+}
+
+// A worker's loop: handle the job, then the oldest waiting one, until none waits. A job
+// that waited past its limit is shed, not handled.
+void Listener::Impl::work(Job job) {
+    for (;;) {
+        auto start = SteadyClock::now();
+        bool late = opts.max_queue_delay.count() > 0 && start - job.at > delay_limit(job.low);
+        job.go(late);
+        if (!late && !job.low) {
+            auto took = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
+            int64_t avg = service_us.load(std::memory_order_relaxed);
+            service_us.store(avg == 0 ? took : avg + (took - avg) / 8, std::memory_order_relaxed);
+        }
+        std::lock_guard lock(queue_mu);
+        if (waiting.empty()) {
+            --running;
+            return;
+        }
+        job = std::move(waiting.front());
+        waiting.pop_front();
+    }
+}
+
+// Sheds the requests that have waited past their limit while every worker is busy: their
+// 503 goes out now, not when a worker frees.
+void Listener::Impl::sweep() {
+    std::vector<Job> late;
+    {
+        std::lock_guard lock(queue_mu);
+        auto now = SteadyClock::now();
+        for (auto it = waiting.begin(); it != waiting.end();) {
+            if (now - it->at > delay_limit(it->low)) {
+                late.push_back(std::move(*it));
+                it = waiting.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (auto& j : late) j.go(true);
+}
+
+void Listener::Impl::schedule_sweep() {
+    if (opts.max_queue_delay.count() <= 0 || is_stopping()) return;
+    auto every = std::max<SteadyClock::duration>(std::chrono::milliseconds(1), opts.max_queue_delay / 4);
+    sweep_timer.expires_after(every);
+    sweep_timer.async_wait([this](beast::error_code ec) {
+        if (ec) return;
+        sweep();
+        schedule_sweep();
+    });
+}
 
 void Listener::Impl::do_accept() {
     if (accepting || is_stopping()) return;
@@ -566,13 +709,17 @@ void Listener::stop() {
         beast::error_code ec;
         I.acceptor.close(ec);
         I.accept_timer.cancel();
+        I.sweep_timer.cancel();
         if (I.signals) I.signals->cancel(ec);  // so that run() can return
         for (auto& s : live) s->shutdown();
     });
 }
 
 void Listener::run() {
-    net::post(impl_->accept_strand, [this] { impl_->do_accept(); });
+    net::post(impl_->accept_strand, [this] {
+        impl_->do_accept();
+        impl_->schedule_sweep();
+    });
     std::vector<std::thread> extra;
     for (int i = 1; i < impl_->opts.threads; ++i) extra.emplace_back([this] { impl_->ioc.run(); });
     impl_->ioc.run();

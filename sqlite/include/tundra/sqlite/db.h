@@ -101,6 +101,13 @@ public:
     std::string group_concat(std::string_view expr) const override;
     std::string contains(std::string_view haystack, std::string_view needle) const override;
 
+    // An online backup (SQLite's backup API) of this connection's database into a new file
+    // `to`, made owner-only (0600) and refused (conflict) when `to` exists: one consistent
+    // snapshot, taken while other connections go on writing (WAL). Returns the bytes copied.
+    // Errors: conflict (`to` exists), storage (cannot create or write it; nothing is left
+    // behind), busy.
+    Result<uint64_t> backup_to(const std::string& to);
+
     Status error(int rc, std::string_view what) const;
     sqlite3* raw() { return db_; }
 

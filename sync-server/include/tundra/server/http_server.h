@@ -35,7 +35,12 @@ public:
     // As web::Listener::listen: the bound port; invalid_argument or network.
     Result<uint16_t> listen(const std::string& address, uint16_t port);
     bool tls() const;
-    // Serves until stop() or SIGINT/SIGTERM (when handle_signals).
+    // The metrics listener (docs/operations.md, "Metrics"): GET /metrics only, in the
+    // Prometheus text format, on its own address; needs `opts.metrics` (a registry) given to
+    // the constructor, which the sync listener and handler count into. Call before run().
+    // Returns the bound port. Errors: as listen(); invalid_argument without a registry.
+    Result<uint16_t> listen_metrics(const std::string& address, uint16_t port);
+    // Serves until stop() or SIGINT/SIGTERM (when handle_signals); the metrics listener too.
     void run();
     // Thread-safe.
     void stop();
@@ -44,6 +49,12 @@ private:
     void start(Store& store, SqlStore* console_store, ServerOptions opts);
     std::unique_ptr<console::ConsoleHandler> console_;
     std::unique_ptr<web::Listener> listener_;
+    std::shared_ptr<web::MetricsRegistry> metrics_;
+    std::unique_ptr<web::Listener> metrics_listener_;
 };
+
+// The route label of the sync server's request metrics: /v1/sync, /v1/login, /v1/password,
+// /v1/reports, /healthz, /console, or other.
+std::string metrics_route(std::string_view path);
 
 }  // namespace tundra::server

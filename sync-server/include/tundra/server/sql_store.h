@@ -227,6 +227,29 @@ public:
     };
     Result<std::vector<Seal>> seals();
 
+    // Operations (operations.cc; docs/operations.md).
+    // A consistent copy of the store in a new file `to` (0600), taken while the store goes on
+    // serving (SQLite's online backup). The copy is a store of its own: a new `store_epoch`,
+    // with `restored_from_epoch` (this store's epoch) and `restored_at_version` (the version
+    // the copy holds), so that devices that synced after the backup rebuild their replicas
+    // once it is restored (docs/protocol.md, "Cursor"). Errors: conflict (`to` exists),
+    // invalid_argument (`to` is the store itself; a PostgreSQL store: use pg_dump), storage.
+    struct BackupReport {
+        uint64_t bytes = 0;     // size of the copy
+        uint64_t version = 0;   // the store version the copy holds
+        std::string epoch;      // the copy's new epoch
+        std::string from_epoch; // this store's epoch
+    };
+    Result<BackupReport> backup(const std::string& to);
+    // What /metrics reads from the store at each scrape (cheap queries). Tablets only (not
+    // the console's devices), revoked ones left out.
+    struct HealthStats {
+        int64_t active_devices = 0;  // seen in the last 24 hours
+        int64_t stale_devices = 0;   // not seen for 14 days (never seen: since created)
+        int64_t store_bytes = 0;     // the database's size
+    };
+    Result<HealthStats> health_stats();
+
     // Loads one JSON document (see docs/import.md). All or nothing: a bad document is
     // refused whole with the path of the first bad field. Re-importing updates rows.
     Result<ImportReport> import_json(std::string_view document);

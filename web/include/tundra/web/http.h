@@ -34,6 +34,9 @@ struct HttpResponse {
     // knows; empty otherwise.
     std::string log_user;
     std::string log_device;
+    // For metrics (never sent): the error code of an error answer (`busy`, `overloaded`,
+    // ...), when the handler knows it.
+    std::string error_code;
 };
 
 // A header's value ("" when absent); `lower_name` in lowercase.

@@ -20,6 +20,7 @@
 
 #include "tundra/core/status.h"
 #include "tundra/web/http.h"
+#include "tundra/web/metrics.h"
 
 namespace tundra::web {
 
@@ -46,11 +47,22 @@ struct ListenerOptions {
     std::function<void(const std::string&)> log;
     bool handle_signals = true;  // SIGINT/SIGTERM stop the listener gracefully (from listen() on)
     // Requests are handled on a worker pool so that network threads never wait on the
-    // handler. Past this many waiting requests the listener answers 503 with Retry-After
-    // instead of queueing without bound; requests `low_priority` picks may fill half of it.
+    // handler. Admission control (docs/protocol.md, "Overload"): a request is answered 503
+    // `overloaded` with Retry-After, without running the handler, when
+    // - `max_queued_requests` requests are already waiting or running, or
+    // - the wait it can expect (requests waiting x the recent handler time / workers) is
+    //   over `max_queue_delay`, or
+    // - it has waited for a worker longer than `max_queue_delay` (checked when a worker
+    //   takes it, and every quarter of it while it waits: the 503 does not wait for a worker).
+    // Requests `low_priority` picks (the server's logins) get half of each limit. 0 as
+    // max_queue_delay: no time limit. Retry-After is drawn uniformly from [retry_after_seconds,
+    // retry_after_seconds + retry_after_spread_seconds], so that the refused do not come
+    // back in one wave.
     int workers = 2;
-    int max_queued_requests = 64;
-    int retry_after_seconds = 2;
+    int max_queued_requests = 256;
+    std::chrono::milliseconds max_queue_delay{250};
+    int retry_after_seconds = 1;
+    int retry_after_spread_seconds = 2;
     std::function<bool(const HttpRequest&)> low_priority;
     // Open connections at most (see fit_fd_limit). At the cap, accepting pauses until one
     // closes; that is logged (event `connection_limit`) at most once a minute.
@@ -66,6 +78,13 @@ struct ListenerOptions {
     std::string tls_key_file;
     // Peers whose X-Forwarded-For is believed (CIDRs; see client_address.h).
     std::vector<std::string> trusted_proxies;
+    // Where the listener counts what it answers (may be null): requests by route and status
+    // (tundra_http_requests_total), their latency by route (tundra_http_request_duration_
+    // seconds), and every 503 by reason (tundra_http_unavailable_total: `queue_full` for the
+    // listener's own, else the handler's error code). `metrics_route` names a request's
+    // route for these labels (a small fixed set; default: "other" for all).
+    std::shared_ptr<MetricsRegistry> metrics;
+    std::function<std::string(std::string_view path)> metrics_route;
 };
 
 class Listener {
