@@ -16,9 +16,9 @@ using namespace tundra::server;
 using namespace tundra::server::test;
 
 namespace {
-struct Epoch : StoreFixture {
+struct Epoch : SqliteStoreFixture {  // backups are SQLite files (pg_dump for PostgreSQL)
     void SetUp() override {
-        StoreFixture::SetUp();
+        SqliteStoreFixture::SetUp();
         auto r = store->import_json(R"({
  "users":[{"username":"coord","password":"password1","role":"coordinator","sites":["s1"]}]})");
         ASSERT_TRUE(r) << r.status().to_string();
