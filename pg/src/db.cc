@@ -145,7 +145,8 @@ Status Db::exec(std::string_view sql) {
     std::string word = upper_trimmed(sql);
     bool ends = word == "COMMIT" || word == "END" || word == "ROLLBACK" || word == "ABORT";
     bool commit = word == "COMMIT" || word == "END";
-    if (!in_transaction()) TUNDRA_TRY(ensure_connected());
+    bool begins = starts_with(word, "BEGIN") || starts_with(word, "START TRANSACTION");
+    if (!txn_open_ && !in_transaction()) TUNDRA_TRY(ensure_connected());
     if (!ends && rewrite(sql).writes) {
         if (!in_transaction()) TUNDRA_TRY(set_clock_setting(false));
         else if (!clock_set_ && !starts_with(word, "BEGIN")) TUNDRA_TRY(set_clock_setting(true));
@@ -155,6 +156,8 @@ Status Db::exec(std::string_view sql) {
     Status st = check(r, "exec");
     std::string cmd = r ? PQcmdStatus(r) : "";
     PQclear(r);
+    if (ends) txn_open_ = false;
+    if (begins && st) txn_open_ = true;
     if (ends || !in_transaction()) {
         std::string aborted = std::move(aborted_by_);
         aborted_by_.clear();
@@ -176,7 +179,7 @@ Result<sql::Stmt*> Db::prepare(const std::string& sql) {
 }
 
 int Db::user_version() {
-    if (!in_transaction() && !ensure_connected()) return 0;
+    if (!txn_open_ && !in_transaction() && !ensure_connected()) return 0;
     PGresult* r = PQexec(conn_, "SELECT to_regclass('tundra_schema_version') IS NOT NULL");
     bool exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
                   std::string_view(PQgetvalue(r, 0, 0)) == "t";
@@ -196,6 +199,7 @@ Status Db::set_user_version(int v) {
 
 Status Db::begin_write() {
     if (in_transaction()) return Status(Errc::storage, "cannot start a transaction within a transaction");
+    txn_open_ = false;
     TUNDRA_TRY(ensure_connected());
     std::string s = "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) +
                     "); SELECT set_config('tundra.now_ms', '" + std::to_string(clock_now()) + "', true)";
@@ -208,11 +212,13 @@ Status Db::begin_write() {
         return st;
     }
     clock_set_ = true;
+    txn_open_ = true;
     return Status::ok();
 }
 
 Status Db::begin_read() {
     if (in_transaction()) return Status(Errc::storage, "cannot start a transaction within a transaction");
+    txn_open_ = false;
     TUNDRA_TRY(ensure_connected());
     // The snapshot is taken by the first statement: take it now.
     PGresult* r = PQexec(conn_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1");
@@ -221,6 +227,7 @@ Status Db::begin_read() {
     aborted_by_.clear();
     clock_set_ = false;
     if (!st && in_transaction()) PQclear(PQexec(conn_, "ROLLBACK"));
+    txn_open_ = st.is_ok();
     return st;
 }
 
@@ -349,7 +356,7 @@ Result<std::string> Stmt::prepared_name() {
 Result<bool> Stmt::step() {
     if (res_ && row_ >= rows_) clear_result();  // stepping past the end runs it again, as SQLite does
     if (!res_) {
-        if (!db_->in_transaction()) TUNDRA_TRY(db_->ensure_connected());
+        if (!db_->txn_open_ && !db_->in_transaction()) TUNDRA_TRY(db_->ensure_connected());
         if (rw_.writes) {
             if (db_->fault_hook_) TUNDRA_TRY(db_->fault_hook_());
             if (!db_->in_transaction()) TUNDRA_TRY(db_->set_clock_setting(false));

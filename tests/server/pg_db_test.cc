@@ -363,6 +363,47 @@ TEST_F(PgDbTest, ALostConnectionIsAStorageErrorAndTheNextTransactionReconnects) 
     EXPECT_EQ(scalar(*db, "SELECT sum(a) FROM t"), 4);
 }
 
+TEST_F(PgDbTest, ALinkLostInsideATransactionIsNotReplacedUntilItEnds) {
+    ASSERT_TRUE(db->exec("CREATE TABLE t (a BIGINT)"));
+    auto admin = open();
+    {
+        sql::Transaction txn(*db);
+        ASSERT_TRUE(txn.begin());
+        ASSERT_TRUE(db->query("INSERT INTO t VALUES (1)")->run());
+        ASSERT_TRUE(admin->exec("SELECT pg_terminate_backend(" + std::to_string(db->backend_pid()) + ")"));
+        EXPECT_EQ(db->query("INSERT INTO t VALUES (2)")->run().code(), Errc::storage);
+        // Not run on a new connection outside the transaction: it fails too.
+        EXPECT_EQ(db->query("INSERT INTO t VALUES (3)")->run().code(), Errc::storage);
+        EXPECT_FALSE(txn.commit());
+    }
+    EXPECT_EQ(scalar(*db, "SELECT count(*) FROM t"), 0);
+}
+
+TEST_F(PgDbTest, TheDialectsFragmentsWork) {
+    ASSERT_TRUE(db->exec("CREATE TABLE j (doc TEXT); INSERT INTO j VALUES ('{\"a\":\"x\",\"b\":2}')"));
+    auto text = [&](const std::string& sql, std::string_view bind = {}) {
+        auto q = db->query(sql);
+        if (!bind.empty()) q->bind(1, bind);
+        auto r = q->step();
+        EXPECT_TRUE(r && r.value()) << sql << ": " << (r ? "" : r.status().to_string());
+        return r && r.value() ? q->opt_text(0).value_or("NULL") : std::string("?");
+    };
+    EXPECT_EQ(text("SELECT " + db->json_text("doc", "a") + " FROM j"), "x");
+    EXPECT_EQ(text("SELECT " + db->json_text("doc", "zz") + " FROM j"), "NULL");
+    EXPECT_EQ(text("SELECT " + db->json_set("doc", "c", "CAST(? AS TEXT)") + " FROM j", "y"),
+              R"({"a": "x", "b": 2, "c": "y"})");
+    EXPECT_EQ(text("SELECT " + db->json_set("doc", "a", "NULL") + " FROM j"), R"({"a": null, "b": 2})");
+    EXPECT_EQ(text("SELECT " + db->json_remove("doc", "a") + " FROM j"), R"({"b": 2})");
+    EXPECT_EQ(text("SELECT " + db->group_concat("v.value") + " FROM " +
+                   db->json_array_values("'[\"p\",\"q\"]'", "v")),
+              "p,q");
+    EXPECT_EQ(scalar(*db, "SELECT count(*) FROM j WHERE " + db->contains("doc", "'\"b\"'")), 1);
+    auto q = db->query("SELECT " + db->contains("'hello'", "?"));
+    q->bind(1, "ell");
+    ASSERT_TRUE(q->step().value());
+    EXPECT_EQ(q->int64(0), 1);
+}
+
 TEST(PgDbOpen, AnUnreachableServerFailsClearlyWithoutTheUri) {
     auto d = pg::Db::open("postgresql://tundra:secret-pw@/nodb?host=/nonexistent-dir");
     ASSERT_FALSE(d);
@@ -483,4 +524,36 @@ TEST_F(PgStoreTest, TwoStoresMigratingOneDatabaseAtOnceBothOpen) {
     ASSERT_TRUE(a) << a.status().to_string();
     ASSERT_TRUE(b) << b.status().to_string();
     EXPECT_EQ(b.value()->db().user_version(), kSchemaVersion);
+}
+
+TEST_F(PgStoreTest, ImportLoginAndAFirstSyncRound) {
+    auto imported = store->import_json(tiny_document());
+    ASSERT_TRUE(imported) << imported.status().to_string();
+    EXPECT_EQ(scalar("SELECT count(*) FROM report_facts WHERE at_ms <> " + std::to_string(kNow)), 0);
+    HttpRequest login;
+    login.method = "POST";
+    login.target = "/v1/login";
+    login.body = R"({"protocol":1,"username":"admin","password":"password1"})";
+    login.headers["content-type"] = "application/json";
+    auto resp = handle_request(login, *store);
+    ASSERT_EQ(resp.status, 200) << resp.body;
+    auto token = decode_login_response(resp.body);
+    ASSERT_TRUE(token);
+    auto who = store->authenticate(token->token);
+    ASSERT_TRUE(who) << who.status().to_string();
+    std::set<std::string> seen;
+    SyncRequest req;
+    req.limit = 2;
+    for (int pages = 0; pages < 20; ++pages) {
+        auto r = store->sync(who.value(), req);
+        ASSERT_TRUE(r) << r.status().to_string();
+        for (auto& c : r->changes) EXPECT_TRUE(seen.insert(std::string(entity(c.kind).name) + "/" + c.id).second);
+        req.cursor = r->cursor;
+        if (!r->more) break;
+    }
+    EXPECT_EQ(seen.size(), 6u);  // 1 organisation, 1 site, 2 persons, 1 course, 1 occasion
+    auto again = store->sync(who.value(), req);
+    ASSERT_TRUE(again) << again.status().to_string();
+    EXPECT_TRUE(again->changes.empty());
+    EXPECT_EQ(again->cursor, req.cursor);
 }

@@ -5,6 +5,7 @@
 // dies, by a watchdog that notices. fsync is off: the data is thrown away.
 #pragma once
 
+#include <cstdlib>
 #include <string>
 
 namespace tundra::test {

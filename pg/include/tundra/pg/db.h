@@ -9,7 +9,10 @@
 // columns, integers, timestamps); if that fails (indeterminate type, no such operator) the
 // statement is prepared again with text binds declared text, then with nothing declared.
 // A prepare inside a transaction runs under a savepoint, so a refused attempt does not abort
-// the transaction. Results are read whole (PQexecPrepared).
+// the transaction. Results are read whole (PQexecPrepared): a statement's rows are in memory
+// until the next step past the end or reset, so other statements may run while one is being
+// read (as with SQLite). Not yet done: a huge read (the report replay over millions of facts)
+// would want a cursor or PQsetSingleRowMode instead.
 //
 // Results: is_integer() from the column's type (int2/int4/int8/bool, numeric without a
 // fraction); a bool reads as 1/0 through int64() and text(); text_view() is valid until the
@@ -32,7 +35,8 @@
 // Errors: serialization failure, deadlock and lock timeout (lock_timeout 5 s, like SQLite's
 // busy timeout) → busy; integrity violations (23xxx) → conflict; disk full (53100) →
 // storage "disk full: ..."; a lost connection → storage ("connection to PostgreSQL lost"),
-// and the next begin_write()/begin_read() (or statement outside a transaction) reconnects.
+// and the next begin_write()/begin_read() (or statement outside a transaction; never a
+// statement of the transaction the link was lost in) reconnects.
 // The fault hook runs before each statement that writes and before COMMIT, as with SQLite.
 //
 // Thread safety: a Db and everything obtained from it belong to one thread at a time.
@@ -163,6 +167,9 @@ private:
     uint64_t next_name_ = 0;
     int64_t changes_ = 0;
     bool clock_set_ = false;   // tundra.now_ms set for the open transaction
+    // A transaction the caller began and has not ended: a link lost inside it is not
+    // silently replaced (what follows would run outside the transaction).
+    bool txn_open_ = false;
     std::string aborted_by_;   // the error that aborted the open transaction
     std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
     // Parameter types (as text) + SQL -> statement name, shared by signatures that map alike.
