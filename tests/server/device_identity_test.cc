@@ -67,12 +67,16 @@ TEST_P(DeviceIdentity, EveryPersonOnOneTabletIsFoundByTheInstallId) {
     // The plan uses the index. PostgreSQL would scan a table this small whatever the indexes,
     // so there the question is whether the index can serve the lookup at all.
     const bool sqlite = backend() == sql::Backend::sqlite;
-    if (!sqlite) ASSERT_TRUE(store->db().exec("SET enable_seqscan = off"));
+    if (!sqlite) {
+        ASSERT_TRUE(store->db().exec("SET enable_seqscan = off"));
+    }
     auto plan = store->db().query(std::string(sqlite ? "EXPLAIN QUERY PLAN" : "EXPLAIN") +
                                   " SELECT id FROM devices WHERE install_id = 'inst-shared'");
     std::string detail;
     while (plan->step().value()) detail += plan->text(sqlite ? 3 : 0) + "\n";
-    if (!sqlite) ASSERT_TRUE(store->db().exec("RESET enable_seqscan"));
+    if (!sqlite) {
+        ASSERT_TRUE(store->db().exec("RESET enable_seqscan"));
+    }
     EXPECT_NE(detail.find("devices_install_id"), std::string::npos) << detail;
 }
 
