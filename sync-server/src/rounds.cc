@@ -39,28 +39,6 @@ Status SqlStore::open_readers(const std::string& path) {
     return Status::ok();
 }
 
-Result<uint64_t> SqlStore::Impl::load_snapshot_meta() {
-    auto q = db.query(
-        "SELECT key, value FROM meta WHERE key IN ('version', 'hlc', 'store_epoch', "
-        "'restored_from_epoch', 'restored_at_version')");
-    uint64_t hlc = 0;
-    epoch = StoreEpoch{};
-    for (;;) {
-        auto r = q->step();
-        if (!r) return r.status();
-        if (!r.value()) break;
-        std::string key = q->text(0);
-        if (key == "store_epoch" || key == "restored_from_epoch") {
-            (key == "store_epoch" ? epoch.current : epoch.restored_from) = q->text(1);
-            continue;
-        }
-        uint64_t v = std::stoull(q->text(1));
-        if (key == "restored_at_version") epoch.restored_at = v;
-        else (key == "version" ? version : hlc) = v;
-    }
-    return hlc;
-}
-
 Result<SyncResponse> SqlStore::read_round(const AuthContext& who, const SyncRequest& req, int limit) {
     ++read_rounds_;
     Result<SyncResponse> resp = Status(Errc::internal, "round not run");

@@ -61,10 +61,11 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(const std::string& path, StoreO
     return s;
 }
 
-Status SqlStore::Impl::load_meta() {
+Result<uint64_t> SqlStore::Impl::load_snapshot_meta() {
     auto q = db.query(
         "SELECT key, value FROM meta WHERE key IN ('version', 'hlc', 'cursor_key', 'store_epoch', "
         "'restored_from_epoch', 'restored_at_version')");
+    uint64_t hlc = 0;
     epoch = StoreEpoch{};
     for (;;) {
         auto r = q->step();
@@ -81,9 +82,15 @@ Status SqlStore::Impl::load_meta() {
         }
         uint64_t v = std::stoull(q->text(1));
         if (key == "restored_at_version") epoch.restored_at = v;
-        else if (key == "version") version = v;
-        else if (v > self.clock_.last().value) self.clock_ = HlcClock(self.opts_.wall, Hlc{v});
+        else (key == "version" ? version : hlc) = v;
     }
+    return hlc;
+}
+
+Status SqlStore::Impl::load_meta() {
+    auto hlc = load_snapshot_meta();
+    if (!hlc) return hlc.status();
+    if (hlc.value() > self.clock_.last().value) self.clock_ = HlcClock(self.opts_.wall, Hlc{hlc.value()});
     return Status::ok();
 }
 

@@ -92,7 +92,8 @@ struct SqlStore::Impl final : RoundBackend {
     explicit Impl(SqlStore& s) : self(s), db(*s.db_) {}
     // Over a read connection (rounds.cc): only the pull side of the round backend is used.
     Impl(SqlStore& s, sql::Db& read_db) : self(s), db(read_db) {}
-    // rounds.cc: the version and the store clock's HLC as of this connection's snapshot.
+    // The version, cursor key and epoch as of this connection's snapshot; returns the store
+    // clock's HLC (a read round takes it as it is; load_meta moves the shared clock on).
     Result<uint64_t> load_snapshot_meta();
 
     uint64_t next_version() { return ++version; }
@@ -124,7 +125,7 @@ struct SqlStore::Impl final : RoundBackend {
             clock = HlcClock(wall, hlc);
         }
     };
-    Status load_meta();
+    Status load_meta();  // load_snapshot_meta, then the store's clock at least at its HLC
     Status save_meta();
     // operations.cc: gives a store that has none its epoch (idempotent; no schema version).
     static Status ensure_epoch(sql::Db& db);
