@@ -187,7 +187,7 @@ Result<Outcome> SqlStore::Impl::log_deviation(const AuthContext& who, const Acti
         if (!r.value()) return rejected(a, reasons::kNotFound, "organisation '" + org + "' does not exist");
     }
     if (who.role == "coordinator") {
-        auto q = db.query(std::string("SELECT 1 FROM (") + kUserOrgsSql + ") WHERE organisation = :org");
+        auto q = db.query(std::string("SELECT 1 FROM (") + kUserOrgsSql + ") AS user_orgs WHERE organisation = :org");
         q->bind(":user", who.username).bind(":org", org);
         auto r = q->step();
         if (!r) return r.status();

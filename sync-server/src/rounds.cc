@@ -92,8 +92,11 @@ void SqlStore::touch_device(const std::string& device_id, int64_t now_ms, uint64
     sql::Transaction txn(*db_);
     if (!txn.begin()) return;
     auto q = db_->query(
-        "UPDATE devices SET last_seen_ms = ?, token_expires_ms = max(token_expires_ms, ?), "
-        "last_sync_hlc = max(last_sync_hlc, ?) WHERE id = ? AND token_expires_ms > 0");
+        // CASE, not the two-argument max() PostgreSQL lacks.
+        "UPDATE devices SET last_seen_ms = ?1, "
+        "token_expires_ms = CASE WHEN token_expires_ms > ?2 THEN token_expires_ms ELSE ?2 END, "
+        "last_sync_hlc = CASE WHEN last_sync_hlc > ?3 THEN last_sync_hlc ELSE ?3 END "
+        "WHERE id = ?4 AND token_expires_ms > 0");
     q->bind(1, now_ms).bind(2, now_ms + opts_.token_lifetime_days * 86400'000).bind(3, hlc).bind(4, device_id);
     if (!q->run()) return;
     if (txn.commit()) ++touches_;

@@ -34,10 +34,7 @@ std::string fetch_sql(sql::Backend backend, Kind kind, const std::string& role, 
 std::string count_sql(sql::Backend backend, Kind kind, const std::string& role, const SyncCursor& c);
 // pull.cc: the organisations scope_hash reads in every round (:user bound; sorted and
 // deduplicated by the caller, so the query neither sorts nor reads more than the user's rows).
-inline constexpr const char* kScopeOrgsSql =
-    "SELECT p.organisation FROM users u JOIN persons p ON p.id = u.person WHERE u.username = :user "
-    "UNION ALL SELECT s.organisation FROM user_sites us JOIN sites s ON s.id = us.site "
-    "WHERE us.username = :user";
+inline constexpr const char* kScopeOrgsSql = kUserOrgsSql;
 
 // The console's device of a user ("console:<username>", console.cc): the way its actions go
 // through the pipeline. It holds no usable token and is no tablet.
