@@ -21,6 +21,27 @@ bool is_write_keyword(std::string w) {
         if (w == k) return true;
     return false;
 }
+// The end of a quoted run that opened before `j` with `quote` ('...' literals, "..." names):
+// a doubled quote stays inside; with `backslash` (E'...') a backslash escapes the next byte.
+// An unterminated run ends at the end of the text.
+size_t end_of_quoted(std::string_view s, size_t j, char quote, bool backslash) {
+    size_t n = s.size();
+    while (j < n) {
+        if (backslash && s[j] == '\\') {
+            j += 2;
+            continue;
+        }
+        if (s[j] == quote) {
+            if (j + 1 < n && s[j + 1] == quote) {
+                j += 2;
+                continue;
+            }
+            return j + 1;
+        }
+        ++j;
+    }
+    return n;
+}
 }  // namespace
 
 Rewritten rewrite(std::string_view s) {
@@ -37,40 +58,12 @@ Rewritten rewrite(std::string_view s) {
         if (c == '\'' || ((c == 'E' || c == 'e') && i + 1 < n && s[i + 1] == '\'' &&
                           (i == 0 || !ident_char(s[i - 1])))) {
             bool backslash = c != '\'';
-            size_t j = i + (backslash ? 2 : 1);
-            while (j < n) {
-                if (backslash && s[j] == '\\') {
-                    j += 2;
-                    continue;
-                }
-                if (s[j] == '\'') {
-                    if (j + 1 < n && s[j + 1] == '\'') {
-                        j += 2;
-                        continue;
-                    }
-                    ++j;
-                    break;
-                }
-                ++j;
-            }
-            copy_until(std::min(j, n));
+            copy_until(std::min(end_of_quoted(s, i + (backslash ? 2 : 1), '\'', backslash), n));
             continue;
         }
         // Quoted identifiers: "..." with "" inside.
         if (c == '"') {
-            size_t j = i + 1;
-            while (j < n) {
-                if (s[j] == '"') {
-                    if (j + 1 < n && s[j + 1] == '"') {
-                        j += 2;
-                        continue;
-                    }
-                    ++j;
-                    break;
-                }
-                ++j;
-            }
-            copy_until(std::min(j, n));
+            copy_until(std::min(end_of_quoted(s, i + 1, '"', false), n));
             continue;
         }
         // Comments: -- to the end of the line; /* ... */ (nested, as PostgreSQL has them).
