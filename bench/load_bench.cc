@@ -47,7 +47,10 @@
 #include <string>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 #include "demo_project.h"
+#include "tundra/core/action.h"
 #include "tundra/core/protocol.h"
 #include "tundra/server/sql_store.h"
 #include "tundra/web/listener.h"
@@ -71,6 +74,43 @@ int64_t wall_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+// ---- what the generator reads of an answer --------------------------------------------------
+
+// The cursor, `more`, the outcomes and how many changes came. The rows themselves are not
+// turned into values: a device would apply them to its replica; the generator measures the
+// server, and decoding every row (decode_sync_response) cost it as much CPU as the server
+// spent answering (rounds carry tens of occasion rows each: every enrolment anywhere changes
+// an occasion's seat counts).
+struct Answer {
+    std::string cursor;
+    bool more = false;
+    std::vector<Outcome> outcomes;
+    size_t changes = 0;
+};
+
+Result<Answer> read_answer(std::string_view body) {
+    rapidjson::Document doc;
+    doc.Parse(body.data(), body.size());
+    if (doc.HasParseError() || !doc.IsObject()) return Result<Answer>(Errc::malformed, "not a JSON object");
+    Answer a;
+    auto cursor = doc.FindMember("cursor");
+    if (cursor == doc.MemberEnd() || !cursor->value.IsString()) return Result<Answer>(Errc::malformed, "no cursor");
+    a.cursor.assign(cursor->value.GetString(), cursor->value.GetStringLength());
+    if (auto more = doc.FindMember("more"); more != doc.MemberEnd() && more->value.IsBool()) a.more = more->value.GetBool();
+    if (auto ch = doc.FindMember("changes"); ch != doc.MemberEnd() && ch->value.IsArray()) a.changes = ch->value.Size();
+    if (auto outs = doc.FindMember("outcomes"); outs != doc.MemberEnd() && outs->value.IsArray())
+        for (auto& j : outs->value.GetArray()) {
+            Outcome o;
+            if (!j.IsObject() || !j.HasMember("seq") || !j["seq"].IsUint64() || !j.HasMember("result") ||
+                !j["result"].IsString() || !parse_outcome_result(j["result"].GetString(), o.result))
+                return Result<Answer>(Errc::malformed, "an outcome without seq or result");
+            o.seq = j["seq"].GetUint64();
+            if (j.HasMember("reason") && j["reason"].IsString()) o.reason = j["reason"].GetString();
+            a.outcomes.push_back(std::move(o));
+        }
+    return a;
 }
 
 // ---- the devices, made in-process before serving -----------------------------------------
@@ -401,6 +441,7 @@ struct Device {
 
 struct Stats {
     uint64_t answered = 0, overloaded = 0, errors = 0, timeouts = 0, other_status = 0, actions_acked = 0;
+    uint64_t rows = 0, bytes = 0;  // changes and body bytes in answered rounds
     std::vector<double> latency_ms;
     std::map<int, uint64_t> statuses;
 };
@@ -587,7 +628,7 @@ void LoadRun::finish(Device& d, int status, const std::string& retry_after, std:
     bool counted = measuring(now);
     if (counted) ++stats.statuses[status];
     if (status == 200) {
-        auto r = decode_sync_response(body);
+        auto r = read_answer(body);
         if (!r) {
             if (counted) ++stats.errors;
             std::fprintf(stderr, "bad sync response: %s\n", r.status().to_string().c_str());
@@ -595,6 +636,8 @@ void LoadRun::finish(Device& d, int status, const std::string& retry_after, std:
         }
         if (counted) {
             ++stats.answered;
+            stats.rows += r->changes;
+            stats.bytes += body.size();
             stats.latency_ms.push_back(std::chrono::duration<double, std::milli>(now - d.sent_at).count());
         }
         for (auto& out : r->outcomes) {
@@ -897,11 +940,13 @@ int run_point(const Options& o, std::vector<DevicePlan>& plans, size_t n) {
     double w = run.window_s > 0 ? run.window_s : o.seconds;
     double p50 = percentile(st.latency_ms, 0.50), p95 = percentile(st.latency_ms, 0.95),
            p99 = percentile(st.latency_ms, 0.99);
-    std::printf("%6zu %3d %9.1f %8.1f %8.1f %8.1f %9llu %7llu %7llu %6.2f %6.2f %8zu %s\n", n, o.servers,
+    double answered = st.answered ? static_cast<double>(st.answered) : 1.0;
+    std::printf("%6zu %3d %9.1f %8.1f %8.1f %8.1f %9llu %7llu %7llu %6.2f %6.2f %6.1f %7.0f %8zu %s\n", n, o.servers,
                 static_cast<double>(st.answered) / w, p50, p95, p99,
                 static_cast<unsigned long long>(st.overloaded),
                 static_cast<unsigned long long>(st.errors + st.other_status),
-                static_cast<unsigned long long>(st.timeouts), run.gen_cpu_s / w, run.server_cpu_s / w, c.acked,
+                static_cast<unsigned long long>(st.timeouts), run.gen_cpu_s / w, run.server_cpu_s / w,
+                static_cast<double>(st.rows) / answered, static_cast<double>(st.bytes) / answered, c.acked,
                 c.problems == 0 ? "ok" : "FAILED");
     std::fflush(stdout);
     for (auto& p : c.first_problems) std::fprintf(stderr, "  check: %s\n", p.c_str());
@@ -959,8 +1004,9 @@ int load_bench_main(int argc, char** argv) {
     auto plans = load_plans(o);
     std::printf("load: store %s, %d server process(es) of %s, %.0f s warm-up + %.0f s measured, %.0f%% of rounds push\n",
                 o.store.c_str(), o.servers, o.server_bin.c_str(), o.warmup, o.seconds, o.push_share * 100);
-    std::printf("%6s %3s %9s %8s %8s %8s %9s %7s %7s %6s %6s %8s %s\n", "N", "srv", "rounds/s", "p50 ms", "p95 ms",
-                "p99 ms", "503s", "errors", "tmouts", "genCPU", "srvCPU", "acked", "check");
+    std::printf("%6s %3s %9s %8s %8s %8s %9s %7s %7s %6s %6s %6s %7s %8s %s\n", "N", "srv", "rounds/s", "p50 ms",
+                "p95 ms", "p99 ms", "503s", "errors", "tmouts", "genCPU", "srvCPU", "rows/r", "bytes/r", "acked",
+                "check");
     int rc = 0;
     for (int n : o.counts) rc = std::max(rc, run_point(o, plans, static_cast<size_t>(n)));
     return rc;

@@ -107,6 +107,11 @@ int main(int argc, char** argv) try {
     serve->add_option("--page-rows", page_rows, "default rows per pull page")->check(CLI::Range(1, 20000));
     bool quiet = false;
     serve->add_flag("--quiet", quiet, "no access log on stderr");
+    size_t row_cache_mb = 64;
+    serve->add_option("--row-cache-mb", row_cache_mb,
+                      "memory for rows kept encoded for pulls (a row sent to many devices is read "
+                      "once per version; 0: none)")
+        ->check(CLI::Range(0, 1 << 20));
     ServerOptions sopts;
     serve->add_option("--max-connections", sopts.max_connections,
                       "open connections at most; past it new ones wait until one closes (the "
@@ -262,6 +267,7 @@ int main(int argc, char** argv) try {
         s.value().reset();
         StoreOptions so;
         so.default_page_rows = page_rows;
+        so.row_cache_bytes = row_cache_mb << 20;
         auto s2 = SqlStore::open(db, so, false);
         if (!s2) return fail(s2.status());
         ServerOptions opts = sopts;

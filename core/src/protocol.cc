@@ -266,7 +266,10 @@ std::string encode(const SyncResponse& m) {
                 w.Bool(true);
             } else {
                 put(w, "row");
-                json::put_row(w, c.row);
+                if (c.row_json)
+                    w.RawValue(c.row_json->data(), c.row_json->size(), rapidjson::kObjectType);
+                else
+                    json::put_row(w, c.row);
             }
             w.EndObject();
         }

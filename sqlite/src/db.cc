@@ -140,6 +140,7 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenOptions opts) 
         nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return db->error(rc, "register tundra_now_ms");
     if (opts.secure_delete) TUNDRA_TRY(db->exec("PRAGMA secure_delete=ON"));
+    if (opts.cache_kib > 0) TUNDRA_TRY(db->exec("PRAGMA cache_size=-" + std::to_string(opts.cache_kib)));
     return db;
 }
 

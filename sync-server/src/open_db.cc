@@ -21,6 +21,10 @@ Result<std::unique_ptr<sql::Db>> open_connection(const std::string& where, const
     }
     sqlite::OpenOptions so;
     so.create = o.create;
+    // The server's connections (a writer and the read pool) keep the store's hot pages
+    // (indexes, the catalogue) in their own caches: a round then reads no page twice from
+    // the OS. 32 MB each, against SQLite's 2 MB.
+    so.cache_kib = 32 * 1024;
     auto db = sqlite::Db::open(where, so);
     if (!db) return db.status();
     return std::unique_ptr<sql::Db>(std::move(db.value()));

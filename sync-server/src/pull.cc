@@ -4,6 +4,7 @@
 #include <cctype>
 #include <set>
 
+#include "row_cache.h"
 #include "store_internal.h"
 #include "tundra/core/checksum.h"
 #include "tundra/core/crypto.h"
@@ -55,6 +56,7 @@ void bind_phase(sql::Stmt& q, const SyncCursor& c, const AuthContext& who) {
 // Roughly the bytes a change adds to the JSON page.
 size_t estimate(const Change& c) {
     size_t n = 40 + c.id.size();
+    if (c.row_json) return n + c.row_json->size();
     for (auto& [k, v] : c.row) {
         n += k.size() + 4;
         if (auto* s = std::get_if<std::string>(&v)) n += s->size() + 2;
@@ -137,6 +139,7 @@ std::string count_sql(sql::Backend backend, Kind kind, const std::string& role, 
 // The rows (and deletions) after `cursor` in its phase, version order, at most limit + 1.
 Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
                                 std::vector<Change>& changes) {
+    RowCache* cache = self.row_cache_.get();
     for (auto& spec : all_entities()) {
         if (cursor.phase == Phase::priority && priority_sql(spec.kind, who.role) == "0") continue;
         auto q = db.query(fetch_sql(db.backend(), spec.kind, who.role, cursor));
@@ -148,9 +151,20 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
             if (!r.value()) break;
             Change c;
             c.kind = spec.kind;
-            c.row = read_row(*q, spec);
-            c.id = *get_str(c.row, "id");
             c.version = static_cast<uint64_t>(q->int64(static_cast<int>(spec.columns.size())));
+            if (!cache) {
+                c.row = read_row(*q, spec);
+                c.id = *get_str(c.row, "id");
+            } else {
+                c.id = q->text(0);  // the first column is always the id
+                c.row_json = cache->find(spec.kind, c.id, c.version);
+                if (!c.row_json) {
+                    std::string json = encode_row(read_row(*q, spec));
+                    c.row_json = fills_row_cache
+                                     ? cache->insert(spec.kind, c.id, c.version, std::move(json))
+                                     : std::make_shared<const std::string>(std::move(json));
+                }
+            }
             changes.push_back(std::move(c));
         }
     }

@@ -33,6 +33,7 @@ Status SqlStore::open_readers(const std::string& path) {
         }
         r->impl = std::make_unique<Impl>(*this, *r->db);
         r->impl->cursor_key = impl_->cursor_key;
+        r->impl->fills_row_cache = true;
         free_readers_.push_back(r.get());
         readers_.push_back(std::move(r));
     }

@@ -6,6 +6,7 @@
 
 #include "kdf_gate.h"
 #include "open_db.h"
+#include "row_cache.h"
 #include "schema.h"
 #include "store_internal.h"
 #include "tundra/core/crypto.h"
@@ -56,6 +57,7 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(const std::string& path, StoreO
         TUNDRA_TRY(db.value()->exec("PRAGMA synchronous=FULL"));
     std::unique_ptr<SqlStore> s(new SqlStore(std::move(db.value()), std::move(opts)));
     TUNDRA_TRY(s->impl_->load_meta());
+    if (s->opts_.row_cache_bytes > 0) s->row_cache_ = std::make_unique<RowCache>(s->opts_.row_cache_bytes);
     TUNDRA_TRY(s->open_readers(path));
     s->clock_ = HlcClock(s->opts_.wall, s->clock_.last());
     return s;
@@ -165,8 +167,16 @@ Result<SyncResponse> SqlStore::sync(const AuthContext& who, const SyncRequest& r
 }
 
 SqlStore::Stats SqlStore::stats() const {
-    return {rounds_.load(),  read_rounds_.load(), write_rounds_.load(),
+    Stats s{rounds_.load(),  read_rounds_.load(), write_rounds_.load(),
             commits_.load(), noop_rounds_.load(), touches_.load()};
+    if (row_cache_) {
+        auto c = row_cache_->stats();
+        s.row_cache_hits = c.hits;
+        s.row_cache_misses = c.misses;
+        s.row_cache_entries = c.entries;
+        s.row_cache_bytes = c.bytes;
+    }
+    return s;
 }
 
 // ---- the round backend --------------------------------------------------------------------

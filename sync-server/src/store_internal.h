@@ -85,6 +85,9 @@ struct SqlStore::Impl final : RoundBackend {
     int64_t now_ms = 0;
     std::string cursor_key;  // signs cursors (meta 'cursor_key', made by schema v3)
     StoreEpoch epoch;        // meta 'store_epoch' (made at open, operations.cc), restore marks
+    // A reader of the pool: what it reads is committed, so the rows it encodes may go into
+    // the row cache (the writer's may belong to a transaction that rolls back).
+    bool fills_row_cache = false;
 
     explicit Impl(SqlStore& s) : self(s), db(*s.db_) {}
     // Over a read connection (rounds.cc): only the pull side of the round backend is used.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,6 +97,9 @@ struct Change {
     uint64_t version = 0;
     bool deleted = false;
     Row row;  // empty when deleted
+    // The row already written as a JSON object (the server's row cache); when set, a response
+    // carries this text in place of `row`, and `row` may be empty.
+    std::shared_ptr<const std::string> row_json;
 };
 
 struct SyncResponse {

@@ -75,6 +75,8 @@ struct OpenOptions {
     // connection is opened. With a stock SQLite (Debian's) a non-empty key is refused
     // (`unsupported_version`) rather than ignored. Empty: no encryption.
     std::string key = {};
+    // Page cache of this connection in KiB (PRAGMA cache_size=-N); 0: SQLite's default (2 MB).
+    int cache_kib = 0;
 };
 
 class Db final : public sql::Db {

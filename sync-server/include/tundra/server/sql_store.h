@@ -23,7 +23,8 @@
 
 namespace tundra::server {
 
-class KdfGate;  // kdf_gate.h
+class KdfGate;   // kdf_gate.h
+class RowCache;  // row_cache.h
 
 // Failed-login throttling (login_throttle.cc): a key ('user:NAME' or 'addr:ADDRESS') is
 // allowed `free_failures` failed logins; each further failure blocks it for
@@ -75,6 +76,10 @@ struct StoreOptions {
     // each on its own snapshot, in parallel with the writer (docs/architecture.md, "Read
     // pool and group commit"). 0: they share the write connection (an in-memory store).
     int read_connections = 4;
+    // Bytes of encoded rows kept for pulls (row_cache.h; docs/architecture.md, "Row cache"):
+    // a row sent to many devices is read and written out once per version. 0: none (rounds
+    // then return every change's `row` as values).
+    size_t row_cache_bytes = 0;
     // The most push rounds one group commit takes from the queue.
     int max_group_rounds = 64;
     int max_concurrent_kdf = 1;
@@ -308,6 +313,8 @@ public:
         uint64_t commits = 0;       // write transactions the writer committed (one per group)
         uint64_t noop_rounds = 0;   // incremental rounds answered without a query: nothing new
         uint64_t touches = 0;       // hourly refreshes of a device's last-seen written
+        uint64_t row_cache_hits = 0, row_cache_misses = 0, row_cache_entries = 0,
+                 row_cache_bytes = 0;  // the row cache (StoreOptions::row_cache_bytes)
     };
     Stats stats() const;
     // Appends one entry to the audit trail of admin operations (audit.cc). `actor` is who
@@ -452,6 +459,7 @@ private:
     std::atomic<uint64_t> rounds_{0}, read_rounds_{0}, write_rounds_{0}, commits_{0},
         noop_rounds_{0}, touches_{0};
     HlcClock clock_;
+    std::unique_ptr<RowCache> row_cache_;
     std::unique_ptr<Impl> impl_;
     std::unique_ptr<KdfGate> kdf_gate_;
     std::string dummy_hash_;  // checked for unknown users: the same cost as a real check

@@ -1,0 +1,165 @@
+// Issue 12, the row cache (row_cache.h): a row a pull sends is read and encoded once per
+// version, and every device after that gets the same text. What a device receives must not
+// change: the same rows, the same values, the new content after every write; the writer's
+// rounds (whose transaction may still roll back) never fill it.
+#include "fixture.h"
+#include "row_cache.h"
+#include "tundra/core/protocol.h"
+
+using namespace tundra;
+using namespace tundra::server;
+using namespace tundra::server::test;
+
+namespace {
+
+TEST(RowCache, KeepsByKindIdAndVersion) {
+    RowCache cache(1 << 20);
+    EXPECT_EQ(cache.find(Kind::course, "c1", 7), nullptr);
+    auto kept = cache.insert(Kind::course, "c1", 7, R"({"id":"c1"})");
+    ASSERT_NE(kept, nullptr);
+    auto hit = cache.find(Kind::course, "c1", 7);
+    ASSERT_NE(hit, nullptr);
+    EXPECT_EQ(*hit, R"({"id":"c1"})");
+    EXPECT_EQ(cache.find(Kind::course, "c1", 8), nullptr);     // another version
+    EXPECT_EQ(cache.find(Kind::occasion, "c1", 7), nullptr);   // another kind
+    EXPECT_EQ(cache.find(Kind::course, "c17", 7), nullptr);    // another id
+    EXPECT_EQ(cache.find(Kind::course, "c", 17), nullptr);     // no run-together keys
+    auto s = cache.stats();
+    EXPECT_EQ(s.hits, 1u);
+    EXPECT_EQ(s.misses, 5u);
+    EXPECT_EQ(s.entries, 1u);
+}
+
+TEST(RowCache, StaysWithinItsBytesLeastRecentlyUsedOutFirst) {
+    RowCache cache(4096);
+    std::string row(500, 'x');
+    for (int i = 0; i < 100; ++i) cache.insert(Kind::person, "p" + std::to_string(i), 1, row);
+    auto s = cache.stats();
+    EXPECT_LE(s.bytes, 4096u);
+    EXPECT_GT(s.entries, 0u);
+    EXPECT_LT(s.entries, 100u);
+    EXPECT_NE(cache.find(Kind::person, "p99", 1), nullptr);  // the newest stay
+    EXPECT_EQ(cache.find(Kind::person, "p0", 1), nullptr);   // the oldest went
+    // A used entry is kept over newer unused ones.
+    std::string recent = "p" + std::to_string(100 - static_cast<int>(s.entries));
+    ASSERT_NE(cache.find(Kind::person, recent, 1), nullptr);
+    cache.insert(Kind::person, "new", 1, row);
+    EXPECT_NE(cache.find(Kind::person, recent, 1), nullptr);
+    // Bigger than the whole budget: returned, not kept.
+    auto huge = cache.insert(Kind::person, "huge", 1, std::string(10000, 'y'));
+    EXPECT_EQ(huge->size(), 10000u);
+    EXPECT_EQ(cache.find(Kind::person, "huge", 1), nullptr);
+    EXPECT_LE(cache.stats().bytes, 4096u);
+}
+
+// One store file or database, opened twice: without the cache (the reference) and with it.
+struct RowCacheStore : StoreFixture {
+    std::unique_ptr<SqlStore> cached;
+    void SetUp() override {
+        StoreFixture::SetUp();
+        if (HasFatalFailure() || IsSkipped()) return;
+        auto o = options();
+        o.row_cache_bytes = 1 << 20;
+        auto s = SqlStore::open(target, o, false);
+        ASSERT_TRUE(s) << s.status().to_string();
+        cached = std::move(s.value());
+    }
+    void TearDown() override {
+        cached.reset();
+        StoreFixture::TearDown();
+    }
+    AuthContext who(SqlStore& s, const std::string& user) {
+        auto w = s.authenticate(login(user));
+        EXPECT_TRUE(w) << w.status().to_string();
+        return w ? w.value() : AuthContext{};
+    }
+    // What a device receives, as it would read it off the wire: kind/id/v -> the row's JSON.
+    using Received = std::map<std::string, std::string>;
+    static void take(const SyncResponse& r, Received& into) {
+        auto back = decode_sync_response(encode(r));
+        ASSERT_TRUE(back) << back.status().to_string();
+        for (auto& c : back->changes)
+            into[std::string(entity(c.kind).name) + "/" + c.id + "/" + std::to_string(c.version)] =
+                c.deleted ? "deleted" : encode_row(c.row);
+    }
+    // Pulls from `cursor` until caught up (pages of `limit` rows).
+    std::string pull(SqlStore& s, const AuthContext& w, Received& into, std::string cursor = {},
+                     int limit = 2) {
+        SyncRequest req;
+        req.cursor = cursor;
+        req.limit = limit;
+        for (int i = 0; i < 100; ++i) {
+            auto r = s.sync(w, req);
+            EXPECT_TRUE(r) << r.status().to_string();
+            if (!r) break;
+            take(r.value(), into);
+            req.cursor = r->cursor;
+            if (!r->more) break;
+        }
+        return req.cursor;
+    }
+};
+
+TEST_P(RowCacheStore, DevicesReceiveTheSameRowsAsWithoutIt) {
+    for (auto user : {"anna", "admin"}) {
+        Received plain, first, second;
+        pull(*store, who(*store, user), plain);
+        pull(*cached, who(*cached, user), first);   // reads and keeps
+        pull(*cached, who(*cached, user), second);  // from the cache
+        ASSERT_FALSE(plain.empty());
+        EXPECT_EQ(first, plain) << user;
+        EXPECT_EQ(second, plain) << user;
+    }
+    auto st = cached->stats();
+    EXPECT_GT(st.row_cache_hits, 0u);
+    EXPECT_GT(st.row_cache_entries, 0u);
+    EXPECT_EQ(store->stats().row_cache_entries, 0u);  // off unless asked for
+}
+
+TEST_P(RowCacheStore, AWriteIsSeenWithItsNewContent) {
+    auto anna = who(*cached, "anna");
+    Received before;
+    auto cursor = pull(*cached, anna, before);
+    ASSERT_TRUE(before.count("course/c1/" + std::to_string(scalar("SELECT version FROM courses WHERE id = 'c1'"))));
+    // The catalogue changes (a new title), through the other store: a new version.
+    auto r = store->import_json(
+        R"({"courses":[{"id":"c1","title":"Stress, sömn och hälsa","theme":"stress","format":"digital_self_paced","organisations":["arjeplog"],"published":true}]})");
+    ASSERT_TRUE(r) << r.status().to_string();
+    Received after, plain;
+    pull(*cached, anna, after, cursor);
+    pull(*store, who(*store, "anna"), plain, cursor);
+    ASSERT_EQ(after.size(), 1u);
+    EXPECT_EQ(after, plain);
+    EXPECT_NE(after.begin()->second.find("Stress, sömn och hälsa"), std::string::npos);
+}
+
+TEST_P(RowCacheStore, TheWritersRoundsDoNotFillIt) {
+    auto anna = who(*cached, "anna");
+    Received seen;
+    auto cursor = pull(*cached, anna, seen);
+    auto entries = cached->stats().row_cache_entries;
+    // A round with an action: the enrolment and the occasion's new counts come back in its
+    // answer, from the writer's transaction.
+    SyncRequest req;
+    req.cursor = cursor;
+    req.actions.push_back(Action{1, Hlc::from_parts(now, 1), "enrol",
+                                 Row{{"enrolment", "e1"}, {"occasion", "o1"}, {"person", "p1"}}});
+    auto r = cached->sync(anna, req);
+    ASSERT_TRUE(r) << r.status().to_string();
+    ASSERT_EQ(r->outcomes.size(), 1u);
+    EXPECT_EQ(r->outcomes[0].result, OutcomeResult::applied);
+    Received pushed;
+    take(r.value(), pushed);
+    EXPECT_TRUE(pushed.count("enrolment/e1/" + std::to_string(scalar("SELECT version FROM enrolments WHERE id = 'e1'"))));
+    EXPECT_EQ(cached->stats().row_cache_entries, entries);
+    // Committed, the same rows reach another device through a read round, and are kept then.
+    Received admin_sees, plain;
+    pull(*cached, who(*cached, "admin"), admin_sees);
+    pull(*store, who(*store, "admin"), plain);
+    EXPECT_EQ(admin_sees, plain);
+    EXPECT_GT(cached->stats().row_cache_entries, entries);
+}
+
+TUNDRA_STORE_BACKENDS(RowCacheStore);
+
+}  // namespace
