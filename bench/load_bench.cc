@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -61,7 +62,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Options {
-    std::string store, db, server_bin;
+    std::string store, db, server_bin, devices_file;
     std::vector<std::string> serve_args;
     std::vector<int> counts{300};
     int servers = 1;
@@ -124,7 +125,12 @@ struct DevicePlan {
     std::vector<std::pair<std::string, std::string>> markable;  // coordinators: (occasion, person)
 };
 
-std::string devices_file(const Options& o) { return o.store + ".devices"; }
+bool is_uri(const std::string& where) { return where.rfind("postgresql://", 0) == 0 || where.rfind("postgres://", 0) == 0; }
+
+std::string devices_file(const Options& o) {
+    if (!o.devices_file.empty()) return o.devices_file;
+    return is_uri(o.store) ? "tundra-load.devices" : o.store + ".devices";
+}
 
 std::vector<DevicePlan> load_plans(const Options& o) {
     std::vector<DevicePlan> out;
@@ -252,9 +258,9 @@ Status prepare_devices(server::SqlStore& s, std::vector<DevicePlan>& plans, size
     std::set<std::string> open;
     {
         auto q = db.query(
-            "SELECT id FROM occasions WHERE status = 'planned' AND enrolment_closes > "
-            "strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 hour') AND (enrolment_opens IS NULL OR enrolment_opens "
-            "<= strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+            "SELECT id FROM occasions WHERE status = 'planned' AND enrolment_closes > ? AND "
+            "(enrolment_opens IS NULL OR enrolment_opens <= ?)");
+        q->bind(1, format_iso8601(wall_ms() + 3600'000)).bind(2, format_iso8601(wall_ms()));
         while (true) {
             auto r = q->step();
             if (!r) return r.status();
@@ -401,6 +407,19 @@ double process_cpu_s(pid_t pid) {
     return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// CPU seconds of every process named `name` (PostgreSQL's backends: the database's share).
+double named_cpu_s(const std::string& name) {
+    double total = 0;
+    for (auto& e : std::filesystem::directory_iterator("/proc")) {
+        auto pid = e.path().filename().string();
+        if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0]))) continue;
+        std::ifstream comm(e.path() / "comm");
+        std::string c;
+        if (std::getline(comm, c) && c == name) total += process_cpu_s(std::atoi(pid.c_str()));
+    }
+    return total;
+}
+
 double self_cpu_s() {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
@@ -469,7 +488,7 @@ public:
     void run(const std::vector<pid_t>& server_pids);
 
     Stats stats;
-    double gen_cpu_s = 0, server_cpu_s = 0, window_s = 0;
+    double gen_cpu_s = 0, server_cpu_s = 0, db_cpu_s = 0, window_s = 0;
     std::vector<Acked> acked;
     std::vector<std::pair<size_t, SentAction>> sent;  // every action sent (first time)
 
@@ -757,7 +776,7 @@ void LoadRun::run(const std::vector<pid_t>& server_pids) {
     window_start_ = start + std::chrono::milliseconds(static_cast<int64_t>(o_.warmup * 1000));
     window_end_ = window_start_ + std::chrono::milliseconds(static_cast<int64_t>(o_.seconds * 1000));
     bool in_window = false;
-    double gen0 = 0, srv0 = 0;
+    double gen0 = 0, srv0 = 0, db0 = 0;
     std::vector<epoll_event> events(1024);
     auto drain_deadline = window_end_ + std::chrono::milliseconds(o_.timeout_ms + 1000);
     while (true) {
@@ -766,12 +785,14 @@ void LoadRun::run(const std::vector<pid_t>& server_pids) {
             in_window = true;
             gen0 = self_cpu_s();
             for (pid_t p : server_pids) srv0 += process_cpu_s(p);
+            db0 = named_cpu_s("postgres");
         }
         if (!stopping_ && now >= window_end_) {
             stopping_ = true;
             gen_cpu_s = self_cpu_s() - gen0;
             for (pid_t p : server_pids) server_cpu_s += process_cpu_s(p);
             server_cpu_s -= srv0;
+            db_cpu_s = named_cpu_s("postgres") - db0;
             window_s = std::chrono::duration<double>(now - window_start_).count();
         }
         if (stopping_) {
@@ -831,8 +852,8 @@ Check verify(server::SqlStore& s, const LoadRun& run, const std::vector<DevicePl
         int64_t rows = count_of(db, "SELECT count(*) FROM applied_actions WHERE device = ? AND seq = CAST(? AS INTEGER)", {dev, seq});
         if (rows != 1) c.problem(dev + " seq " + seq + ": " + std::to_string(rows) + " applied_actions rows");
         int64_t same = count_of(db,
-                                "SELECT count(*) FROM applied_actions WHERE device = ? AND seq = CAST(? AS INTEGER) AND "
-                                "json_extract(outcome, '$.result') = ?",
+                                "SELECT count(*) FROM applied_actions WHERE device = ? AND seq = CAST(? AS INTEGER) AND " +
+                                    db.json_text("outcome", "result") + " = ?",
                                 {dev, seq, std::string(to_string(a.result))});
         if (rows == 1 && same != 1) c.problem(dev + " seq " + seq + ": stored outcome differs from the answer");
         if (a.result == OutcomeResult::rejected) continue;
@@ -904,10 +925,16 @@ int run_point(const Options& o, std::vector<DevicePlan>& plans, size_t n) {
         server::StoreOptions so;
         so.kdf_iterations = 1000;
         so.durable = false;
+        so.row_cache_bytes = 64 << 20;
         auto s = server::SqlStore::open(o.store, so, false);
         if (!s) return std::fprintf(stderr, "%s\n", s.status().to_string().c_str()), 1;
         if (Status st = ensure_devices(*s.value(), o, plans, n); !st)
             return std::fprintf(stderr, "making devices: %s\n", st.to_string().c_str()), 1;
+        // Every device starts caught up (in-process, not measured): the run measures N devices
+        // syncing once a second, not their catch-up after the rows earlier runs wrote.
+        for (size_t i = 0; i < n; ++i)
+            if (Status st = pull_to_end(*s.value(), plans[i]); !st)
+                return std::fprintf(stderr, "catching up: %s\n", st.to_string().c_str()), 1;
         if (Status st = prepare_devices(*s.value(), plans, n); !st)
             return std::fprintf(stderr, "preparing devices: %s\n", st.to_string().c_str()), 1;
         for (size_t i = 0; i < n; ++i) first_seq.push_back(plans[i].last_seq + 1);
@@ -941,11 +968,11 @@ int run_point(const Options& o, std::vector<DevicePlan>& plans, size_t n) {
     double p50 = percentile(st.latency_ms, 0.50), p95 = percentile(st.latency_ms, 0.95),
            p99 = percentile(st.latency_ms, 0.99);
     double answered = st.answered ? static_cast<double>(st.answered) : 1.0;
-    std::printf("%6zu %3d %9.1f %8.1f %8.1f %8.1f %9llu %7llu %7llu %6.2f %6.2f %6.1f %7.0f %8zu %s\n", n, o.servers,
+    std::printf("%6zu %3d %9.1f %8.1f %8.1f %8.1f %9llu %7llu %7llu %6.2f %6.2f %5.2f %6.1f %7.0f %8zu %s\n", n, o.servers,
                 static_cast<double>(st.answered) / w, p50, p95, p99,
                 static_cast<unsigned long long>(st.overloaded),
                 static_cast<unsigned long long>(st.errors + st.other_status),
-                static_cast<unsigned long long>(st.timeouts), run.gen_cpu_s / w, run.server_cpu_s / w,
+                static_cast<unsigned long long>(st.timeouts), run.gen_cpu_s / w, run.server_cpu_s / w, run.db_cpu_s / w,
                 static_cast<double>(st.rows) / answered, static_cast<double>(st.bytes) / answered, c.acked,
                 c.problems == 0 ? "ok" : "FAILED");
     std::fflush(stdout);
@@ -971,6 +998,7 @@ int load_bench_main(int argc, char** argv) {
         };
         if (a == "--store") o.store = next();
         else if (a == "--db") o.db = next();
+        else if (a == "--devices-file") o.devices_file = next();
         else if (a == "--server-bin") o.server_bin = next();
         else if (a == "--servers") o.servers = std::max(1, std::atoi(next().c_str()));
         else if (a == "--devices") o.counts = {std::atoi(next().c_str())};
@@ -997,16 +1025,18 @@ int load_bench_main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
     int most = *std::max_element(o.counts.begin(), o.counts.end());
     web::fit_fd_limit(most + 64);
-    if (!std::filesystem::exists(o.store)) {
+    bool made = is_uri(o.store) ? static_cast<bool>(server::SqlStore::open(o.store, {}, false))
+                                : std::filesystem::exists(o.store);
+    if (!made) {
         auto p = bench::open_demo_project(o.store, 1, wall_ms(), false);
         if (!p) return std::fprintf(stderr, "%s\n", p.status().to_string().c_str()), 1;
     }
     auto plans = load_plans(o);
     std::printf("load: store %s, %d server process(es) of %s, %.0f s warm-up + %.0f s measured, %.0f%% of rounds push\n",
                 o.store.c_str(), o.servers, o.server_bin.c_str(), o.warmup, o.seconds, o.push_share * 100);
-    std::printf("%6s %3s %9s %8s %8s %8s %9s %7s %7s %6s %6s %6s %7s %8s %s\n", "N", "srv", "rounds/s", "p50 ms",
-                "p95 ms", "p99 ms", "503s", "errors", "tmouts", "genCPU", "srvCPU", "rows/r", "bytes/r", "acked",
-                "check");
+    std::printf("%6s %3s %9s %8s %8s %8s %9s %7s %7s %6s %6s %5s %6s %7s %8s %s\n", "N", "srv", "rounds/s", "p50 ms",
+                "p95 ms", "p99 ms", "503s", "errors", "tmouts", "genCPU", "srvCPU", "pgCPU", "rows/r", "bytes/r",
+                "acked", "check");
     int rc = 0;
     for (int n : o.counts) rc = std::max(rc, run_point(o, plans, static_cast<size_t>(n)));
     return rc;

@@ -120,7 +120,10 @@ std::string where_sql(sql::Backend backend, Kind kind, const std::string& role, 
     // version index would pass every other row on every page. What it will send is known
     // (counted when it began, carried in the cursor) and v0 is about the store's size.
     bool dense = c.remaining != SyncCursor::kUnknown && c.remaining * 4 >= c.v0;
-    if (c.phase == Phase::incremental || dense) scope = unindexed(backend, scope);
+    // A participant's own rows are searched by (person, version) in every phase: walking the
+    // version index would pass everybody's enrolments and marks written since to keep theirs.
+    if ((c.phase == Phase::incremental || dense) && !scope_is_own(kind, role))
+        scope = unindexed(backend, scope);
     return phase_sql(c, kind, role) + " AND (" + scope + ")";
 }
 }  // namespace
@@ -241,9 +244,19 @@ Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor
     size_t rows_left = static_cast<size_t>(limit);
     uint64_t bytes = 0;
     for (;;) {
+        // With a byte budget, rows are taken in batches of about what the budget has room for
+        // (the rows sent so far tell their size): a device far behind asks for 64 KB, and a
+        // page must not read and check thousands of rows to send a hundred and fifty of them.
+        size_t want = rows_left;
+        if (max_bytes > 0) {
+            uint64_t room = max_bytes > bytes ? max_bytes - bytes : 0;
+            uint64_t per_row = out.changes.empty() ? 256 : std::max<uint64_t>(64, bytes / out.changes.size());
+            want = std::min<size_t>(rows_left, static_cast<size_t>(room / per_row) + 16);
+        }
         std::vector<Change> changes;
-        TUNDRA_TRY(fetch(who, cur, static_cast<int>(rows_left), changes));
-        size_t keep = std::min(changes.size(), rows_left);
+        TUNDRA_TRY(fetch(who, cur, static_cast<int>(want), changes));
+        size_t keep = std::min(changes.size(), want);
+        bool over_budget = false;
         if (max_bytes > 0) {
             // Cut at the byte budget; the first change of a page always goes, so every page
             // makes progress.
@@ -251,6 +264,7 @@ Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor
                 bytes += estimate(changes[i]);
                 if (bytes > max_bytes && (i > 0 || !out.changes.empty())) {
                     keep = i;
+                    over_budget = true;
                     break;
                 }
             }
@@ -260,6 +274,8 @@ Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor
         if (!changes.empty()) cur.after = changes.back().version;
         rows_left -= keep;
         for (auto& c : changes) out.changes.push_back(std::move(c));
+        // The batch ran out with room left on the page: the next batch, from the new cursor.
+        if (cut && !over_budget && rows_left > 0) continue;
         if (cut) {
             out.more = true;
             break;

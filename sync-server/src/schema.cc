@@ -295,7 +295,17 @@ const std::vector<const char*>& version_indexed_tables() {
 }
 
 const std::vector<SharedStep>& shared_steps() {
-    static const std::vector<SharedStep> k = {};
+    static const std::vector<SharedStep> k = {
+        // 8 (issue 12): a participant's own rows of each kind, in version order: an incremental
+        // round finds what is new for them by seeking, instead of passing every row of the kind
+        // written since (everybody's enrolments and marks) to keep theirs.
+        {8,
+         {"CREATE INDEX IF NOT EXISTS participations_person_version ON participations(person, version)",
+          "CREATE INDEX IF NOT EXISTS enrolments_person_version ON enrolments(person, version)",
+          "CREATE INDEX IF NOT EXISTS attendance_person_version ON attendance(person, version)",
+          "CREATE INDEX IF NOT EXISTS time_attestations_person_version ON time_attestations(person, version)",
+          "CREATE INDEX IF NOT EXISTS survey_responses_person_version ON survey_responses(person, version)"}},
+    };
     return k;
 }
 

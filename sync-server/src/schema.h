@@ -8,7 +8,7 @@
 #include "tundra/sqlite/db.h"
 
 namespace tundra::server {
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 // Brings a store to kSchemaVersion, one transaction per step; refuses a newer store.
 // Dispatches on the backend: SQLite below, PostgreSQL to migrate_pg.
 Status migrate(sql::Db& db);

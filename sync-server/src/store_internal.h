@@ -20,6 +20,10 @@ Role role_of(const std::string& role);
 // The rows of `kind` a user with `role` may see, as an SQL condition over alias `t` with
 // :user and :person (visibility.cc, from the same table as Impl::may_see).
 std::string scope_sql(Kind kind, const std::string& role);
+// Whether that scope is the user's own rows (their person row, rows whose `person` is theirs):
+// few at any store size, found by seeking (person, version) rather than by walking the version
+// index (schema step 8).
+bool scope_is_own(Kind kind, const std::string& role);
 // The organisations of the user :user (what the view user_orgs gives, possibly repeated),
 // in a form that searches by username rather than reading the whole view: it runs in every
 // round.

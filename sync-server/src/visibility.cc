@@ -125,6 +125,11 @@ bool has_person_column(Kind kind) {
 // Erased persons (GDPR) stay on the server, with every row under their pseudonym: whatever
 // the rule says, no device pulls them (the only exception is the ESF data kept server-side;
 // docs/security.md).
+bool scope_is_own(Kind kind, const std::string& role) {
+    auto s = scope_of(kind, role_of(role));
+    return s == Scope::self || s == Scope::own_rows;
+}
+
 std::string scope_sql(Kind kind, const std::string& role) {
     std::string rule = rule_sql(kind, role);
     if (kind == Kind::person) return "(" + rule + ") AND t.erased = 0";

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "fixture.h"
+#include "schema.h"
 #include "tundra/sqlite/db.h"
 #include "tundra/core/cursor.h"
 #include "tundra/core/protocol.h"
@@ -325,7 +326,7 @@ TEST_P(Round, AStoreFromThePreviousReleaseMigratesAndKeepsItsMemory) {
     auto s = SqlStore::open(path, o, false);
     ASSERT_TRUE(s) << s.status().to_string();
     store = std::move(s.value());
-    EXPECT_EQ(store->db().user_version(), 7);
+    EXPECT_EQ(store->db().user_version(), kSchemaVersion);
     EXPECT_EQ(scalar("SELECT length(value) FROM meta WHERE key = 'cursor_key'"), 64);
     SyncRequest req;
     req.cursor = "7";  // what a v1 server issued

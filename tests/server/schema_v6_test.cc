@@ -2,6 +2,7 @@
 // install id and app version and the enrolment's waitlist position, keeps its rows, and
 // numbers the waitlists it holds — under new versions, so that devices pull the positions.
 #include "fixture.h"
+#include "schema.h"
 #include "tundra/sqlite/db.h"
 #include "tundra/core/protocol.h"
 
@@ -65,7 +66,7 @@ TEST_F(SchemaV6, AV5StoreMigratesKeepsItsRowsAndNumbersItsWaitlists) {
 
     make_v5();
     reopen();
-    EXPECT_EQ(store->db().user_version(), 7);
+    EXPECT_EQ(store->db().user_version(), kSchemaVersion);
     EXPECT_EQ(columns("devices", "install_id"), 1);
     EXPECT_EQ(columns("devices", "app_version"), 1);
     EXPECT_EQ(columns("enrolments", "waitlist_position"), 1);

@@ -2,6 +2,7 @@
 // console's session table, keeps its rows and devices, and works: a device syncs on, and a
 // console session opens and changes the store through the action pipeline.
 #include "fixture.h"
+#include "schema.h"
 #include "tundra/sqlite/db.h"
 #include "tundra/core/protocol.h"
 
@@ -44,7 +45,7 @@ TEST_F(SchemaV7, AV6StoreMigratesKeepsItsRowsAndWorks) {
 
     make_v6();
     reopen();
-    EXPECT_EQ(store->db().user_version(), 7);
+    EXPECT_EQ(store->db().user_version(), kSchemaVersion);
     EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('console_sessions')"), 6);
     EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
                      "('console_sessions_username', 'console_sessions_seen')"), 2);

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "fixture.h"
+#include "schema.h"
 #include "tundra/core/protocol.h"
 
 using namespace tundra;
@@ -77,7 +78,7 @@ TEST(StoreMigration, V3StoreGainsThrottleAndAuditTrail) {
     }
     auto s = SqlStore::open(path, {}, false);
     ASSERT_TRUE(s) << s.status().to_string();
-    EXPECT_EQ(s.value()->db().user_version(), 7);
+    EXPECT_EQ(s.value()->db().user_version(), kSchemaVersion);
     EXPECT_EQ(s.value()->count("organisations").value(), 1);
     EXPECT_EQ(s.value()->count("login_throttle").value(), 0);
     auto idx = s.value()->db().query(
