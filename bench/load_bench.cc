@@ -187,13 +187,15 @@ Status ensure_devices(server::SqlStore& s, const Options& o, std::vector<DeviceP
     {
         auto q = db.query(
             "SELECT id FROM persons WHERE erased = 0 AND provisional = 0 AND site IS NOT NULL AND id NOT IN "
-            "(SELECT person FROM users WHERE person IS NOT NULL) ORDER BY (rowid * 7919) % 10007, id");
+            "(SELECT person FROM users WHERE person IS NOT NULL) ORDER BY id");
         while (true) {
             auto r = q->step();
             if (!r) return r.status();
             if (!r.value()) break;
             if (!used.count(q->text(0))) persons.push_back(q->text(0));
         }
+        // Spread over the register (every organisation and site), the same on every backend.
+        std::shuffle(persons.begin(), persons.end(), std::mt19937(7919));
     }
     {
         auto q = db.query("SELECT id FROM sites ORDER BY id");

@@ -234,7 +234,7 @@ int main(int argc, char** argv) try {
     if (*init) {
         auto s = open_store(db, true);
         if (!s) return fail(s.status());
-        std::cout << "initialised store " << db << "\n";
+        std::cout << "initialised store " << display_name(db) << "\n";
         return 0;
     }
     if (*backup && (db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0)) {
@@ -248,10 +248,10 @@ int main(int argc, char** argv) try {
     SqlStore& store = *s.value();
 
     if (*backup) {
-        std::cout << "backing up " << db << " to " << backup_to << " (the server may keep serving)" << std::endl;
+        std::cout << "backing up " << display_name(db) << " to " << backup_to << " (the server may keep serving)" << std::endl;
         auto rep = store.backup(backup_to);
         if (!rep) return fail(rep.status());
-        std::cout << "backed up " << db << " to " << backup_to << ": " << rep->bytes << " bytes, store version "
+        std::cout << "backed up " << display_name(db) << " to " << backup_to << ": " << rep->bytes << " bytes, store version "
                   << rep->version << "; the copy is epoch " << rep->epoch << " (restored from " << rep->from_epoch
                   << " at version " << rep->version << " once it is put in place)\n";
         return 0;

@@ -557,3 +557,15 @@ TEST_F(PgStoreTest, ImportLoginAndAFirstSyncRound) {
     EXPECT_TRUE(again->changes.empty());
     EXPECT_EQ(again->cursor, req.cursor);
 }
+
+// What the CLI prints of a URI (`init`, `backup`): never its password.
+TEST(DisplayName, AUrisPasswordIsHidden) {
+    EXPECT_EQ(display_name("/var/lib/tundra/store.db"), "/var/lib/tundra/store.db");
+    EXPECT_EQ(display_name("postgresql://tundra:secret-pw@db.example:5432/tundra"),
+              "postgresql://tundra:***@db.example:5432/tundra");
+    EXPECT_EQ(display_name("postgres://tundra@db.example/tundra"), "postgres://tundra@db.example/tundra");
+    EXPECT_EQ(display_name("postgresql:///tundra?host=/run/postgresql&password=s3cret&user=t"),
+              "postgresql:///tundra?host=/run/postgresql&password=***&user=t");
+    EXPECT_EQ(display_name("postgresql:///tundra?password=s3cret"), "postgresql:///tundra?password=***");
+    EXPECT_EQ(display_name("postgresql://u:p%40ss@h/db?sslpassword=keep"), "postgresql://u:***@h/db?sslpassword=keep");
+}

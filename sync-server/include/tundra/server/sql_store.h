@@ -26,6 +26,10 @@ namespace tundra::server {
 class KdfGate;   // kdf_gate.h
 class RowCache;  // row_cache.h
 
+// A store's `--db` as it may be printed or logged: a postgresql:// URI's password
+// (user:PASSWORD@ or password=...) replaced by "***"; a file path as it is (open_db.cc).
+std::string display_name(const std::string& where);
+
 // Failed-login throttling (login_throttle.cc): a key ('user:NAME' or 'addr:ADDRESS') is
 // allowed `free_failures` failed logins; each further failure blocks it for
 // base_ms * 2^(n-1), at most cap_ms. A key with no failure for forget_after_ms starts again
