@@ -2,15 +2,16 @@
 // processes on 127.0.0.1), speaking the sync protocol on keep-alive connections
 // (docs/benchmarks.md, "Load: many devices at once").
 //
-//   tundra-bench load --store PATH [--devices N | --sweep 100,200,...] [--seconds D]
-//       [--warmup W] [--servers K] [--db PATH|URI] [--server-bin PATH] [--timeout-ms T]
+//   tundra-bench load --store PATH|URI [--devices N | --sweep 100,200,...] [--seconds D]
+//       [--warmup W] [--servers K] [--server-bin PATH] [--timeout-ms T] [--devices-file F]
 //       [--push-share 0.1] [--seed S] [--serve-arg ARG]...
 //
 // The store is the console bench's demo project (demo_project.h: 25,000 staff, 100,000 marks)
 // built at --store PATH when missing, reused otherwise. Devices are created in-process before
 // serving (users `load.p<i>` / `load.c<i>`, a cheap KDF, one login each, a full pull each),
-// and remembered in PATH.devices with their cursors, so that neither logins nor first syncs
-// are part of the measurement.
+// and remembered in PATH.devices (--devices-file for a postgresql:// store) with their cursors,
+// so that neither logins nor first syncs are part of the measurement; before each run every
+// device catches up in-process (the rows earlier runs wrote are not part of it either).
 //
 // Each device: one round a second at its own phase; 10% of rounds push 1-5 actions that
 // apply (participants enrol on and cancel from published occasions, coordinators mark
@@ -296,9 +297,18 @@ Status prepare_devices(server::SqlStore& s, std::vector<DevicePlan>& plans, size
         }
         auto it = visible_by_key.find(key);
         if (it == visible_by_key.end()) {
-            auto v = s.visible_ids(who.value(), Kind::occasion);
-            if (!v) return v.status();
-            it = visible_by_key.emplace(key, std::move(v->by_cpp)).first;
+            // The pull's own rule (SqlStore::rows reads through scope_sql), a page at a time.
+            std::vector<std::string> ids;
+            server::RowQuery rq;
+            rq.limit = 5000;
+            for (;;) {
+                auto page = s.rows(who.value(), Kind::occasion, rq);
+                if (!page) return page.status();
+                for (auto& row : page->rows) ids.push_back(*get_str(row, "id"));
+                if (page->rows.size() < rq.limit) break;
+                rq.offset += rq.limit;
+            }
+            it = visible_by_key.emplace(key, std::move(ids)).first;
         }
         const auto& visible = it->second;
         p.occasions.clear();
