@@ -7,6 +7,8 @@
 #include <charconv>
 #include <initializer_list>
 
+#include "tundra/sql/concat.h"
+
 namespace tundra::pg {
 namespace {
 constexpr Oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25, kOid = 26,
@@ -232,32 +234,26 @@ Status Db::begin_read() {
 }
 
 // ---- the dialect ----------------------------------------------------------------------------
-namespace {
-std::string cat(std::initializer_list<std::string_view> parts) {
-    std::string out;
-    for (auto p : parts) out += p;
-    return out;
-}
-}  // namespace
+using sql::concat;
 
 std::string Db::json_text(std::string_view json, std::string_view key) const {
-    return cat({"((", json, ")::json ->> '", key, "')"});
+    return concat({"((", json, ")::json ->> '", key, "')"});
 }
 std::string Db::json_set(std::string_view json, std::string_view key, std::string_view value) const {
     // jsonb_build_object: a NULL value becomes JSON null, as SQLite's json_set makes it.
-    return cat({"(((", json, ")::jsonb || jsonb_build_object('", key, "', ", value, "))::text)"});
+    return concat({"(((", json, ")::jsonb || jsonb_build_object('", key, "', ", value, "))::text)"});
 }
 std::string Db::json_remove(std::string_view json, std::string_view key) const {
-    return cat({"(((", json, ")::jsonb - '", key, "')::text)"});
+    return concat({"(((", json, ")::jsonb - '", key, "')::text)"});
 }
 std::string Db::json_array_values(std::string_view json, std::string_view alias) const {
-    return cat({"json_array_elements_text((", json, ")::json) AS ", alias, "(value)"});
+    return concat({"json_array_elements_text((", json, ")::json) AS ", alias, "(value)"});
 }
 std::string Db::group_concat(std::string_view expr) const {
-    return cat({"string_agg((", expr, ")::text, ',')"});
+    return concat({"string_agg((", expr, ")::text, ',')"});
 }
 std::string Db::contains(std::string_view haystack, std::string_view needle) const {
-    return cat({"(strpos(", haystack, ", ", needle, ") > 0)"});
+    return concat({"(strpos(", haystack, ", ", needle, ") > 0)"});
 }
 
 // ---- Stmt ---------------------------------------------------------------------------------

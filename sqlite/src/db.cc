@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "tundra/core/protocol.h"
+#include "tundra/sql/concat.h"
 
 namespace tundra::sqlite {
 
@@ -249,29 +250,23 @@ Status Db::begin_read() {
 }
 
 // ---- the dialect (sql::Db): SQLite's JSON1 functions, group_concat, instr -------------------
-namespace {
-std::string cat(std::initializer_list<std::string_view> parts) {
-    std::string out;
-    for (auto p : parts) out += p;
-    return out;
-}
-}  // namespace
+using sql::concat;
 
 std::string Db::json_text(std::string_view json, std::string_view key) const {
-    return cat({"json_extract(", json, ", '$.", key, "')"});
+    return concat({"json_extract(", json, ", '$.", key, "')"});
 }
 std::string Db::json_set(std::string_view json, std::string_view key, std::string_view value) const {
-    return cat({"json_set(", json, ", '$.", key, "', ", value, ")"});
+    return concat({"json_set(", json, ", '$.", key, "', ", value, ")"});
 }
 std::string Db::json_remove(std::string_view json, std::string_view key) const {
-    return cat({"json_remove(", json, ", '$.", key, "')"});
+    return concat({"json_remove(", json, ", '$.", key, "')"});
 }
 std::string Db::json_array_values(std::string_view json, std::string_view alias) const {
-    return cat({"json_each(", json, ") AS ", alias});
+    return concat({"json_each(", json, ") AS ", alias});
 }
-std::string Db::group_concat(std::string_view expr) const { return cat({"group_concat(", expr, ", ',')"}); }
+std::string Db::group_concat(std::string_view expr) const { return concat({"group_concat(", expr, ", ',')"}); }
 std::string Db::contains(std::string_view haystack, std::string_view needle) const {
-    return cat({"(instr(", haystack, ", ", needle, ") > 0)"});
+    return concat({"(instr(", haystack, ", ", needle, ") > 0)"});
 }
 
 }  // namespace tundra::sqlite
