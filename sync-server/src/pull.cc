@@ -1,6 +1,7 @@
 // Pages of a pull: who may see which rows (as SQL), what a full pull sends first, the rows
 // after a cursor in version order, honest remaining counts, and the scope checksum.
 #include <algorithm>
+#include <optional>
 #include <cctype>
 #include <set>
 
@@ -141,9 +142,11 @@ std::string count_sql(sql::Backend backend, Kind kind, const std::string& role, 
 
 // The rows (and deletions) after `cursor` in its phase, version order, at most limit + 1.
 Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
-                                std::vector<Change>& changes) {
+                                std::vector<Change>& changes, bool& complete) {
     RowCache* cache = self.row_cache_.get();
+    complete = true;
     for (auto& spec : all_entities()) {
+        size_t before = changes.size();
         if (cursor.phase == Phase::priority && priority_sql(spec.kind, who.role) == "0") continue;
         auto q = db.query(fetch_sql(db.backend(), spec.kind, who.role, cursor));
         bind_phase(*q, cursor, who);
@@ -170,8 +173,10 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
             }
             changes.push_back(std::move(c));
         }
+        if (changes.size() - before > static_cast<size_t>(limit)) complete = false;
     }
     if (cursor.phase != Phase::priority) {
+        size_t before = changes.size();
         // Deletions go to every device: ids only, and a device without the row ignores them.
         // A full pull needs only those made after it began: rows deleted before are not in
         // what it sends (and the sweep at its end removes what the device held).
@@ -191,6 +196,7 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
             c.deleted = true;
             changes.push_back(std::move(c));
         }
+        if (changes.size() - before > static_cast<size_t>(limit)) complete = false;
     }
     // Taking the `limit` smallest versions over all kinds is exact: any row with a version
     // at or below the new cursor is among them (each kind's query is itself a prefix).
@@ -243,6 +249,9 @@ Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor
     const uint64_t known = cur.remaining;  // what was still to send before this page
     size_t rows_left = static_cast<size_t>(limit);
     uint64_t bytes = 0;
+    // An incremental page cut from a batch that held everything after the cursor knows what
+    // remains without counting: the rest of that batch.
+    std::optional<uint64_t> left_in_batch;
     for (;;) {
         // With a byte budget, rows are taken in batches of about what the budget has room for
         // (the rows sent so far tell their size): a device far behind asks for 64 KB, and a
@@ -254,7 +263,8 @@ Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor
             want = std::min<size_t>(rows_left, static_cast<size_t>(room / per_row) + 16);
         }
         std::vector<Change> changes;
-        TUNDRA_TRY(fetch(who, cur, static_cast<int>(want), changes));
+        bool complete = false;
+        TUNDRA_TRY(fetch(who, cur, static_cast<int>(want), changes, complete));
         size_t keep = std::min(changes.size(), want);
         bool over_budget = false;
         if (max_bytes > 0) {
@@ -270,6 +280,8 @@ Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor
             }
         }
         bool cut = keep < changes.size();
+        left_in_batch.reset();
+        if (cut && complete && cur.phase == Phase::incremental) left_in_batch = changes.size() - keep;
         changes.resize(keep);
         if (!changes.empty()) cur.after = changes.back().version;
         rows_left -= keep;
@@ -297,6 +309,8 @@ Result<SyncCursor> SqlStore::Impl::pull(const AuthContext& who, const SyncCursor
         uint64_t sent = out.changes.size();
         if (known != SyncCursor::kUnknown && known > sent) {
             out.remaining = known - sent;
+        } else if (left_in_batch) {
+            out.remaining = *left_in_batch;
         } else {
             auto remaining = count_remaining(who, cur);
             if (!remaining) return remaining.status();

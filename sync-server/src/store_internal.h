@@ -249,8 +249,10 @@ struct SqlStore::Impl final : RoundBackend {
     Result<Outcome> submit_survey(const AuthContext& who, const Action& a, Hlc acted);
     Result<Outcome> log_deviation(const AuthContext& who, const Action& a);
 
+    // `complete`: no kind had more than `limit` rows after the cursor, so `changes` is every
+    // row (and deletion) still to send in the cursor's phase.
     Status fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
-                 std::vector<Change>& changes);
+                 std::vector<Change>& changes, bool& complete);
     Result<uint64_t> count_remaining(const AuthContext& who, const SyncCursor& next);
 };
 

@@ -356,3 +356,43 @@ TEST_F(Scale, IncrementalRoundQueriesSearchTheVersionIndexNeverScanOrSort) {
     check("user sites", "SELECT site FROM user_sites WHERE username = 'x' ORDER BY site", "");
     check("meta", "SELECT key, value FROM meta WHERE key IN ('version', 'hlc')", "");
 }
+
+// An incremental pull cut by its byte budget says how much is still to come; when the batch it
+// took held everything after the cursor, that is the rest of the batch (no count), and it is
+// the same figure a count gives: each page's `remaining` is the previous one less what it sent,
+// and the pages add up to every row written.
+TEST_F(Scale, AnIncrementalPullCutByBytesCountsWhatRemainsExactly) {
+    auto admin = who("admin");
+    auto caught_up = pull_all(admin);
+    for (int rows : {12, 400}) {  // one batch holds them all; several batches are needed
+        std::string doc = R"({"persons":[)";
+        std::string tag = "r" + std::to_string(rows) + "-";
+        for (int i = 0; i < rows; ++i)
+            doc += std::string(i ? "," : "") + R"({"id":")" + tag + std::to_string(i) +
+                   R"(","organisation":"arjeplog","site":"s1","name":"Person med ett långt namn","gender":"man","birth_year":1970})";
+        ASSERT_TRUE(store->import_json(doc + "]}"));
+        SyncRequest req;
+        req.cursor = caught_up;
+        req.max_bytes = 1200;
+        uint64_t total = 0, previous = 0;
+        bool first = true;
+        for (int page = 0; page < 1000; ++page) {
+            auto r = store->sync(admin, req);
+            ASSERT_TRUE(r) << r.status().to_string();
+            total += r->changes.size();
+            req.cursor = r->cursor;
+            if (!r->more) break;
+            ASSERT_GT(r->changes.size(), 0u);
+            if (first) {
+                EXPECT_EQ(r->remaining, static_cast<uint64_t>(rows) - r->changes.size()) << rows;
+            } else {
+                EXPECT_EQ(r->remaining, previous - r->changes.size()) << rows << " page " << page;
+            }
+            previous = r->remaining;
+            first = false;
+        }
+        EXPECT_FALSE(first) << "the budget should have cut the pull into pages";
+        EXPECT_EQ(total, static_cast<uint64_t>(rows));
+        caught_up = req.cursor;
+    }
+}
