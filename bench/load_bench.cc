@@ -1009,7 +1009,6 @@ int load_bench_main(int argc, char** argv) {
             return argv[++i];
         };
         if (a == "--store") o.store = next();
-        else if (a == "--db") o.db = next();
         else if (a == "--devices-file") o.devices_file = next();
         else if (a == "--server-bin") o.server_bin = next();
         else if (a == "--servers") o.servers = std::max(1, std::atoi(next().c_str()));
@@ -1031,7 +1030,7 @@ int load_bench_main(int argc, char** argv) {
         }
     }
     if (o.store.empty()) return std::fprintf(stderr, "--store PATH is required\n"), 64;
-    if (o.db.empty()) o.db = o.store;
+    o.db = o.store;  // the servers serve the store the check reads
     if (o.server_bin.empty()) o.server_bin = default_server_bin();
     setvbuf(stdout, nullptr, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
