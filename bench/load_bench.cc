@@ -63,7 +63,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Options {
-    std::string store, db, server_bin, devices_file;
+    std::string store, server_bin, devices_file;  // the servers serve `store`, the check reads it
     std::vector<std::string> serve_args;
     std::vector<int> counts{300};
     int servers = 1;
@@ -955,7 +955,7 @@ int run_point(const Options& o, std::vector<DevicePlan>& plans, size_t n) {
     std::vector<uint16_t> ports;
     std::vector<pid_t> pids;
     for (int k = 0; k < o.servers; ++k) {
-        auto sp = start_server(o, o.db);
+        auto sp = start_server(o, o.store);
         if (!sp) {
             for (auto& s : servers) stop_server(s);
             return std::fprintf(stderr, "%s\n", sp.status().to_string().c_str()), 1;
@@ -1030,7 +1030,6 @@ int load_bench_main(int argc, char** argv) {
         }
     }
     if (o.store.empty()) return std::fprintf(stderr, "--store PATH is required\n"), 64;
-    o.db = o.store;  // the servers serve the store the check reads
     if (o.server_bin.empty()) o.server_bin = default_server_bin();
     setvbuf(stdout, nullptr, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);

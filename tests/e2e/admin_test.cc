@@ -19,13 +19,6 @@ using namespace tundra;
 using namespace tundra::testing;
 
 namespace {
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 struct Admin : ::testing::Test {
     TempDir dir;
     std::unique_ptr<ServerProcess> server;

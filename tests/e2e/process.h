@@ -6,11 +6,37 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace tundra::testing {
+
+// A whole file's bytes ("" when it cannot be read).
+inline std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+struct CmdResult {
+    int code = -1;
+    std::string out, err;
+};
+
+// A shell command line run in `folder` with `input` on its stdin: its exit code, stdout and
+// stderr (through the files stdin, stdout and stderr in the folder).
+inline CmdResult run_command(const std::string& folder, const std::string& cmdline, const std::string& input = "") {
+    std::string in = folder + "/stdin", out = folder + "/stdout", err = folder + "/stderr";
+    std::ofstream(in) << input;
+    std::string cmd = "cd '" + folder + "' && " + cmdline + " < '" + in + "' > '" + out + "' 2> '" + err + "'";
+    int st = std::system(cmd.c_str());
+    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
+}
 
 class ServerProcess {
 public:

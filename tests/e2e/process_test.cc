@@ -24,29 +24,12 @@ using namespace tundra;
 using namespace tundra::testing;
 
 namespace {
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-struct CmdResult {
-    int code = -1;
-    std::string out, err;
-};
-
 struct Cli : ::testing::Test {
     TempDir dir;
     std::unique_ptr<ServerProcess> server;
 
     CmdResult run(const std::string& bin, const std::string& args, const std::string& input = "") {
-        std::string in = dir.file("stdin"), out = dir.file("stdout"), err = dir.file("stderr");
-        std::ofstream(in) << input;
-        std::string cmd = "cd '" + dir.path.string() + "' && '" + bin + "' " + args + " < '" + in + "' > '" +
-                          out + "' 2> '" + err + "'";
-        int st = std::system(cmd.c_str());
-        return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
+        return run_command(dir.path.string(), "'" + bin + "' " + args, input);
     }
     CmdResult tundra(const std::string& replica, const std::string& args, const std::string& input = "") {
         return run(TUNDRA_CLI_BIN, "--replica " + replica + " " + args, input);

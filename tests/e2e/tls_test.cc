@@ -21,29 +21,12 @@ using namespace tundra::testing;
 using namespace std::chrono_literals;
 
 namespace {
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-struct CmdResult {
-    int code = -1;
-    std::string out, err;
-};
-
 struct Tls : ::testing::Test {
     TempDir dir;
     std::unique_ptr<ServerProcess> server;
 
     CmdResult run(const std::string& cmdline, const std::string& input = "") {
-        std::string in = dir.file("stdin"), out = dir.file("stdout"), err = dir.file("stderr");
-        std::ofstream(in) << input;
-        std::string cmd = "cd '" + dir.path.string() + "' && " + cmdline + " < '" + in + "' > '" + out +
-                          "' 2> '" + err + "'";
-        int st = std::system(cmd.c_str());
-        return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
+        return run_command(dir.path.string(), cmdline, input);
     }
     CmdResult tundra(const std::string& replica, const std::string& args, const std::string& input = "") {
         return run(std::string("'") + TUNDRA_CLI_BIN + "' --replica " + replica + " " + args, input);
