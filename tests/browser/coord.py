@@ -62,14 +62,16 @@ def status_bar(d):
 def sync_now(d) -> None:
     """Taps "Synka nu"; when a sync is already running (retrying the link), lets it go on."""
     from selenium.common.exceptions import StaleElementReferenceException
-    for attempt in range(3):  # the status panel re-renders as a background sync ends
+    # The status panel re-renders as a background sync ends: the panel found a moment ago may be
+    # the old one, gone from the page (stale, or with no buttons left in it). Look again.
+    for attempt in range(3):
         try:
             btn = h.find_by_role(d, "button", re.compile(f"^({re.escape(h.t('status.sync_now'))}|{re.escape(h.t('status.cancel_sync'))})$"),
-                                 within=status_bar(d))
+                                 within=status_bar(d), timeout=2.0 if attempt < 2 else 5.0)
             if h._norm(btn.accessible_name) == h.t("status.sync_now"):
                 btn.click()
             return
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, AssertionError):
             if attempt == 2:
                 raise
 
