@@ -4,7 +4,7 @@
 //
 //   tundra-bench load --store PATH|URI [--devices N | --sweep 100,200,...] [--seconds D]
 //       [--warmup W] [--servers K] [--server-bin PATH] [--timeout-ms T] [--devices-file F]
-//       [--push-share 0.1] [--seed S] [--serve-arg ARG]...
+//       [--push-share 0.1] [--page-bytes 65536] [--seed S] [--serve-arg ARG]...
 //
 // The store is the console bench's demo project (demo_project.h: 25,000 staff, 100,000 marks)
 // built at --store PATH when missing, reused otherwise. Devices are created in-process before
@@ -13,12 +13,15 @@
 // so that neither logins nor first syncs are part of the measurement; before each run every
 // device catches up in-process (the rows earlier runs wrote are not part of it either).
 //
-// Each device: one round a second at its own phase; 10% of rounds push 1-5 actions that
+// Each device: one sync a second at its own phase, asking for pages of --page-bytes (64 KB);
+// a page that says more is to come is followed at once by the next (every request answered
+// counts as a round); 10% of syncs push 1-5 actions in their first request that
 // apply (participants enrol on and cancel from published occasions, coordinators mark
 // attendance), numbered with the device's next seq; a 503 is retried after
 // max(Retry-After, jittered back-off) like the reference client (client-sdk/src/backoff.cc),
 // with the same actions. Reported for the D seconds after the warm-up: answered rounds/s,
-// p50/p95/p99 of answered rounds, 503s, errors, CPU of the generator and of the servers.
+// p50/p95/p99 of answered rounds, 503s, errors, CPU of the generator and of the servers,
+// rows and bytes per answered round and the share of answers cut short (more).
 // Then the store is opened and every acknowledged action is checked to be in it exactly once.
 //
 // The generator is one thread on epoll (no Beast, no curl: it shares the machine's cores
@@ -68,6 +71,7 @@ struct Options {
     std::vector<int> counts{300};
     int servers = 1;
     double seconds = 20, warmup = 5, push_share = 0.1;
+    uint64_t page_bytes = 65536;
     int timeout_ms = 60000;
     uint32_t seed = 1;
 };
@@ -468,11 +472,16 @@ struct Device {
     int attempts = 0;  // failures in a row
     uint64_t hlc_counter = 0;
     std::vector<SentAction> pending;  // the actions of the round in flight, kept until answered
+    // The next request goes on with a sync whose last page said more was to come: it pulls
+    // the next page and pushes nothing new (a sync pushes in its first request, as the
+    // reference client does; the load is 10% of syncs pushing, however they are paged).
+    bool continuing = false;
 };
 
 struct Stats {
     uint64_t answered = 0, overloaded = 0, errors = 0, timeouts = 0, other_status = 0, actions_acked = 0;
     uint64_t rows = 0, bytes = 0;  // changes and body bytes in answered rounds
+    uint64_t more = 0;             // answered rounds that said more was to come (a page cut)
     std::vector<double> latency_ms;
     std::map<int, uint64_t> statuses;
 };
@@ -609,9 +618,9 @@ void LoadRun::make_actions(Device& d) {
 }
 
 void LoadRun::start_round(Device& d, Clock::time_point now) {
-    if (d.pending.empty()) make_actions(d);
+    if (d.pending.empty() && !d.continuing) make_actions(d);
     std::string body = "{\"protocol\":2,\"capabilities\":[\"gzip\"],\"cursor\":\"" + d.plan->cursor +
-                       "\",\"max_bytes\":65536,\"actions\":[";
+                       "\",\"max_bytes\":" + std::to_string(o_.page_bytes) + ",\"actions\":[";
     for (size_t i = 0; i < d.pending.size(); ++i) body += (i ? "," : "") + d.pending[i].json;
     body += "]}";
     d.out = "POST /v1/sync HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + d.plan->token +
@@ -669,6 +678,7 @@ void LoadRun::finish(Device& d, int status, const std::string& retry_after, std:
             ++stats.answered;
             stats.rows += r->changes;
             stats.bytes += body.size();
+            if (r->more) ++stats.more;
             stats.latency_ms.push_back(std::chrono::duration<double, std::milli>(now - d.sent_at).count());
         }
         for (auto& out : r->outcomes) {
@@ -683,6 +693,7 @@ void LoadRun::finish(Device& d, int status, const std::string& retry_after, std:
             acked.push_back({d.index, *it, out.result, out.reason});
         }
         d.pending.clear();
+        d.continuing = r->more;
         d.plan->cursor = r->cursor;
         d.attempts = 0;
         ++d.gen;
@@ -980,12 +991,12 @@ int run_point(const Options& o, std::vector<DevicePlan>& plans, size_t n) {
     double p50 = percentile(st.latency_ms, 0.50), p95 = percentile(st.latency_ms, 0.95),
            p99 = percentile(st.latency_ms, 0.99);
     double answered = st.answered ? static_cast<double>(st.answered) : 1.0;
-    std::printf("%6zu %3d %9.1f %8.1f %8.1f %8.1f %9llu %7llu %7llu %6.2f %6.2f %5.2f %6.1f %7.0f %8zu %s\n", n, o.servers,
+    std::printf("%6zu %3d %9.1f %8.1f %8.1f %8.1f %9llu %7llu %7llu %6.2f %6.2f %5.2f %6.1f %7.0f %5.0f%% %8zu %s\n", n, o.servers,
                 static_cast<double>(st.answered) / w, p50, p95, p99,
                 static_cast<unsigned long long>(st.overloaded),
                 static_cast<unsigned long long>(st.errors + st.other_status),
                 static_cast<unsigned long long>(st.timeouts), run.gen_cpu_s / w, run.server_cpu_s / w, run.db_cpu_s / w,
-                static_cast<double>(st.rows) / answered, static_cast<double>(st.bytes) / answered, c.acked,
+                static_cast<double>(st.rows) / answered, static_cast<double>(st.bytes) / answered, 100.0 * static_cast<double>(st.more) / answered, c.acked,
                 c.problems == 0 ? "ok" : "FAILED");
     std::fflush(stdout);
     for (auto& p : c.first_problems) std::fprintf(stderr, "  check: %s\n", p.c_str());
@@ -1022,6 +1033,7 @@ int load_bench_main(int argc, char** argv) {
         else if (a == "--warmup") o.warmup = std::atof(next().c_str());
         else if (a == "--timeout-ms") o.timeout_ms = std::atoi(next().c_str());
         else if (a == "--push-share") o.push_share = std::atof(next().c_str());
+        else if (a == "--page-bytes") o.page_bytes = std::strtoull(next().c_str(), nullptr, 10);
         else if (a == "--seed") o.seed = static_cast<uint32_t>(std::atoi(next().c_str()));
         else if (a == "--serve-arg") o.serve_args.push_back(next());
         else {
@@ -1044,9 +1056,9 @@ int load_bench_main(int argc, char** argv) {
     auto plans = load_plans(o);
     std::printf("load: store %s, %d server process(es) of %s, %.0f s warm-up + %.0f s measured, %.0f%% of rounds push\n",
                 o.store.c_str(), o.servers, o.server_bin.c_str(), o.warmup, o.seconds, o.push_share * 100);
-    std::printf("%6s %3s %9s %8s %8s %8s %9s %7s %7s %6s %6s %5s %6s %7s %8s %s\n", "N", "srv", "rounds/s", "p50 ms",
+    std::printf("%6s %3s %9s %8s %8s %8s %9s %7s %7s %6s %6s %5s %6s %7s %6s %8s %s\n", "N", "srv", "rounds/s", "p50 ms",
                 "p95 ms", "p99 ms", "503s", "errors", "tmouts", "genCPU", "srvCPU", "pgCPU", "rows/r", "bytes/r",
-                "acked", "check");
+                "more", "acked", "check");
     int rc = 0;
     for (int n : o.counts) rc = std::max(rc, run_point(o, plans, static_cast<size_t>(n)));
     return rc;

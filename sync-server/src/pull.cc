@@ -1,6 +1,9 @@
 // Pages of a pull: who may see which rows (as SQL), what a full pull sends first, the rows
 // after a cursor in version order, honest remaining counts, and the scope checksum.
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <optional>
 #include <cctype>
 #include <set>
@@ -114,13 +117,15 @@ std::string unindexed(sql::Backend backend, const std::string& cond) {
     return out;
 }
 
+bool is_dense(const SyncCursor& c) { return c.remaining != SyncCursor::kUnknown && c.remaining * 4 >= c.v0; }
+
 std::string where_sql(sql::Backend backend, Kind kind, const std::string& role, const SyncCursor& c) {
     std::string scope = scope_sql(kind, role);
     // A full pull of a scope that is a small part of the store (a participant's own rows, a
     // coordinator of a few sites) takes its rows by the scope's indexes instead: walking the
     // version index would pass every other row on every page. What it will send is known
     // (counted when it began, carried in the cursor) and v0 is about the store's size.
-    bool dense = c.remaining != SyncCursor::kUnknown && c.remaining * 4 >= c.v0;
+    bool dense = is_dense(c);
     // A participant's own rows are searched by (person, version) in every phase: walking the
     // version index would pass everybody's enrolments and marks written since to keep theirs.
     if ((c.phase == Phase::incremental || dense) && !scope_is_own(kind, role))
@@ -140,6 +145,23 @@ std::string count_sql(sql::Backend backend, Kind kind, const std::string& role, 
            where_sql(backend, kind, role, c);
 }
 
+namespace {
+// A page's (or a count's) SQL text depends only on the backend, kind, role, phase and
+// whether the scope is dense: built once per process, not in every round.
+const std::string& round_sql(bool count, sql::Backend backend, Kind kind, const std::string& role,
+                             const SyncCursor& c) {
+    using Key = std::tuple<bool, int, int, std::string, int, bool>;
+    static std::mutex mu;
+    static std::map<Key, std::string> memo;
+    Key k{count, static_cast<int>(backend), static_cast<int>(kind), role, static_cast<int>(c.phase), is_dense(c)};
+    std::lock_guard lock(mu);
+    auto it = memo.find(k);
+    if (it == memo.end())
+        it = memo.emplace(std::move(k), count ? count_sql(backend, kind, role, c) : fetch_sql(backend, kind, role, c)).first;
+    return it->second;
+}
+}  // namespace
+
 // The rows (and deletions) after `cursor` in its phase, version order, at most limit + 1.
 Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
                                 std::vector<Change>& changes, bool& complete) {
@@ -147,8 +169,8 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
     complete = true;
     for (auto& spec : all_entities()) {
         size_t before = changes.size();
-        if (cursor.phase == Phase::priority && priority_sql(spec.kind, who.role) == "0") continue;
-        auto q = db.query(fetch_sql(db.backend(), spec.kind, who.role, cursor));
+        if (cursor.phase == Phase::priority && priority_sql(spec.kind, who.role) == "1 = 0") continue;
+        auto q = db.query(round_sql(false, db.backend(), spec.kind, who.role, cursor));
         bind_phase(*q, cursor, who);
         q->bind(":limit", limit + 1);
         for (;;) {
@@ -211,7 +233,7 @@ Result<uint64_t> SqlStore::Impl::count_remaining(const AuthContext& who, const S
     if (next.phase == Phase::priority) parts.push_back(rest_of(next));
     for (auto& part : parts)
         for (auto& spec : all_entities()) {
-            auto q = db.query(count_sql(db.backend(), spec.kind, who.role, part));
+            auto q = db.query(round_sql(true, db.backend(), spec.kind, who.role, part));
             bind_phase(*q, part, who);
             auto r = q->step();
             if (!r) return r.status();

@@ -7,20 +7,22 @@ namespace {
 constexpr size_t kEntryOverhead = 160;
 }
 
-std::string RowCache::key(Kind kind, std::string_view id, uint64_t version) {
-    std::string k;
-    k.reserve(id.size() + 24);
-    k += static_cast<char>('a' + static_cast<int>(kind));
-    k += std::to_string(version);
-    k += ':';
-    k += id;
-    return k;
+size_t RowCache::Hash::operator()(const KeyView& k) const noexcept {
+    // splitmix64's finaliser over the version and the kind.
+    uint64_t x = k.version * 16 + static_cast<uint64_t>(k.kind);
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return static_cast<size_t>(x);
 }
 
+size_t RowCache::Entry::cost() const { return json->size() + 2 * key.id.size() + kEntryOverhead; }
+
 std::shared_ptr<const std::string> RowCache::find(Kind kind, std::string_view id, uint64_t version) {
-    auto k = key(kind, id, version);
     std::lock_guard lock(mu_);
-    auto it = index_.find(k);
+    auto it = index_.find(KeyView{version, kind, id});
     if (it == index_.end()) {
         ++misses_;
         return nullptr;
@@ -32,20 +34,20 @@ std::shared_ptr<const std::string> RowCache::find(Kind kind, std::string_view id
 
 std::shared_ptr<const std::string> RowCache::insert(Kind kind, std::string_view id, uint64_t version,
                                                     std::string json) {
-    auto shared = std::make_shared<const std::string>(std::move(json));
-    auto k = key(kind, id, version);
-    size_t cost = shared->size() + 2 * k.size() + kEntryOverhead;
-    if (cost > max_bytes_) return shared;
+    Entry e{Key{version, kind, std::string(id)}, std::make_shared<const std::string>(std::move(json))};
+    size_t cost = e.cost();
+    if (cost > max_bytes_) return e.json;
     std::lock_guard lock(mu_);
-    if (auto it = index_.find(k); it != index_.end()) return it->second->json;  // another reader's
+    if (auto it = index_.find(KeyView{version, kind, id}); it != index_.end()) return it->second->json;  // another reader's
     while (!lru_.empty() && bytes_ + cost > max_bytes_) {
         auto& last = lru_.back();
-        bytes_ -= last.json->size() + 2 * last.key.size() + kEntryOverhead;
+        bytes_ -= last.cost();
         index_.erase(last.key);
         lru_.pop_back();
     }
-    lru_.push_front(Entry{k, shared});
-    index_.emplace(std::move(k), lru_.begin());
+    auto shared = e.json;
+    lru_.push_front(std::move(e));
+    index_.emplace(lru_.front().key, lru_.begin());
     bytes_ += cost;
     return shared;
 }

@@ -35,14 +35,38 @@ public:
     Stats stats() const;
 
 private:
-    static std::string key(Kind kind, std::string_view id, uint64_t version);
+    // Looked up without building a string: a version is almost always enough to tell rows
+    // apart, so the hash is the version's and the kind's, and equality checks the id too.
+    struct Key {
+        uint64_t version;
+        Kind kind;
+        std::string id;
+    };
+    struct KeyView {
+        uint64_t version;
+        Kind kind;
+        std::string_view id;
+    };
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(const KeyView& k) const noexcept;
+        size_t operator()(const Key& k) const noexcept { return (*this)(KeyView{k.version, k.kind, k.id}); }
+    };
+    struct Equal {
+        using is_transparent = void;
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const noexcept {
+            return a.version == b.version && a.kind == b.kind && std::string_view(a.id) == std::string_view(b.id);
+        }
+    };
     struct Entry {
-        std::string key;
+        Key key;
         std::shared_ptr<const std::string> json;
+        size_t cost() const;
     };
     mutable std::mutex mu_;
     std::list<Entry> lru_;  // most recently used first
-    std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+    std::unordered_map<Key, std::list<Entry>::iterator, Hash, Equal> index_;
     size_t bytes_ = 0;
     const size_t max_bytes_;
     uint64_t hits_ = 0, misses_ = 0;

@@ -28,6 +28,14 @@ TEST(RowCache, KeepsByKindIdAndVersion) {
     EXPECT_EQ(s.hits, 1u);
     EXPECT_EQ(s.misses, 5u);
     EXPECT_EQ(s.entries, 1u);
+    // Rows at one version (the hash is the version's and the kind's): each keeps its own text.
+    cache.insert(Kind::course, "c2", 7, R"({"id":"c2"})");
+    cache.insert(Kind::occasion, "c1", 7, R"({"id":"o"})");
+    ASSERT_NE(cache.find(Kind::course, "c2", 7), nullptr);
+    EXPECT_EQ(*cache.find(Kind::course, "c2", 7), R"({"id":"c2"})");
+    EXPECT_EQ(*cache.find(Kind::course, "c1", 7), R"({"id":"c1"})");
+    EXPECT_EQ(*cache.find(Kind::occasion, "c1", 7), R"({"id":"o"})");
+    EXPECT_EQ(cache.stats().entries, 3u);
 }
 
 TEST(RowCache, StaysWithinItsBytesLeastRecentlyUsedOutFirst) {
