@@ -4,7 +4,7 @@
 //
 //   tundra-bench load --store PATH|URI [--devices N | --sweep 100,200,...] [--seconds D]
 //       [--warmup W] [--servers K] [--server-bin PATH] [--timeout-ms T] [--devices-file F]
-//       [--push-share 0.1] [--page-bytes 65536] [--seed S] [--serve-arg ARG]...
+//       [--push-share 0.1] [--page-bytes 131072] [--seed S] [--serve-arg ARG]...
 //
 // The store is the console bench's demo project (demo_project.h: 25,000 staff, 100,000 marks)
 // built at --store PATH when missing, reused otherwise. Devices are created in-process before
@@ -13,7 +13,8 @@
 // so that neither logins nor first syncs are part of the measurement; before each run every
 // device catches up in-process (the rows earlier runs wrote are not part of it either).
 //
-// Each device: one sync a second at its own phase, asking for pages of --page-bytes (64 KB);
+// Each device: one sync a second at its own phase, asking for pages of --page-bytes (128 KB,
+// the reference client's first budget before it has measured the link);
 // a page that says more is to come is followed at once by the next (every request answered
 // counts as a round); 10% of syncs push 1-5 actions in their first request that
 // apply (participants enrol on and cancel from published occasions, coordinators mark
@@ -71,7 +72,7 @@ struct Options {
     std::vector<int> counts{300};
     int servers = 1;
     double seconds = 20, warmup = 5, push_share = 0.1;
-    uint64_t page_bytes = 65536;
+    uint64_t page_bytes = 128 * 1024;  // the reference client's first page budget (client-sdk/src/page_budget.h)
     int timeout_ms = 60000;
     uint32_t seed = 1;
 };
