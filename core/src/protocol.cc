@@ -1,5 +1,7 @@
 #include "tundra/core/protocol.h"
 
+#include <cstring>
+
 #include "tundra/core/json.h"
 
 namespace tundra {
@@ -241,7 +243,14 @@ std::string encode(const SyncRequest& m) {
 }
 
 std::string encode(const SyncResponse& m) {
-    return write([&](Writer& w) {
+    // The rows kept encoded (row_json) are most of a page: the buffer is sized for them once,
+    // and each is copied in one block (the Writer's RawValue copies byte by byte).
+    rapidjson::StringBuffer buf;
+    size_t raw = 256;
+    for (auto& c : m.changes) raw += 64 + c.id.size() + (c.row_json ? c.row_json->size() : 0);
+    buf.Reserve(raw);
+    Writer w(buf);
+    {
         w.StartObject();
         put(w, "protocol");
         w.Int(m.protocol);
@@ -266,9 +275,10 @@ std::string encode(const SyncResponse& m) {
                 w.Bool(true);
             } else {
                 put(w, "row");
-                if (c.row_json)
-                    w.RawValue(c.row_json->data(), c.row_json->size(), rapidjson::kObjectType);
-                else
+                if (c.row_json) {
+                    w.RawValue("", 0, rapidjson::kObjectType);  // the separators; then the bytes
+                    std::memcpy(buf.Push(c.row_json->size()), c.row_json->data(), c.row_json->size());
+                } else
                     json::put_row(w, c.row);
             }
             w.EndObject();
@@ -298,7 +308,8 @@ std::string encode(const SyncResponse& m) {
             w.EndObject();
         }
         w.EndObject();
-    });
+    }
+    return std::string(buf.GetString(), buf.GetSize());
 }
 
 std::string encode(const ErrorBody& m) {

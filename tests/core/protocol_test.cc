@@ -47,6 +47,40 @@ TEST(Protocol, SyncResponseRoundTrips) {
     EXPECT_FALSE(d->checksum);
 }
 
+// Rows kept encoded (the server's row cache) go out as the same bytes as rows given as
+// values, whatever sits around them: several in a row, mixed with values and deletions.
+TEST(Protocol, RowsKeptEncodedAreWrittenAsTheirValues) {
+    SyncResponse as_values, as_json;
+    for (auto* r : {&as_values, &as_json}) {
+        r->cursor = "c";
+        r->server_hlc = 5;
+        r->remaining = 3;
+    }
+    for (int i = 0; i < 4; ++i) {
+        Change c;
+        c.kind = Kind::site;
+        c.id = "s" + std::to_string(i);
+        c.version = 10 + static_cast<uint64_t>(i);
+        c.deleted = i == 3;
+        if (!c.deleted)
+            c.row = {{"id", c.id}, {"organisation", std::string("arjeplog")},
+                     {"name", std::string("Hemtjänst \"Norr\" ") + std::to_string(i)}};
+        as_values.changes.push_back(c);
+        if (i % 2 == 0 && !c.deleted) {
+            c.row_json = std::make_shared<const std::string>(encode_row(c.row));
+            c.row.clear();
+        }
+        as_json.changes.push_back(c);
+    }
+    std::string want = encode(as_values);
+    EXPECT_EQ(encode(as_json), want);
+    auto d = decode_sync_response(want);
+    ASSERT_TRUE(d) << d.status().to_string();
+    ASSERT_EQ(d->changes.size(), 4u);
+    EXPECT_EQ(d->changes[2].row, as_values.changes[2].row);
+    EXPECT_TRUE(d->changes[3].deleted);
+}
+
 TEST(Protocol, V2FieldsRoundTripAndV1StillDecodes) {
     SyncResponse r;
     r.cursor = "x";
