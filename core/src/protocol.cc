@@ -250,65 +250,63 @@ std::string encode(const SyncResponse& m) {
     for (auto& c : m.changes) raw += 64 + c.id.size() + (c.row_json ? c.row_json->size() : 0);
     buf.Reserve(raw);
     Writer w(buf);
-    {
+    w.StartObject();
+    put(w, "protocol");
+    w.Int(m.protocol);
+    put(w, "server_hlc");
+    w.Uint64(m.server_hlc);
+    put(w, "outcomes");
+    w.StartArray();
+    for (auto& o : m.outcomes) put_outcome(w, o);
+    w.EndArray();
+    put(w, "changes");
+    w.StartArray();
+    for (auto& c : m.changes) {
         w.StartObject();
-        put(w, "protocol");
-        w.Int(m.protocol);
-        put(w, "server_hlc");
-        w.Uint64(m.server_hlc);
-        put(w, "outcomes");
-        w.StartArray();
-        for (auto& o : m.outcomes) put_outcome(w, o);
-        w.EndArray();
-        put(w, "changes");
-        w.StartArray();
-        for (auto& c : m.changes) {
-            w.StartObject();
-            put(w, "kind");
-            put(w, entity(c.kind).name);
-            put(w, "id");
-            put(w, c.id);
-            put(w, "v");
-            w.Uint64(c.version);
-            if (c.deleted) {
-                put(w, "deleted");
-                w.Bool(true);
-            } else {
-                put(w, "row");
-                if (c.row_json) {
-                    w.RawValue("", 0, rapidjson::kObjectType);  // the separators; then the bytes
-                    std::memcpy(buf.Push(c.row_json->size()), c.row_json->data(), c.row_json->size());
-                } else
-                    json::put_row(w, c.row);
-            }
-            w.EndObject();
-        }
-        w.EndArray();
-        put(w, "cursor");
-        put(w, m.cursor);
-        put(w, "more");
-        w.Bool(m.more);
-        if (m.reset) {
-            put(w, "reset");
+        put(w, "kind");
+        put(w, entity(c.kind).name);
+        put(w, "id");
+        put(w, c.id);
+        put(w, "v");
+        w.Uint64(c.version);
+        if (c.deleted) {
+            put(w, "deleted");
             w.Bool(true);
-        }
-        if (m.remaining) {
-            put(w, "remaining");
-            w.Uint64(m.remaining);
-        }
-        put(w, "last_seq");
-        w.Uint64(m.last_seq);
-        if (m.checksum) {
-            put(w, "checksum");
-            w.StartObject();
-            put(w, "count");
-            w.Uint64(m.checksum->count);
-            put(w, "hash");
-            put(w, m.checksum->hash);
-            w.EndObject();
+        } else {
+            put(w, "row");
+            if (c.row_json) {
+                w.RawValue("", 0, rapidjson::kObjectType);  // the separators; then the bytes
+                std::memcpy(buf.Push(c.row_json->size()), c.row_json->data(), c.row_json->size());
+            } else
+                json::put_row(w, c.row);
         }
         w.EndObject();
     }
+    w.EndArray();
+    put(w, "cursor");
+    put(w, m.cursor);
+    put(w, "more");
+    w.Bool(m.more);
+    if (m.reset) {
+        put(w, "reset");
+        w.Bool(true);
+    }
+    if (m.remaining) {
+        put(w, "remaining");
+        w.Uint64(m.remaining);
+    }
+    put(w, "last_seq");
+    w.Uint64(m.last_seq);
+    if (m.checksum) {
+        put(w, "checksum");
+        w.StartObject();
+        put(w, "count");
+        w.Uint64(m.checksum->count);
+        put(w, "hash");
+        put(w, m.checksum->hash);
+        w.EndObject();
+    }
+    w.EndObject();
     return std::string(buf.GetString(), buf.GetSize());
 }
 

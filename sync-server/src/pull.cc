@@ -1,11 +1,8 @@
 // Pages of a pull: who may see which rows (as SQL), what a full pull sends first, the rows
 // after a cursor in version order, honest remaining counts, and the scope checksum.
 #include <algorithm>
-#include <map>
-#include <mutex>
-#include <tuple>
-#include <optional>
 #include <cctype>
+#include <optional>
 #include <set>
 
 #include "row_cache.h"
@@ -145,22 +142,20 @@ std::string count_sql(sql::Backend backend, Kind kind, const std::string& role, 
            where_sql(backend, kind, role, c);
 }
 
-namespace {
-// A page's (or a count's) SQL text depends only on the backend, kind, role, phase and
-// whether the scope is dense: built once per process, not in every round.
-const std::string& round_sql(bool count, sql::Backend backend, Kind kind, const std::string& role,
-                             const SyncCursor& c) {
-    using Key = std::tuple<bool, int, int, std::string, int, bool>;
-    static std::mutex mu;
-    static std::map<Key, std::string> memo;
-    Key k{count, static_cast<int>(backend), static_cast<int>(kind), role, static_cast<int>(c.phase), is_dense(c)};
-    std::lock_guard lock(mu);
-    auto it = memo.find(k);
-    if (it == memo.end())
-        it = memo.emplace(std::move(k), count ? count_sql(backend, kind, role, c) : fetch_sql(backend, kind, role, c)).first;
-    return it->second;
+// A page's (or a count's) SQL text depends only on the backend, kind, role, phase and whether
+// the scope is dense: built once per connection, not in every round. A kind the priority
+// phase cannot send (priority_sql "1 = 0") has none: the page and the count skip it.
+const std::string& SqlStore::Impl::round_sql(bool count, Kind kind, const std::string& role,
+                                             const SyncCursor& c) {
+    std::tuple<bool, int, std::string, int, bool> key{count, static_cast<int>(kind), role,
+                                                      static_cast<int>(c.phase), is_dense(c)};
+    auto it = round_sql_memo.find(key);
+    if (it != round_sql_memo.end()) return it->second;
+    std::string text;
+    if (c.phase != Phase::priority || priority_sql(kind, role) != "1 = 0")
+        text = count ? count_sql(db.backend(), kind, role, c) : fetch_sql(db.backend(), kind, role, c);
+    return round_sql_memo.emplace(std::move(key), std::move(text)).first->second;
 }
-}  // namespace
 
 // The rows (and deletions) after `cursor` in its phase, version order, at most limit + 1.
 Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
@@ -169,8 +164,9 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
     complete = true;
     for (auto& spec : all_entities()) {
         size_t before = changes.size();
-        if (cursor.phase == Phase::priority && priority_sql(spec.kind, who.role) == "1 = 0") continue;
-        auto q = db.query(round_sql(false, db.backend(), spec.kind, who.role, cursor));
+        const std::string& text = round_sql(false, spec.kind, who.role, cursor);
+        if (text.empty()) continue;
+        auto q = db.query(text);
         bind_phase(*q, cursor, who);
         q->bind(":limit", limit + 1);
         for (;;) {
@@ -233,7 +229,9 @@ Result<uint64_t> SqlStore::Impl::count_remaining(const AuthContext& who, const S
     if (next.phase == Phase::priority) parts.push_back(rest_of(next));
     for (auto& part : parts)
         for (auto& spec : all_entities()) {
-            auto q = db.query(round_sql(true, db.backend(), spec.kind, who.role, part));
+            const std::string& text = round_sql(true, spec.kind, who.role, part);
+            if (text.empty()) continue;
+            auto q = db.query(text);
             bind_phase(*q, part, who);
             auto r = q->step();
             if (!r) return r.status();

@@ -1,8 +1,10 @@
 // Internals shared by the SqlStore sources (sql_store.cc, actions.cc, import.cc).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -254,6 +256,10 @@ struct SqlStore::Impl final : RoundBackend {
     Status fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
                  std::vector<Change>& changes, bool& complete);
     Result<uint64_t> count_remaining(const AuthContext& who, const SyncCursor& next);
+    // The SQL text of a kind's page (or count) in a cursor's phase, built once per connection
+    // (pull.cc); empty when the phase can send nothing of the kind.
+    const std::string& round_sql(bool count, Kind kind, const std::string& role, const SyncCursor& c);
+    std::map<std::tuple<bool, int, std::string, int, bool>, std::string> round_sql_memo;
 };
 
 // rounds.cc: a read connection of the pool, with the round backend over it.
