@@ -4,7 +4,17 @@
 // inside the deadline, and a failure on the link makes the next request smaller. A cancelled
 // sync (SyncOptions::cancel) stops between rounds, in a back-off wait, or mid-transfer (the
 // transport's abort check), and the round in flight is not applied.
+//
+// Pages of a pull are pipelined: when a reply says `more` and nothing waits to be pushed, the
+// request for the next page (from the cursor that reply carries) is sent on a second thread
+// while this one applies the reply, so the server's work and the link's transfer for page
+// k+1 overlap the replica's apply of page k. Only one request is ever in flight, and the
+// cursor the replica holds moves only when a page is applied: a reply that arrives for a
+// page whose predecessor failed to apply, or after a cancel, is dropped unread.
 #include <algorithm>
+#include <atomic>
+#include <future>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -77,19 +87,24 @@ public:
         for (;;) {
             if (opts_.cancel.cancelled()) return cancelled();
             SyncRequest req;
-            TUNDRA_TRY(next_request(req));
-            // No deadline (0): the transport's own limits, and the first failure ends the sync.
-            auto left = no_deadline_ ? milliseconds(0) : time_left();
-            if (!no_deadline_ && left.count() <= 0) return gave_up();
-            auto sent_at = Clock::now();
             Result<HttpReply> reply = Status(Errc::internal, "no request made");
-            {
-                Transport& t = core_.transport_for(m_);
-                t.set_abort([cancel = opts_.cancel] { return cancel.cancelled(); });
-                reply = t.post("/v1/sync", encode(req), {{"Authorization", "Bearer " + m_.token}}, left);
-                t.set_abort({});
+            double seconds = 0;
+            if (ahead_) {
+                // The next page, asked for while the previous one was applied.
+                Sent sent = ahead_->get();
+                ahead_.reset();
+                req = std::move(sent.req);
+                reply = std::move(sent.reply);
+                seconds = sent.seconds;
+            } else {
+                TUNDRA_TRY(next_request(req));
+                // No deadline (0): the transport's own limits, and the first failure ends the sync.
+                if (!no_deadline_ && time_left().count() <= 0) return gave_up();
+                Sent sent = send(core_.transport_for(m_), m_.token, std::move(req), nullptr);
+                req = std::move(sent.req);
+                reply = std::move(sent.reply);
+                seconds = sent.seconds;
             }
-            double seconds = std::chrono::duration<double>(Clock::now() - sent_at).count();
             ++report_.requests;
             // The answer to a cancelled round is not applied: the server keeps what it
             // applied, and the next sync sends the same actions again (answered from the
@@ -109,7 +124,59 @@ public:
         }
     }
 
+    ~SyncEngine() { drop_ahead(); }
+
 private:
+    // A request and what came of it.
+    struct Sent {
+        SyncRequest req;
+        Result<HttpReply> reply = Status(Errc::internal, "no request made");
+        double seconds = 0;
+    };
+
+    // Sends `req` and waits for the answer; `dropped`, when given, abandons it mid-transfer.
+    // Touches nothing of the engine but its deadline: it may run on the thread ahead.
+    Sent send(Transport& t, const std::string& token, SyncRequest req, std::shared_ptr<std::atomic<bool>> dropped) {
+        Sent out;
+        auto left = no_deadline_ ? milliseconds(0) : time_left();
+        auto sent_at = Clock::now();
+        t.set_abort([cancel = opts_.cancel, dropped] { return cancel.cancelled() || (dropped && dropped->load()); });
+        out.reply = t.post("/v1/sync", encode(req), {{"Authorization", "Bearer " + token}}, left);
+        t.set_abort({});
+        out.seconds = std::chrono::duration<double>(Clock::now() - sent_at).count();
+        out.req = std::move(req);
+        return out;
+    }
+
+    // Sends the request for the page after `resp` on a second thread, when the pull goes on
+    // and nothing is queued to push (a request with actions is built from the outbox after
+    // the reply before it is applied, as ever).
+    void send_ahead(const SyncRequest& req, const SyncResponse& resp) {
+        if (!resp.more || !req.actions.empty() || opts_.cancel.cancelled()) return;
+        if (!no_deadline_ && time_left().count() <= 0) return;
+        auto queued = core_.with_replica([](Replica& r) { return r.count_queued(); });
+        if (!queued || queued.value() != 0) return;
+        SyncRequest next;
+        next.cursor = resp.cursor;
+        next.limit = opts_.page_rows;
+        if (byte_pages()) next.max_bytes = budget_.bytes();
+        next.capabilities = req.capabilities;
+        next.verify = req.verify;
+        ahead_dropped_ = std::make_shared<std::atomic<bool>>(false);
+        ahead_ = std::async(std::launch::async, [this, &t = core_.transport_for(m_), token = m_.token,
+                                                 next = std::move(next), dropped = ahead_dropped_]() mutable {
+            return send(t, token, std::move(next), dropped);
+        });
+    }
+
+    // A request sent ahead whose reply will not be applied: abandon it and wait for its thread.
+    void drop_ahead() {
+        if (!ahead_) return;
+        ahead_dropped_->store(true);
+        ahead_->wait();
+        ahead_.reset();
+    }
+
     milliseconds time_left() const {
         return std::chrono::duration_cast<milliseconds>(deadline_ - Clock::now());
     }
@@ -119,7 +186,8 @@ private:
         return opts_.page_rows == 0 && m_.server_capabilities.find(",max_bytes,") != std::string::npos;
     }
 
-    Status cancelled() const {
+    Status cancelled() {
+        drop_ahead();
         return Status(Errc::cancelled, "the sync was cancelled after " + std::to_string(report_.rounds) +
                                            " round(s); what they brought is kept");
     }
@@ -231,15 +299,20 @@ private:
         progress_.page_budget = budget_.bytes();
         auto resp = decode_sync_response(reply.body);
         if (!resp) return Status(Errc::malformed, "bad response from server: " + resp.status().message());
+        send_ahead(req, resp.value());
         PageResult page;
         PageInput in{resp.value(), req.actions, req.cursor.empty(),
                      bytes ? budget_.state().encode() : std::string()};
-        TUNDRA_TRY(core_.with_replica([&](Replica& r) -> Status {
+        Status applied = core_.with_replica([&](Replica& r) -> Status {
             TUNDRA_TRY(apply_page(r, in, core_.wall, page));
             if (!page.kinds.empty())
                 core_.note("sync", std::vector<std::string>(page.kinds.begin(), page.kinds.end()));
             return Status::ok();
-        }));
+        });
+        if (!applied) {
+            drop_ahead();  // asked for from a cursor the replica does not hold
+            return applied;
+        }
         report_.reset = report_.reset || page.reset;
         report_.removed += page.removed;
         report_.outcomes.insert(report_.outcomes.end(), page.outcomes.begin(), page.outcomes.end());
@@ -266,6 +339,8 @@ private:
     std::mt19937_64 rng_;
     int attempts_ = 0;  // consecutive failed requests
     bool cursor_dropped_ = false;  // a refused cursor was given up once in this sync
+    std::optional<std::future<Sent>> ahead_;             // the next page's request, in flight
+    std::shared_ptr<std::atomic<bool>> ahead_dropped_;  // abandons it
     Status last_;
     SyncReport report_;
     SyncProgress progress_;

@@ -4,8 +4,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <mutex>
 #include <fstream>
 #include <iterator>
 
@@ -17,12 +19,18 @@ using namespace tundra;
 using namespace tundra::client;
 
 namespace {
+// Replies from a script, in order. A sync may post from its thread ahead (pipelined pages):
+// `mu` guards the script and the bodies, and `posted` is told of every post.
 struct Scripted : Transport {
     std::deque<Result<HttpReply>>* replies;
     std::vector<std::string>* bodies;
+    std::mutex* mu;
+    std::condition_variable* posted;
     Result<HttpReply> post(const std::string& path, const std::string& body,
                            const std::vector<std::pair<std::string, std::string>>&,
                            std::chrono::milliseconds) override {
+        std::lock_guard g(*mu);
+        posted->notify_all();
         bodies->push_back(path + " " + body);
         if (replies->empty()) return Status(Errc::network, "script ran out");
         auto r = replies->front();
@@ -86,6 +94,14 @@ struct ClientTest : ::testing::Test {
     std::deque<Result<HttpReply>> replies;
     std::vector<std::string> bodies;
     std::vector<int64_t> sleeps;
+    std::mutex mu;
+    std::condition_variable posted;
+
+    // Waits (up to 5 s) until `n` requests have been posted and answered from the script.
+    bool wait_for_posts(size_t n) {
+        std::unique_lock l(mu);
+        return posted.wait_for(l, std::chrono::seconds(5), [&] { return bodies.size() >= n; });
+    }
 
     void SetUp() override {
         std::string tmpl = (std::filesystem::temp_directory_path() / "tundra-client-XXXXXX").string();
@@ -100,6 +116,8 @@ struct ClientTest : ::testing::Test {
             auto t = std::make_unique<Scripted>();
             t->replies = &replies;
             t->bodies = &bodies;
+            t->mu = &mu;
+            t->posted = &posted;
             return t;
         };
         o.sleep = [this](std::chrono::milliseconds d) { sleeps.push_back(d.count()); };
@@ -596,4 +614,94 @@ TEST_F(ClientTest, ALoginNamingARevokedDeviceWipesTooAndLoginsElsewhereDoNot) {
     auto other = open("other.db");
     replies.push_back(reply(401, encode(ErrorBody{Errc::revoked, "this user was revoked by an admin"})));
     EXPECT_EQ(other->login("http://test", "erik", "pw").to_string(), "revoked: this user was revoked by an admin");
+}
+
+// Pages of a pull are pipelined: the request for page k+1 (from the cursor page k carries) is
+// on its way while page k is applied. The progress callback runs after a page is applied and
+// waits for that request; without the pipeline it would wait in vain.
+namespace {
+SyncResponse page(const char* cursor, bool more, const char* occasion, uint64_t v) {
+    SyncResponse p;
+    p.cursor = cursor;
+    p.more = more;
+    p.remaining = more ? 1 : 0;
+    p.changes.push_back(change(Kind::occasion, occasion_row(occasion), v));
+    return p;
+}
+}  // namespace
+
+TEST_F(ClientTest, TheNextPageIsAskedForWhileThePreviousOneIsApplied) {
+    auto c = ready();
+    replies.push_back(reply(200, encode(page("a", true, "o2", 3))));
+    replies.push_back(reply(200, encode(page("b", true, "o3", 4))));
+    replies.push_back(reply(200, encode(page("c", false, "o4", 5))));
+    size_t n0 = bodies.size();
+    std::vector<bool> ahead;
+    SyncOptions o;
+    o.progress = [&](const SyncProgress& p) {
+        if (p.more) ahead.push_back(wait_for_posts(n0 + static_cast<size_t>(p.round) + 1));
+    };
+    auto r = c->sync(o);
+    ASSERT_TRUE(r) << r.status().to_string();
+    EXPECT_EQ(r->requests, 3);
+    EXPECT_EQ(ahead, (std::vector<bool>{true, true})) << "page k+1 was not asked for until page k was applied";
+    ASSERT_EQ(bodies.size(), n0 + 3);
+    EXPECT_NE(bodies[n0 + 1].find("\"cursor\":\"a\""), std::string::npos) << bodies[n0 + 1];
+    EXPECT_NE(bodies[n0 + 2].find("\"cursor\":\"b\""), std::string::npos) << bodies[n0 + 2];
+    for (const char* id : {"o2", "o3", "o4"}) EXPECT_TRUE(has_row(*c, "occasions", id)) << id;
+}
+
+// A page asked for ahead is not applied when the sync is cancelled before it: the replica keeps
+// the cursor of the last page it applied, and the next sync asks from there.
+TEST_F(ClientTest, APageAskedForAheadOfACancelIsDroppedAndAskedForAgain) {
+    auto c = ready();
+    replies.push_back(reply(200, encode(page("a", true, "o2", 3))));
+    replies.push_back(reply(200, encode(page("b", true, "o3", 4))));
+    size_t n0 = bodies.size();
+    bool answered_ahead = false;
+    SyncOptions o;
+    o.progress = [&](const SyncProgress& p) {
+        if (p.round != 1) return;
+        answered_ahead = wait_for_posts(n0 + 2);
+        o.cancel.cancel();
+    };
+    auto r = c->sync(o);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.status().code(), Errc::cancelled);
+    EXPECT_TRUE(answered_ahead);
+    EXPECT_TRUE(has_row(*c, "occasions", "o2"));
+    EXPECT_FALSE(has_row(*c, "occasions", "o3")) << "a page answered after the cancel was applied";
+
+    replies.push_back(reply(200, encode(page("b", true, "o3", 4))));
+    replies.push_back(reply(200, encode(page("c", false, "o4", 5))));
+    size_t n1 = bodies.size();
+    auto again = c->sync();
+    ASSERT_TRUE(again) << again.status().to_string();
+    ASSERT_GE(bodies.size(), n1 + 1);
+    EXPECT_NE(bodies[n1].find("\"cursor\":\"a\""), std::string::npos) << bodies[n1];
+    for (const char* id : {"o3", "o4"}) EXPECT_TRUE(has_row(*c, "occasions", id)) << id;
+}
+
+// An action recorded while a page is in flight ahead goes in the request after it: the request
+// ahead carries no action, and the one built after it takes the queue.
+TEST_F(ClientTest, AnActionRecordedDuringAPipelinedPullGoesInTheNextRequest) {
+    auto c = ready();
+    std::string id;
+    SyncResponse last = page("c", false, "o4", 5);
+    last.outcomes.push_back({1, OutcomeResult::applied, "", "", "requested"});
+    last.last_seq = 1;
+    replies.push_back(reply(200, encode(page("a", true, "o2", 3))));
+    replies.push_back(reply(200, encode(page("b", true, "o3", 4))));
+    replies.push_back(reply(200, encode(last)));
+    size_t n0 = bodies.size();
+    SyncOptions o;
+    o.progress = [&](const SyncProgress& p) {
+        if (p.round == 1) id = c->enrol("o1").value();
+    };
+    auto r = c->sync(o);
+    ASSERT_TRUE(r) << r.status().to_string();
+    ASSERT_EQ(bodies.size(), n0 + 3);
+    EXPECT_EQ(actions_in(bodies[n0]), 0u);
+    EXPECT_EQ(actions_in(bodies[n0 + 2]), 1u) << bodies[n0 + 2];
+    EXPECT_EQ(c->status()->pending, 0);
 }
