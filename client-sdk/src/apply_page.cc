@@ -17,7 +17,9 @@ Status apply_changes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult
     // decided again) starts the marks over, which is what the full pull it begins needs.
     if (resp.reset || in.full_pull_start) {
         m.full_pull = true;
-        TUNDRA_TRY(r.begin_full_pull());
+        auto held = r.begin_full_pull();
+        if (!held) return held.status();
+        m.full_pull_unmarked = !held.value();
         // Reported as a rebuild only when the server refused a cursor this replica held; a
         // full pull the device asked for (no cursor) is not news to the user.
         out.reset = resp.reset && !in.full_pull_start;
@@ -37,14 +39,17 @@ Status apply_changes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult
         } else {
             TUNDRA_TRY(r.note_server_change(c.kind, c.row, echoes, m, now_ms));
             TUNDRA_TRY(r.put_row(c.kind, c.row, false, false, c.version));
-            if (m.full_pull) TUNDRA_TRY(r.mark_seen(c.kind, c.id));
+            if (m.full_pull && !m.full_pull_unmarked) TUNDRA_TRY(r.mark_seen(c.kind, c.id));
         }
     }
     if (m.full_pull && !resp.more) {
-        auto removed = r.sweep_unseen(&out.kinds);
-        if (!removed) return removed.status();
-        out.removed += removed.value();
+        if (!m.full_pull_unmarked) {
+            auto removed = r.sweep_unseen(&out.kinds);
+            if (!removed) return removed.status();
+            out.removed += removed.value();
+        }
         m.full_pull = false;
+        m.full_pull_unmarked = false;
     }
     return Status::ok();
 }

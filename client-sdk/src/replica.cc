@@ -195,6 +195,7 @@ struct FlagField {
 };
 // Stored as "1" or "" (the key "resetting" predates the typed struct).
 constexpr FlagField kFlagFields[] = {{"resetting", &ReplicaMeta::full_pull},
+                                     {"full_pull_unmarked", &ReplicaMeta::full_pull_unmarked},
                                      {"allow_insecure_http", &ReplicaMeta::allow_insecure_http}};
 }  // namespace
 
@@ -241,26 +242,43 @@ Result<std::optional<Row>> Replica::load_row(Kind kind, const std::string& id) {
     return sqlite::load_row(*db_, kind, id);
 }
 
+namespace {
+// The upsert of each kind, built once. An upsert, not INSERT OR REPLACE: a row the overlay
+// changes keeps its server version.
+const std::string& upsert_sql(Kind kind) {
+    static const std::vector<std::string> texts = [] {
+        std::vector<std::string> t;
+        for (auto& spec : all_entities()) {
+            std::string params, updates;
+            for (auto& c : spec.columns) {
+                params += "?, ";
+                if (c.name != "id") updates += std::string(c.name) + " = excluded." + std::string(c.name) + ", ";
+            }
+            size_t k = static_cast<size_t>(spec.kind);
+            if (t.size() <= k) t.resize(k + 1);
+            t[k] = "INSERT INTO " + std::string(spec.table) + " (" + sqlite::column_list(spec) +
+                   ", pending, local_only, version) VALUES (" + params +
+                   "?, ?, coalesce(?, 0)) ON CONFLICT(id) DO UPDATE SET " + updates +
+                   "pending = excluded.pending, local_only = excluded.local_only, "
+                   "version = coalesce(?, version)";
+        }
+        return t;
+    }();
+    return texts[static_cast<size_t>(kind)];
+}
+}  // namespace
+
 Status Replica::put_row(Kind kind, const Row& row, bool pending, bool local_only,
                         std::optional<uint64_t> version) {
     auto& spec = entity(kind);
-    std::string params, updates;
-    for (auto& c : spec.columns) {
-        params += "?, ";
-        if (c.name != "id") updates += std::string(c.name) + " = excluded." + std::string(c.name) + ", ";
-    }
     int n = static_cast<int>(spec.columns.size());
-    // An upsert, not INSERT OR REPLACE: a row the overlay changes keeps its server version.
-    auto q = db_->query("INSERT INTO " + std::string(spec.table) + " (" + sqlite::column_list(spec) +
-                        ", pending, local_only, version) VALUES (" + params +
-                        "?, ?, coalesce(?, 0)) ON CONFLICT(id) DO UPDATE SET " + updates +
-                        "pending = excluded.pending, local_only = excluded.local_only, "
-                        "version = coalesce(?, version)");
+    auto q = db_->query(upsert_sql(kind));
     int i = 0;
     for (auto& c : spec.columns) {
         auto it = row.find(c.name);
         ++i;
-        q->bind_value(i, it == row.end() ? Value{} : it->second);
+        if (it == row.end()) q->bind(i, nullptr);
+        else q->bind_value(i, it->second);
     }
     q->bind(n + 1, pending).bind(n + 2, local_only);
     if (version) q->bind(n + 3, *version).bind(n + 4, *version);
@@ -345,7 +363,18 @@ Status Replica::prune_history() {
         "NULL AND json_extract(action, '$.person') NOT IN (SELECT id FROM persons)");
 }
 
-Status Replica::begin_full_pull() { return db_->exec("DELETE FROM reset_seen"); }
+Result<bool> Replica::begin_full_pull() {
+    TUNDRA_TRY(db_->exec("DELETE FROM reset_seen"));
+    // Called with the overlay off (restore_shadows): every row the server sent earlier is in
+    // its table as the server's (pending = 0), shadowed ones included.
+    for (auto& e : all_entities()) {
+        auto q = db_->query("SELECT 1 FROM " + std::string(e.table) + " WHERE local_only = 0 AND pending = 0 LIMIT 1");
+        auto r = q->step();
+        if (!r) return r.status();
+        if (r.value()) return true;
+    }
+    return false;
+}
 
 Status Replica::mark_seen(Kind kind, const std::string& id) {
     auto q = db_->query("INSERT OR IGNORE INTO reset_seen (tbl, id) VALUES (?, ?)");

@@ -122,8 +122,10 @@ public:
     // which device this was. Call inside a transaction or alone.
     Status forget_token();
     // Full pulls: begin (forget earlier marks), mark each row sent, sweep the synced rows
-    // not sent. The sweep never removes local-only or pending rows.
-    Status begin_full_pull();
+    // not sent. The sweep never removes local-only or pending rows. begin_full_pull says
+    // whether the replica holds any row of the server's (call it with the overlay off): when
+    // it holds none, every synced row at the end came from this pull and nothing needs marks.
+    Result<bool> begin_full_pull();
     Status mark_seen(Kind kind, const std::string& id);
     // `kinds` (optional) gains the kinds of the rows swept.
     Result<int64_t> sweep_unseen(std::set<std::string>* kinds = nullptr);

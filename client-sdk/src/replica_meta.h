@@ -30,6 +30,9 @@ struct ReplicaMeta {
     // it sends are marked and the rest swept when it ends).
     std::string cursor;
     bool full_pull = false;
+    // The full pull began on a replica holding no row of the server's: there is nothing for
+    // its sweep to remove, so the rows it sends are not marked and no sweep runs.
+    bool full_pull_unmarked = false;
     // The device clock (HLC) and the highest action seq ever issued: the replica is their
     // only holder, so every Client on this file stamps and numbers from here.
     uint64_t hlc = 0;

@@ -126,8 +126,8 @@ struct ClientTest : ::testing::Test {
         return c ? std::move(c.value()) : nullptr;
     }
 
-    // Logs in as a participant and pulls a catalogue with one occasion.
-    std::unique_ptr<Client> ready(uint64_t server_last_seq = 0, StrList capabilities = {}) {
+    // Logs in as a participant (nothing synced yet).
+    std::unique_ptr<Client> logged_in(uint64_t server_last_seq = 0, StrList capabilities = {}) {
         auto c = open();
         LoginResponse lr;
         lr.token = "t";
@@ -138,6 +138,12 @@ struct ClientTest : ::testing::Test {
         lr.capabilities = std::move(capabilities);
         replies.push_back(reply(200, encode(lr)));
         EXPECT_TRUE(c->login("http://test", "anna", "pw"));
+        return c;
+    }
+
+    // Logs in as a participant and pulls a catalogue with one occasion.
+    std::unique_ptr<Client> ready(uint64_t server_last_seq = 0, StrList capabilities = {}) {
+        auto c = logged_in(server_last_seq, std::move(capabilities));
         SyncResponse sr;
         sr.cursor = "3";
         auto add = [&](Kind k, Row row, uint64_t v) {
@@ -704,4 +710,70 @@ TEST_F(ClientTest, AnActionRecordedDuringAPipelinedPullGoesInTheNextRequest) {
     EXPECT_EQ(actions_in(bodies[n0]), 0u);
     EXPECT_EQ(actions_in(bodies[n0 + 2]), 1u) << bodies[n0 + 2];
     EXPECT_EQ(c->status()->pending, 0);
+}
+
+// A full pull marks each row it sends so that its end can sweep what it did not send. On a
+// replica that holds no row of the server's (a new tablet's first sync) there is nothing to
+// sweep: no marks are written, and none is needed for the pull to come out right.
+namespace {
+int64_t count_in(const std::string& file, const std::string& sql) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) return -1;
+    sqlite3_stmt* st = nullptr;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+}  // namespace
+
+TEST_F(ClientTest, AFirstSyncOfAnEmptyReplicaWritesNoMarksAndStillKeepsEveryRow) {
+    auto c = logged_in();
+    SyncResponse first = page("a", true, "o1", 2);
+    first.reset = true;
+    first.changes.push_back(change(Kind::person, person_row("p1"), 1));
+    replies.push_back(reply(200, encode(first)));
+    replies.push_back(reply(401, encode(ErrorBody{Errc::unauthorized, "stop"})));
+    EXPECT_FALSE(c->sync());  // the pull stops after its first page
+    EXPECT_EQ(count_in(path("r.db"), "SELECT count(*) FROM reset_seen"), 0);
+    EXPECT_EQ(count_in(path("r.db"), "SELECT count(*) FROM meta WHERE key = 'resetting' AND value = '1'"), 1);
+
+    replies.push_back(reply(200, encode(page("b", false, "o2", 3))));
+    auto r = c->sync();
+    ASSERT_TRUE(r) << r.status().to_string();
+    EXPECT_EQ(r->removed, 0);
+    for (const char* id : {"o1", "o2"}) EXPECT_TRUE(has_row(*c, "occasions", id)) << id;
+    EXPECT_TRUE(has_row(*c, "persons", "p1"));
+    EXPECT_EQ(count_in(path("r.db"), "SELECT count(*) FROM meta WHERE key IN ('resetting', 'full_pull_unmarked') "
+                                     "AND value = '1'"),
+              0);
+}
+
+// A full pull over a replica whose only server row is under the overlay (a queued action on
+// it) still marks and sweeps: the overlay is off when the pull looks for the server's rows.
+TEST_F(ClientTest, AFullPullOverAServerRowUnderTheOverlayStillMarksAndSweeps) {
+    auto c = ready();  // p1 and o1 from the server
+    ASSERT_TRUE(c->update_person({.id = "p1", .name = std::string("Anna L")}));
+    // Only the overlaid person is left of the server's rows (its server state in the shadow).
+    ASSERT_EQ(count_in(path("r.db"), "SELECT count(*) FROM persons WHERE pending = 1"), 1);
+    sqlite3* db;
+    ASSERT_EQ(sqlite3_open(path("r.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM occasions", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    SyncResponse reset = page("r1", true, "o1", 2);
+    reset.reset = true;
+    replies.push_back(reply(200, encode(reset)));
+    replies.push_back(reply(401, encode(ErrorBody{Errc::unauthorized, "stop"})));
+    EXPECT_FALSE(c->sync());
+    EXPECT_EQ(count_in(path("r.db"), "SELECT count(*) FROM reset_seen"), 1) << "o1 is marked";
+
+    replies.push_back(reply(200, encode(page("r2", false, "o2", 3))));  // p1 is not sent again
+    replies.push_back(reply(401, encode(ErrorBody{Errc::unauthorized, "stop"})));
+    auto r = c->sync();
+    ASSERT_FALSE(r);  // the update is still queued when the script ends
+    EXPECT_EQ(count_in(path("r.db"), "SELECT count(*) FROM shadow WHERE tbl = 'persons' AND row IS NOT NULL"), 0)
+        << "the person's server state was swept";
 }
