@@ -14,8 +14,10 @@
 #include <filesystem>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "tundra/client/client.h"
 #include "tundra/server/http_server.h"
@@ -27,6 +29,14 @@ using namespace tundra;
 namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// CPU seconds used so far by this thread (RUSAGE_THREAD) or the whole process.
+double cpu_seconds(int who) {
+    rusage u{};
+    getrusage(who, &u);
+    auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return s(u.ru_utime) + s(u.ru_stime);
+}
 
 int persons_for(int records) { return std::max(200, records / 10); }
 
@@ -177,16 +187,22 @@ int scale_bench_main(int argc, char** argv) {
             std::exit(1);
         }
         auto t = Clock::now();
+        double thread_cpu = cpu_seconds(RUSAGE_THREAD), process_cpu = cpu_seconds(RUSAGE_SELF);
         client::SyncOptions o;
         o.deadline = std::chrono::minutes(30);
         auto r = c->sync(o);
         seconds = since(t);
+        thread_cpu = cpu_seconds(RUSAGE_THREAD) - thread_cpu;
+        process_cpu = cpu_seconds(RUSAGE_SELF) - process_cpu;
         if (!r) {
             std::fprintf(stderr, "first sync %s: %s\n", user.c_str(), r.status().to_string().c_str());
             std::exit(1);
         }
-        std::printf("%-36s %9.3f s %6d req %9lld rows\n", ("first sync (" + user + ")").c_str(), seconds,
-                    r->requests, static_cast<long long>(r->pulled));
+        // CPU: the sync's own thread (the client's decode and apply) and the whole process
+        // (client and server; the server runs in this process).
+        std::printf("%-36s %9.3f s %6d req %9lld rows   cpu: client thread %.3f s, process %.3f s\n",
+                    ("first sync (" + user + ")").c_str(), seconds, r->requests, static_cast<long long>(r->pulled),
+                    thread_cpu, process_cpu);
         return path;
     };
 

@@ -104,15 +104,38 @@ Status read_row(const rapidjson::Value& j, const EntitySpec* spec, Row& row,
     for (auto it = j.MemberBegin(); it != j.MemberEnd(); ++it) {
         std::string k(it->name.GetString(), it->name.GetStringLength());
         Value v;
-        TUNDRA_TRY(json::to_value(it->value, v, json::join(path, k)));
+        // The path of a field is spelt out only for the error that names it.
+        if (Status st = json::to_value(it->value, v, {}); !st)
+            return json::to_value(it->value, v, json::join(path, k));
         row.emplace(std::move(k), std::move(v));
     }
     if (!spec) return Status::ok();
+    static const Value absent;
     for (auto& col : spec->columns) {
         auto it = row.find(col.name);
-        Status st = check_value(col, it == row.end() ? Value{} : it->second,
-                                json::join(path, col.name));
-        if (!st) return Status(Errc::malformed, st.message());
+        const Value& v = it == row.end() ? absent : it->second;
+        if (check_value(col, v, {})) continue;
+        return Status(Errc::malformed, check_value(col, v, json::join(path, col.name)).message());
+    }
+    return Status::ok();
+}
+
+// One element of `changes`. `path` names it in errors; the caller passes an empty one first
+// and spells the path out only to word the error of a change that fails.
+Status read_change(const rapidjson::Value& j, const std::string& path, Change& c) {
+    if (!j.IsObject()) return Status(Errc::malformed, path + ": must be an object");
+    std::string kind;
+    TUNDRA_TRY(json::req_string(j, "kind", kind, path));
+    auto* spec = entity_by_name(kind);
+    if (!spec) return Status(Errc::malformed, path + ".kind: unknown kind");
+    c.kind = spec->kind;
+    TUNDRA_TRY(json::req_string(j, "id", c.id, path));
+    TUNDRA_TRY(json::opt_uint(j, "v", c.version, path));
+    TUNDRA_TRY(json::opt_bool(j, "deleted", c.deleted, path));
+    if (!c.deleted) {
+        auto* row = json::find(j, "row");
+        if (!row) return Status(Errc::malformed, path + ".row: is required");
+        TUNDRA_TRY(read_row(*row, spec, c.row, path.empty() ? path : path + ".row"));
     }
     return Status::ok();
 }
@@ -448,22 +471,10 @@ Result<SyncResponse> decode_sync_response(std::string_view text) {
             return Result<SyncResponse>(Errc::malformed, "changes: must be an array");
         m.changes.reserve(changes->Size());
         for (rapidjson::SizeType i = 0; i < changes->Size(); ++i) {
-            auto& j = (*changes)[i];
-            std::string path = json::index("changes", i);
-            if (!j.IsObject()) return Result<SyncResponse>(Errc::malformed, path + ": must be an object");
             Change c;
-            std::string kind;
-            TUNDRA_TRY(json::req_string(j, "kind", kind, path));
-            auto* spec = entity_by_name(kind);
-            if (!spec) return Result<SyncResponse>(Errc::malformed, path + ".kind: unknown kind");
-            c.kind = spec->kind;
-            TUNDRA_TRY(json::req_string(j, "id", c.id, path));
-            TUNDRA_TRY(json::opt_uint(j, "v", c.version, path));
-            TUNDRA_TRY(json::opt_bool(j, "deleted", c.deleted, path));
-            if (!c.deleted) {
-                auto* row = json::find(j, "row");
-                if (!row) return Result<SyncResponse>(Errc::malformed, path + ".row: is required");
-                TUNDRA_TRY(read_row(*row, spec, c.row, path + ".row"));
+            if (!read_change((*changes)[i], {}, c)) {
+                Change again;
+                return Result<SyncResponse>(read_change((*changes)[i], json::index("changes", i), again));
             }
             m.changes.push_back(std::move(c));
         }

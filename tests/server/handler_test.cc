@@ -122,6 +122,30 @@ TEST_P(Handler, GzipBothWays) {
     EXPECT_TRUE(decode_sync_response(body.value()));
 }
 
+// The deflate level follows the link the device reports through its page budget: a budget of
+// 2 MiB or more (a link over 1 MB/s) gets the fastest level, smaller ones level 6. gzip's
+// header says which (XFL, byte 8: 4 = fastest, 0 = the levels between).
+TEST_P(Handler, AFastLinksPagesAreDeflatedAtTheFastestLevel) {
+    std::string t = login("anna");
+    auto xfl = [&](uint64_t max_bytes) {
+        HttpRequest r;
+        r.method = "POST";
+        r.target = "/v1/sync";
+        r.headers["content-type"] = "application/json";
+        r.headers["authorization"] = "Bearer " + t;
+        r.headers["accept-encoding"] = "gzip";
+        r.body = R"({"protocol":2,"cursor":"","max_bytes":)" + std::to_string(max_bytes) + "}";
+        auto resp = handle_request(r, *store);
+        EXPECT_EQ(resp.status, 200) << resp.body;
+        EXPECT_TRUE(gzip_decompress(resp.body, 1 << 20)) << "not gzip";
+        return resp.body.size() > 8 ? static_cast<int>(static_cast<unsigned char>(resp.body[8])) : -1;
+    };
+    EXPECT_EQ(xfl(128 * 1024), 0);
+    EXPECT_EQ(xfl(2 * 1024 * 1024 - 1), 0);
+    EXPECT_EQ(xfl(2 * 1024 * 1024), 4);
+    EXPECT_EQ(xfl(16 * 1024 * 1024), 4);
+}
+
 TEST_P(Handler, LoginAndSyncRequireAJsonContentType) {
     std::string t = login("anna");
     auto with_type = [&](const std::string& path, const std::string& body, const char* type) {

@@ -110,7 +110,7 @@ void gzip_if_accepted(const HttpRequest& req, HttpResponse& r, size_t min_bytes)
         if (k.size() == 16 && std::equal(k.begin(), k.end(), "content-encoding",
                                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
             return;
-    r.body = gzip_compress(r.body, 6);
+    r.body = gzip_compress(r.body, r.gzip_level);
     r.headers.emplace_back("Content-Encoding", "gzip");
     r.headers.emplace_back("Vary", "Accept-Encoding");
 }

@@ -37,6 +37,9 @@ struct HttpResponse {
     // For metrics (never sent): the error code of an error answer (`busy`, `overloaded`,
     // ...), when the handler knows it.
     std::string error_code;
+    // The deflate level gzip_if_accepted uses: 6 unless the handler knows the link is fast
+    // enough that the server's CPU, not the bytes, is what the answer waits on.
+    int gzip_level = 6;
 };
 
 // A header's value ("" when absent); `lower_name` in lowercase.
