@@ -7,10 +7,10 @@
 //
 // Pages of a pull are pipelined: when a reply says `more` and nothing waits to be pushed, the
 // request for the next page (from the cursor that reply carries) is sent on a second thread
-// while this one applies the reply, so the server's work and the link's transfer for page
-// k+1 overlap the replica's apply of page k. Only one request is ever in flight, and the
-// cursor the replica holds moves only when a page is applied: a reply that arrives for a
-// page whose predecessor failed to apply, or after a cancel, is dropped unread.
+// while this one applies the reply, so the server's work, the link's transfer and the JSON
+// decoding of page k+1 overlap the replica's apply of page k. Only one request is ever in
+// flight, and the cursor the replica holds moves only when a page is applied: a reply that
+// arrives for a page whose predecessor failed to apply, or after a cancel, is dropped unread.
 #include <algorithm>
 #include <atomic>
 #include <future>
@@ -89,13 +89,15 @@ public:
             SyncRequest req;
             Result<HttpReply> reply = Status(Errc::internal, "no request made");
             double seconds = 0;
+            std::optional<Result<SyncResponse>> decoded;
             if (ahead_) {
-                // The next page, asked for while the previous one was applied.
+                // The next page, asked for (and decoded) while the previous one was applied.
                 Sent sent = ahead_->get();
                 ahead_.reset();
                 req = std::move(sent.req);
                 reply = std::move(sent.reply);
                 seconds = sent.seconds;
+                decoded = std::move(sent.decoded);
             } else {
                 TUNDRA_TRY(next_request(req));
                 // No deadline (0): the transport's own limits, and the first failure ends the sync.
@@ -118,7 +120,7 @@ public:
                 TUNDRA_TRY(on_failure(req, reply));
                 continue;
             }
-            auto done = on_reply(req, reply.value(), seconds);
+            auto done = on_reply(req, reply.value(), seconds, std::move(decoded));
             if (!done) return done.status();
             if (done.value()) return report_;
         }
@@ -132,6 +134,7 @@ private:
         SyncRequest req;
         Result<HttpReply> reply = Status(Errc::internal, "no request made");
         double seconds = 0;
+        std::optional<Result<SyncResponse>> decoded;  // a 200's body, decoded on the thread ahead
     };
 
     // Sends `req` and waits for the answer; `dropped`, when given, abandons it mid-transfer.
@@ -165,7 +168,10 @@ private:
         ahead_dropped_ = std::make_shared<std::atomic<bool>>(false);
         ahead_ = std::async(std::launch::async, [this, &t = core_.transport_for(m_), token = m_.token,
                                                  next = std::move(next), dropped = ahead_dropped_]() mutable {
-            return send(t, token, std::move(next), dropped);
+            Sent sent = send(t, token, std::move(next), dropped);
+            if (sent.reply && sent.reply->status == 200 && !dropped->load())
+                sent.decoded = decode_sync_response(sent.reply->body);
+            return sent;
         });
     }
 
@@ -286,7 +292,8 @@ private:
 
     // A 200 reply: learn from it, apply it in one transaction, report. True when the pull
     // has caught up and nothing is left to push.
-    Result<bool> on_reply(const SyncRequest& req, const HttpReply& reply, double seconds) {
+    Result<bool> on_reply(const SyncRequest& req, const HttpReply& reply, double seconds,
+                          std::optional<Result<SyncResponse>> decoded) {
         attempts_ = 0;
         bool bytes = byte_pages();
         // The budget is in bytes of (uncompressed) JSON, as the server counts max_bytes: the
@@ -297,7 +304,7 @@ private:
                              reply.first_byte_seconds);
         if (!req.actions.empty()) push_.on_success();
         progress_.page_budget = budget_.bytes();
-        auto resp = decode_sync_response(reply.body);
+        Result<SyncResponse> resp = decoded ? std::move(*decoded) : decode_sync_response(reply.body);
         if (!resp) return Status(Errc::malformed, "bad response from server: " + resp.status().message());
         send_ahead(req, resp.value());
         PageResult page;
