@@ -183,7 +183,7 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
                 c.id = q->text(0);  // the first column is always the id
                 c.row_json = cache->find(spec.kind, c.id, c.version);
                 if (!c.row_json) {
-                    std::string json = encode_row(read_row(*q, spec));
+                    std::string json = sql::row_json(*q, spec);
                     c.row_json = fills_row_cache
                                      ? cache->insert(spec.kind, c.id, c.version, std::move(json))
                                      : std::make_shared<const std::string>(std::move(json));

@@ -5,6 +5,8 @@
 #include "fixture.h"
 #include "row_cache.h"
 #include "tundra/core/protocol.h"
+#include "tundra/sql/rows.h"
+#include "tundra/sqlite/db.h"
 
 using namespace tundra;
 using namespace tundra::server;
@@ -58,6 +60,52 @@ TEST(RowCache, StaysWithinItsBytesLeastRecentlyUsedOutFirst) {
     EXPECT_EQ(huge->size(), 10000u);
     EXPECT_EQ(cache.find(Kind::person, "huge", 1), nullptr);
     EXPECT_LE(cache.stats().bytes, 4096u);
+}
+
+// What the cache keeps is written straight from the statement (sql::row_json): byte for byte
+// what encoding the Row read from it gives, for every kind, with nulls, escapes, non-ASCII
+// text, negative and large integers, booleans and lists.
+TEST(RowJson, IsWhatEncodingTheRowGivesForEveryKind) {
+    auto dir = std::filesystem::temp_directory_path() / ("tundra-rowjson-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    {
+        auto db = sqlite::Db::open((dir / "r.db").string()).value();
+        for (auto& e : all_entities()) {
+            std::string ddl = "CREATE TABLE " + std::string(e.table) + " (";
+            for (auto& c : e.columns)
+                ddl += std::string(c.name) +
+                       (c.type == ColType::integer || c.type == ColType::boolean ? " INTEGER, " : " TEXT, ");
+            ddl += "extra INTEGER)";
+            ASSERT_TRUE(db->exec(ddl));
+            // Row 1: every column but the id null. Row 2: a value of the column's type in each.
+            for (int row = 1; row <= 2; ++row) {
+                std::string params;
+                for (size_t i = 0; i < e.columns.size(); ++i) params += i ? ", ?" : "?";
+                auto q = db->query("INSERT INTO " + std::string(e.table) + " (" + sql::column_list(e) +
+                                   ") VALUES (" + params + ")");
+                int i = 0;
+                for (auto& c : e.columns) {
+                    ++i;
+                    if (c.name == "id") q->bind(i, std::string_view(row == 1 ? "x1" : "Åsa \"2\"\n\t\\"));
+                    else if (row == 1) q->bind(i, nullptr);
+                    else if (c.type == ColType::integer) q->bind(i, int64_t{i % 2 ? -9007199254740993 : 42});
+                    else if (c.type == ColType::boolean) q->bind(i, int64_t{i % 2});
+                    else if (c.type == ColType::str_list) q->bind(i, std::string_view(R"(["a","Östra \"b\""])"));
+                    else if (c.type == ColType::iso_time) q->bind(i, std::string_view("2026-12-01T09:00:00Z"));
+                    else q->bind(i, std::string_view("Hälsa & omsorg <\u00e5> \x01 \xF0\x9F\x8C\xB2"));
+                }
+                ASSERT_TRUE(q->run()) << e.table;
+            }
+            auto q = db->query("SELECT " + sql::column_list(e) + " FROM " + std::string(e.table));
+            int rows = 0;
+            for (auto r = q->step(); r && r.value(); r = q->step()) {
+                ++rows;
+                EXPECT_EQ(sql::row_json(*q, e), encode_row(sql::read_row(*q, e))) << e.table;
+            }
+            EXPECT_EQ(rows, 2) << e.table;
+        }
+    }
+    std::filesystem::remove_all(dir);
 }
 
 // One store file or database, opened twice: without the cache (the reference) and with it.
