@@ -157,6 +157,17 @@ const std::string& SqlStore::Impl::round_sql(bool count, Kind kind, const std::s
     return round_sql_memo.emplace(std::move(key), std::move(text)).first->second;
 }
 
+const std::string& SqlStore::Impl::whole_count_sql(Kind kind, const std::string& role) {
+    std::tuple<bool, int, std::string, int, bool> key{true, static_cast<int>(kind), role, -1, false};
+    auto it = round_sql_memo.find(key);
+    if (it != round_sql_memo.end()) return it->second;
+    // The scope as it is (its indexes may drive the count: a small scope is not found by
+    // passing every row of the store).
+    std::string text = "SELECT count(*) FROM " + std::string(entity(kind).table) + " t WHERE t.version > :cursor AND (" +
+                       scope_sql(kind, role) + ")";
+    return round_sql_memo.emplace(std::move(key), std::move(text)).first->second;
+}
+
 // The rows (and deletions) after `cursor` in its phase, version order, at most limit + 1.
 Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
                                 std::vector<Change>& changes, bool& complete) {
@@ -225,6 +236,20 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
 
 Result<uint64_t> SqlStore::Impl::count_remaining(const AuthContext& who, const SyncCursor& next) {
     uint64_t remaining = 0;
+    if (next.phase == Phase::priority && next.after == 0) {
+        // A full pull from its start: the priority part and the rest together are every row
+        // the user may see (the parts split them by version and the priority condition), so
+        // one count per kind instead of one per part. Deletions are not sent by a full pull's
+        // priority part, and the rest's start later.
+        for (auto& spec : all_entities()) {
+            auto q = db.query(whole_count_sql(spec.kind, who.role));
+            bind_phase(*q, next, who);
+            auto r = q->step();
+            if (!r) return r.status();
+            remaining += static_cast<uint64_t>(q->int64(0));
+        }
+        return remaining;
+    }
     std::vector<SyncCursor> parts{next};
     if (next.phase == Phase::priority) parts.push_back(rest_of(next));
     for (auto& part : parts)

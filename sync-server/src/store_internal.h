@@ -259,6 +259,9 @@ struct SqlStore::Impl final : RoundBackend {
     // The SQL text of a kind's page (or count) in a cursor's phase, built once per connection
     // (pull.cc); empty when the phase can send nothing of the kind.
     const std::string& round_sql(bool count, Kind kind, const std::string& role, const SyncCursor& c);
+    // The count of every row of `kind` the role may see after :cursor, both parts of a full
+    // pull in one pass (the first page's count); memoised beside round_sql's.
+    const std::string& whole_count_sql(Kind kind, const std::string& role);
     std::map<std::tuple<bool, int, std::string, int, bool>, std::string> round_sql_memo;
 };
 

@@ -211,6 +211,37 @@ TEST_P(ScaleBoth, RemainingIsCountedOnceAndCarriedInTheCursor) {
     EXPECT_EQ(decode_cursor(r2->cursor, key)->cursor.remaining, r2->remaining);
 }
 
+// The first page of a full pull counts everything the pull will send (its priority part and
+// the rest in one count per kind): what it sent plus its `remaining` is every row the pages
+// bring, for every role, in pages of rows and of bytes.
+TEST_P(ScaleBoth, AFullPullsFirstCountIsEveryRowItSends) {
+    std::string doc = R"({"persons":[)";
+    for (int i = 0; i < 30; ++i)
+        doc += std::string(i ? "," : "") + R"({"id":"q)" + std::to_string(i) +
+               R"(","organisation":"arjeplog","site":"s1","name":"X","gender":"man","birth_year":1970})";
+    ASSERT_TRUE(store->import_json(doc + "]}"));
+    for (const char* user : {"admin", "coord", "anna"})
+        for (uint64_t max_bytes : {uint64_t{0}, uint64_t{900}}) {
+            auto w = who(user);
+            SyncRequest req;
+            req.limit = max_bytes ? 0 : 3;
+            req.max_bytes = max_bytes;
+            uint64_t sent = 0, first_total = 0;
+            bool more = true;
+            for (int page = 0; page < 1000 && more; ++page) {
+                auto r = store->sync(w, req);
+                ASSERT_TRUE(r) << r.status().to_string();
+                if (page == 0) first_total = r->changes.size() + (r->more ? r->remaining : 0);
+                sent += r->changes.size();
+                more = r->more;
+                req.cursor = r->cursor;
+            }
+            EXPECT_FALSE(more);
+            EXPECT_GT(sent, 0u) << user;
+            EXPECT_EQ(first_total, sent) << user << " max_bytes " << max_bytes;
+        }
+}
+
 // Many devices pushing at once through one store: rounds that arrive together share a
 // commit, and every acknowledged action is in the store exactly once.
 TEST_P(ScaleBoth, ConcurrentPushRoundsShareCommitsAndEachActionTakesEffectOnce) {
