@@ -154,6 +154,8 @@ int scale_bench_main(int argc, char** argv) {
 
     server::StoreOptions so;
     so.kdf_iterations = 1000;
+    // As `tundra-server serve` runs by default (--row-cache-mb 64).
+    so.row_cache_bytes = 64u << 20;
     bool fresh = !std::filesystem::exists(db_path);
     auto opened = server::SqlStore::open(db_path, so);
     if (!opened) return std::fprintf(stderr, "%s\n", opened.status().to_string().c_str()), 1;
