@@ -20,6 +20,9 @@ Status apply_changes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult
         auto held = r.begin_full_pull();
         if (!held) return held.status();
         m.full_pull_unmarked = !held.value();
+        // Nothing of the server's here yet: the rows come in without the secondary indexes,
+        // which are built once when the pull ends.
+        if (m.full_pull_unmarked) TUNDRA_TRY(r.drop_row_indexes());
         // Reported as a rebuild only when the server refused a cursor this replica held; a
         // full pull the device asked for (no cursor) is not news to the user.
         out.reset = resp.reset && !in.full_pull_start;
@@ -48,6 +51,7 @@ Status apply_changes(Replica& r, const PageInput& in, ReplicaMeta& m, PageResult
             if (!removed) return removed.status();
             out.removed += removed.value();
         }
+        TUNDRA_TRY(r.ensure_row_indexes());
         m.full_pull = false;
         m.full_pull_unmarked = false;
     }

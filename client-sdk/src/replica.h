@@ -126,6 +126,10 @@ public:
     // whether the replica holds any row of the server's (call it with the overlay off): when
     // it holds none, every synced row at the end came from this pull and nothing needs marks.
     Result<bool> begin_full_pull();
+    // The synced tables' secondary indexes: dropped while a first sync fills an empty replica,
+    // made again (if missing) when a full pull ends and at open when none is under way.
+    Status drop_row_indexes();
+    Status ensure_row_indexes();
     Status mark_seen(Kind kind, const std::string& id);
     // `kinds` (optional) gains the kinds of the rows swept.
     Result<int64_t> sweep_unseen(std::set<std::string>* kinds = nullptr);

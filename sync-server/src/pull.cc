@@ -171,7 +171,13 @@ const std::string& SqlStore::Impl::whole_count_sql(Kind kind, const std::string&
 // The rows (and deletions) after `cursor` in its phase, version order, at most limit + 1.
 Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, int limit,
                                 std::vector<Change>& changes, bool& complete) {
-    RowCache* cache = self.row_cache_.get();
+    // A dense full pull (most of the store: an admin's first sync) reads past the cache: its
+    // rows are seldom asked for again soon, and keeping them would push out the rows every
+    // device's rounds share (leveldb's fill_cache = false for bulk reads). Its rows are still
+    // written as JSON text straight from the statement.
+    const bool bulk = cursor.phase != Phase::incremental && is_dense(cursor);
+    RowCache* cache = bulk ? nullptr : self.row_cache_.get();
+    const bool as_text = self.row_cache_ != nullptr;
     complete = true;
     for (auto& spec : all_entities()) {
         size_t before = changes.size();
@@ -187,9 +193,12 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
             Change c;
             c.kind = spec.kind;
             c.version = static_cast<uint64_t>(q->int64(static_cast<int>(spec.columns.size())));
-            if (!cache) {
+            if (!cache && !as_text) {
                 c.row = read_row(*q, spec);
                 c.id = *get_str(c.row, "id");
+            } else if (!cache) {
+                c.id = q->text(0);  // the first column is always the id
+                c.row_json = std::make_shared<const std::string>(sql::row_json(*q, spec));
             } else {
                 c.id = q->text(0);  // the first column is always the id
                 c.row_json = cache->find(spec.kind, c.id, c.version);

@@ -716,6 +716,11 @@ TEST_F(ClientTest, AnActionRecordedDuringAPipelinedPullGoesInTheNextRequest) {
 // replica that holds no row of the server's (a new tablet's first sync) there is nothing to
 // sweep: no marks are written, and none is needed for the pull to come out right.
 namespace {
+// The synced tables' secondary indexes.
+const char* kRowIndexCount =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('enrolments_occasion', "
+    "'enrolments_person', 'attendance_occasion', 'attendance_person', 'occasions_course')";
+
 int64_t count_in(const std::string& file, const std::string& sql) {
     sqlite3* db = nullptr;
     if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) return -1;
@@ -738,12 +743,17 @@ TEST_F(ClientTest, AFirstSyncOfAnEmptyReplicaWritesNoMarksAndStillKeepsEveryRow)
     replies.push_back(reply(401, encode(ErrorBody{Errc::unauthorized, "stop"})));
     EXPECT_FALSE(c->sync());  // the pull stops after its first page
     EXPECT_EQ(count_in(path("r.db"), "SELECT count(*) FROM reset_seen"), 0);
+    EXPECT_EQ(count_in(path("r.db"), kRowIndexCount), 0) << "the secondary indexes wait for the pull's end";
+    c.reset();
+    c = open();  // reopened in the middle of the first sync: still waiting
+    EXPECT_EQ(count_in(path("r.db"), kRowIndexCount), 0);
     EXPECT_EQ(count_in(path("r.db"), "SELECT count(*) FROM meta WHERE key = 'resetting' AND value = '1'"), 1);
 
     replies.push_back(reply(200, encode(page("b", false, "o2", 3))));
     auto r = c->sync();
     ASSERT_TRUE(r) << r.status().to_string();
     EXPECT_EQ(r->removed, 0);
+    EXPECT_EQ(count_in(path("r.db"), kRowIndexCount), 5) << "built when the pull ended";
     for (const char* id : {"o1", "o2"}) EXPECT_TRUE(has_row(*c, "occasions", id)) << id;
     EXPECT_TRUE(has_row(*c, "persons", "p1"));
     EXPECT_EQ(count_in(path("r.db"), "SELECT count(*) FROM meta WHERE key IN ('resetting', 'full_pull_unmarked') "
@@ -769,6 +779,7 @@ TEST_F(ClientTest, AFullPullOverAServerRowUnderTheOverlayStillMarksAndSweeps) {
     replies.push_back(reply(401, encode(ErrorBody{Errc::unauthorized, "stop"})));
     EXPECT_FALSE(c->sync());
     EXPECT_EQ(count_in(path("r.db"), "SELECT count(*) FROM reset_seen"), 1) << "o1 is marked";
+    EXPECT_EQ(count_in(path("r.db"), kRowIndexCount), 5) << "a replica with rows keeps its indexes";
 
     replies.push_back(reply(200, encode(page("r2", false, "o2", 3))));  // p1 is not sent again
     replies.push_back(reply(401, encode(ErrorBody{Errc::unauthorized, "stop"})));
@@ -776,4 +787,25 @@ TEST_F(ClientTest, AFullPullOverAServerRowUnderTheOverlayStillMarksAndSweeps) {
     ASSERT_FALSE(r);  // the update is still queued when the script ends
     EXPECT_EQ(count_in(path("r.db"), "SELECT count(*) FROM shadow WHERE tbl = 'persons' AND row IS NOT NULL"), 0)
         << "the person's server state was swept";
+}
+
+// A first sync that will not go on (here: the replica's cursor is forgotten by a logout of the
+// user mid-pull) must not leave the replica without its indexes: they are made at open.
+TEST_F(ClientTest, AReplicaOpenedWithNoFullPullUnderWayHasItsIndexes) {
+    auto c = logged_in();
+    SyncResponse first = page("a", true, "o1", 2);
+    first.reset = true;
+    replies.push_back(reply(200, encode(first)));
+    replies.push_back(reply(401, encode(ErrorBody{Errc::unauthorized, "stop"})));
+    EXPECT_FALSE(c->sync());
+    c.reset();
+    ASSERT_EQ(count_in(path("r.db"), kRowIndexCount), 0);
+    sqlite3* db;
+    ASSERT_EQ(sqlite3_open(path("r.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value = '' WHERE key = 'resetting'", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    c = open();
+    ASSERT_TRUE(c);
+    EXPECT_EQ(count_in(path("r.db"), kRowIndexCount), 5);
 }
