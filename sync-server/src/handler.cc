@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <utility>
 
 #include "tundra/core/gzip.h"
 #include "tundra/core/protocol.h"
@@ -158,7 +159,7 @@ HttpResponse route(const HttpRequest& req, Store& store, const HandlerOptions& o
     // kFastLinkPageBytes or more moves over 1 MB/s, where deflate's fastest level (a few per
     // cent more bytes, a third of the CPU) gets the page there sooner. Slower links keep 6.
     if (req_m->max_bytes >= kFastLinkPageBytes) ok.gzip_level = 1;
-    return named(ok);
+    return named(std::move(ok));
 }
 }  // namespace
 
