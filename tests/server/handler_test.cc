@@ -102,16 +102,23 @@ TEST_P(Handler, DeeplyNestedGzipBombIsMalformedAndTheServerKeepsServing) {
     EXPECT_FALSE(login("anna").empty());
 }
 
-TEST_P(Handler, GzipBothWays) {
-    std::string t = login("anna");
+namespace {
+// A sync request with a bearer token, as the client sends it.
+HttpRequest sync_request(const std::string& token, std::string body) {
     HttpRequest r;
     r.method = "POST";
     r.target = "/v1/sync";
     r.headers["content-type"] = "application/json";
-    r.headers["authorization"] = "Bearer " + t;
+    r.headers["authorization"] = "Bearer " + token;
+    r.body = std::move(body);
+    return r;
+}
+}  // namespace
+
+TEST_P(Handler, GzipBothWays) {
+    HttpRequest r = sync_request(login("anna"), gzip_compress(R"({"protocol":1,"cursor":""})"));
     r.headers["content-encoding"] = "gzip";
     r.headers["accept-encoding"] = "gzip, deflate";
-    r.body = gzip_compress(R"({"protocol":1,"cursor":""})");
     auto resp = handle_request(r, *store);
     ASSERT_EQ(resp.status, 200);
     bool gz = false;
@@ -128,13 +135,8 @@ TEST_P(Handler, GzipBothWays) {
 TEST_P(Handler, AFastLinksPagesAreDeflatedAtTheFastestLevel) {
     std::string t = login("anna");
     auto xfl = [&](uint64_t max_bytes) {
-        HttpRequest r;
-        r.method = "POST";
-        r.target = "/v1/sync";
-        r.headers["content-type"] = "application/json";
-        r.headers["authorization"] = "Bearer " + t;
+        HttpRequest r = sync_request(t, R"({"protocol":2,"cursor":"","max_bytes":)" + std::to_string(max_bytes) + "}");
         r.headers["accept-encoding"] = "gzip";
-        r.body = R"({"protocol":2,"cursor":"","max_bytes":)" + std::to_string(max_bytes) + "}";
         auto resp = handle_request(r, *store);
         EXPECT_EQ(resp.status, 200) << resp.body;
         EXPECT_TRUE(gzip_decompress(resp.body, 1 << 20)) << "not gzip";

@@ -159,14 +159,19 @@ TEST_P(ScaleBoth, ANoOpRoundIsAnsweredWithoutAQueryForEveryRole) {
     EXPECT_EQ(store->stats().noop_rounds, noops);
 }
 
-// `remaining` is counted when a full pull begins, carried in the cursor and lowered by each
-// page; a c2 cursor (previous release) in the middle of a full pull is counted once.
-TEST_P(ScaleBoth, RemainingIsCountedOnceAndCarriedInTheCursor) {
+// An import of 30 persons at site s1 (q0 … q29).
+std::string thirty_persons() {
     std::string doc = R"({"persons":[)";
     for (int i = 0; i < 30; ++i)
         doc += std::string(i ? "," : "") + R"({"id":"q)" + std::to_string(i) +
                R"(","organisation":"arjeplog","site":"s1","name":"X","gender":"man","birth_year":1970})";
-    ASSERT_TRUE(store->import_json(doc + "]}"));
+    return doc + "]}";
+}
+
+// `remaining` is counted when a full pull begins, carried in the cursor and lowered by each
+// page; a c2 cursor (previous release) in the middle of a full pull is counted once.
+TEST_P(ScaleBoth, RemainingIsCountedOnceAndCarriedInTheCursor) {
+    ASSERT_TRUE(store->import_json(thirty_persons()));
     auto admin = who("admin");
     const std::string key = cursor_key();
     SyncRequest req;
@@ -215,11 +220,7 @@ TEST_P(ScaleBoth, RemainingIsCountedOnceAndCarriedInTheCursor) {
 // the rest in one count per kind): what it sent plus its `remaining` is every row the pages
 // bring, for every role, in pages of rows and of bytes.
 TEST_P(ScaleBoth, AFullPullsFirstCountIsEveryRowItSends) {
-    std::string doc = R"({"persons":[)";
-    for (int i = 0; i < 30; ++i)
-        doc += std::string(i ? "," : "") + R"({"id":"q)" + std::to_string(i) +
-               R"(","organisation":"arjeplog","site":"s1","name":"X","gender":"man","birth_year":1970})";
-    ASSERT_TRUE(store->import_json(doc + "]}"));
+    ASSERT_TRUE(store->import_json(thirty_persons()));
     for (const char* user : {"admin", "coord", "anna"})
         for (uint64_t max_bytes : {uint64_t{0}, uint64_t{900}}) {
             auto w = who(user);
