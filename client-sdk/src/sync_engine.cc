@@ -86,27 +86,19 @@ public:
         progress_.page_budget = budget_.bytes();
         for (;;) {
             if (opts_.cancel.cancelled()) return cancelled();
-            SyncRequest req;
-            Result<HttpReply> reply = Status(Errc::internal, "no request made");
-            double seconds = 0;
-            std::optional<Result<SyncResponse>> decoded;
+            Sent sent;
             if (ahead_) {
                 // The next page, asked for (and decoded) while the previous one was applied.
-                Sent sent = ahead_->get();
+                sent = ahead_->get();
                 ahead_.reset();
-                req = std::move(sent.req);
-                reply = std::move(sent.reply);
-                seconds = sent.seconds;
-                decoded = std::move(sent.decoded);
             } else {
-                TUNDRA_TRY(next_request(req));
+                TUNDRA_TRY(next_request(sent.req));
                 // No deadline (0): the transport's own limits, and the first failure ends the sync.
                 if (!no_deadline_ && time_left().count() <= 0) return gave_up();
-                Sent sent = send(core_.transport_for(m_), m_.token, std::move(req), nullptr);
-                req = std::move(sent.req);
-                reply = std::move(sent.reply);
-                seconds = sent.seconds;
+                send(core_.transport_for(m_), m_.token, sent, nullptr);
             }
+            const SyncRequest& req = sent.req;
+            Result<HttpReply>& reply = sent.reply;
             ++report_.requests;
             // The answer to a cancelled round is not applied: the server keeps what it
             // applied, and the next sync sends the same actions again (answered from the
@@ -120,7 +112,7 @@ public:
                 TUNDRA_TRY(on_failure(req, reply));
                 continue;
             }
-            auto done = on_reply(req, reply.value(), seconds, std::move(decoded));
+            auto done = on_reply(req, reply.value(), sent.seconds, std::move(sent.decoded));
             if (!done) return done.status();
             if (done.value()) return report_;
         }
@@ -137,18 +129,15 @@ private:
         std::optional<Result<SyncResponse>> decoded;  // a 200's body, decoded on the thread ahead
     };
 
-    // Sends `req` and waits for the answer; `dropped`, when given, abandons it mid-transfer.
-    // Touches nothing of the engine but its deadline: it may run on the thread ahead.
-    Sent send(Transport& t, const std::string& token, SyncRequest req, std::shared_ptr<std::atomic<bool>> dropped) {
-        Sent out;
+    // Sends `out.req` and waits for the answer (into `out`); `dropped`, when given, abandons it
+    // mid-transfer. Touches nothing of the engine but its deadline: it may run on the thread ahead.
+    void send(Transport& t, const std::string& token, Sent& out, const std::shared_ptr<std::atomic<bool>>& dropped) {
         auto left = no_deadline_ ? milliseconds(0) : time_left();
         auto sent_at = Clock::now();
         t.set_abort([cancel = opts_.cancel, dropped] { return cancel.cancelled() || (dropped && dropped->load()); });
-        out.reply = t.post("/v1/sync", encode(req), {{"Authorization", "Bearer " + token}}, left);
+        out.reply = t.post("/v1/sync", encode(out.req), {{"Authorization", "Bearer " + token}}, left);
         t.set_abort({});
         out.seconds = std::chrono::duration<double>(Clock::now() - sent_at).count();
-        out.req = std::move(req);
-        return out;
     }
 
     // Sends the request for the page after `resp` on a second thread, when the pull goes on
@@ -159,16 +148,16 @@ private:
         if (!no_deadline_ && time_left().count() <= 0) return;
         auto queued = core_.with_replica([](Replica& r) { return r.count_queued(); });
         if (!queued || queued.value() != 0) return;
-        SyncRequest next;
-        next.cursor = resp.cursor;
-        next.limit = opts_.page_rows;
-        if (byte_pages()) next.max_bytes = budget_.bytes();
-        next.capabilities = req.capabilities;
-        next.verify = req.verify;
+        Sent next;
+        next.req.cursor = resp.cursor;
+        next.req.limit = opts_.page_rows;
+        if (byte_pages()) next.req.max_bytes = budget_.bytes();
+        next.req.capabilities = req.capabilities;
+        next.req.verify = req.verify;
         ahead_dropped_ = std::make_shared<std::atomic<bool>>(false);
         ahead_ = std::async(std::launch::async, [this, &t = core_.transport_for(m_), token = m_.token,
-                                                 next = std::move(next), dropped = ahead_dropped_]() mutable {
-            Sent sent = send(t, token, std::move(next), dropped);
+                                                 sent = std::move(next), dropped = ahead_dropped_]() mutable {
+            send(t, token, sent, dropped);
             if (sent.reply && sent.reply->status == 200 && !dropped->load())
                 sent.decoded = decode_sync_response(sent.reply->body);
             return sent;

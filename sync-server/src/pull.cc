@@ -245,32 +245,27 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
 
 Result<uint64_t> SqlStore::Impl::count_remaining(const AuthContext& who, const SyncCursor& next) {
     uint64_t remaining = 0;
+    auto count = [&](const std::string& text, const SyncCursor& at) -> Status {
+        if (text.empty()) return Status::ok();
+        auto q = db.query(text);
+        bind_phase(*q, at, who);
+        auto r = q->step();
+        if (!r) return r.status();
+        remaining += static_cast<uint64_t>(q->int64(0));
+        return Status::ok();
+    };
     if (next.phase == Phase::priority && next.after == 0) {
         // A full pull from its start: the priority part and the rest together are every row
         // the user may see (the parts split them by version and the priority condition), so
         // one count per kind instead of one per part. Deletions are not sent by a full pull's
         // priority part, and the rest's start later.
-        for (auto& spec : all_entities()) {
-            auto q = db.query(whole_count_sql(spec.kind, who.role));
-            bind_phase(*q, next, who);
-            auto r = q->step();
-            if (!r) return r.status();
-            remaining += static_cast<uint64_t>(q->int64(0));
-        }
+        for (auto& spec : all_entities()) TUNDRA_TRY(count(whole_count_sql(spec.kind, who.role), next));
         return remaining;
     }
     std::vector<SyncCursor> parts{next};
     if (next.phase == Phase::priority) parts.push_back(rest_of(next));
     for (auto& part : parts)
-        for (auto& spec : all_entities()) {
-            const std::string& text = round_sql(true, spec.kind, who.role, part);
-            if (text.empty()) continue;
-            auto q = db.query(text);
-            bind_phase(*q, part, who);
-            auto r = q->step();
-            if (!r) return r.status();
-            remaining += static_cast<uint64_t>(q->int64(0));
-        }
+        for (auto& spec : all_entities()) TUNDRA_TRY(count(round_sql(true, spec.kind, who.role, part), part));
     if (next.phase != Phase::priority) {
         auto q = db.query("SELECT count(*) FROM tombstones WHERE version > ?");
         q->bind(1, next.tombstones_after());
