@@ -119,7 +119,10 @@ const ctx = {
   },
 };
 
-async function render(moveFocus, keepKey) {
+// `background`: a refresh because the replica changed, not something the person did; it is
+// dropped (and tried again at the next poll) if meanwhile they started typing or answering a
+// question on the screen it would replace.
+async function render(moveFocus, keepKey, background = false) {
   const seq = ++state.renderSeq;
   let route = matchRoute(location.hash);
   if (!route) { location.replace(homeRoute()); return; }
@@ -143,6 +146,9 @@ async function render(moveFocus, keepKey) {
     if (!(e instanceof ApiError)) console.error(e);
   }
   if (seq !== state.renderSeq) return;  // a newer navigation won
+  // The fetch took a while: a tap in it may have opened a question ("cancel?") on the screen.
+  if (background && (state.dialog || busyOnScreen())) return;
+  state.viewStale = false;
   main.replaceChildren(node);
   const title = main.querySelector('h1');
   document.title = title ? `${title.textContent} – ${t('app.name')}` : t('app.name');
@@ -356,15 +362,21 @@ async function pollStatus(background = true, rerenderView = true) {
   }
   state.syncWasRunning = running;
   renderChrome();
-  const changed = prev && s.revision !== prev.revision;
-  if (changed && rerenderView && state.route && state.route.refresh && !state.dialog) {
-    const active = document.activeElement;
-    const typing = active && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA' || active.tagName === 'SELECT');
-    // A question the person is answering (e.g. "cancel?") stays until answered.
-    const asking = document.querySelector('#main [data-hold]');
-    if (!typing && !asking) await render(false);
+  // The screen shows the replica as it was: refreshed now, or once the person is done with
+  // what they are doing on it (a refresh put off is not forgotten when the revision is seen).
+  if (prev && s.revision !== prev.revision) state.viewStale = true;
+  if (state.viewStale && rerenderView && state.route && state.route.refresh && !state.dialog && !busyOnScreen()) {
+    await render(false, null, true);
   }
   schedulePoll();
+}
+
+// Typing in a field, or answering a question (e.g. "cancel?", marked data-hold): a refresh
+// would take it away from under their finger.
+function busyOnScreen() {
+  const active = document.activeElement;
+  const typing = active && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA' || active.tagName === 'SELECT');
+  return typing || !!document.querySelector('#main [data-hold]');
 }
 
 function schedulePoll() {

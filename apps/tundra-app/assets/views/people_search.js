@@ -33,7 +33,13 @@ export function personSearch(ctx, { actionText, onPick, exclude }) {
       results.replaceChildren(ul);
     } catch (ex) { err.show(ex); }
   }
-  q.input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(run, 250); });
+  const root = el('div', { class: 'person-search', role: 'search' }, q.wrap, status, err.node, results);
+  q.input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, 250);
+    // A search typed (and its hits) is not taken away by a background refresh.
+    root.toggleAttribute('data-hold', q.input.value.trim() !== '');
+  });
   status.textContent = t('search.type_more');
-  return el('div', { class: 'person-search', role: 'search' }, q.wrap, status, err.node, results);
+  return root;
 }

@@ -43,6 +43,9 @@ export async function render(params, ctx) {
       value: String(p.mark && p.mark.minutes !== null && p.mark.minutes !== undefined && COUNTS.has(current) ? p.mark.minutes : length),
       'data-key': `min-${p.person}`, 'aria-label': t('roster.minutes_for', { name: p.name }) });
     minutesInputs.set(p.person, minutes);
+    // Minutes typed for someone not yet marked are saved with the next tap: until then a
+    // background refresh must not put the old figure back.
+    minutes.addEventListener('input', () => minutes.setAttribute('data-hold', ''));
     minutes.addEventListener('change', async () => {
       if (!COUNTS.has(current)) return;  // saved with the next tap
       const v = Number(minutes.value);
