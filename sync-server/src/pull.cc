@@ -116,6 +116,20 @@ std::string unindexed(sql::Backend backend, const std::string& cond) {
 
 bool is_dense(const SyncCursor& c) { return c.remaining != SyncCursor::kUnknown && c.remaining * 4 >= c.v0; }
 
+// A full pull most of whose road from here is its own rows: it still has to send at least a
+// quarter of the versions it still has to pass (the store's, at its start; then those between
+// its cursor and where it began; in the priority phase `remaining` counts the rest phase's rows
+// too, which only errs towards bulk). Judged afresh on every page, so its last pages count as
+// well as its first: `is_dense` alone turns false for the last quarter of the pull. A few
+// dozen rows left say little about density (a participant's own rows near the cursor), and
+// keeping them costs the cache nothing.
+bool reads_in_bulk(const SyncCursor& c) {
+    constexpr uint64_t kFewRows = 64;
+    if (c.phase == Phase::incremental || c.remaining == SyncCursor::kUnknown) return false;
+    if (is_dense(c)) return true;
+    return c.remaining >= kFewRows && c.after < c.v0 && c.remaining * 4 >= c.v0 - c.after;
+}
+
 std::string where_sql(sql::Backend backend, Kind kind, const std::string& role, const SyncCursor& c) {
     std::string scope = scope_sql(kind, role);
     // A full pull of a scope that is a small part of the store (a participant's own rows, a
@@ -175,7 +189,7 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
     // rows are seldom asked for again soon, and keeping them would push out the rows every
     // device's rounds share (leveldb's fill_cache = false for bulk reads). Its rows are still
     // written as JSON text straight from the statement.
-    const bool bulk = cursor.phase != Phase::incremental && is_dense(cursor);
+    const bool bulk = reads_in_bulk(cursor);
     RowCache* cache = bulk ? nullptr : self.row_cache_.get();
     const bool as_text = self.row_cache_ != nullptr;
     complete = true;

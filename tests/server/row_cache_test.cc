@@ -230,6 +230,29 @@ TEST_P(RowCacheStore, AFullPullOfMostOfTheStoreLeavesTheCacheAlone) {
     EXPECT_LE(cached->stats().row_cache_entries, before + 2) << "only the first page's rows may be kept";
 }
 
+// The same past its first three quarters: a full pull is judged dense by what it has still to
+// send against the versions it has still to pass, so its last pages (fewer rows left than a
+// quarter of the store's versions) read past the cache too, all but the last few dozen rows.
+// At a million rows those pages were a quarter of a million rows, enough to push out
+// everything the cache held.
+TEST_P(RowCacheStore, TheLastPagesOfADenseFullPullLeaveTheCacheAloneToo) {
+    std::string doc = R"({"persons":[)";
+    for (int i = 0; i < 400; ++i)
+        doc += std::string(i ? "," : "") + R"({"id":"bulk)" + std::to_string(i) +
+               R"(","organisation":"arjeplog","site":"s1","name":"Person )" + std::to_string(i) +
+               R"(","gender":"woman","birth_year":1980})";
+    doc += "]}";
+    auto imported = store->import_json(doc);
+    ASSERT_TRUE(imported) << imported.status().to_string();
+    Received plain, bulk;
+    pull(*store, who(*store, "admin"), plain, {}, 10);
+    ASSERT_GT(plain.size(), 400u);
+    auto before = cached->stats().row_cache_entries;
+    pull(*cached, who(*cached, "admin"), bulk, {}, 10);
+    EXPECT_EQ(bulk, plain);
+    EXPECT_LE(cached->stats().row_cache_entries, before + 64) << "only the few rows of the last pages may be kept";
+}
+
 TUNDRA_STORE_BACKENDS(RowCacheStore);
 
 }  // namespace
