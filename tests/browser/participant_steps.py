@@ -73,6 +73,23 @@ def type_pin_on_pad(d, pin: str) -> None:
     h.click(d, h.t("pin.ok"), role="button", within=pad)
 
 
+def signed_in_tablet(env, username: str, pin: str, axe_prefix: str = ""):
+    """A tablet-sized browser on the app where `username` has just signed in for the first time
+    and the first sync is done: the start of most participant stories."""
+    d = env.browser("tablet")
+    d.get(env.app.url)
+    first_sign_in(d, env, username, pin, axe_prefix=axe_prefix)
+    wait_synced(d, env)
+    return d
+
+
+def enrol_in_catalogue(d, course_title: str, site_name: str) -> None:
+    """To the catalogue by the menu, and "Anmäl mig" on the occasion at `site_name`."""
+    nav(d, "nav.catalogue")
+    h.heading(d, h.t("catalogue.title"))
+    stable(lambda: h.click(d, h.t("catalogue.enrol"), within=occasion_item(d, course_title, site_name)))
+
+
 def nav(d, key: str, lang: str = "sv") -> None:
     """A tap on the main menu (the start screen has links of the same names)."""
     stable(lambda: h.click(d, h.t(key, lang), within=h.find_by_role(d, "navigation", h.t("nav.label", lang))))

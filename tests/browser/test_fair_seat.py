@@ -27,10 +27,7 @@ class FairSeat(unittest.TestCase):
         with h.Env() as env:
             sc = env.scenario
             title, norr = sc.course_title("c-demens"), sc.site_name("site-norr")
-            d = env.browser("tablet")
-            d.get(env.app.url)
-            steps.first_sign_in(d, env, "anna", "2468", axe_prefix="first sign-in, empty tablet: ")
-            steps.wait_synced(d, env)
+            d = steps.signed_in_tablet(env, "anna", "2468", axe_prefix="first sign-in, empty tablet: ")
 
             steps.nav(d, "nav.catalogue")
             h.heading(d, h.t("catalogue.title"))

@@ -36,16 +36,11 @@ class RefreshKeepsQuestion(unittest.TestCase):
         with h.Env() as env:
             sc = env.scenario
             title, syd = sc.course_title("c-demens"), sc.site_name("site-syd")
-            d = env.browser("tablet")
-            d.get(env.app.url)
-            steps.first_sign_in(d, env, "anna", "2468")
-            steps.wait_synced(d, env)
+            d = steps.signed_in_tablet(env, "anna", "2468")
 
             # Offline, Anna enrols: "My courses" lists it, waiting for a sync.
             env.offline()
-            steps.nav(d, "nav.catalogue")
-            h.heading(d, h.t("catalogue.title"))
-            steps.stable(lambda: h.click(d, h.t("catalogue.enrol"), within=steps.occasion_item(d, title, syd)))
+            steps.enrol_in_catalogue(d, title, syd)
             h.wait_text(d, h.t("status.pending", count=1))
             steps.nav(d, "nav.enrolments")
             h.heading(d, h.t("enrolments.title"))

@@ -29,10 +29,7 @@ class RejectedDismiss(unittest.TestCase):
         with h.Env() as env:
             sc = env.scenario
             title, syd = sc.course_title("c-demens"), sc.site_name("site-syd")
-            d = env.browser("tablet")
-            d.get(env.app.url)
-            steps.first_sign_in(d, env, "anna", "2468")
-            steps.wait_synced(d, env)
+            d = steps.signed_in_tablet(env, "anna", "2468")
 
             # Offline. Meanwhile enrolment to the Syd occasion is closed early on the server.
             env.offline()
@@ -40,9 +37,7 @@ class RejectedDismiss(unittest.TestCase):
             later["enrolment_closes"] = h.utc_iso(dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5))
             env.server.import_doc({"occasions": [later]})
 
-            steps.nav(d, "nav.catalogue")
-            h.heading(d, h.t("catalogue.title"))
-            steps.stable(lambda: h.click(d, h.t("catalogue.enrol"), within=steps.occasion_item(d, title, syd)))
+            steps.enrol_in_catalogue(d, title, syd)
             h.wait_text(d, h.t("status.pending", count=1))
 
             # The link returns; the sync brings the refusal.
