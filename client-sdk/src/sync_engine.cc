@@ -149,11 +149,7 @@ private:
         auto queued = core_.with_replica([](Replica& r) { return r.count_queued(); });
         if (!queued || queued.value() != 0) return;
         Sent next;
-        next.req.cursor = resp.cursor;
-        next.req.limit = opts_.page_rows;
-        if (byte_pages()) next.req.max_bytes = budget_.bytes();
-        next.req.capabilities = req.capabilities;
-        next.req.verify = req.verify;
+        next.req = page_request(resp.cursor);
         ahead_dropped_ = std::make_shared<std::atomic<bool>>(false);
         ahead_ = std::async(std::launch::async, [this, &t = core_.transport_for(m_), token = m_.token,
                                                  sent = std::move(next), dropped = ahead_dropped_]() mutable {
@@ -221,13 +217,20 @@ private:
             return Status::ok();
         }));
         TUNDRA_TRY(core_.require_login(m_));
-        req.cursor = m_.cursor;
+        req = page_request(m_.cursor);
+        for (auto& e : queued) req.actions.push_back(std::move(e.action));
+        return Status::ok();
+    }
+
+    // A request for the page after `cursor`, of the size this sync asks for now.
+    SyncRequest page_request(const std::string& cursor) const {
+        SyncRequest req;
+        req.cursor = cursor;
         req.limit = opts_.page_rows;
         if (byte_pages()) req.max_bytes = budget_.bytes();
         req.capabilities = {"gzip"};
         req.verify = opts_.verify;
-        for (auto& e : queued) req.actions.push_back(std::move(e.action));
-        return Status::ok();
+        return req;
     }
 
     // A failed request: stop on what retrying cannot cure; otherwise shrink what the next

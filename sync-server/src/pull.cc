@@ -207,18 +207,15 @@ Status SqlStore::Impl::fetch(const AuthContext& who, const SyncCursor& cursor, i
             Change c;
             c.kind = spec.kind;
             c.version = static_cast<uint64_t>(q->int64(static_cast<int>(spec.columns.size())));
-            if (!cache && !as_text) {
+            if (!as_text) {
                 c.row = read_row(*q, spec);
                 c.id = *get_str(c.row, "id");
-            } else if (!cache) {
-                c.id = q->text(0);  // the first column is always the id
-                c.row_json = std::make_shared<const std::string>(sql::row_json(*q, spec));
             } else {
                 c.id = q->text(0);  // the first column is always the id
-                c.row_json = cache->find(spec.kind, c.id, c.version);
+                if (cache) c.row_json = cache->find(spec.kind, c.id, c.version);
                 if (!c.row_json) {
                     std::string json = sql::row_json(*q, spec);
-                    c.row_json = fills_row_cache
+                    c.row_json = cache && fills_row_cache
                                      ? cache->insert(spec.kind, c.id, c.version, std::move(json))
                                      : std::make_shared<const std::string>(std::move(json));
                 }
