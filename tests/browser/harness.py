@@ -846,6 +846,17 @@ def screenshot(driver, name: str) -> Path:
     return path
 
 
+def axe_and_screenshots(driver, state_name: str, shot: str) -> None:
+    """axe and a screenshot of the screen as it is, at tablet width and then at phone width
+    (`<shot>-tablet.png`, `<shot>-phone.png`); back at tablet width after."""
+    run_axe(driver, state_name)
+    screenshot(driver, f"{shot}-tablet")
+    set_viewport(driver, "phone")
+    run_axe(driver, f"{state_name} (phone)")
+    screenshot(driver, f"{shot}-phone")
+    set_viewport(driver, "tablet")
+
+
 def png_size(path: Path) -> tuple[int, int]:
     head = Path(path).read_bytes()[:24]
     if head[:8] != b"\x89PNG\r\n\x1a\n":

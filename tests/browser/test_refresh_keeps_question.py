@@ -62,12 +62,7 @@ class RefreshKeepsQuestion(unittest.TestCase):
             yes = h.button(d, h.t("enrolments.cancel_yes"), timeout=0.5)
             self.assertTrue(yes.is_displayed(), "the question is still asked")
             self.assertEqual(d.switch_to.active_element, yes, "focus stays on the question's answer")
-            h.run_axe(d, "my courses: the question kept over a refresh")
-            h.screenshot(d, "enrolments-question-kept-tablet")
-            h.set_viewport(d, "phone")
-            h.run_axe(d, "my courses: the question kept over a refresh (phone)")
-            h.screenshot(d, "enrolments-question-kept-phone")
-            h.set_viewport(d, "tablet")
+            h.axe_and_screenshots(d, "my courses: the question kept over a refresh", "enrolments-question-kept")
 
             # She says no: the screen then shows what the sync brought (no longer pending).
             h.click(d, h.t("enrolments.cancel_no"))
