@@ -1017,6 +1017,18 @@ def click(driver, name, role: str | Iterable[str] = ("button", "link"), **kw) ->
                 raise
 
 
+def click_in(driver, name, role: str, text: str | re.Pattern, timeout: float = 10.0) -> None:
+    """Clicks the button (or link) `name` inside the element of `role` that shows `text` (a
+    list item, a row), both looked up afresh until found together: a screen that re-renders
+    between finding the item and finding the button in it (a background refresh) leaves the
+    first lookup holding an item no longer on the page."""
+    def once():
+        item = find_by_role_text(driver, role, text, timeout=0.5)
+        find_by_role(driver, ("button", "link"), name, timeout=0.5, within=item).click()
+        return True
+    wait_until(once, timeout, f"{name!r} in the {role} showing {text!r}")
+
+
 def fill(driver, label, text: str, **kw) -> None:
     """Types `text` into the field labelled `label`, replacing what was there."""
     el = field_by_label(driver, label, **kw)

@@ -54,7 +54,7 @@ class RefreshKeepsQuestion(unittest.TestCase):
             h.wait_until(lambda: d.execute_script("return window.__gate.held") >= 1, 30,
                          "the screen to be fetched again after the sync")
             # Anna taps "Avboka" on the screen still shown; then the refresh arrives.
-            steps.stable(lambda: h.click(d, h.t("enrolments.cancel"), within=item()))
+            h.click_in(d, h.t("enrolments.cancel"), "listitem", title)
             h.button(d, h.t("enrolments.cancel_yes"))
             d.execute_script("window.__gate.open()")
             h.wait_until(lambda: d.execute_script("return window.__gate.served") >= 1, 10, "the held fetch")
