@@ -22,7 +22,9 @@
 // max(Retry-After, jittered back-off) like the reference client (client-sdk/src/backoff.cc),
 // with the same actions. Reported for the D seconds after the warm-up: answered rounds/s,
 // p50/p95/p99 of answered rounds, 503s, errors, CPU of the generator and of the servers,
-// rows and bytes per answered round and the share of answers cut short (more).
+// rows and bytes per answered round, the share of answers cut short (more) and the share of
+// devices answered at least once (served: under turns, docs/protocol.md "Overload", a
+// saturated server serves some devices on their cadence and tells the rest when to return).
 // Then the store is opened and every acknowledged action is checked to be in it exactly once.
 //
 // The generator is one thread on epoll (no Beast, no curl: it shares the machine's cores
@@ -477,12 +479,14 @@ struct Device {
     // the next page and pushes nothing new (a sync pushes in its first request, as the
     // reference client does; the load is 10% of syncs pushing, however they are paged).
     bool continuing = false;
+    bool served = false;  // answered at least once in the measured window
 };
 
 struct Stats {
     uint64_t answered = 0, overloaded = 0, errors = 0, timeouts = 0, other_status = 0, actions_acked = 0;
     uint64_t rows = 0, bytes = 0;  // changes and body bytes in answered rounds
     uint64_t more = 0;             // answered rounds that said more was to come (a page cut)
+    uint64_t devices_served = 0;   // devices answered at least once (under turns, not all are)
     std::vector<double> latency_ms;
     std::map<int, uint64_t> statuses;
 };
@@ -677,6 +681,10 @@ void LoadRun::finish(Device& d, int status, const std::string& retry_after, std:
         }
         if (counted) {
             ++stats.answered;
+            if (!d.served) {
+                d.served = true;
+                ++stats.devices_served;
+            }
             stats.rows += r->changes;
             stats.bytes += body.size();
             if (r->more) ++stats.more;
@@ -992,12 +1000,13 @@ int run_point(const Options& o, std::vector<DevicePlan>& plans, size_t n) {
     double p50 = percentile(st.latency_ms, 0.50), p95 = percentile(st.latency_ms, 0.95),
            p99 = percentile(st.latency_ms, 0.99);
     double answered = st.answered ? static_cast<double>(st.answered) : 1.0;
-    std::printf("%6zu %3d %9.1f %8.1f %8.1f %8.1f %9llu %7llu %7llu %6.2f %6.2f %5.2f %6.1f %7.0f %5.0f%% %8zu %s\n", n, o.servers,
+    std::printf("%6zu %3d %9.1f %8.1f %8.1f %8.1f %9llu %7llu %7llu %6.2f %6.2f %5.2f %6.1f %7.0f %5.0f%% %6.0f%% %8zu %s\n", n, o.servers,
                 static_cast<double>(st.answered) / w, p50, p95, p99,
                 static_cast<unsigned long long>(st.overloaded),
                 static_cast<unsigned long long>(st.errors + st.other_status),
                 static_cast<unsigned long long>(st.timeouts), run.gen_cpu_s / w, run.server_cpu_s / w, run.db_cpu_s / w,
-                static_cast<double>(st.rows) / answered, static_cast<double>(st.bytes) / answered, 100.0 * static_cast<double>(st.more) / answered, c.acked,
+                static_cast<double>(st.rows) / answered, static_cast<double>(st.bytes) / answered, 100.0 * static_cast<double>(st.more) / answered,
+                100.0 * static_cast<double>(st.devices_served) / static_cast<double>(std::max<size_t>(1, n)), c.acked,
                 c.problems == 0 ? "ok" : "FAILED");
     std::fflush(stdout);
     for (auto& p : c.first_problems) std::fprintf(stderr, "  check: %s\n", p.c_str());
@@ -1057,9 +1066,9 @@ int load_bench_main(int argc, char** argv) {
     auto plans = load_plans(o);
     std::printf("load: store %s, %d server process(es) of %s, %.0f s warm-up + %.0f s measured, %.0f%% of rounds push\n",
                 o.store.c_str(), o.servers, o.server_bin.c_str(), o.warmup, o.seconds, o.push_share * 100);
-    std::printf("%6s %3s %9s %8s %8s %8s %9s %7s %7s %6s %6s %5s %6s %7s %6s %8s %s\n", "N", "srv", "rounds/s", "p50 ms",
+    std::printf("%6s %3s %9s %8s %8s %8s %9s %7s %7s %6s %6s %5s %6s %7s %6s %7s %8s %s\n", "N", "srv", "rounds/s", "p50 ms",
                 "p95 ms", "p99 ms", "503s", "errors", "tmouts", "genCPU", "srvCPU", "pgCPU", "rows/r", "bytes/r",
-                "more", "acked", "check");
+                "more", "served", "acked", "check");
     int rc = 0;
     for (int n : o.counts) rc = std::max(rc, run_point(o, plans, static_cast<size_t>(n)));
     return rc;

@@ -117,6 +117,11 @@ int main(int argc, char** argv) try {
                       "open connections at most; past it new ones wait until one closes (the "
                       "open-file limit is raised to fit, up to the hard limit)")
         ->check(CLI::Range(1, 1000000));
+    int turn_period_s = static_cast<int>(sopts.turns.period.count());
+    serve->add_option("--turn-period", turn_period_s,
+                      "seconds in which every device gets its turn while the server is saturated "
+                      "(docs/protocol.md, \"Overload\"); 0: no turns, the queue alone refuses")
+        ->check(CLI::Range(0, 3600));
     serve->add_option("--tls-cert", sopts.tls_cert_file,
                       "PEM certificate chain (leaf first): serve HTTPS only")
         ->check(CLI::ExistingFile);
@@ -271,6 +276,7 @@ int main(int argc, char** argv) try {
         auto s2 = SqlStore::open(db, so, false);
         if (!s2) return fail(s2.status());
         ServerOptions opts = sopts;
+        opts.turns.period = std::chrono::seconds(turn_period_s);
         if (!quiet) opts.log = [](const std::string& line) { std::cerr << line << "\n"; };
         FdBudget fds = fit_fd_limit(opts.max_connections);
         if (fds.lowered() && opts.log)

@@ -53,6 +53,13 @@ void HttpServer::start(Store& store, SqlStore* console_store, ServerOptions opts
     lo.low_priority = [](const HttpRequest& r) {
         return r.target.rfind("/v1/login", 0) == 0 || r.target.rfind("/console/login", 0) == 0;
     };
+    // Sync rounds take turns when the server is saturated for a while (admission_turns.h):
+    // keyed by the device's bearer token, so that a device keeps its turn from round to round.
+    lo.turn_key = [](const HttpRequest& r) -> std::string_view {
+        if (r.target.rfind("/v1/sync", 0) != 0) return {};
+        auto it = r.headers.find("authorization");
+        return it == r.headers.end() ? std::string_view{} : std::string_view(it->second);
+    };
     if (!console_store) {
         listener_ = std::make_unique<web::Listener>(
             [&store, handler](const HttpRequest& r) { return handle_request(r, store, handler); }, std::move(lo));

@@ -575,3 +575,84 @@ TEST(Listener, ABurstPastTheQueueCapIsAnswered503AtOnceAndTheQueuedAreServed) {
     l.stop();
     t.join();
 }
+
+// Turns under sustained overload (issue 12, goodput past saturation; admission_turns.h): once
+// the queue has refused keyed requests for a while, only a share of the keys is admitted and
+// the others are answered 503 at once, without the handler, with Retry-After = the time
+// until their turn (up to turns.max_wait); requests without a key are left to the queue alone.
+TEST(Listener, SustainedRefusalsPutKeyedRequestsInTurnsAndLeaveTheUnkeyedToTheQueue) {
+    Gate gate;
+    web::ListenerOptions o;
+    o.handle_signals = false;
+    o.workers = 1;
+    o.max_queued_requests = 2;  // the held request and one waiting
+    o.max_queue_delay = std::chrono::minutes(10);
+    o.retry_after_seconds = 1;
+    o.retry_after_spread_seconds = 0;
+    o.turns = web::TurnOptions{.period = std::chrono::seconds(1000), .decrease_floor = 0.5, .sustain = 2,
+                               .max_wait = std::chrono::seconds(400), .tick = 100ms,
+                               .hold = std::chrono::minutes(10)};
+    o.turn_key = [](const web::HttpRequest& r) -> std::string_view {
+        auto it = r.headers.find("authorization");
+        return it == r.headers.end() ? std::string_view{} : std::string_view(it->second);
+    };
+    o.metrics = std::make_shared<web::MetricsRegistry>();
+    web::Listener l(gate.handler(), o);
+    auto port = l.listen("127.0.0.1", 0);
+    ASSERT_TRUE(port) << port.status().to_string();
+    std::thread t([&] { l.run(); });
+
+    RawConn slow(port.value());
+    ASSERT_TRUE(slow.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_TRUE(gate.wait_ran(1));
+    RawConn queued(port.value());
+    ASSERT_TRUE(queued.send("GET /queued HTTP/1.1\r\nHost: t\r\n\r\n"));
+    auto ask = [&](const std::string& target, const std::string& token) {
+        RawConn c(port.value());
+        std::string auth = token.empty() ? "" : "Authorization: Bearer " + token + "\r\n";
+        c.send("GET " + target + " HTTP/1.1\r\nHost: t\r\n" + auth + "\r\n");
+        return c.read_response(30s);
+    };
+    // Keyed requests the full queue refuses, tick after tick, until the share is cut.
+    auto metrics = [&] { return o.metrics->render(); };
+    for (int i = 0; i < 400 && metrics().find("tundra_http_turn_share 0.5") == std::string::npos; ++i) {
+        for (int j = 0; j < 4; ++j) EXPECT_EQ(status_of(ask("/excess", "t" + std::to_string(i * 4 + j))), 503);
+        std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_NE(metrics().find("tundra_http_turn_share 0.5"), std::string::npos) << metrics();
+    // Now half of the keys are turned away with their wait; the other half reach the (still
+    // full) queue and get its short Retry-After.
+    web::AdmissionTurns same(o.turns);  // what the listener decides, worked out here
+    same.set_share(0.5);
+    int turned = 0, queue = 0;
+    for (int i = 0; i < 60; ++i) {
+        std::string token = "device-" + std::to_string(i);
+        auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+        auto wait = same.admit("Bearer " + token, now_ms);
+        std::string r = ask("/keyed", token);
+        ASSERT_EQ(status_of(r), 503) << r;
+        EXPECT_NE(r.find("overloaded"), std::string::npos) << r;
+        int after = std::atoi(header_value(r, "Retry-After").c_str());
+        if (wait) {
+            ++turned;
+            EXPECT_NEAR(after, wait->count(), 1) << r;
+            EXPECT_LE(after, 400) << r;
+        } else {
+            ++queue;
+            EXPECT_EQ(after, 1) << r;
+        }
+    }
+    EXPECT_GT(turned, 10);
+    EXPECT_GT(queue, 10);
+    // Unkeyed requests are never turned away: the queue's own answer.
+    for (int i = 0; i < 10; ++i)
+        EXPECT_EQ(header_value(ask("/plain", ""), "Retry-After"), "1");
+    EXPECT_NE(metrics().find("tundra_http_unavailable_total{reason=\"turn\"}"), std::string::npos) << metrics();
+    EXPECT_EQ(gate.ran.load(), 1);  // the handler ran for none of them
+    gate.release();
+    EXPECT_EQ(status_of(slow.read_response(30s)), 200);
+    EXPECT_EQ(status_of(queued.read_response(30s)), 200);
+    l.stop();
+    t.join();
+}

@@ -181,6 +181,7 @@ TEST_F(Operations, MetricsCountWhatTheServerDidInPrometheusFormat) {
     EXPECT_GT(m["tundra_store_version"], 0) << text;
     EXPECT_NE(text.find("# TYPE tundra_http_unavailable_total counter"), std::string::npos) << text;
     EXPECT_NE(text.find("# HELP tundra_sync_rounds_total "), std::string::npos) << text;
+    EXPECT_EQ(m["tundra_http_turn_share"], 1) << text;  // not saturated: every device in turn
 
     // Prometheus's own checker (Debian package `prometheus`; scripts/test.sh installs it).
     std::string file = dir.file("scrape.txt");

@@ -90,6 +90,7 @@ struct Listener::Impl {
     struct Job {
         SteadyClock::time_point at;
         bool low = false;
+        bool keyed = false;  // has a turn key: its refusals set the share (AdmissionTurns)
         std::function<void(bool shed)> go;
     };
     std::mutex queue_mu;
@@ -103,11 +104,14 @@ struct Listener::Impl {
     Family<Counter>* requests_total = nullptr;
     Family<Histogram>* request_seconds = nullptr;
     Family<Counter>* unavailable_total = nullptr;
+    Gauge* turn_share = nullptr;
+    AdmissionTurns turns;
 
     Impl(Handler h, ListenerOptions o)
         : handler(std::move(h)), opts(std::move(o)), ioc(std::max(1, opts.threads)),
           accept_strand(net::make_strand(ioc)), acceptor(accept_strand), accept_timer(accept_strand),
-          workers(static_cast<size_t>(std::max(1, opts.workers))), sweep_timer(accept_strand) {
+          workers(static_cast<size_t>(std::max(1, opts.workers))), sweep_timer(accept_strand),
+          turns(opts.turns) {
         if (!opts.metrics) return;
         requests_total = &opts.metrics->counter("tundra_http_requests_total",
                                                 "HTTP requests answered, by route and status", {"route", "status"});
@@ -117,7 +121,12 @@ struct Listener::Impl {
         unavailable_total = &opts.metrics->counter(
             "tundra_http_unavailable_total",
             "503 answers by reason: queue_full (refused by the listener's admission control), "
-            "queue_delay (waited past max_queue_delay), else the error code", {"reason"});
+            "queue_delay (waited past max_queue_delay), turn (not its turn while saturated), "
+            "else the error code", {"reason"});
+        turn_share = &opts.metrics->gauge("tundra_http_turn_share",
+                                          "Share of devices admitted in turn (1: all; below 1 while saturated)")
+                          .with({});
+        turn_share->set(1.0);
     }
     // One answered request, for the metrics.
     void count(std::string_view path, int status, const std::string& code, double seconds) {
@@ -138,12 +147,12 @@ struct Listener::Impl {
     void work(Job job);
     void sweep();
     void schedule_sweep();
-    // 503 `overloaded`, Retry-After spread over [retry_after_seconds, + spread]; `reason`
-    // names it in the metrics.
-    HttpResponse busy_response(const char* reason) const {
+    // 503 `overloaded`, Retry-After `after` seconds, or (-1) spread over
+    // [retry_after_seconds, + spread]; `reason` names it in the metrics.
+    HttpResponse busy_response(const char* reason, int64_t after = -1) const {
         thread_local std::minstd_rand rng{std::random_device{}()};
         int spread = std::max(0, opts.retry_after_spread_seconds);
-        int after = std::max(0, opts.retry_after_seconds) + std::uniform_int_distribution<int>(0, spread)(rng);
+        if (after < 0) after = std::max(0, opts.retry_after_seconds) + std::uniform_int_distribution<int>(0, spread)(rng);
         HttpResponse busy;
         busy.status = 503;
         busy.headers.emplace_back("Content-Type", "application/json");
@@ -297,6 +306,17 @@ private:
         // if it waits too long. Low-priority requests (the server's logins) get half of each
         // limit: a login flood never leaves sync rounds without room.
         bool low = server_.opts.low_priority && server_.opts.low_priority(r);
+        bool keyed = false;
+        if (!low && server_.opts.turn_key && server_.opts.turns.period.count() > 0) {
+            std::string_view key = server_.opts.turn_key(r);
+            keyed = !key.empty();
+            if (keyed) {
+                auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+                if (auto wait = server_.turns.admit(key, now_ms))
+                    return respond(server_.busy_response("turn", wait->count()), version, keep_alive);
+            }
+        }
         struct Pending {
             HttpRequest request;
             unsigned version;
@@ -309,6 +329,7 @@ private:
         Listener::Impl::Job job;
         job.at = SteadyClock::now();
         job.low = low;
+        job.keyed = keyed;
         job.go = [self = self(), pending](bool shed) {
             HttpResponse out = shed ? self->server_.busy_response("queue_delay") : call_handler(self->server_.handler, pending->request);
             net::post(self->lowest().get_executor(), [self, pending, out = std::move(out)]() mutable {
@@ -497,9 +518,14 @@ private:
 bool Listener::Impl::admit(Job job) {
     std::unique_lock lock(queue_mu);
     int cap = opts.max_queued_requests / (job.low ? 2 : 1);
-    if (running + static_cast<int>(waiting.size()) >= cap) return false;
+    auto refuse = [&] {
+        if (job.keyed) turns.note(true);
+        return false;
+    };
+    if (running + static_cast<int>(waiting.size()) >= cap) return refuse();
     int pool = std::max(1, opts.workers);
     if (running < pool && waiting.empty()) {
+        if (job.keyed) turns.note(false);
         ++running;
         lock.unlock();
         net::post(workers, [this, job = std::move(job)]() mutable { work(std::move(job)); });
@@ -508,8 +534,9 @@ bool Listener::Impl::admit(Job job) {
     // The wait this request can expect, from the handler's recent time.
     if (opts.max_queue_delay.count() > 0) {
         int64_t expected_us = static_cast<int64_t>(waiting.size() + 1) * service_us.load(std::memory_order_relaxed) / pool;
-        if (expected_us > delay_limit(job.low).count()) return false;
+        if (expected_us > delay_limit(job.low).count()) return refuse();
     }
+    if (job.keyed) turns.note(false);
     waiting.push_back(std::move(job));
     return true;
 }
@@ -520,6 +547,7 @@ void Listener::Impl::work(Job job) {
     for (;;) {
         auto start = SteadyClock::now();
         bool late = opts.max_queue_delay.count() > 0 && start - job.at > delay_limit(job.low);
+        if (late && job.keyed) turns.note(true);
         job.go(late);
         if (!late && !job.low) {
             auto took = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
@@ -545,6 +573,7 @@ void Listener::Impl::sweep() {
         auto now = SteadyClock::now();
         for (auto it = waiting.begin(); it != waiting.end();) {
             if (now - it->at > delay_limit(it->low)) {
+                if (it->keyed) turns.note(true);
                 late.push_back(std::move(*it));
                 it = waiting.erase(it);
             } else {
@@ -553,11 +582,22 @@ void Listener::Impl::sweep() {
         }
     }
     for (auto& j : late) j.go(true);
+    double before = turns.share();
+    turns.tick(SteadyClock::now());
+    double after = turns.share();
+    if (after != before) {
+        if (after < before) event("turns", "saturated: share of devices admitted cut to " + std::to_string(after));
+        else if (after >= 1.0) event("turns", "every device admitted again");
+    }
+    if (turn_share) turn_share->set(after);
 }
 
 void Listener::Impl::schedule_sweep() {
     if (opts.max_queue_delay.count() <= 0 || is_stopping()) return;
-    auto every = std::max<SteadyClock::duration>(std::chrono::milliseconds(1), opts.max_queue_delay / 4);
+    // A quarter of the queue delay, and at least as often as the turns' controller steps.
+    SteadyClock::duration every = opts.max_queue_delay / 4;
+    if (opts.turn_key && opts.turns.period.count() > 0) every = std::min<SteadyClock::duration>(every, opts.turns.tick);
+    every = std::max<SteadyClock::duration>(std::chrono::milliseconds(1), every);
     sweep_timer.expires_after(every);
     sweep_timer.async_wait([this](beast::error_code ec) {
         if (ec) return;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tundra/core/status.h"
+#include "tundra/web/admission_turns.h"
 #include "tundra/web/http.h"
 #include "tundra/web/metrics.h"
 
@@ -64,6 +65,14 @@ struct ListenerOptions {
     int retry_after_seconds = 1;
     int retry_after_spread_seconds = 2;
     std::function<bool(const HttpRequest&)> low_priority;
+    // Turns under sustained overload (admission_turns.h), for the requests this names a key
+    // for (empty: none; the sync server: a sync request's bearer token). While the queue keeps
+    // refusing such requests, only a share of the keys is admitted at a time and the others
+    // are answered 503 with Retry-After = the time until their turn; at any load the queue
+    // keeps up with, the share is 1 and nothing changes. Needs max_queue_delay > 0 (its timer
+    // steps the share); turns.period 0 turns them off. The view must point into the request.
+    std::function<std::string_view(const HttpRequest&)> turn_key;
+    TurnOptions turns;
     // Open connections at most (see fit_fd_limit). At the cap, accepting pauses until one
     // closes; that is logged (event `connection_limit`) at most once a minute.
     int max_connections = 10000;
@@ -80,8 +89,9 @@ struct ListenerOptions {
     std::vector<std::string> trusted_proxies;
     // Where the listener counts what it answers (may be null): requests by route and status
     // (tundra_http_requests_total), their latency by route (tundra_http_request_duration_
-    // seconds), and every 503 by reason (tundra_http_unavailable_total: `queue_full` for the
-    // listener's own, else the handler's error code). `metrics_route` names a request's
+    // seconds), every 503 by reason (tundra_http_unavailable_total: `queue_full`,
+    // `queue_delay` and `turn` for the listener's own, else the handler's error code) and the
+    // share of keys admitted (tundra_http_turn_share). `metrics_route` names a request's
     // route for these labels (a small fixed set; default: "other" for all).
     std::shared_ptr<MetricsRegistry> metrics;
     std::function<std::string(std::string_view path)> metrics_route;

@@ -1,0 +1,136 @@
+// Turns under sustained overload (web/include/tundra/web/admission_turns.h): who is admitted
+// at a share, how long the others are told to wait, and how the share follows the queue.
+#include "tundra/web/admission_turns.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using namespace tundra::web;
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+std::string key(int i) { return "Bearer device-token-" + std::to_string(i); }
+constexpr int64_t kT0 = 1796000000000;  // a wall-clock instant (Unix ms)
+
+// Feeds one tick's worth of keyed requests, `refused` of them refused by the queue.
+void tick_with(AdmissionTurns& t, Steady::time_point at, int seen, int refused) {
+    for (int i = 0; i < seen; ++i) t.note(i < refused);
+    t.tick(at);
+}
+}  // namespace
+
+TEST(AdmissionTurns, AtFullShareEveryKeyIsAdmitted) {
+    AdmissionTurns t;
+    for (int i = 0; i < 1000; ++i) EXPECT_FALSE(t.admit(key(i), kT0 + i * 7919));
+}
+
+// The place is part of the protocol between server processes (and releases): all of them
+// must agree on whose turn it is. The values were worked out apart from this code (FNV-1a 64
+// then splitmix64's finaliser, the top 53 bits as a fraction, in Python).
+TEST(AdmissionTurns, APlaceIsTheSameInEveryProcess) {
+    EXPECT_DOUBLE_EQ(AdmissionTurns::place_of("Bearer device-token-1"), AdmissionTurns::place_of("Bearer device-token-1"));
+    EXPECT_NEAR(AdmissionTurns::place_of("Bearer device-token-1"), 0.3252959148553504, 1e-12);
+    EXPECT_NEAR(AdmissionTurns::place_of(""), 0.3327216930149326, 1e-12);
+}
+
+TEST(AdmissionTurns, AtAShareThatShareOfTheKeysIsAdmittedAtAnyMoment) {
+    AdmissionTurns t(TurnOptions{.period = 120s});
+    t.set_share(0.4);
+    for (int64_t at : {kT0, kT0 + 31'000, kT0 + 95'500}) {
+        int admitted = 0;
+        for (int i = 0; i < 10000; ++i) admitted += !t.admit(key(i), at);
+        EXPECT_NEAR(admitted / 10000.0, 0.4, 0.02) << at;
+    }
+}
+
+// Each key is served for share x period out of every period, in one stretch, and a refused
+// key is told the time until its stretch begins: asking again then, it is admitted; a second
+// before, it would not have been.
+TEST(AdmissionTurns, EachKeyIsServedItsShareOfEveryPeriodAndToldWhenItsTurnStarts) {
+    AdmissionTurns t(TurnOptions{.period = 100s, .max_wait = 100s});
+    t.set_share(0.3);
+    for (int i = 0; i < 200; ++i) {
+        int admitted_seconds = 0, stretches = 0;
+        bool was_in = !t.admit(key(i), kT0 - 1000);
+        for (int s = 0; s < 100; ++s) {
+            int64_t now = kT0 + s * 1000;
+            auto wait = t.admit(key(i), now);
+            bool in = !wait;
+            admitted_seconds += in;
+            if (in && !was_in) ++stretches;
+            was_in = in;
+            if (!wait) continue;
+            EXPECT_GE(wait->count(), 1);
+            EXPECT_LE(wait->count(), 70);  // (1 - share) x period
+            EXPECT_FALSE(t.admit(key(i), now + wait->count() * 1000)) << key(i) << " at +" << s << " s";
+            if (wait->count() > 1) {
+                EXPECT_TRUE(t.admit(key(i), now + (wait->count() - 1) * 1000 - 1)) << key(i);
+            }
+        }
+        EXPECT_NEAR(admitted_seconds, 30, 1) << key(i);
+        EXPECT_LE(stretches, 1) << key(i);  // one stretch a period (the sampled period may cut it in two)
+    }
+}
+
+// Turns begin evenly over the period: the refused are told different waits, not one moment
+// at which they would all come back.
+TEST(AdmissionTurns, TheRefusedComeBackSpreadOverTimeAndNeverLaterThanMaxWait) {
+    AdmissionTurns t(TurnOptions{.period = 120s, .max_wait = 30s});
+    t.set_share(0.2);
+    std::vector<int> by_second(31, 0);
+    int refused = 0;
+    for (int i = 0; i < 5000; ++i) {
+        auto wait = t.admit(key(i), kT0);
+        if (!wait) continue;
+        ++refused;
+        ASSERT_GE(wait->count(), 1);
+        ASSERT_LE(wait->count(), 30);
+        ++by_second[wait->count()];
+    }
+    EXPECT_NEAR(refused / 5000.0, 0.8, 0.02);
+    // Waits under 30 s are spread evenly (about 1/96 of the refused per second); the rest
+    // are capped at 30 s.
+    for (int s = 2; s < 30; ++s) EXPECT_GT(by_second[s], 10) << s;
+}
+
+// A burst of refusals (every device reconnecting to a restarted server) is the queue's to
+// absorb: the share is cut only once refusals have lasted `sustain` ticks in a row, then to
+// the part of the load the queue took, at most once per `hold`; it grows back by
+// increase_per_second once the refusals stop.
+TEST(AdmissionTurns, TheShareFollowsSustainedRefusalsAndGrowsBackWhenTheyStop) {
+    AdmissionTurns t(TurnOptions{.decrease_floor = 0.5, .increase_per_second = 0.05, .sustain = 8,
+                                 .tick = 250ms, .hold = 1000ms});
+    Steady::time_point at = Steady::now();
+    for (int i = 0; i < 7; ++i) tick_with(t, at += 250ms, 100, 40);
+    EXPECT_EQ(t.share(), 1.0);
+    tick_with(t, at += 250ms, 100, 40);  // the 8th in a row
+    EXPECT_NEAR(t.share(), 0.6, 1e-9);
+    for (int i = 0; i < 3; ++i) tick_with(t, at += 250ms, 100, 40);  // within the hold: no cut
+    EXPECT_NEAR(t.share(), 0.6, 1e-9);
+    tick_with(t, at += 250ms, 100, 90);  // a cut never goes below half
+    EXPECT_NEAR(t.share(), 0.3, 1e-9);
+    // The refusals stop: no growth within the hold, then 0.05 a second.
+    for (int i = 0; i < 3; ++i) tick_with(t, at += 250ms, 100, 0);
+    EXPECT_NEAR(t.share(), 0.3, 1e-9);
+    for (int i = 0; i < 4 * 10; ++i) tick_with(t, at += 250ms, 100, 0);
+    EXPECT_NEAR(t.share(), 0.8, 0.02);
+    for (int i = 0; i < 4 * 10; ++i) tick_with(t, at += 250ms, 100, 0);
+    EXPECT_EQ(t.share(), 1.0);
+}
+
+TEST(AdmissionTurns, AFewStrayRefusalsDoNotCutTheShareNorDoesItFallBelowTheFloor) {
+    AdmissionTurns t(TurnOptions{.min_share = 0.1, .sustain = 1, .tick = 250ms, .hold = 0ms});
+    Steady::time_point at = Steady::now();
+    for (int i = 0; i < 40; ++i) tick_with(t, at += 250ms, 1000, 2);  // under min_refused
+    for (int i = 0; i < 40; ++i) tick_with(t, at += 250ms, 1000, 15);  // under 2%
+    EXPECT_EQ(t.share(), 1.0);
+    for (int i = 0; i < 40; ++i) tick_with(t, at += 250ms, 100, 100);
+    EXPECT_NEAR(t.share(), 0.1, 1e-9);
+    // A tick comes at most once per `tick`: calls in between only gather counts.
+    t.set_share(0.5);
+    t.tick(at + 100ms);
+    EXPECT_EQ(t.share(), 0.5);
+}

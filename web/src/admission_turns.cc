@@ -1,0 +1,71 @@
+#include "tundra/web/admission_turns.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tundra::web {
+
+double AdmissionTurns::place_of(std::string_view key) {
+    uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : key) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    // FNV's low bits mix poorly for keys that differ at the end: finish with splitmix64's.
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53);
+}
+
+std::optional<std::chrono::seconds> AdmissionTurns::admit(std::string_view key, int64_t now_ms) const {
+    double share = share_.load(std::memory_order_relaxed);
+    if (share >= 1.0) return std::nullopt;
+    const double period_ms = static_cast<double>(std::chrono::milliseconds(o_.period).count());
+    // Where the circle has turned to: the place moves on by one whole turn per period.
+    double turned = std::fmod(static_cast<double>(now_ms), period_ms) / period_ms;
+    double at = place_of(key) + turned;
+    at -= std::floor(at);
+    if (at < share) return std::nullopt;
+    // Its turn starts when the place comes round to 0 again.
+    double wait_ms = std::min((1.0 - at) * period_ms, static_cast<double>(std::chrono::milliseconds(o_.max_wait).count()));
+    return std::chrono::seconds(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_ms / 1000.0))));
+}
+
+void AdmissionTurns::note(bool refused) {
+    seen_.fetch_add(1, std::memory_order_relaxed);
+    if (refused) refused_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void AdmissionTurns::tick(std::chrono::steady_clock::time_point now) {
+    if (now - last_tick_ < o_.tick) return;
+    double seconds = last_tick_ == std::chrono::steady_clock::time_point{}
+                         ? 0.0
+                         : std::chrono::duration<double>(now - last_tick_).count();
+    last_tick_ = now;
+    uint64_t seen = seen_.exchange(0, std::memory_order_relaxed);
+    uint64_t refused = refused_.exchange(0, std::memory_order_relaxed);
+    double share = share_.load(std::memory_order_relaxed);
+    bool overloaded = refused >= static_cast<uint64_t>(std::max(1, o_.min_refused)) &&
+                      static_cast<double>(refused) > o_.overload_ratio * static_cast<double>(seen);
+    overloaded_ticks_ = overloaded ? overloaded_ticks_ + 1 : 0;
+    if (overloaded) {
+        // Cut to what the queue took of the tick's admitted requests, once per `hold` (the
+        // devices sent away stop asking only on their next round): one step to about the
+        // right share, not a run of fixed cuts that overshoots while the load catches up.
+        if (overloaded_ticks_ >= std::max(1, o_.sustain) && now - last_cut_ >= o_.hold) {
+            double taken = static_cast<double>(seen - std::min(seen, refused)) / static_cast<double>(std::max<uint64_t>(1, seen));
+            share_.store(std::max(o_.min_share, share * std::clamp(taken, o_.decrease_floor, o_.decrease)),
+                         std::memory_order_relaxed);
+            last_cut_ = now;
+        }
+        return;
+    }
+    if (refused == 0 && share < 1.0 && now - last_cut_ >= o_.hold)
+        share_.store(std::min(1.0, share + o_.increase_per_second * std::min(seconds, 1.0)),
+                     std::memory_order_relaxed);
+}
+
+}  // namespace tundra::web
