@@ -589,7 +589,7 @@ TEST(Listener, SustainedRefusalsPutKeyedRequestsInTurnsAndLeaveTheUnkeyedToTheQu
     o.max_queue_delay = std::chrono::minutes(10);
     o.retry_after_seconds = 1;
     o.retry_after_spread_seconds = 0;
-    o.turns = web::TurnOptions{.period = std::chrono::seconds(1000), .decrease_floor = 0.5, .sustain = 2,
+    o.turns = web::TurnOptions{.period = std::chrono::seconds(1000), .decrease_floor = 0.5, .sustain = 200ms,
                                .max_wait = std::chrono::seconds(400), .tick = 100ms,
                                .hold = std::chrono::minutes(10)};
     o.turn_key = [](const web::HttpRequest& r) -> std::string_view {

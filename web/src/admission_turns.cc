@@ -50,20 +50,33 @@ void AdmissionTurns::tick(std::chrono::steady_clock::time_point now) {
     double share = share_.load(std::memory_order_relaxed);
     bool overloaded = refused >= static_cast<uint64_t>(std::max(1, o_.min_refused)) &&
                       static_cast<double>(refused) > o_.overload_ratio * static_cast<double>(seen);
-    overloaded_ticks_ = overloaded ? overloaded_ticks_ + 1 : 0;
+    using TimePoint = std::chrono::steady_clock::time_point;
+    // What the queue took since the last cut (or since the overload began): the next cut's
+    // measure, over seconds rather than one noisy tick.
+    window_seen_ += seen;
+    window_refused_ += refused;
     if (overloaded) {
-        // Cut to what the queue took of the tick's admitted requests, once per `hold` (the
-        // devices sent away stop asking only on their next round): one step to about the
-        // right share, not a run of fixed cuts that overshoots while the load catches up.
-        if (overloaded_ticks_ >= std::max(1, o_.sustain) && now - last_cut_ >= o_.hold) {
-            double taken = static_cast<double>(seen - std::min(seen, refused)) / static_cast<double>(std::max<uint64_t>(1, seen));
+        if (overload_since_ == TimePoint{}) {
+            overload_since_ = now;
+            window_seen_ = seen;
+            window_refused_ = refused;
+        }
+        last_overloaded_ = now;
+        if (now - overload_since_ >= o_.sustain && now - last_cut_ >= o_.hold) {
+            double taken = static_cast<double>(window_seen_ - std::min(window_seen_, window_refused_)) /
+                           static_cast<double>(std::max<uint64_t>(1, window_seen_));
             share_.store(std::max(o_.min_share, share * std::clamp(taken, o_.decrease_floor, o_.decrease)),
                          std::memory_order_relaxed);
             last_cut_ = now;
+            window_seen_ = window_refused_ = 0;
         }
         return;
     }
-    if (refused == 0 && share < 1.0 && now - last_cut_ >= o_.hold)
+    // A quiet tick or two inside an overload do not end it; `hold` without one does.
+    if (overload_since_ != TimePoint{} && now - last_overloaded_ >= o_.hold) overload_since_ = TimePoint{};
+    // Room to grow: hardly a refusal (a few stray ones at the edge of capacity do not stop it).
+    bool quiet = static_cast<double>(refused) <= o_.overload_ratio / 4 * static_cast<double>(seen);
+    if (quiet && share < 1.0 && now - last_cut_ >= o_.hold)
         share_.store(std::min(1.0, share + o_.increase_per_second * std::min(seconds, 1.0)),
                      std::memory_order_relaxed);
 }

@@ -14,11 +14,12 @@
 //   for share x period out of every period, turns start evenly spread over time (no wave),
 //   and a returning device's first round fetches what piled up in one go (each row once, at
 //   its newest version), which costs much less than the rounds it skipped.
-// - `share` is set by the queue: when more than `overload_ratio` of the keyed requests in a
-//   tick are refused by the queue (full, or waited past its delay), and that has lasted
-//   `sustain` ticks in a row (a burst, such as every device reconnecting to a restarted
-//   server, is the queue's to absorb), it is multiplied by the part the queue took (at most
-//   once per `hold`, not below `min_share`); after `hold` without a refusal it grows back by
+// - `share` is set by the queue: a tick is overloaded when more than `overload_ratio` of the
+//   keyed requests in it were refused by the queue (full, or waited past its delay). Once
+//   overload has lasted `sustain` (a burst, such as every device reconnecting to a restarted
+//   server, is the queue's to absorb), each overloaded tick multiplies the share by the part
+//   the queue took since the last cut (at most once per `hold`, not below `min_share`); after
+//   `hold`, each tick with hardly a refusal (a quarter of `overload_ratio`) grows it back by
 //   `increase_per_second`. At share 1 (any load the server keeps up with) nothing changes.
 // - The wait is at most `max_wait`: a device sent away comes back then and asks again (a
 //   503 costs the server little), so that it is not kept away long after the share grew.
@@ -40,16 +41,21 @@ struct TurnOptions {
     std::chrono::seconds period{120};
     double min_share = 0.1;
     // A cut multiplies the share by the part of the admitted requests the queue took, within
-    // [decrease_floor, decrease].
+    // [decrease_floor, decrease]: a deep overload is met in a few steps, not one big jump
+    // that overshoots while the devices already on their way still arrive.
     double decrease = 0.95;
-    double decrease_floor = 0.5;
+    double decrease_floor = 0.7;
     double increase_per_second = 0.05;
-    double overload_ratio = 0.02;     // refused / keyed requests in a tick
-    int min_refused = 3;              // and at least this many refused
-    int sustain = 20;                 // overloaded ticks in a row before a cut (5 s)
-    std::chrono::seconds max_wait{30};
+    double overload_ratio = 0.02;  // refused / keyed requests in an overloaded tick
+    int min_refused = 3;           // and at least this many refused
+    // Overload must have lasted this long (no gap of `hold` without an overloaded tick)
+    // before the first cut.
+    std::chrono::milliseconds sustain{5000};
+    std::chrono::seconds max_wait{15};
     std::chrono::milliseconds tick{250};
-    std::chrono::milliseconds hold{1000};  // no growth this soon after a cut
+    // After a cut, the next cut or any growth waits this long (the load takes a round or two
+    // of every device to follow the share).
+    std::chrono::milliseconds hold{3000};
 };
 
 class AdmissionTurns {
@@ -77,8 +83,9 @@ private:
     TurnOptions o_;
     std::atomic<double> share_{1.0};
     std::atomic<uint64_t> seen_{0}, refused_{0};
-    int overloaded_ticks_ = 0;
     std::chrono::steady_clock::time_point last_tick_{}, last_cut_{};
+    std::chrono::steady_clock::time_point overload_since_{}, last_overloaded_{};  // {}: none
+    uint64_t window_seen_ = 0, window_refused_ = 0;  // since the last cut (tick's thread only)
 };
 
 }  // namespace tundra::web
