@@ -146,6 +146,16 @@ TEST(AdmissionTurns, QuietTicksInsideAnOverloadDoNotRestartItButAPauseOfHoldDoes
     }
 }
 
+// Once in turns, a new overload (the share grew back past what the server takes) is met
+// after `hold`, not after another `sustain` of refusals.
+TEST(AdmissionTurns, BelowFullShareANewOverloadIsCutWithoutWaitingForSustain) {
+    AdmissionTurns t(TurnOptions{.sustain = 5000ms, .tick = 250ms, .hold = 1000ms});
+    t.set_share(0.6);
+    Steady::time_point at = Steady::now();
+    for (int i = 0; i < 4; ++i) tick_with(t, at += 250ms, 100, 30);
+    EXPECT_LT(t.share(), 0.6);
+}
+
 TEST(AdmissionTurns, AFewStrayRefusalsDoNotCutTheShareNorDoesItFallBelowTheFloor) {
     AdmissionTurns t(TurnOptions{.min_share = 0.1, .decrease_floor = 0.5, .sustain = 0ms, .tick = 250ms, .hold = 0ms});
     Steady::time_point at = Steady::now();

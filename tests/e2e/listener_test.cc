@@ -480,6 +480,33 @@ TEST(Listener, TheSyncServerServesTheConsoleWithItsBodyLimits) {
     t.join();
 }
 
+// A listener over `gate` on a free port, run on its own thread, its one worker held by a
+// `/slow` request: where the admission tests start. stop() (or leaving the test, a failed
+// assertion included) opens the gate and ends it.
+struct HeldListener {
+    Gate& gate;
+    web::Listener l;
+    uint16_t port = 0;
+    std::thread t;
+    std::unique_ptr<RawConn> slow;
+    HeldListener(Gate& g, const web::ListenerOptions& o) : gate(g), l(g.handler(), o) {}
+    void stop() {
+        gate.release();
+        l.stop();
+        if (t.joinable()) t.join();
+    }
+    ~HeldListener() { stop(); }
+};
+void hold_worker(HeldListener& h, Gate& gate) {
+    auto port = h.l.listen("127.0.0.1", 0);
+    ASSERT_TRUE(port) << port.status().to_string();
+    h.port = port.value();
+    h.t = std::thread([&h] { h.l.run(); });
+    h.slow = std::make_unique<RawConn>(h.port);
+    ASSERT_TRUE(h.slow->send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_TRUE(gate.wait_ran(1));
+}
+
 // Admission control (issue 12): a request that has waited for a worker longer than
 // max_queue_delay is answered 503 + Retry-After without running the handler, and at once,
 // not when a worker frees: here the only worker is held by a blocked request throughout.
@@ -491,17 +518,11 @@ TEST(Listener, RequestsWaitingPastTheQueueDelayAreAnswered503BeforeTheSlowHandle
     o.max_queue_delay = 100ms;
     o.retry_after_seconds = 2;
     o.retry_after_spread_seconds = 3;
-    web::Listener l(gate.handler(), o);
-    auto port = l.listen("127.0.0.1", 0);
-    ASSERT_TRUE(port) << port.status().to_string();
-    std::thread t([&] { l.run(); });
-
-    RawConn slow(port.value());
-    ASSERT_TRUE(slow.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"));
-    ASSERT_TRUE(gate.wait_ran(1));
+    HeldListener h(gate, o);
+    ASSERT_NO_FATAL_FAILURE(hold_worker(h, gate));
     std::vector<std::unique_ptr<RawConn>> burst;
     for (int i = 0; i < 8; ++i) {
-        burst.push_back(std::make_unique<RawConn>(port.value()));
+        burst.push_back(std::make_unique<RawConn>(h.port));
         ASSERT_TRUE(burst.back()->send("GET /fast HTTP/1.1\r\nHost: t\r\n\r\n"));
     }
     for (auto& c : burst) {
@@ -514,14 +535,13 @@ TEST(Listener, RequestsWaitingPastTheQueueDelayAreAnswered503BeforeTheSlowHandle
     }
     EXPECT_EQ(gate.ran.load(), 1);  // the handler ran for none of them
     gate.release();
-    EXPECT_EQ(status_of(slow.read_response(30s)), 200);
+    EXPECT_EQ(status_of(h.slow->read_response(30s)), 200);
     // The queue is empty again: the next request is served (on a connection that got a 503).
     ASSERT_TRUE(burst[0]->send("GET /fast HTTP/1.1\r\nHost: t\r\n\r\n"));
     std::string r = burst[0]->read_response(30s);
     EXPECT_EQ(status_of(r), 200) << r;
     EXPECT_EQ(gate.ran.load(), 2);
-    l.stop();
-    t.join();
+    h.stop();
 }
 
 // The queue's length cap answers the excess at once, with Retry-After spread over
@@ -536,24 +556,18 @@ TEST(Listener, ABurstPastTheQueueCapIsAnswered503AtOnceAndTheQueuedAreServed) {
     o.max_queue_delay = std::chrono::minutes(10);
     o.retry_after_seconds = 1;
     o.retry_after_spread_seconds = 4;
-    web::Listener l(gate.handler(), o);
-    auto port = l.listen("127.0.0.1", 0);
-    ASSERT_TRUE(port) << port.status().to_string();
-    std::thread t([&] { l.run(); });
-
-    RawConn slow(port.value());
-    ASSERT_TRUE(slow.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"));
-    ASSERT_TRUE(gate.wait_ran(1));
+    HeldListener h(gate, o);
+    ASSERT_NO_FATAL_FAILURE(hold_worker(h, gate));
     std::vector<std::unique_ptr<RawConn>> queued;
     for (int i = 0; i < 3; ++i) {
-        queued.push_back(std::make_unique<RawConn>(port.value()));
+        queued.push_back(std::make_unique<RawConn>(h.port));
         ASSERT_TRUE(queued.back()->send("GET /queued HTTP/1.1\r\nHost: t\r\n\r\n"));
         // Nothing comes back for it while the worker is held (it waits its turn).
         EXPECT_EQ(queued.back()->read_for(100ms), "");
     }
     std::set<std::string> retry_after;
     for (int i = 0; i < 40; ++i) {
-        RawConn c(port.value());
+        RawConn c(h.port);
         ASSERT_TRUE(c.send("GET /excess HTTP/1.1\r\nHost: t\r\n\r\n"));
         std::string r = c.read_response(30s);
         ASSERT_EQ(status_of(r), 503) << r;
@@ -565,15 +579,14 @@ TEST(Listener, ABurstPastTheQueueCapIsAnswered503AtOnceAndTheQueuedAreServed) {
     EXPECT_GT(retry_after.size(), 1u);  // spread, not one value for all
     EXPECT_EQ(gate.ran.load(), 1);
     gate.release();
-    EXPECT_EQ(status_of(slow.read_response(30s)), 200);
+    EXPECT_EQ(status_of(h.slow->read_response(30s)), 200);
     for (auto& c : queued) {
         std::string r = c->read_response(30s);
         EXPECT_EQ(status_of(r), 200) << r;
         EXPECT_NE(r.find("done /queued"), std::string::npos) << r;
     }
     EXPECT_EQ(gate.ran.load(), 4);
-    l.stop();
-    t.join();
+    h.stop();
 }
 
 // Turns under sustained overload (issue 12, goodput past saturation; admission_turns.h): once
@@ -597,18 +610,12 @@ TEST(Listener, SustainedRefusalsPutKeyedRequestsInTurnsAndLeaveTheUnkeyedToTheQu
         return it == r.headers.end() ? std::string_view{} : std::string_view(it->second);
     };
     o.metrics = std::make_shared<web::MetricsRegistry>();
-    web::Listener l(gate.handler(), o);
-    auto port = l.listen("127.0.0.1", 0);
-    ASSERT_TRUE(port) << port.status().to_string();
-    std::thread t([&] { l.run(); });
-
-    RawConn slow(port.value());
-    ASSERT_TRUE(slow.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"));
-    ASSERT_TRUE(gate.wait_ran(1));
-    RawConn queued(port.value());
+    HeldListener h(gate, o);
+    ASSERT_NO_FATAL_FAILURE(hold_worker(h, gate));
+    RawConn queued(h.port);
     ASSERT_TRUE(queued.send("GET /queued HTTP/1.1\r\nHost: t\r\n\r\n"));
     auto ask = [&](const std::string& target, const std::string& token) {
-        RawConn c(port.value());
+        RawConn c(h.port);
         std::string auth = token.empty() ? "" : "Authorization: Bearer " + token + "\r\n";
         c.send("GET " + target + " HTTP/1.1\r\nHost: t\r\n" + auth + "\r\n");
         return c.read_response(30s);
@@ -651,8 +658,7 @@ TEST(Listener, SustainedRefusalsPutKeyedRequestsInTurnsAndLeaveTheUnkeyedToTheQu
     EXPECT_NE(metrics().find("tundra_http_unavailable_total{reason=\"turn\"}"), std::string::npos) << metrics();
     EXPECT_EQ(gate.ran.load(), 1);  // the handler ran for none of them
     gate.release();
-    EXPECT_EQ(status_of(slow.read_response(30s)), 200);
+    EXPECT_EQ(status_of(h.slow->read_response(30s)), 200);
     EXPECT_EQ(status_of(queued.read_response(30s)), 200);
-    l.stop();
-    t.join();
+    h.stop();
 }

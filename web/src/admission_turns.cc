@@ -62,7 +62,7 @@ void AdmissionTurns::tick(std::chrono::steady_clock::time_point now) {
             window_refused_ = refused;
         }
         last_overloaded_ = now;
-        if (now - overload_since_ >= o_.sustain && now - last_cut_ >= o_.hold) {
+        if ((share < 1.0 || now - overload_since_ >= o_.sustain) && now - last_cut_ >= o_.hold) {
             double taken = static_cast<double>(window_seen_ - std::min(window_seen_, window_refused_)) /
                            static_cast<double>(std::max<uint64_t>(1, window_seen_));
             share_.store(std::max(o_.min_share, share * std::clamp(taken, o_.decrease_floor, o_.decrease)),

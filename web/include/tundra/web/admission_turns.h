@@ -17,7 +17,7 @@
 // - `share` is set by the queue: a tick is overloaded when more than `overload_ratio` of the
 //   keyed requests in it were refused by the queue (full, or waited past its delay). Once
 //   overload has lasted `sustain` (a burst, such as every device reconnecting to a restarted
-//   server, is the queue's to absorb), each overloaded tick multiplies the share by the part
+//   server, is the queue's to absorb; once in turns no such wait), each overloaded tick multiplies the share by the part
 //   the queue took since the last cut (at most once per `hold`, not below `min_share`); after
 //   `hold`, each tick with hardly a refusal (a quarter of `overload_ratio`) grows it back by
 //   `increase_per_second`. At share 1 (any load the server keeps up with) nothing changes.
@@ -49,9 +49,9 @@ struct TurnOptions {
     double overload_ratio = 0.02;  // refused / keyed requests in an overloaded tick
     int min_refused = 3;           // and at least this many refused
     // Overload must have lasted this long (no gap of `hold` without an overloaded tick)
-    // before the first cut.
+    // before the first cut from share 1; once in turns, the next cut needs only `hold`.
     std::chrono::milliseconds sustain{5000};
-    std::chrono::seconds max_wait{15};
+    std::chrono::seconds max_wait{5};
     std::chrono::milliseconds tick{250};
     // After a cut, the next cut or any growth waits this long (the load takes a round or two
     // of every device to follow the share).
