@@ -15,9 +15,10 @@ namespace {
 std::string key(int i) { return "Bearer device-token-" + std::to_string(i); }
 constexpr int64_t kT0 = 1796000000000;  // a wall-clock instant (Unix ms)
 
-// Feeds one tick's worth of keyed requests, `refused` of them refused by the queue.
-void tick_with(AdmissionTurns& t, Steady::time_point at, int seen, int refused) {
-    for (int i = 0; i < seen; ++i) t.note(i < refused);
+// Feeds one tick's worth of keyed requests, `refused` of them refused by the queue and `idle`
+// of them finding a worker idle.
+void tick_with(AdmissionTurns& t, Steady::time_point at, int seen, int refused, int idle = 0) {
+    for (int i = 0; i < seen; ++i) t.note(i < refused, i >= seen - idle);
     t.tick(at);
 }
 }  // namespace
@@ -99,9 +100,10 @@ TEST(AdmissionTurns, TheRefusedComeBackSpreadOverTimeAndNeverLaterThanMaxWait) {
 // A burst of refusals (every device reconnecting to a restarted server) is the queue's to
 // absorb: the share is cut only once refusals have lasted `sustain`, then to the part of the
 // load the queue took (within [decrease_floor, decrease]), at most once per `hold`; it grows
-// back by increase_per_second once the refusals stop.
+// back once the refusals stop: by increase_per_second while the requests find workers idle,
+// by a tenth of it while they hardly do (near capacity the load follows a grown share late).
 TEST(AdmissionTurns, TheShareFollowsSustainedRefusalsAndGrowsBackWhenTheyStop) {
-    AdmissionTurns t(TurnOptions{.decrease_floor = 0.5, .increase_per_second = 0.05, .sustain = 2000ms,
+    AdmissionTurns t(TurnOptions{.decrease_floor = 0.5, .increase_per_second = 0.1, .sustain = 2000ms,
                                  .tick = 250ms, .hold = 1000ms});
     Steady::time_point at = Steady::now();
     for (int i = 0; i < 8; ++i) tick_with(t, at += 250ms, 100, 40);  // 1.75 s of overload
@@ -112,14 +114,18 @@ TEST(AdmissionTurns, TheShareFollowsSustainedRefusalsAndGrowsBackWhenTheyStop) {
     EXPECT_NEAR(t.share(), 0.6, 1e-9);
     tick_with(t, at += 250ms, 100, 90);  // a cut never goes below decrease_floor
     EXPECT_NEAR(t.share(), 0.3, 1e-9);
-    // The refusals stop: no growth within the hold, then 0.05 a second.
-    for (int i = 0; i < 3; ++i) tick_with(t, at += 250ms, 100, 0);
+    // The refusals stop: no growth within the hold.
+    for (int i = 0; i < 3; ++i) tick_with(t, at += 250ms, 100, 0, 100);
     EXPECT_NEAR(t.share(), 0.3, 1e-9);
-    for (int i = 0; i < 4 * 10; ++i) tick_with(t, at += 250ms, 100, 0);
-    EXPECT_NEAR(t.share(), 0.8, 0.02);
+    // Busy workers (no request finds one idle): 0.01 a second.
+    for (int i = 0; i < 4 * 10; ++i) tick_with(t, at += 250ms, 100, 0, 0);
+    EXPECT_NEAR(t.share(), 0.4, 1e-6);
+    // Idle workers: 0.1 a second.
+    for (int i = 0; i < 4 * 4; ++i) tick_with(t, at += 250ms, 100, 0, 100);
+    EXPECT_NEAR(t.share(), 0.8, 1e-6);
     // A few stray refusals at the edge of capacity (under a quarter of overload_ratio) do not
     // stop it growing.
-    for (int i = 0; i < 4 * 10; ++i) tick_with(t, at += 250ms, 1000, 4);
+    for (int i = 0; i < 4 * 3; ++i) tick_with(t, at += 250ms, 1000, 4, 1000);
     EXPECT_EQ(t.share(), 1.0);
 }
 

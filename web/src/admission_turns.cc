@@ -34,9 +34,10 @@ std::optional<std::chrono::seconds> AdmissionTurns::admit(std::string_view key, 
     return std::chrono::seconds(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_ms / 1000.0))));
 }
 
-void AdmissionTurns::note(bool refused) {
+void AdmissionTurns::note(bool refused, bool found_idle) {
     seen_.fetch_add(1, std::memory_order_relaxed);
     if (refused) refused_.fetch_add(1, std::memory_order_relaxed);
+    if (found_idle) idle_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void AdmissionTurns::tick(std::chrono::steady_clock::time_point now) {
@@ -47,6 +48,7 @@ void AdmissionTurns::tick(std::chrono::steady_clock::time_point now) {
     last_tick_ = now;
     uint64_t seen = seen_.exchange(0, std::memory_order_relaxed);
     uint64_t refused = refused_.exchange(0, std::memory_order_relaxed);
+    uint64_t idle = idle_.exchange(0, std::memory_order_relaxed);
     double share = share_.load(std::memory_order_relaxed);
     bool overloaded = refused >= static_cast<uint64_t>(std::max(1, o_.min_refused)) &&
                       static_cast<double>(refused) > o_.overload_ratio * static_cast<double>(seen);
@@ -76,9 +78,11 @@ void AdmissionTurns::tick(std::chrono::steady_clock::time_point now) {
     if (overload_since_ != TimePoint{} && now - last_overloaded_ >= o_.hold) overload_since_ = TimePoint{};
     // Room to grow: hardly a refusal (a few stray ones at the edge of capacity do not stop it).
     bool quiet = static_cast<double>(refused) <= o_.overload_ratio / 4 * static_cast<double>(seen);
-    if (quiet && share < 1.0 && now - last_cut_ >= o_.hold)
-        share_.store(std::min(1.0, share + o_.increase_per_second * std::min(seconds, 1.0)),
-                     std::memory_order_relaxed);
+    if (quiet && share < 1.0 && now - last_cut_ >= o_.hold) {
+        double idle_part = static_cast<double>(idle) / static_cast<double>(std::max<uint64_t>(1, seen));
+        double rate = o_.increase_per_second * std::clamp(2 * idle_part, 0.1, 1.0);
+        share_.store(std::min(1.0, share + rate * std::min(seconds, 1.0)), std::memory_order_relaxed);
+    }
 }
 
 }  // namespace tundra::web

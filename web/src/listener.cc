@@ -525,7 +525,7 @@ bool Listener::Impl::admit(Job job) {
     if (running + static_cast<int>(waiting.size()) >= cap) return refuse();
     int pool = std::max(1, opts.workers);
     if (running < pool && waiting.empty()) {
-        if (job.keyed) turns.note(false);
+        if (job.keyed) turns.note(false, true);
         ++running;
         lock.unlock();
         net::post(workers, [this, job = std::move(job)]() mutable { work(std::move(job)); });

@@ -19,8 +19,9 @@
 //   overload has lasted `sustain` (a burst, such as every device reconnecting to a restarted
 //   server, is the queue's to absorb; once in turns no such wait), each overloaded tick multiplies the share by the part
 //   the queue took since the last cut (at most once per `hold`, not below `min_share`); after
-//   `hold`, each tick with hardly a refusal (a quarter of `overload_ratio`) grows it back by
-//   `increase_per_second`. At share 1 (any load the server keeps up with) nothing changes.
+//   `hold`, each tick with hardly a refusal (a quarter of `overload_ratio`) grows it back, by
+//   up to `increase_per_second` as more of the requests find a worker idle. At share 1 (any
+//   load the server keeps up with) nothing changes.
 // - The wait is at most `max_wait`: a device sent away comes back then and asks again (a
 //   503 costs the server little), so that it is not kept away long after the share grew.
 //
@@ -45,7 +46,10 @@ struct TurnOptions {
     // that overshoots while the devices already on their way still arrive.
     double decrease = 0.95;
     double decrease_floor = 0.7;
-    double increase_per_second = 0.05;
+    // Growth a second: this much when most requests find a worker idle, down to a tenth of
+    // it when hardly any does (the load follows a grown share only as the devices sent away
+    // come back, so growing fast near capacity overshoots).
+    double increase_per_second = 0.1;
     double overload_ratio = 0.02;  // refused / keyed requests in an overloaded tick
     int min_refused = 3;           // and at least this many refused
     // Overload must have lasted this long (no gap of `hold` without an overloaded tick)
@@ -70,8 +74,9 @@ public:
     // when admitted, else how long until its turn starts (at least a second).
     std::optional<std::chrono::seconds> admit(std::string_view key, int64_t now_ms) const;
 
-    // One keyed request that reached the queue: refused by it (full or too long a wait) or not.
-    void note(bool refused);
+    // One keyed request that reached the queue: refused by it (full or too long a wait) or
+    // not, and whether it found a worker idle.
+    void note(bool refused, bool found_idle = false);
 
     // The controller's step; called often (it acts once per `tick` of `now`).
     void tick(std::chrono::steady_clock::time_point now);
@@ -82,7 +87,7 @@ public:
 private:
     TurnOptions o_;
     std::atomic<double> share_{1.0};
-    std::atomic<uint64_t> seen_{0}, refused_{0};
+    std::atomic<uint64_t> seen_{0}, refused_{0}, idle_{0};
     std::chrono::steady_clock::time_point last_tick_{}, last_cut_{};
     std::chrono::steady_clock::time_point overload_since_{}, last_overloaded_{};  // {}: none
     uint64_t window_seen_ = 0, window_refused_ = 0;  // since the last cut (tick's thread only)
