@@ -1,5 +1,7 @@
 #include "row_cache.h"
 
+#include "tundra/core/mix.h"
+
 namespace tundra::server {
 
 namespace {
@@ -9,13 +11,7 @@ constexpr size_t kEntryOverhead = 160;
 
 size_t RowCache::Hash::operator()(const KeyView& k) const noexcept {
     // splitmix64's finaliser over the version and the kind.
-    uint64_t x = k.version * 16 + static_cast<uint64_t>(k.kind);
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return static_cast<size_t>(x);
+    return static_cast<size_t>(mix64(k.version * 16 + static_cast<uint64_t>(k.kind)));
 }
 
 size_t RowCache::Entry::cost() const { return json->size() + 2 * key.id.size() + kEntryOverhead; }

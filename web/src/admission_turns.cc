@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tundra/core/mix.h"
+
 namespace tundra::web {
 
 double AdmissionTurns::place_of(std::string_view key) {
@@ -12,11 +14,7 @@ double AdmissionTurns::place_of(std::string_view key) {
         h *= 1099511628211ULL;
     }
     // FNV's low bits mix poorly for keys that differ at the end: finish with splitmix64's.
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
+    h = mix64(h);
     return static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53);
 }
 

@@ -311,9 +311,7 @@ private:
             std::string_view key = server_.opts.turn_key(r);
             keyed = !key.empty();
             if (keyed) {
-                auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch()).count();
-                if (auto wait = server_.turns.admit(key, now_ms))
+                if (auto wait = server_.turns.admit(key, static_cast<int64_t>(now_ms())))
                     return respond(server_.busy_response("turn", wait->count()), version, keep_alive);
             }
         }
