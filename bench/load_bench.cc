@@ -2,7 +2,8 @@
 // processes on 127.0.0.1), speaking the sync protocol on keep-alive connections
 // (docs/benchmarks.md, "Load: many devices at once").
 //
-//   tundra-bench load --store PATH|URI [--devices N | --sweep 100,200,...] [--seconds D]
+//   tundra-bench load --store PATH|URI [--devices N | --sweep 100,200,... | --phases 1200,2400,...]
+//       [--seconds D]
 //       [--warmup W] [--servers K] [--server-bin PATH] [--timeout-ms T] [--devices-file F]
 //       [--push-share 0.1] [--page-bytes 131072] [--seed S] [--serve-arg ARG]...
 //
@@ -26,6 +27,12 @@
 // devices answered at least once (served: under turns, docs/protocol.md "Overload", a
 // saturated server serves some devices on their cadence and tells the rest when to return).
 // Then the store is opened and every acknowledged action is checked to be in it exactly once.
+//
+// --phases runs one server through several loads in turn (the first N devices of the largest
+// count take part in each phase; each phase has its own warm-up and measured window, one row
+// each), so that a ratio of two loads is measured in one run on one server: this machine's
+// speed drifts by ±20% between runs minutes apart. After the rows, each phase at the largest
+// count is compared with the mean of its neighbours at lower counts (goodput past saturation).
 //
 // The generator is one thread on epoll (no Beast, no curl: it shares the machine's cores
 // with the servers; pin it with taskset, docs/benchmarks.md).
@@ -72,6 +79,7 @@ struct Options {
     std::string store, server_bin, devices_file;  // the servers serve `store`, the check reads it
     std::vector<std::string> serve_args;
     std::vector<int> counts{300};
+    std::vector<int> phases;  // --phases: one run, several loads in turn
     int servers = 1;
     double seconds = 20, warmup = 5, push_share = 0.1;
     uint64_t page_bytes = 128 * 1024;  // the reference client's first page budget (client-sdk/src/page_budget.h)
@@ -387,9 +395,13 @@ Result<ServerProcess> start_server(const Options& o, const std::string& db) {
         _exit(127);
     }
     close(out[1]);
+    // Its first lines: "metrics listening on ..." (with --metrics-listen), then "listening on ...".
     std::string line;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+    for (bool more = true; more && line.rfind("listening on ", 0) != 0;) {
+        line.clear();
+        char c;
+        while ((more = read(out[0], &c, 1) == 1) && c != '\n') line += c;
+    }
     close(out[0]);
     auto colon = line.rfind(':');
     if (line.rfind("listening on ", 0) != 0 || colon == std::string::npos) {
@@ -479,7 +491,8 @@ struct Device {
     // the next page and pushes nothing new (a sync pushes in its first request, as the
     // reference client does; the load is 10% of syncs pushing, however they are paged).
     bool continuing = false;
-    bool served = false;  // answered at least once in the measured window
+    size_t served_in = 0;  // 1 + the phase whose window it was last answered in (0: none)
+    bool parked = false;   // not part of the current phase: its next round waits for one it is
 };
 
 struct Stats {
@@ -491,16 +504,31 @@ struct Stats {
     std::map<int, uint64_t> statuses;
 };
 
+// One load of a run: its first `active` devices sync; measured after its warm-up.
+struct Phase {
+    size_t active = 0;
+    Clock::time_point start, window_start, window_end;
+    Stats stats;
+    double gen_cpu_s = 0, server_cpu_s = 0, db_cpu_s = 0, window_s = 0;
+};
+
 class LoadRun {
 public:
-    LoadRun(const Options& o, std::vector<DevicePlan>& plans, size_t n, std::vector<uint16_t> ports, std::string tag)
+    LoadRun(const Options& o, std::vector<DevicePlan>& plans, const std::vector<int>& loads, std::vector<uint16_t> ports,
+            std::string tag)
         : o_(o), ports_(std::move(ports)), tag_(std::move(tag)), rng_(o.seed) {
+        size_t n = 0;
+        for (int l : loads) {
+            phases.emplace_back().active = static_cast<size_t>(l);
+            n = std::max(n, static_cast<size_t>(l));
+        }
         devices_.resize(n);
         for (size_t i = 0; i < n; ++i) {
             devices_[i].plan = &plans[i];
             devices_[i].index = i;
             devices_[i].server = static_cast<int>(i % ports_.size());
             devices_[i].next_seq = plans[i].last_seq + 1;
+            devices_[i].parked = true;  // until a phase takes it in
         }
         ep_ = epoll_create1(0);
     }
@@ -510,11 +538,10 @@ public:
         close(ep_);
     }
 
-    // Runs warm-up + measured seconds, then waits for the rounds in flight.
+    // Runs each phase's warm-up + measured seconds, then waits for the rounds in flight.
     void run(const std::vector<pid_t>& server_pids);
 
-    Stats stats;
-    double gen_cpu_s = 0, server_cpu_s = 0, db_cpu_s = 0, window_s = 0;
+    std::vector<Phase> phases;
     std::vector<Acked> acked;
     std::vector<std::pair<size_t, SentAction>> sent;  // every action sent (first time)
 
@@ -536,7 +563,14 @@ private:
     void fail(Device& d, Clock::time_point now, bool timeout);
     void finish(Device& d, int status, const std::string& retry_after, std::string_view body, Clock::time_point now);
     void retry_later(Device& d, Clock::time_point now, std::chrono::milliseconds retry_after);
-    bool measuring(Clock::time_point t) const { return t >= window_start_ && t < window_end_; }
+    void enter_phase(size_t k, Clock::time_point now);
+    void sample_cpu(const std::vector<pid_t>& server_pids, bool end);
+    // The phase whose measured window `t` is in, or null.
+    Phase* measuring(Clock::time_point t) {
+        for (auto& p : phases)
+            if (t >= p.window_start && t < p.window_end) return &p;
+        return nullptr;
+    }
 
     const Options& o_;
     std::vector<uint16_t> ports_;
@@ -546,7 +580,9 @@ private:
     std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
     int ep_ = -1;
     bool stopping_ = false;
-    Clock::time_point window_start_, window_end_;
+    Stats idle_stats_;                      // what happens outside every window (not reported)
+    size_t current_ = 0;                    // the phase under way
+    double gen0_ = 0, srv0_ = 0, db0_ = 0;  // CPU counters when its window began
 };
 
 bool LoadRun::connect_device(Device& d) {
@@ -663,14 +699,16 @@ void LoadRun::fail(Device& d, Clock::time_point now, bool timeout) {
         d.fd = -1;
     }
     d.in_flight = false;
-    if (measuring(now)) ++(timeout ? stats.timeouts : stats.errors);
+    if (Phase* p = measuring(now)) ++(timeout ? p->stats.timeouts : p->stats.errors);
     retry_later(d, now, std::chrono::milliseconds(0));
 }
 
 void LoadRun::finish(Device& d, int status, const std::string& retry_after, std::string_view body,
                      Clock::time_point now) {
     d.in_flight = false;
-    bool counted = measuring(now);
+    Phase* phase = measuring(now);
+    bool counted = phase != nullptr;
+    Stats& stats = counted ? phase->stats : idle_stats_;
     if (counted) ++stats.statuses[status];
     if (status == 200) {
         auto r = read_answer(body);
@@ -681,8 +719,9 @@ void LoadRun::finish(Device& d, int status, const std::string& retry_after, std:
         }
         if (counted) {
             ++stats.answered;
-            if (!d.served) {
-                d.served = true;
+            size_t k = static_cast<size_t>(phase - phases.data()) + 1;
+            if (d.served_in != k) {
+                d.served_in = k;
                 ++stats.devices_served;
             }
             stats.rows += r->changes;
@@ -796,36 +835,58 @@ void LoadRun::on_event(Device& d, uint32_t events, Clock::time_point now) {
     }
 }
 
-void LoadRun::run(const std::vector<pid_t>& server_pids) {
-    auto start = Clock::now();
-    size_t n = devices_.size();
-    for (size_t i = 0; i < n; ++i) {
+// Devices that join with phase k start their rounds spread over its first second; those it
+// leaves out park when their next round is due.
+void LoadRun::enter_phase(size_t k, Clock::time_point now) {
+    current_ = k;
+    size_t active = phases[k].active;
+    for (size_t i = 0; i < active; ++i) {
         Device& d = devices_[i];
-        // Phases spread evenly over the first second.
-        d.scheduled = start + std::chrono::microseconds(static_cast<int64_t>(1e6 * static_cast<double>(i) / static_cast<double>(n)));
+        if (!d.parked) continue;
+        d.parked = false;
+        d.scheduled = now + std::chrono::microseconds(static_cast<int64_t>(1e6 * static_cast<double>(i) / static_cast<double>(active)));
+        ++d.gen;
         schedule(d, d.scheduled, Kind::round);
     }
-    window_start_ = start + std::chrono::milliseconds(static_cast<int64_t>(o_.warmup * 1000));
-    window_end_ = window_start_ + std::chrono::milliseconds(static_cast<int64_t>(o_.seconds * 1000));
+}
+
+void LoadRun::sample_cpu(const std::vector<pid_t>& server_pids, bool end) {
+    double gen = self_cpu_s(), srv = 0, db = named_cpu_s("postgres");
+    for (pid_t p : server_pids) srv += process_cpu_s(p);
+    if (end) {
+        Phase& ph = phases[current_];
+        ph.gen_cpu_s = gen - gen0_;
+        ph.server_cpu_s = srv - srv0_;
+        ph.db_cpu_s = db - db0_;
+        ph.window_s = std::chrono::duration<double>(Clock::now() - ph.window_start).count();
+    }
+    gen0_ = gen, srv0_ = srv, db0_ = db;
+}
+
+void LoadRun::run(const std::vector<pid_t>& server_pids) {
+    auto start = Clock::now();
+    auto at = start;
+    for (auto& p : phases) {
+        p.start = at;
+        p.window_start = at + std::chrono::milliseconds(static_cast<int64_t>(o_.warmup * 1000));
+        p.window_end = p.window_start + std::chrono::milliseconds(static_cast<int64_t>(o_.seconds * 1000));
+        at = p.window_end;
+    }
+    enter_phase(0, start);
     bool in_window = false;
-    double gen0 = 0, srv0 = 0, db0 = 0;
     std::vector<epoll_event> events(1024);
-    auto drain_deadline = window_end_ + std::chrono::milliseconds(o_.timeout_ms + 1000);
+    auto drain_deadline = phases.back().window_end + std::chrono::milliseconds(o_.timeout_ms + 1000);
     while (true) {
         auto now = Clock::now();
-        if (!in_window && now >= window_start_) {
+        if (!stopping_ && !in_window && now >= phases[current_].window_start) {
             in_window = true;
-            gen0 = self_cpu_s();
-            for (pid_t p : server_pids) srv0 += process_cpu_s(p);
-            db0 = named_cpu_s("postgres");
+            sample_cpu(server_pids, false);
         }
-        if (!stopping_ && now >= window_end_) {
-            stopping_ = true;
-            gen_cpu_s = self_cpu_s() - gen0;
-            for (pid_t p : server_pids) server_cpu_s += process_cpu_s(p);
-            server_cpu_s -= srv0;
-            db_cpu_s = named_cpu_s("postgres") - db0;
-            window_s = std::chrono::duration<double>(now - window_start_).count();
+        if (!stopping_ && in_window && now >= phases[current_].window_end) {
+            in_window = false;
+            sample_cpu(server_pids, true);
+            if (current_ + 1 < phases.size()) enter_phase(current_ + 1, now);
+            else stopping_ = true;
         }
         if (stopping_) {
             bool busy = std::any_of(devices_.begin(), devices_.end(), [](const Device& d) { return d.in_flight; });
@@ -837,7 +898,8 @@ void LoadRun::run(const std::vector<pid_t>& server_pids) {
             Device& d = devices_[t.device];
             if (t.gen != d.gen) continue;
             if (t.kind == Kind::round) {
-                if (!stopping_ && !d.in_flight) start_round(d, now);
+                if (d.index >= phases[current_].active) d.parked = true;
+                else if (!stopping_ && !d.in_flight) start_round(d, now);
             } else if (d.in_flight) {
                 fail(d, now, true);
             }
@@ -950,7 +1012,58 @@ double percentile(std::vector<double>& v, double p) {
     return v[at];
 }
 
-int run_point(const Options& o, std::vector<DevicePlan>& plans, size_t n) {
+void print_phase(const Phase& ph, int servers, const Check& c) {
+    Stats st = ph.stats;
+    double w = ph.window_s > 0 ? ph.window_s : 1.0;
+    double p50 = percentile(st.latency_ms, 0.50), p95 = percentile(st.latency_ms, 0.95),
+           p99 = percentile(st.latency_ms, 0.99);
+    double answered = st.answered ? static_cast<double>(st.answered) : 1.0;
+    std::printf("%6zu %3d %9.1f %8.1f %8.1f %8.1f %9llu %7llu %7llu %6.2f %6.2f %5.2f %6.1f %7.0f %5.0f%% %6.0f%% %8zu %s\n",
+                ph.active, servers, static_cast<double>(st.answered) / w, p50, p95, p99,
+                static_cast<unsigned long long>(st.overloaded),
+                static_cast<unsigned long long>(st.errors + st.other_status),
+                static_cast<unsigned long long>(st.timeouts), ph.gen_cpu_s / w, ph.server_cpu_s / w, ph.db_cpu_s / w,
+                static_cast<double>(st.rows) / answered, static_cast<double>(st.bytes) / answered,
+                100.0 * static_cast<double>(st.more) / answered,
+                100.0 * static_cast<double>(st.devices_served) / static_cast<double>(std::max<size_t>(1, ph.active)), c.acked,
+                c.problems == 0 ? "ok" : "FAILED");
+}
+
+double rounds_per_s(const Phase& ph) {
+    return ph.window_s > 0 ? static_cast<double>(ph.stats.answered) / ph.window_s : 0;
+}
+
+// Each phase at the run's largest load against the mean of its neighbours at lower loads, and
+// all of them against all of those: answered rounds/s past saturation as a share of below it,
+// measured in one run (docs/benchmarks.md).
+void print_goodput(const std::vector<Phase>& phases) {
+    size_t most = 0;
+    for (auto& p : phases) most = std::max(most, p.active);
+    double high = 0, low = 0;
+    size_t highs = 0, lows = 0;
+    for (size_t k = 0; k < phases.size(); ++k) {
+        if (phases[k].active < most) {
+            low += rounds_per_s(phases[k]), ++lows;
+            continue;
+        }
+        high += rounds_per_s(phases[k]), ++highs;
+        double around = 0;
+        int count = 0;
+        for (size_t j : {k - 1, k + 1})
+            if (j < phases.size() && phases[j].active < most) around += rounds_per_s(phases[j]), ++count;
+        if (count)
+            std::printf("goodput: phase %zu (%zu devices) %.1f rounds/s = %.1f%% of its neighbours' %.1f\n", k + 1, most,
+                        rounds_per_s(phases[k]), 100.0 * rounds_per_s(phases[k]) * count / around, around / count);
+    }
+    if (highs && lows && low > 0)
+        std::printf("goodput: %zu phase(s) at %zu devices %.1f rounds/s = %.1f%% of the %zu below (%.1f)\n", highs, most,
+                    high / static_cast<double>(highs), 100.0 * (high / static_cast<double>(highs)) / (low / static_cast<double>(lows)),
+                    lows, low / static_cast<double>(lows));
+}
+
+// One run of the servers: one load, or --phases in turn.
+int run_point(const Options& o, std::vector<DevicePlan>& plans, const std::vector<int>& loads) {
+    size_t n = static_cast<size_t>(*std::max_element(loads.begin(), loads.end()));
     std::string tag = "L" + std::to_string(wall_ms() % 100000000);
     std::vector<uint64_t> first_seq;
     {
@@ -984,7 +1097,7 @@ int run_point(const Options& o, std::vector<DevicePlan>& plans, size_t n) {
         ports.push_back(sp->port);
         pids.push_back(sp->pid);
     }
-    LoadRun run(o, plans, n, ports, tag);
+    LoadRun run(o, plans, loads, ports, tag);
     run.run(pids);
     for (auto& s : servers) stop_server(s);
     save_plans(o, plans);
@@ -995,19 +1108,8 @@ int run_point(const Options& o, std::vector<DevicePlan>& plans, size_t n) {
         if (!s) return std::fprintf(stderr, "%s\n", s.status().to_string().c_str()), 1;
         c = verify(*s.value(), run, plans, first_seq, tag);
     }
-    Stats& st = run.stats;
-    double w = run.window_s > 0 ? run.window_s : o.seconds;
-    double p50 = percentile(st.latency_ms, 0.50), p95 = percentile(st.latency_ms, 0.95),
-           p99 = percentile(st.latency_ms, 0.99);
-    double answered = st.answered ? static_cast<double>(st.answered) : 1.0;
-    std::printf("%6zu %3d %9.1f %8.1f %8.1f %8.1f %9llu %7llu %7llu %6.2f %6.2f %5.2f %6.1f %7.0f %5.0f%% %6.0f%% %8zu %s\n", n, o.servers,
-                static_cast<double>(st.answered) / w, p50, p95, p99,
-                static_cast<unsigned long long>(st.overloaded),
-                static_cast<unsigned long long>(st.errors + st.other_status),
-                static_cast<unsigned long long>(st.timeouts), run.gen_cpu_s / w, run.server_cpu_s / w, run.db_cpu_s / w,
-                static_cast<double>(st.rows) / answered, static_cast<double>(st.bytes) / answered, 100.0 * static_cast<double>(st.more) / answered,
-                100.0 * static_cast<double>(st.devices_served) / static_cast<double>(std::max<size_t>(1, n)), c.acked,
-                c.problems == 0 ? "ok" : "FAILED");
+    for (auto& ph : run.phases) print_phase(ph, o.servers, c);
+    if (run.phases.size() > 1) print_goodput(run.phases);
     std::fflush(stdout);
     for (auto& p : c.first_problems) std::fprintf(stderr, "  check: %s\n", p.c_str());
     if (c.lost_answers_applied)
@@ -1039,6 +1141,11 @@ int load_bench_main(int argc, char** argv) {
             std::stringstream ss(next());
             std::string item;
             while (std::getline(ss, item, ',')) o.counts.push_back(std::atoi(item.c_str()));
+        } else if (a == "--phases") {
+            o.phases.clear();
+            std::stringstream ss(next());
+            std::string item;
+            while (std::getline(ss, item, ',')) o.phases.push_back(std::atoi(item.c_str()));
         } else if (a == "--seconds") o.seconds = std::atof(next().c_str());
         else if (a == "--warmup") o.warmup = std::atof(next().c_str());
         else if (a == "--timeout-ms") o.timeout_ms = std::atoi(next().c_str());
@@ -1055,6 +1162,9 @@ int load_bench_main(int argc, char** argv) {
     if (o.server_bin.empty()) o.server_bin = default_server_bin();
     setvbuf(stdout, nullptr, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
+    if (!o.phases.empty()) o.counts = o.phases;
+    for (int n : o.counts)
+        if (n <= 0) return std::fprintf(stderr, "device counts must be positive\n"), 64;
     int most = *std::max_element(o.counts.begin(), o.counts.end());
     web::fit_fd_limit(most + 64);
     bool made = is_uri(o.store) ? static_cast<bool>(server::SqlStore::open(o.store, {}, false))
@@ -1070,6 +1180,7 @@ int load_bench_main(int argc, char** argv) {
                 "p95 ms", "p99 ms", "503s", "errors", "tmouts", "genCPU", "srvCPU", "pgCPU", "rows/r", "bytes/r",
                 "more", "served", "acked", "check");
     int rc = 0;
-    for (int n : o.counts) rc = std::max(rc, run_point(o, plans, static_cast<size_t>(n)));
+    if (!o.phases.empty()) return run_point(o, plans, o.phases);
+    for (int n : o.counts) rc = std::max(rc, run_point(o, plans, {n}));
     return rc;
 }
