@@ -175,3 +175,43 @@ TEST(AdmissionTurns, AFewStrayRefusalsDoNotCutTheShareNorDoesItFallBelowTheFloor
     t.tick(at + 100ms);
     EXPECT_EQ(t.share(), 0.5);
 }
+
+// Below share 1 the queue's refusals come in bursts (devices returning for their turn with
+// many rows waiting, a wave of retries): found in the load bench, where one quarter second
+// with a burst began a new overload whose measure was that quarter second alone and cut the
+// share by 30% while the seconds around it were quiet. A cut is judged, and sized, by the
+// last `hold` of requests.
+TEST(AdmissionTurns, BelowFullShareABurstIsJudgedByTheLastHoldNotByItsOwnTick) {
+    // (No growth in between: only cuts are looked at here.)
+    TurnOptions o{.decrease = 0.95, .decrease_floor = 0.7, .increase_per_second = 0, .sustain = 5000ms, .tick = 250ms,
+                  .hold = 3000ms};
+    {
+        AdmissionTurns t(o);
+        t.set_share(0.75);
+        Steady::time_point at = Steady::now();
+        for (int i = 0; i < 12; ++i) tick_with(t, at += 250ms, 250, 0);  // 3 s, busy and without refusals
+        tick_with(t, at += 250ms, 250, 40);  // 16% of a tick, 1.3% of the last 3 s: no cut
+        EXPECT_EQ(t.share(), 0.75);
+        for (int i = 0; i < 11; ++i) tick_with(t, at += 250ms, 250, 0);
+        tick_with(t, at += 250ms, 250, 75);  // 30% of a tick, 2.5% of the last 3 s: the smallest cut
+        EXPECT_NEAR(t.share(), 0.75 * 0.95, 1e-9);
+    }
+    {
+        AdmissionTurns t(o);
+        t.set_share(0.75);
+        Steady::time_point at = Steady::now();
+        for (int i = 0; i < 12; ++i) tick_with(t, at += 250ms, 250, 50);  // 20% refused throughout
+        EXPECT_NEAR(t.share(), 0.75 * 0.8, 1e-9);                            // cut to what the queue took
+    }
+}
+
+// Near capacity the queue refuses a request now and then (under half the overload ratio over
+// the last `hold`); that is its work, not a reason to keep devices waiting for their turn: the
+// share grows back to 1 through them.
+TEST(AdmissionTurns, ScatteredRefusalsUnderHalfTheOverloadRatioDoNotHoldTheShareDown) {
+    AdmissionTurns t(TurnOptions{.increase_per_second = 0.1, .tick = 250ms, .hold = 3000ms});
+    t.set_share(0.8);
+    Steady::time_point at = Steady::now();
+    for (int i = 0; i < 4 * 30; ++i) tick_with(t, at += 250ms, 250, 2, 25);  // 0.8% in every tick, 10% idle
+    EXPECT_EQ(t.share(), 1.0);
+}

@@ -51,31 +51,35 @@ void AdmissionTurns::tick(std::chrono::steady_clock::time_point now) {
     bool overloaded = refused >= static_cast<uint64_t>(std::max(1, o_.min_refused)) &&
                       static_cast<double>(refused) > o_.overload_ratio * static_cast<double>(seen);
     using TimePoint = std::chrono::steady_clock::time_point;
-    // What the queue took since the last cut (or since the overload began): the next cut's
-    // measure, over seconds rather than one noisy tick.
-    window_seen_ += seen;
-    window_refused_ += refused;
+    // What the queue took over the last `hold` (since the last cut): the measure of a cut and
+    // of room to grow, over seconds rather than one quarter second (the queue's refusals come
+    // in bursts: devices returning for their turn with many rows waiting, waves of retries).
+    recent_.push_back({now, seen, refused});
+    while (recent_.size() > 1 && now - recent_.front().at >= o_.hold) recent_.pop_front();
+    uint64_t recent_seen = 0, recent_refused = 0;
+    for (const Counts& c : recent_) recent_seen += c.seen, recent_refused += c.refused;
+    double refused_part = static_cast<double>(std::min(recent_refused, recent_seen)) /
+                          static_cast<double>(std::max<uint64_t>(1, recent_seen));
     if (overloaded) {
-        if (overload_since_ == TimePoint{}) {
-            overload_since_ = now;
-            window_seen_ = seen;
-            window_refused_ = refused;
-        }
+        if (overload_since_ == TimePoint{}) overload_since_ = now;
         last_overloaded_ = now;
-        if ((share < 1.0 || now - overload_since_ >= o_.sustain) && now - last_cut_ >= o_.hold) {
-            double taken = static_cast<double>(window_seen_ - std::min(window_seen_, window_refused_)) /
-                           static_cast<double>(std::max<uint64_t>(1, window_seen_));
-            share_.store(std::max(o_.min_share, share * std::clamp(taken, o_.decrease_floor, o_.decrease)),
+        // From share 1 the overload must have lasted `sustain` (a burst is the queue's to
+        // absorb); below it, the last `hold` must be overloaded as a whole.
+        bool lasting = share < 1.0 ? refused_part > o_.overload_ratio : now - overload_since_ >= o_.sustain;
+        if (lasting && now - last_cut_ >= o_.hold) {
+            share_.store(std::max(o_.min_share, share * std::clamp(1.0 - refused_part, o_.decrease_floor, o_.decrease)),
                          std::memory_order_relaxed);
             last_cut_ = now;
-            window_seen_ = window_refused_ = 0;
+            recent_.clear();
         }
         return;
     }
     // A quiet tick or two inside an overload do not end it; `hold` without one does.
     if (overload_since_ != TimePoint{} && now - last_overloaded_ >= o_.hold) overload_since_ = TimePoint{};
-    // Room to grow: hardly a refusal (a few stray ones at the edge of capacity do not stop it).
-    bool quiet = static_cast<double>(refused) <= o_.overload_ratio / 4 * static_cast<double>(seen);
+    // Room to grow: under half the overload ratio refused over the last `hold` (near capacity
+    // the queue refuses a request now and then; that is its work, not a reason to keep devices
+    // waiting for their turn).
+    bool quiet = refused_part <= o_.overload_ratio / 2;
     if (quiet && share < 1.0 && now - last_cut_ >= o_.hold) {
         double idle_part = static_cast<double>(idle) / static_cast<double>(std::max<uint64_t>(1, seen));
         double rate = o_.increase_per_second * std::clamp(2 * idle_part, 0.1, 1.0);

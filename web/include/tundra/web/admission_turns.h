@@ -33,6 +33,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string_view>
 
@@ -90,7 +91,13 @@ private:
     std::atomic<uint64_t> seen_{0}, refused_{0}, idle_{0};
     std::chrono::steady_clock::time_point last_tick_{}, last_cut_{};
     std::chrono::steady_clock::time_point overload_since_{}, last_overloaded_{};  // {}: none
-    uint64_t window_seen_ = 0, window_refused_ = 0;  // since the last cut (tick's thread only)
+    // The ticks of the last `hold` since the last cut (tick's thread only): below share 1 a
+    // cut is judged and sized by them, and growth waits while they hold refusals.
+    struct Counts {
+        std::chrono::steady_clock::time_point at;
+        uint64_t seen = 0, refused = 0;
+    };
+    std::deque<Counts> recent_;
 };
 
 }  // namespace tundra::web
