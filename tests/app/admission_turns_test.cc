@@ -123,7 +123,7 @@ TEST(AdmissionTurns, TheShareFollowsSustainedRefusalsAndGrowsBackWhenTheyStop) {
     // Idle workers: 0.1 a second.
     for (int i = 0; i < 4 * 4; ++i) tick_with(t, at += 250ms, 100, 0, 100);
     EXPECT_NEAR(t.share(), 0.8, 1e-6);
-    // A few stray refusals at the edge of capacity (under a quarter of overload_ratio) do not
+    // A few stray refusals at the edge of capacity (under half of overload_ratio) do not
     // stop it growing.
     for (int i = 0; i < 4 * 3; ++i) tick_with(t, at += 250ms, 1000, 4, 1000);
     EXPECT_EQ(t.share(), 1.0);

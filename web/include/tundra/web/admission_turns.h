@@ -17,11 +17,13 @@
 // - `share` is set by the queue: a tick is overloaded when more than `overload_ratio` of the
 //   keyed requests in it were refused by the queue (full, or waited past its delay). Once
 //   overload has lasted `sustain` (a burst, such as every device reconnecting to a restarted
-//   server, is the queue's to absorb; once in turns no such wait), each overloaded tick
-//   multiplies the share by the part the queue took since the last cut (at most once per
-//   `hold`, not below `min_share`); after `hold`, each tick with hardly a refusal (a quarter
-//   of `overload_ratio`) grows it back, by up to `increase_per_second` as more of the requests
-//   find a worker idle. At share 1 (any load the server keeps up with) nothing changes.
+//   server, is the queue's to absorb), an overloaded tick multiplies the share by the part
+//   the queue took over the last `hold` (at most once per `hold`, not below `min_share`).
+//   Below share 1 there is no such wait, but the last `hold` as a whole must be overloaded:
+//   refusals come in bursts there (devices returning for their turn, waves of retries).
+//   After `hold`, each tick while under half `overload_ratio` of the last `hold` was refused
+//   grows it back, by up to `increase_per_second` as more of the requests find a worker idle.
+//   At share 1 (any load the server keeps up with) nothing changes.
 // - The wait is at most `max_wait`: a device sent away comes back then and asks again (a
 //   503 costs the server little), so that it is not kept away long after the share grew.
 //
