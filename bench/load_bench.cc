@@ -2,10 +2,9 @@
 // processes on 127.0.0.1), speaking the sync protocol on keep-alive connections
 // (docs/benchmarks.md, "Load: many devices at once").
 //
-//   tundra-bench load --store PATH|URI [--devices N | --sweep 100,200,... | --phases 1200,2400,...]
-//       [--seconds D]
-//       [--warmup W] [--servers K] [--server-bin PATH] [--timeout-ms T] [--devices-file F]
-//       [--push-share 0.1] [--page-bytes 131072] [--seed S] [--serve-arg ARG]...
+//   tundra-bench load --store PATH|URI [--devices N | --sweep 100,200,... | --phases 1000,2000,...]
+//       [--seconds D] [--warmup W] [--servers K] [--server-bin PATH] [--timeout-ms T]
+//       [--devices-file F] [--push-share 0.1] [--page-bytes 131072] [--seed S] [--serve-arg ARG]...
 //
 // The store is the console bench's demo project (demo_project.h: 25,000 staff, 100,000 marks)
 // built at --store PATH when missing, reused otherwise. Devices are created in-process before
