@@ -78,7 +78,7 @@ struct Options {
     std::string store, server_bin, devices_file;  // the servers serve `store`, the check reads it
     std::vector<std::string> serve_args;
     std::vector<int> counts{300};
-    std::vector<int> phases;  // --phases: one run, several loads in turn
+    bool phased = false;  // --phases: the counts are loads of one run, in turn
     int servers = 1;
     double seconds = 20, warmup = 5, push_share = 0.1;
     uint64_t page_bytes = 128 * 1024;  // the reference client's first page budget (client-sdk/src/page_budget.h)
@@ -506,7 +506,7 @@ struct Stats {
 // One load of a run: its first `active` devices sync; measured after its warm-up.
 struct Phase {
     size_t active = 0;
-    Clock::time_point start, window_start, window_end;
+    Clock::time_point window_start, window_end;
     Stats stats;
     double gen_cpu_s = 0, server_cpu_s = 0, db_cpu_s = 0, window_s = 0;
 };
@@ -564,11 +564,11 @@ private:
     void retry_later(Device& d, Clock::time_point now, std::chrono::milliseconds retry_after);
     void enter_phase(size_t k, Clock::time_point now);
     void sample_cpu(const std::vector<pid_t>& server_pids, bool end);
-    // The phase whose measured window `t` is in, or null.
+    // The phase under way if `t` is in its measured window, else null (windows follow each
+    // other in phase order, and the phase moves on when its window ends).
     Phase* measuring(Clock::time_point t) {
-        for (auto& p : phases)
-            if (t >= p.window_start && t < p.window_end) return &p;
-        return nullptr;
+        Phase& p = phases[current_];
+        return t >= p.window_start && t < p.window_end ? &p : nullptr;
     }
 
     const Options& o_;
@@ -866,7 +866,6 @@ void LoadRun::run(const std::vector<pid_t>& server_pids) {
     auto start = Clock::now();
     auto at = start;
     for (auto& p : phases) {
-        p.start = at;
         p.window_start = at + std::chrono::milliseconds(static_cast<int64_t>(o_.warmup * 1000));
         p.window_end = p.window_start + std::chrono::milliseconds(static_cast<int64_t>(o_.seconds * 1000));
         at = p.window_end;
@@ -1011,8 +1010,8 @@ double percentile(std::vector<double>& v, double p) {
     return v[at];
 }
 
-void print_phase(const Phase& ph, int servers, const Check& c) {
-    Stats st = ph.stats;
+void print_phase(Phase& ph, int servers, const Check& c) {
+    Stats& st = ph.stats;  // the percentiles reorder its latencies
     double w = ph.window_s > 0 ? ph.window_s : 1.0;
     double p50 = percentile(st.latency_ms, 0.50), p95 = percentile(st.latency_ms, 0.95),
            p99 = percentile(st.latency_ms, 0.99);
@@ -1135,16 +1134,12 @@ int load_bench_main(int argc, char** argv) {
         else if (a == "--server-bin") o.server_bin = next();
         else if (a == "--servers") o.servers = std::max(1, std::atoi(next().c_str()));
         else if (a == "--devices") o.counts = {std::atoi(next().c_str())};
-        else if (a == "--sweep") {
+        else if (a == "--sweep" || a == "--phases") {
+            o.phased = a == "--phases";
             o.counts.clear();
             std::stringstream ss(next());
             std::string item;
             while (std::getline(ss, item, ',')) o.counts.push_back(std::atoi(item.c_str()));
-        } else if (a == "--phases") {
-            o.phases.clear();
-            std::stringstream ss(next());
-            std::string item;
-            while (std::getline(ss, item, ',')) o.phases.push_back(std::atoi(item.c_str()));
         } else if (a == "--seconds") o.seconds = std::atof(next().c_str());
         else if (a == "--warmup") o.warmup = std::atof(next().c_str());
         else if (a == "--timeout-ms") o.timeout_ms = std::atoi(next().c_str());
@@ -1161,7 +1156,7 @@ int load_bench_main(int argc, char** argv) {
     if (o.server_bin.empty()) o.server_bin = default_server_bin();
     setvbuf(stdout, nullptr, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
-    if (!o.phases.empty()) o.counts = o.phases;
+    if (o.counts.empty()) return std::fprintf(stderr, "no device counts given\n"), 64;
     for (int n : o.counts)
         if (n <= 0) return std::fprintf(stderr, "device counts must be positive\n"), 64;
     int most = *std::max_element(o.counts.begin(), o.counts.end());
@@ -1179,7 +1174,7 @@ int load_bench_main(int argc, char** argv) {
                 "p95 ms", "p99 ms", "503s", "errors", "tmouts", "genCPU", "srvCPU", "pgCPU", "rows/r", "bytes/r",
                 "more", "served", "acked", "check");
     int rc = 0;
-    if (!o.phases.empty()) return run_point(o, plans, o.phases);
+    if (o.phased) return run_point(o, plans, o.counts);
     for (int n : o.counts) rc = std::max(rc, run_point(o, plans, {n}));
     return rc;
 }

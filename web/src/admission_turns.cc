@@ -58,8 +58,7 @@ void AdmissionTurns::tick(std::chrono::steady_clock::time_point now) {
     while (recent_.size() > 1 && now - recent_.front().at >= o_.hold) recent_.pop_front();
     uint64_t recent_seen = 0, recent_refused = 0;
     for (const Counts& c : recent_) recent_seen += c.seen, recent_refused += c.refused;
-    double refused_part = static_cast<double>(std::min(recent_refused, recent_seen)) /
-                          static_cast<double>(std::max<uint64_t>(1, recent_seen));
+    double refused_part = static_cast<double>(recent_refused) / static_cast<double>(std::max<uint64_t>(1, recent_seen));
     if (overloaded) {
         if (overload_since_ == TimePoint{}) overload_since_ = now;
         last_overloaded_ = now;
